@@ -1,0 +1,1 @@
+//! Shared helpers for voidbox's integration suites.
