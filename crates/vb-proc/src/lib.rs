@@ -1,1 +1,74 @@
-//! vb-proc
+//! vb-proc: the process core of voidbox — `clone3` into new namespaces, the
+//! parent/child handshake, user and group id maps, the PID-1 reaper, and exec.
+//!
+//! ```
+//! use vb_proc::{ProcessPlan, ProcessSpec, Stages};
+//!
+//! let spec = ProcessSpec {
+//!     command: vec!["/bin/sh".into(), "-c".into(), "exit 7".into()],
+//!     env: std::env::vars_os().collect(),
+//!     ..ProcessSpec::default()
+//! };
+//! let plan = ProcessPlan::prepare(&spec)?;
+//! let pending = plan.clone_child(&Stages::default(), None)?; // waits at the gate
+//! let running = pending.release()?;                          // ids, gate, ack, exec
+//! assert_eq!(running.wait()?.code(), 7);
+//! # Ok::<(), vb_proc::ProcError>(())
+//! ```
+//!
+//! # The pipeline
+//!
+//! 1. [`ProcessPlan::prepare`] builds every C string, the argument and
+//!    environment arrays, the candidate executable paths and the working
+//!    directory candidates in the parent.
+//! 2. [`ProcessPlan::clone_child`] calls `clone3` with `CLONE_PIDFD`, the
+//!    namespace flags and optionally `CLONE_INTO_CGROUP` (falling back to
+//!    `clone` on `ENOSYS`). The child waits at a one-byte gate.
+//! 3. [`Pending::release`] writes the id maps, opens the gate, then reads a
+//!    one-byte acknowledgement (sent just before `execve`) and the failure
+//!    pipe: a 16-byte [`ChildFailure`] frame, or end-of-file when `execve`
+//!    succeeded. Each transfer is checked for length and value.
+//! 4. [`Running::wait`] returns the command's [`ExitStatus`].
+//!
+//! Other crates add child-side work through [`ChildStage`]s: the filesystem and
+//! network stages run before the PID-1 fork, the security stage last before
+//! exec, in the command's process only.
+//!
+//! # Fork safety
+//!
+//! The child is a raw clone of a process that may have many threads. Until it
+//! executes the command it runs only system calls on data prepared before the
+//! clone: no allocation, no locks, no panics. Ids are switched with per-thread
+//! raw system calls because glibc's `setresuid` would wait for the parent's
+//! threads, which do not exist in the child. `ChildStage` implementations must
+//! keep the same rule.
+//!
+//! # Dying with the parent
+//!
+//! `die_with_parent` arms `PR_SET_PDEATHSIG`, which the kernel ties to the
+//! *thread* that cloned the child: an embedder that spawns from a short-lived
+//! thread should not use it.
+
+mod child;
+mod clone;
+mod env;
+mod error;
+mod exec;
+mod frame;
+mod id_map;
+mod pid1;
+mod spawn;
+mod sync;
+
+pub use clone::{CLONE_INTO_CGROUP, Namespaces};
+pub use env::{EnvError, EnvOp, apply_env_ops, lookup};
+pub use error::ProcError;
+pub use exec::{ExecError, ExecPlan};
+pub use frame::{ChildFailure, ChildStage, FRAME_LEN, FrameError, Origin, StageFailure, Step};
+pub use id_map::{IdMapError, IdMapping, write_id_maps};
+pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
+pub use rustix::process::{Pid, Signal};
+pub use spawn::{ExitStatus, Pending, ProcessPlan, ProcessSpec, Running, Stages};
+pub use sync::{
+    ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, SyncError, recv_failure, recv_token, send_token,
+};

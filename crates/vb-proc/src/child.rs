@@ -1,0 +1,218 @@
+//! What the sandbox child runs between `clone3` and `execve`, in the fixed order
+//! the design gives: death signal, gate, id switch, cgroup namespace, hostname,
+//! the filesystem and network stages, the PID-1 fork, then on the command's side
+//! new session, working directory, the security stage, signal reset, the
+//! acknowledgement and `execve`.
+//!
+//! Everything here runs in a raw clone of a possibly multi-threaded process: only
+//! system calls on data prepared by [`ProcessPlan`](crate::ProcessPlan), no
+//! allocation, no locks, no panics. Ids are switched with per-thread raw system
+//! calls on purpose: glibc's `setresuid` would try to synchronise the threads of
+//! the parent, which do not exist here.
+
+use std::os::fd::{BorrowedFd, RawFd};
+
+use rustix::io::Errno;
+use rustix::process::{Gid, Pid, Uid};
+
+use crate::clone::fork_raw;
+use crate::frame::{ChildFailure, Origin, Step};
+use crate::pid1;
+use crate::spawn::{ProcessPlan, Stages};
+use crate::sync::{ACK_BYTE, FdChannel, GATE_BYTE, recv_token, send_failure, send_token};
+
+/// The exit code of a child that reported a failure frame.
+pub(crate) const SETUP_FAILED_EXIT: libc::c_int = 127;
+
+/// The raw descriptors the child works with. The parent's ends are closed first
+/// so end-of-file on the gate means the parent is gone.
+pub(crate) struct ChildFds {
+    pub(crate) gate_read: RawFd,
+    pub(crate) gate_write: RawFd,
+    pub(crate) ack_read: RawFd,
+    pub(crate) ack_write: RawFd,
+    pub(crate) fail_read: RawFd,
+    pub(crate) fail_write: RawFd,
+    pub(crate) status_read: Option<RawFd>,
+    pub(crate) status_write: Option<RawFd>,
+}
+
+fn close(fd: RawFd) {
+    // SAFETY: the fd is one of the child's copies of the handshake pipes, owned
+    // by no Rust object in this process image that will be dropped.
+    unsafe { libc::close(fd) };
+}
+
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: the fd stays open until the child closes it explicitly or execs;
+    // no borrow outlives that point.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+fn fail(step: Step, errno: Errno) -> ChildFailure {
+    ChildFailure::process(step, 0, errno.raw_os_error())
+}
+
+/// The child's entry point; never returns.
+pub(crate) fn child_main(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> ! {
+    close(fds.gate_write);
+    close(fds.ack_read);
+    close(fds.fail_read);
+    if let Some(fd) = fds.status_read {
+        close(fd);
+    }
+    let result = run(plan, stages, fds);
+    if let Err(failure) = result {
+        send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
+    }
+    // SAFETY: _exit skips Rust and libc teardown, which must not run here.
+    unsafe { libc::_exit(SETUP_FAILED_EXIT) }
+}
+
+fn set_death_signal(expected_parent: Option<Pid>) -> Result<(), ChildFailure> {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(|e| fail(Step::DeathSignal, e))?;
+    // The parent may have died before the death signal was armed.
+    if rustix::process::getppid() != expected_parent {
+        return Err(fail(Step::ParentGone, Errno::SRCH));
+    }
+    Ok(())
+}
+
+fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+    if plan.die_with_parent {
+        set_death_signal(plan.expected_parent)?;
+    }
+    recv_token(&mut FdChannel(borrow(fds.gate_read)), GATE_BYTE)
+        .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
+    close(fds.gate_read);
+
+    if let Some((uid, gid)) = plan.switch_ids {
+        let gid = Gid::from_raw(gid);
+        rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
+        let uid = Uid::from_raw(uid);
+        rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))?;
+    }
+    if plan.namespaces.cgroup {
+        // SAFETY: unshare(CLONE_NEWCGROUP) only changes this process's cgroup
+        // namespace; no other thread exists to observe it.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
+            .map_err(|e| fail(Step::CgroupNamespace, e))?;
+    }
+    if let Some(name) = &plan.hostname {
+        rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
+    }
+    if let Some(stage) = stages.filesystem {
+        stage
+            .run()
+            .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
+    }
+    if let Some(stage) = stages.network {
+        stage
+            .run()
+            .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
+    }
+
+    if plan.reaper {
+        let set = pid1::forwarded_set();
+        let mut old = pid1::forwarded_set();
+        // SAFETY: valid signal sets; blocks the forwarded signals until the
+        // reaper's handlers are installed (see pid1::supervise).
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old) };
+        // SAFETY: the new child keeps to the same async-signal-safe contract.
+        match unsafe { fork_raw() } {
+            Err(e) => return Err(fail(Step::Fork, e)),
+            Ok(Some(command)) => {
+                close(fds.ack_write);
+                close(fds.fail_write);
+                pid1::supervise(command, fds.status_write)
+            }
+            Ok(None) => {
+                if let Some(fd) = fds.status_write {
+                    close(fd);
+                }
+                if plan.die_with_parent {
+                    // The reaper is pid 1 of the new namespace.
+                    set_death_signal(Pid::from_raw(1))?;
+                }
+            }
+        }
+    }
+    command_side(plan, stages, fds)
+}
+
+fn command_side(
+    plan: &ProcessPlan,
+    stages: &Stages<'_>,
+    fds: &ChildFds,
+) -> Result<(), ChildFailure> {
+    if plan.new_session {
+        rustix::process::setsid().map_err(|e| fail(Step::NewSession, e))?;
+    }
+    install_stdio(&plan.stdio)?;
+    plan.exec.enter_cwd().map_err(|e| fail(Step::Chdir, e))?;
+    if let Some(stage) = stages.security {
+        stage
+            .run()
+            .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
+    }
+    reset_signals().map_err(|e| fail(Step::Signals, e))?;
+    send_token(&mut FdChannel(borrow(fds.ack_write)), ACK_BYTE)
+        .map_err(|_| fail(Step::Ack, Errno::PIPE))?;
+    close(fds.ack_write);
+    let errno = plan.exec.exec();
+    Err(fail(Step::Exec, errno))
+}
+
+/// Put the requested descriptors on 0, 1 and 2. Each source is first copied
+/// above 2, so sources that are themselves 0, 1 or 2 (even swapped) land
+/// correctly; `dup2` onto the target clears close-on-exec.
+fn install_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), ChildFailure> {
+    let errno = || {
+        // SAFETY: reading this thread's errno.
+        unsafe { *libc::__errno_location() }
+    };
+    let mut copies: [RawFd; 3] = [-1; 3];
+    for ((target, source), copy) in (0u32..).zip(stdio.iter()).zip(copies.iter_mut()) {
+        let Some(source) = *source else { continue };
+        // SAFETY: F_DUPFD_CLOEXEC on a descriptor number; failure is reported.
+        *copy = unsafe { libc::fcntl(source, libc::F_DUPFD_CLOEXEC, 3) };
+        if *copy < 0 {
+            return Err(ChildFailure::process(Step::Stdio, target, errno()));
+        }
+    }
+    for (target, copy) in (0..).zip(copies) {
+        if copy < 0 {
+            continue;
+        }
+        // SAFETY: dup2 of a descriptor this function just created; then it is closed.
+        let ret = unsafe { libc::dup2(copy, target) };
+        if ret < 0 {
+            return Err(ChildFailure::process(
+                Step::Stdio,
+                target.unsigned_abs(),
+                errno(),
+            ));
+        }
+        close(copy);
+    }
+    Ok(())
+}
+
+/// Give the command an empty signal mask and the default `SIGPIPE`
+/// disposition: Rust programs ignore `SIGPIPE`, and an ignored disposition would
+/// survive `execve` into the command.
+fn reset_signals() -> Result<(), Errno> {
+    // SAFETY: a zeroed sigset is valid input for sigemptyset, which fills it.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: plain syscall wrappers on valid, initialised arguments.
+    unsafe {
+        libc::sigemptyset(&mut empty);
+        if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0
+            || libc::signal(libc::SIGPIPE, libc::SIG_DFL) == libc::SIG_ERR
+        {
+            return Err(Errno::from_raw_os_error(*libc::__errno_location()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`,
+//! plus the plain fork the PID-1 reaper uses.
+//!
+//! These are raw system calls, not glibc's `fork()`: glibc's fork runs `atfork`
+//! handlers that take the allocator's locks, which can deadlock a child of a
+//! multi-threaded process. The price is the rule every caller must keep: the
+//! child may only run async-signal-safe code (see the crate docs).
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use rustix::io::Errno;
+use rustix::process::Pid;
+
+/// `CLONE_INTO_CGROUP` (Linux 5.7). libc's constant of that name is deprecated
+/// and zero, so it is defined here.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// The namespaces a sandbox gets fresh copies of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Namespaces {
+    /// A new user namespace (`CLONE_NEWUSER`).
+    pub user: bool,
+    /// A new PID namespace (`CLONE_NEWPID`).
+    pub pid: bool,
+    /// A new mount namespace (`CLONE_NEWNS`).
+    pub mount: bool,
+    /// A new UTS namespace (`CLONE_NEWUTS`).
+    pub uts: bool,
+    /// A new IPC namespace (`CLONE_NEWIPC`).
+    pub ipc: bool,
+    /// A new network namespace (`CLONE_NEWNET`).
+    pub net: bool,
+    /// A new cgroup namespace (`CLONE_NEWCGROUP`). vb-proc creates it with
+    /// `unshare` after the gate, so it is rooted at the cgroup the parent placed
+    /// the child in, not at the caller's.
+    pub cgroup: bool,
+}
+
+impl Namespaces {
+    /// Every namespace.
+    pub const ALL: Self = Self {
+        user: true,
+        pid: true,
+        mount: true,
+        uts: true,
+        ipc: true,
+        net: true,
+        cgroup: true,
+    };
+
+    /// The `clone` flags for the namespaces created at clone time (all but cgroup).
+    pub fn clone_flags(&self) -> u64 {
+        let mut flags = 0u64;
+        let mut add = |on: bool, flag: libc::c_int| {
+            if on {
+                flags |= u64::from(flag.unsigned_abs());
+            }
+        };
+        add(self.user, libc::CLONE_NEWUSER);
+        add(self.pid, libc::CLONE_NEWPID);
+        add(self.mount, libc::CLONE_NEWNS);
+        add(self.uts, libc::CLONE_NEWUTS);
+        add(self.ipc, libc::CLONE_NEWIPC);
+        add(self.net, libc::CLONE_NEWNET);
+        flags
+    }
+}
+
+/// `struct clone_args` of `clone3(2)`, version 2 (with the cgroup field).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// Which side of a fork the caller is on.
+#[derive(Debug)]
+pub(crate) enum Forked {
+    /// The new process.
+    Child,
+    /// The original process, with the child's pid and a pidfd for it.
+    Parent {
+        pid: Pid,
+        pidfd: OwnedFd,
+        /// Whether `CLONE_INTO_CGROUP` was honoured (false after the `clone`
+        /// fallback: the caller must attach the child itself).
+        into_cgroup: bool,
+    },
+}
+
+fn last_errno() -> Errno {
+    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// Create a child with the given namespace flags and a pidfd.
+///
+/// # Safety
+///
+/// The child returns from this function in a copy of the caller's address space
+/// with only the calling thread. Until it calls `execve` or `_exit` it must only
+/// run async-signal-safe code: no allocation, no locks, no unwinding.
+pub(crate) unsafe fn clone_with_pidfd(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Forked, Errno> {
+    let mut pidfd: libc::c_int = -1;
+    let mut args = CloneArgs {
+        flags: flags | u64::from(libc::CLONE_PIDFD.unsigned_abs()),
+        pidfd: std::ptr::addr_of_mut!(pidfd) as u64,
+        exit_signal: u64::from(libc::SIGCHLD.unsigned_abs()),
+        ..CloneArgs::default()
+    };
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = u64::from(fd.as_raw_fd().unsigned_abs());
+    }
+    // SAFETY: `args` is a valid, fully initialised clone_args of the size passed;
+    // no stack is given, so the child continues on a copy of this stack like
+    // fork(); the caller upholds the async-signal-safety contract for the child.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            std::ptr::addr_of_mut!(args),
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    let (ret, into_cgroup) = if ret == -1 && last_errno() == Errno::NOSYS {
+        // clone(2) has no cgroup argument: the caller attaches the child itself.
+        let clone_flags = (flags | u64::from(libc::CLONE_PIDFD.unsigned_abs()))
+            | u64::from(libc::SIGCHLD.unsigned_abs());
+        // SAFETY: the x86-64/aarch64 argument order is (flags, stack, parent_tid,
+        // child_tid, tls); with CLONE_PIDFD the pidfd is stored through
+        // `parent_tid`. A null stack makes this behave like fork().
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                clone_flags,
+                0usize,
+                std::ptr::addr_of_mut!(pidfd),
+                0usize,
+                0usize,
+            )
+        };
+        (ret, false)
+    } else {
+        (ret, cgroup.is_some())
+    };
+    match ret {
+        -1 => Err(last_errno()),
+        0 => Ok(Forked::Child),
+        pid => {
+            let pid = i32::try_from(pid)
+                .ok()
+                .and_then(Pid::from_raw)
+                .ok_or(Errno::INVAL)?;
+            // SAFETY: the kernel stored a fresh pidfd that nothing else owns.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+            Ok(Forked::Parent {
+                pid,
+                pidfd,
+                into_cgroup,
+            })
+        }
+    }
+}
+
+/// A plain fork (`SIGCHLD` on exit, no namespaces) by raw system call.
+///
+/// Returns `Ok(None)` in the child and `Ok(Some(pid))` in the parent.
+///
+/// # Safety
+///
+/// As for [`clone_with_pidfd`]: the child may only run async-signal-safe code.
+pub(crate) unsafe fn fork_raw() -> Result<Option<Pid>, Errno> {
+    // SAFETY: clone(SIGCHLD) with a null stack is fork() without glibc's atfork
+    // handlers; the caller upholds the child's contract.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            u64::from(libc::SIGCHLD.unsigned_abs()),
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    match ret {
+        -1 => Err(last_errno()),
+        0 => Ok(None),
+        pid => i32::try_from(pid)
+            .ok()
+            .and_then(Pid::from_raw)
+            .map(Some)
+            .ok_or(Errno::INVAL),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clone_flags_cover_each_namespace() {
+        assert_eq!(Namespaces::default().clone_flags(), 0);
+        let all = Namespaces::ALL.clone_flags();
+        for flag in [
+            libc::CLONE_NEWUSER,
+            libc::CLONE_NEWPID,
+            libc::CLONE_NEWNS,
+            libc::CLONE_NEWUTS,
+            libc::CLONE_NEWIPC,
+            libc::CLONE_NEWNET,
+        ] {
+            assert_ne!(all & u64::from(flag.unsigned_abs()), 0);
+        }
+        // The cgroup namespace is created later, by unshare.
+        assert_eq!(all & u64::from(libc::CLONE_NEWCGROUP.unsigned_abs()), 0);
+    }
+
+    #[test]
+    fn clone_args_layout_matches_the_kernel() {
+        // CLONE_ARGS_SIZE_VER2 is 88 bytes.
+        assert_eq!(std::mem::size_of::<CloneArgs>(), 88);
+    }
+}

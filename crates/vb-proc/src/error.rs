@@ -1,0 +1,55 @@
+//! vb-proc's error type: one variant per failing step.
+
+use rustix::io::Errno;
+
+use crate::env::EnvError;
+use crate::exec::ExecError;
+use crate::frame::ChildFailure;
+use crate::id_map::IdMapError;
+use crate::spawn::ExitStatus;
+use crate::sync::SyncError;
+
+/// Why spawning or waiting for a sandboxed process failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcError {
+    /// A uid or gid other than the caller's was requested without a new user
+    /// namespace.
+    #[error("Specifying --{0} requires --unshare-user or --userns")]
+    IdsNeedUserNamespace(&'static str),
+    /// A hostname was requested without a new UTS namespace.
+    #[error("Specifying --hostname requires --unshare-uts")]
+    HostnameNeedsUts,
+    /// `as_pid_1` was requested without a new PID namespace.
+    #[error("Specifying --as-pid-1 requires --unshare-pid")]
+    AsPid1NeedsPidNamespace,
+    /// The environment edits were invalid.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// The command cannot be executed as given.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// Creating a handshake pipe failed.
+    #[error("creating a handshake pipe: {0}")]
+    Pipe(Errno),
+    /// `clone3`/`clone` failed.
+    #[error("Creating new namespace failed: {0}")]
+    Clone(Errno),
+    /// Writing the id maps failed.
+    #[error(transparent)]
+    IdMap(#[from] IdMapError),
+    /// A handshake transfer with the child failed.
+    #[error("handshake with the sandbox child failed at the {0}: {1}")]
+    Handshake(&'static str, SyncError),
+    /// The child reported a failure before the command ran.
+    #[error("sandbox setup failed: {0}")]
+    Child(ChildFailure),
+    /// The child ended during setup without reporting why.
+    #[error("the sandbox child ended during setup ({0})")]
+    ExitedDuringSetup(ExitStatus),
+    /// Waiting for the child failed.
+    #[error("waiting for the sandbox failed: {0}")]
+    Wait(Errno),
+    /// Sending a signal to the child failed.
+    #[error("signalling the sandbox failed: {0}")]
+    Signal(Errno),
+}

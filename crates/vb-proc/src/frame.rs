@@ -1,0 +1,266 @@
+//! The fixed-size failure frame a sandbox child writes on its close-on-exec error
+//! pipe, and the stage interface through which other crates add child-side steps.
+//!
+//! A frame is 16 bytes: origin, step, index and errno as little-endian `u32`/`i32`.
+//! End-of-file on the pipe without a frame means the command was executed: the
+//! pipe is close-on-exec, so a successful `execve` closes the child's copy.
+
+use std::fmt;
+
+/// Size in bytes of one encoded [`ChildFailure`].
+pub const FRAME_LEN: usize = 16;
+
+/// Which part of the child-side plan failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Origin {
+    /// A step owned by vb-proc itself (see [`Step`]).
+    Process = 1,
+    /// The filesystem stage (mounts and the root switch).
+    Filesystem = 2,
+    /// The network stage (interfaces inside the new network namespace).
+    Network = 3,
+    /// The security stage (capabilities, no_new_privs, landlock, seccomp).
+    Security = 4,
+}
+
+impl Origin {
+    fn from_u32(raw: u32) -> Option<Self> {
+        Some(match raw {
+            1 => Self::Process,
+            2 => Self::Filesystem,
+            3 => Self::Network,
+            4 => Self::Security,
+            _ => return None,
+        })
+    }
+}
+
+/// The steps vb-proc runs in the child, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Step {
+    /// `prctl(PR_SET_PDEATHSIG)` for `die_with_parent`.
+    DeathSignal = 1,
+    /// The parent died between `clone` and `prctl(PR_SET_PDEATHSIG)`.
+    ParentGone = 2,
+    /// Reading the one-byte gate from the parent.
+    Gate = 3,
+    /// `setresgid` to the sandbox gid.
+    SetGid = 4,
+    /// `setresuid` to the sandbox uid.
+    SetUid = 5,
+    /// `unshare(CLONE_NEWCGROUP)` once the parent has placed the child in its cgroup.
+    CgroupNamespace = 6,
+    /// `sethostname`.
+    Hostname = 7,
+    /// Forking the command under the PID-1 reaper.
+    Fork = 8,
+    /// `setsid` for `new_session`.
+    NewSession = 9,
+    /// `chdir` to the requested working directory.
+    Chdir = 10,
+    /// Restoring the signal mask and `SIGPIPE` before exec.
+    Signals = 11,
+    /// Writing the one-byte setup-finished acknowledgement.
+    Ack = 12,
+    /// `execve` of every candidate path failed.
+    Exec = 13,
+    /// `dup2` of a standard stream onto fd 0, 1 or 2 (the index says which).
+    Stdio = 14,
+}
+
+impl Step {
+    fn from_u32(raw: u32) -> Option<Self> {
+        Some(match raw {
+            1 => Self::DeathSignal,
+            2 => Self::ParentGone,
+            3 => Self::Gate,
+            4 => Self::SetGid,
+            5 => Self::SetUid,
+            6 => Self::CgroupNamespace,
+            7 => Self::Hostname,
+            8 => Self::Fork,
+            9 => Self::NewSession,
+            10 => Self::Chdir,
+            11 => Self::Signals,
+            12 => Self::Ack,
+            13 => Self::Exec,
+            14 => Self::Stdio,
+            _ => return None,
+        })
+    }
+
+    /// The step named by a [`ChildFailure`] whose origin is [`Origin::Process`].
+    pub fn of(failure: &ChildFailure) -> Option<Self> {
+        match failure.origin {
+            Origin::Process => Self::from_u32(failure.step),
+            _ => None,
+        }
+    }
+}
+
+/// A failure reported by a stage running in the child.
+///
+/// `step` and `index` are the stage's own numbering (for the filesystem stage, the
+/// step kind and the index of the action in its plan); `errno` is the positive
+/// error number of the failing system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageFailure {
+    /// The stage-defined step that failed.
+    pub step: u32,
+    /// The stage-defined index (for example, which action of a plan).
+    pub index: u32,
+    /// The positive errno of the failing system call.
+    pub errno: i32,
+}
+
+impl StageFailure {
+    /// A failure of `step` at `index` with the given errno.
+    pub const fn new(step: u32, index: u32, errno: i32) -> Self {
+        Self { step, index, errno }
+    }
+}
+
+/// A child-side stage: work another crate prepared in the parent and that runs in
+/// the cloned child between the id switch and `execve`.
+///
+/// # Contract
+///
+/// `run` executes in a child created by a raw `clone3` from a possibly
+/// multi-threaded process. It must not allocate, take a lock, touch Rust's
+/// standard streams or environment, or panic: only system calls on data that was
+/// prepared before the clone.
+pub trait ChildStage {
+    /// Run the stage; report the first failing step.
+    fn run(&self) -> Result<(), StageFailure>;
+}
+
+/// A failure that happened in the sandbox child before the command ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildFailure {
+    /// Which part of the plan failed.
+    pub origin: Origin,
+    /// The step number, interpreted according to `origin`.
+    pub step: u32,
+    /// An index within the step (an action number, a candidate path number...).
+    pub index: u32,
+    /// The positive errno reported by the failing system call.
+    pub errno: i32,
+}
+
+impl ChildFailure {
+    /// A failure of one of vb-proc's own steps.
+    pub const fn process(step: Step, index: u32, errno: i32) -> Self {
+        Self {
+            origin: Origin::Process,
+            step: step as u32,
+            index,
+            errno,
+        }
+    }
+
+    /// A failure reported by a stage.
+    pub const fn stage(origin: Origin, failure: StageFailure) -> Self {
+        Self {
+            origin,
+            step: failure.step,
+            index: failure.index,
+            errno: failure.errno,
+        }
+    }
+
+    /// The frame's wire form.
+    pub fn encode(&self) -> [u8; FRAME_LEN] {
+        let mut out = [0u8; FRAME_LEN];
+        out[0..4].copy_from_slice(&(self.origin as u32).to_le_bytes());
+        out[4..8].copy_from_slice(&self.step.to_le_bytes());
+        out[8..12].copy_from_slice(&self.index.to_le_bytes());
+        out[12..16].copy_from_slice(&self.errno.to_le_bytes());
+        out
+    }
+
+    /// Parse a frame, rejecting unknown origins and non-positive errnos.
+    pub fn decode(bytes: &[u8; FRAME_LEN]) -> Result<Self, FrameError> {
+        let word = |at: usize| [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+        let origin_raw = u32::from_le_bytes(word(0));
+        let origin = Origin::from_u32(origin_raw).ok_or(FrameError::Origin(origin_raw))?;
+        let errno = i32::from_le_bytes(word(12));
+        if errno <= 0 {
+            return Err(FrameError::Errno(errno));
+        }
+        Ok(Self {
+            origin,
+            step: u32::from_le_bytes(word(4)),
+            index: u32::from_le_bytes(word(8)),
+            errno,
+        })
+    }
+
+    /// The errno as an `std::io::Error`, for messages.
+    pub fn io_error(&self) -> std::io::Error {
+        std::io::Error::from_raw_os_error(self.errno)
+    }
+}
+
+impl fmt::Display for ChildFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Step::of(self) {
+            Some(step) => write!(f, "{step:?}: {}", self.io_error()),
+            None => write!(
+                f,
+                "{:?} step {} (item {}): {}",
+                self.origin,
+                self.step,
+                self.index,
+                self.io_error()
+            ),
+        }
+    }
+}
+
+/// A malformed failure frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The origin field names no known origin.
+    #[error("failure frame names unknown origin {0}")]
+    Origin(u32),
+    /// The errno field is zero or negative.
+    #[error("failure frame carries invalid errno {0}")]
+    Errno(i32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_round_trips() {
+        let failure = ChildFailure::process(Step::Chdir, 3, libc::ENOENT);
+        assert_eq!(ChildFailure::decode(&failure.encode()), Ok(failure));
+        let staged = ChildFailure::stage(Origin::Filesystem, StageFailure::new(9, 41, libc::EPERM));
+        assert_eq!(ChildFailure::decode(&staged.encode()), Ok(staged));
+    }
+
+    #[test]
+    fn frame_rejects_unknown_origin_and_bad_errno() {
+        let mut bytes = ChildFailure::process(Step::Exec, 0, libc::EACCES).encode();
+        bytes[0] = 99;
+        assert_eq!(ChildFailure::decode(&bytes), Err(FrameError::Origin(99)));
+        let mut bytes = ChildFailure::process(Step::Exec, 0, libc::EACCES).encode();
+        bytes[12..16].copy_from_slice(&0i32.to_le_bytes());
+        assert_eq!(ChildFailure::decode(&bytes), Err(FrameError::Errno(0)));
+        bytes[12..16].copy_from_slice(&(-5i32).to_le_bytes());
+        assert_eq!(ChildFailure::decode(&bytes), Err(FrameError::Errno(-5)));
+    }
+
+    #[test]
+    fn step_numbers_are_stable() {
+        for raw in 1..=14 {
+            let step = Step::from_u32(raw).unwrap();
+            assert_eq!(step as u32, raw);
+        }
+        assert_eq!(Step::from_u32(0), None);
+        assert_eq!(Step::from_u32(15), None);
+    }
+}

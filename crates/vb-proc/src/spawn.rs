@@ -1,0 +1,479 @@
+//! The parent's side: prepare a [`ProcessPlan`], clone the child, run the
+//! handshake, and wait for the command.
+//!
+//! The lifecycle is a typestate: [`ProcessPlan::clone_child`] returns a
+//! [`Pending`] child waiting at the gate (the caller attaches cgroups or moves
+//! network interfaces now); [`Pending::release`] writes the id maps, opens the
+//! gate, and reads the acknowledgement and the failure pipe, returning a
+//! [`Running`] command; [`Running::wait`] returns its [`ExitStatus`]. Dropping a
+//! `Pending` or an unwaited `Running` kills and reaps the child, so an early
+//! failure anywhere leaves no process behind.
+
+use std::ffi::OsString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use rustix::io::Errno;
+use rustix::pipe::PipeFlags;
+use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
+
+use crate::child::{ChildFds, child_main};
+use crate::clone::{Forked, Namespaces, clone_with_pidfd};
+use crate::error::ProcError;
+use crate::exec::ExecPlan;
+use crate::frame::ChildStage;
+use crate::id_map::{IdMapping, write_id_maps};
+use crate::sync::{
+    ACK_BYTE, FdChannel, GATE_BYTE, SyncError, recv_failure, recv_token, send_token,
+};
+
+/// What to run and how to isolate it, as far as vb-proc is concerned.
+#[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct ProcessSpec {
+    /// The namespaces to create.
+    pub namespaces: Namespaces,
+    /// The uid inside the sandbox (default: the caller's real uid). Other than
+    /// the caller's uid it needs a new user namespace.
+    pub uid: Option<u32>,
+    /// The gid inside the sandbox (default: the caller's real gid).
+    pub gid: Option<u32>,
+    /// The hostname to set (needs a new UTS namespace).
+    pub hostname: Option<OsString>,
+    /// Kill the sandbox with `SIGKILL` when the spawning thread dies.
+    pub die_with_parent: bool,
+    /// Call `setsid` before exec, detaching the command from the terminal.
+    pub new_session: bool,
+    /// With a new PID namespace, run the command as pid 1 instead of under a
+    /// reaper.
+    pub as_pid_1: bool,
+    /// The command and its arguments; `command[0]` is looked up in `PATH`.
+    pub command: Vec<OsString>,
+    /// argv\[0\] as the command sees it.
+    pub argv0: Option<OsString>,
+    /// The command's complete environment.
+    pub env: Vec<(OsString, OsString)>,
+    /// The working directory; default: the caller's if it exists in the sandbox,
+    /// else `$HOME`, else `/`.
+    pub chdir: Option<PathBuf>,
+    /// Descriptors to install as the command's stdin, stdout and stderr
+    /// (`None` inherits the caller's). They must stay open until
+    /// [`Pending::release`] returns; an invalid one fails the spawn with `EBADF`.
+    pub stdio: [Option<RawFd>; 3],
+}
+
+/// Child-side work prepared by other crates, run in this order between the id
+/// switch and exec. See [`ChildStage`] for the contract.
+#[derive(Clone, Copy, Default)]
+pub struct Stages<'a> {
+    /// Mounts and the root switch; runs before the PID-1 fork, so the reaper
+    /// lives in the sandbox's filesystem too.
+    pub filesystem: Option<&'a dyn ChildStage>,
+    /// Network configuration inside the new network namespace.
+    pub network: Option<&'a dyn ChildStage>,
+    /// Capabilities, no_new_privs, landlock, seccomp: runs in the command's
+    /// process only, last before exec.
+    pub security: Option<&'a dyn ChildStage>,
+}
+
+impl std::fmt::Debug for Stages<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stages")
+            .field("filesystem", &self.filesystem.is_some())
+            .field("network", &self.network.is_some())
+            .field("security", &self.security.is_some())
+            .finish()
+    }
+}
+
+/// A [`ProcessSpec`] turned into the data the child uses without allocating.
+#[derive(Debug)]
+pub struct ProcessPlan {
+    pub(crate) namespaces: Namespaces,
+    pub(crate) switch_ids: Option<(u32, u32)>,
+    maps: Option<(IdMapping, IdMapping)>,
+    pub(crate) hostname: Option<Vec<u8>>,
+    pub(crate) die_with_parent: bool,
+    pub(crate) new_session: bool,
+    pub(crate) reaper: bool,
+    pub(crate) expected_parent: Option<Pid>,
+    pub(crate) exec: ExecPlan,
+    pub(crate) stdio: [Option<RawFd>; 3],
+}
+
+impl ProcessPlan {
+    /// Validate and prepare `spec`.
+    pub fn prepare(spec: &ProcessSpec) -> Result<Self, ProcError> {
+        let real_uid = rustix::process::getuid().as_raw();
+        let real_gid = rustix::process::getgid().as_raw();
+        let uid = spec.uid.unwrap_or(real_uid);
+        let gid = spec.gid.unwrap_or(real_gid);
+        let ns = spec.namespaces;
+        if !ns.user {
+            if uid != real_uid {
+                return Err(ProcError::IdsNeedUserNamespace("uid"));
+            }
+            if gid != real_gid {
+                return Err(ProcError::IdsNeedUserNamespace("gid"));
+            }
+        }
+        if spec.hostname.is_some() && !ns.uts {
+            return Err(ProcError::HostnameNeedsUts);
+        }
+        if spec.as_pid_1 && !ns.pid {
+            return Err(ProcError::AsPid1NeedsPidNamespace);
+        }
+        let exec = ExecPlan::new(
+            &spec.command,
+            spec.argv0.as_deref(),
+            &spec.env,
+            spec.chdir.as_deref(),
+            std::env::current_dir().ok().as_deref(),
+        )?;
+        let maps = ns.user.then_some((
+            IdMapping {
+                inside: uid,
+                outside: real_uid,
+            },
+            IdMapping {
+                inside: gid,
+                outside: real_gid,
+            },
+        ));
+        Ok(Self {
+            namespaces: ns,
+            switch_ids: ns.user.then_some((uid, gid)),
+            maps,
+            hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
+            die_with_parent: spec.die_with_parent,
+            new_session: spec.new_session,
+            reaper: ns.pid && !spec.as_pid_1,
+            // In a new PID namespace the parent is outside it and getppid() is 0.
+            expected_parent: if ns.pid {
+                None
+            } else {
+                Some(rustix::process::getpid())
+            },
+            exec,
+            stdio: spec.stdio,
+        })
+    }
+
+    /// The command as given, for messages.
+    pub fn command_display(&self) -> &str {
+        self.exec.display()
+    }
+
+    /// The exec plan (candidate paths, explicit working directory).
+    pub fn exec(&self) -> &ExecPlan {
+        &self.exec
+    }
+
+    /// Whether a PID-1 reaper runs above the command.
+    pub fn has_reaper(&self) -> bool {
+        self.reaper
+    }
+
+    /// Clone the child, which runs `stages` after the gate opens.
+    ///
+    /// With `cgroup` (a cgroup v2 directory), the child is created inside that
+    /// cgroup with `CLONE_INTO_CGROUP`; [`Pending::into_cgroup`] says whether the
+    /// kernel honoured it.
+    pub fn clone_child(
+        &self,
+        stages: &Stages<'_>,
+        cgroup: Option<BorrowedFd<'_>>,
+    ) -> Result<Pending, ProcError> {
+        let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
+        let (gate_read, gate_write) = pipe()?;
+        let (ack_read, ack_write) = pipe()?;
+        let (fail_read, fail_write) = pipe()?;
+        let status = if self.reaper { Some(pipe()?) } else { None };
+        let fds = ChildFds {
+            gate_read: gate_read.as_raw_fd(),
+            gate_write: gate_write.as_raw_fd(),
+            ack_read: ack_read.as_raw_fd(),
+            ack_write: ack_write.as_raw_fd(),
+            fail_read: fail_read.as_raw_fd(),
+            fail_write: fail_write.as_raw_fd(),
+            status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
+            status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
+        };
+        // SAFETY: the child branch runs child_main, which keeps to the
+        // async-signal-safe contract and never returns.
+        let forked = unsafe { clone_with_pidfd(self.namespaces.clone_flags(), cgroup) }
+            .map_err(ProcError::Clone)?;
+        match forked {
+            Forked::Child => child_main(self, stages, &fds),
+            Forked::Parent {
+                pid,
+                pidfd,
+                into_cgroup,
+            } => Ok(Pending {
+                child: Reapable::new(pid, pidfd),
+                gate: Some(gate_write),
+                ack: ack_read,
+                fail: fail_read,
+                status: status.map(|(r, _)| r),
+                maps: self.maps,
+                into_cgroup,
+            }),
+        }
+        // The child's ends (gate_read, ack_write, fail_write, status write) are
+        // dropped here in the parent, so only the child holds them.
+    }
+}
+
+/// A child process that is killed and reaped on drop unless it was waited for.
+#[derive(Debug)]
+struct Reapable {
+    pid: Pid,
+    pidfd: OwnedFd,
+    reaped: bool,
+}
+
+impl Reapable {
+    fn new(pid: Pid, pidfd: OwnedFd) -> Self {
+        Self {
+            pid,
+            pidfd,
+            reaped: false,
+        }
+    }
+
+    fn wait(&mut self) -> Result<ExitStatus, ProcError> {
+        loop {
+            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), WaitIdOptions::EXITED)
+            {
+                Ok(Some(status)) => {
+                    self.reaped = true;
+                    return Ok(ExitStatus::from_waitid(&status));
+                }
+                Ok(None) | Err(Errno::INTR) => {}
+                Err(errno) => return Err(ProcError::Wait(errno)),
+            }
+        }
+    }
+
+    fn kill_and_reap(&mut self) -> Option<ExitStatus> {
+        if self.reaped {
+            return None;
+        }
+        // ESRCH (already exited) is fine: the wait below reaps it either way.
+        let _ = rustix::process::pidfd_send_signal(&self.pidfd, Signal::KILL);
+        self.wait().ok()
+    }
+}
+
+impl Drop for Reapable {
+    fn drop(&mut self) {
+        self.kill_and_reap();
+    }
+}
+
+/// A cloned child waiting at the gate.
+#[derive(Debug)]
+pub struct Pending {
+    child: Reapable,
+    gate: Option<OwnedFd>,
+    ack: OwnedFd,
+    fail: OwnedFd,
+    status: Option<OwnedFd>,
+    maps: Option<(IdMapping, IdMapping)>,
+    into_cgroup: bool,
+}
+
+impl Pending {
+    /// The child's pid (the sandbox's pid 1 when it has a new PID namespace).
+    pub fn pid(&self) -> Pid {
+        self.child.pid
+    }
+
+    /// A pidfd for the child.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.child.pidfd.as_fd()
+    }
+
+    /// Whether the child was created directly in the requested cgroup.
+    pub fn into_cgroup(&self) -> bool {
+        self.into_cgroup
+    }
+
+    /// Write the id maps, open the gate, and wait until the command is executed.
+    ///
+    /// Returns the running command, or the child's failure (the child is reaped
+    /// before this returns an error).
+    pub fn release(mut self) -> Result<Running, ProcError> {
+        if let Some((uid, gid)) = self.maps {
+            write_id_maps(self.child.pid, uid, gid)?;
+        }
+        let gate = self.gate.take();
+        let opened = match &gate {
+            Some(fd) => send_token(&mut FdChannel::new(fd), GATE_BYTE),
+            None => Err(SyncError::Io(Errno::BADF)),
+        };
+        drop(gate);
+        if let Err(e) = opened {
+            return Err(self.child_failed_or(ProcError::Handshake("gate", e)));
+        }
+        match recv_token(&mut FdChannel::new(&self.ack), ACK_BYTE) {
+            Ok(()) => {}
+            Err(SyncError::Short { got: 0, .. }) => {
+                return Err(self.child_failed_or_exited());
+            }
+            Err(e) => return Err(self.child_failed_or(ProcError::Handshake("ack", e))),
+        }
+        // After the acknowledgement the child executes; end-of-file on the
+        // close-on-exec failure pipe means execve succeeded.
+        match recv_failure(&mut FdChannel::new(&self.fail)) {
+            Ok(None) => Ok(Running {
+                child: self.child,
+                status: self.status.take(),
+            }),
+            Ok(Some(failure)) => {
+                self.child.kill_and_reap();
+                Err(ProcError::Child(failure))
+            }
+            Err(e) => {
+                self.child.kill_and_reap();
+                Err(ProcError::Handshake("failure pipe", e))
+            }
+        }
+    }
+
+    /// The child's own failure report if it sent one, else `fallback`.
+    fn child_failed_or(&mut self, fallback: ProcError) -> ProcError {
+        self.child.kill_and_reap();
+        match recv_failure(&mut FdChannel::new(&self.fail)) {
+            Ok(Some(failure)) => ProcError::Child(failure),
+            _ => fallback,
+        }
+    }
+
+    /// The child ended before acknowledging: its failure report, or how it ended.
+    fn child_failed_or_exited(&mut self) -> ProcError {
+        match recv_failure(&mut FdChannel::new(&self.fail)) {
+            Ok(Some(failure)) => {
+                self.child.kill_and_reap();
+                ProcError::Child(failure)
+            }
+            Ok(None) => match self.child.wait() {
+                Ok(status) => ProcError::ExitedDuringSetup(status),
+                Err(e) => e,
+            },
+            Err(e) => {
+                self.child.kill_and_reap();
+                ProcError::Handshake("failure pipe", e)
+            }
+        }
+    }
+}
+
+/// The sandboxed command, executed and running.
+#[derive(Debug)]
+pub struct Running {
+    child: Reapable,
+    status: Option<OwnedFd>,
+}
+
+impl Running {
+    /// The pid of the sandbox's first process (the reaper when there is one).
+    pub fn pid(&self) -> Pid {
+        self.child.pid
+    }
+
+    /// A pidfd for the sandbox's first process.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.child.pidfd.as_fd()
+    }
+
+    /// Send `signal` to the sandbox's first process. The reaper forwards the
+    /// signals it handles to the command.
+    pub fn signal(&self, signal: Signal) -> Result<(), ProcError> {
+        rustix::process::pidfd_send_signal(&self.child.pidfd, signal).map_err(ProcError::Signal)
+    }
+
+    /// Wait for the command and return how it ended.
+    pub fn wait(mut self) -> Result<ExitStatus, ProcError> {
+        let own = self.child.wait()?;
+        let Some(status_fd) = self.status.take() else {
+            return Ok(own);
+        };
+        // The reaper wrote the command's raw wait status before exiting.
+        let mut buf = [0u8; 4];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match rustix::io::read(&status_fd, buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(Errno::INTR) => {}
+                Err(_) => break,
+            }
+        }
+        if filled == buf.len() {
+            Ok(ExitStatus::from_raw(i32::from_le_bytes(buf)))
+        } else {
+            // The reaper itself was killed before it could report.
+            Ok(own)
+        }
+    }
+}
+
+/// How the sandboxed command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Exited(i32),
+    /// It was killed by this signal.
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// From a raw `wait(2)` status.
+    pub fn from_raw(raw: i32) -> Self {
+        if libc::WIFSIGNALED(raw) {
+            Self::Signaled(libc::WTERMSIG(raw))
+        } else {
+            Self::Exited(libc::WEXITSTATUS(raw))
+        }
+    }
+
+    fn from_waitid(status: &rustix::process::WaitIdStatus) -> Self {
+        match (status.exit_status(), status.terminating_signal()) {
+            (Some(code), _) => Self::Exited(code),
+            (None, Some(sig)) => Self::Signaled(sig),
+            (None, None) => Self::Exited(0),
+        }
+    }
+
+    /// The shell's encoding: the exit code, or 128 + the signal number.
+    pub fn code(&self) -> i32 {
+        match *self {
+            Self::Exited(code) => code,
+            Self::Signaled(sig) => 128 + sig,
+        }
+    }
+
+    /// Whether the command exited with code 0.
+    pub fn success(&self) -> bool {
+        *self == Self::Exited(0)
+    }
+
+    /// The signal that killed the command, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match *self {
+            Self::Signaled(sig) => Some(sig),
+            Self::Exited(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exited(code) => write!(f, "exit code {code}"),
+            Self::Signaled(sig) => write!(f, "killed by signal {sig}"),
+        }
+    }
+}
