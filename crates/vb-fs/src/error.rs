@@ -20,6 +20,9 @@ pub enum FsError {
         /// The candidates, comma-separated.
         tried: String,
     },
+    /// The action is not implemented yet.
+    #[error("{0} is not supported yet")]
+    Unsupported(&'static str),
     /// A path contains a NUL byte.
     #[error("path contains a NUL byte: {0:?}")]
     Nul(PathBuf),

@@ -23,10 +23,12 @@
 //! tests substitute a recorder to check the order of operations and the
 //! behaviour on a failure at every step without privileges.
 
+mod action;
 mod error;
 mod plan;
 mod sys;
 
+pub use action::{BindMode, DataSource, FsAction};
 pub use error::FsError;
 pub use plan::{FsFailure, FsSpec, MountPlan, RootSource, RootSwitch};
 pub use sys::{RealSys, Sys};

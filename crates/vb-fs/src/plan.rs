@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
+use crate::action::FsAction;
 use crate::error::FsError;
 use crate::sys::Sys;
 
@@ -48,6 +49,8 @@ pub struct FsSpec {
     pub switch: RootSwitch,
     /// Mount a fresh procfs on `/proc` (when the PID namespace is new).
     pub mount_proc: bool,
+    /// The actions that compose the tree, in order.
+    pub actions: Vec<FsAction>,
 }
 
 /// Where the new root is staged before the switch: the first of these that is a
@@ -176,6 +179,9 @@ impl MountPlan {
     /// Compile `spec`. Host paths are resolved to absolute, symlink-free paths
     /// here, so the plan never depends on the working directory of the child.
     pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
+        if let Some(action) = spec.actions.first() {
+            return Err(FsError::Unsupported(action.option_name()));
+        }
         let mut plan = Self::default();
         plan.push(
             Op::Propagation {
@@ -569,7 +575,7 @@ mod tests {
         let spec = FsSpec {
             root: RootSource::Dir("/usr".into()),
             switch: RootSwitch::Chroot,
-            mount_proc: false,
+            ..FsSpec::default()
         };
         let plan = MountPlan::compile(&spec).unwrap();
         let rec = Recorder::default();
