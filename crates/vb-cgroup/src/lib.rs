@@ -1,2 +1,77 @@
-//! vb-cgroup: one cgroup per sandbox, created under the caller's own cgroup, with
-//! resource limits, a runtime-warning model and cleanup.
+//! vb-cgroup: one cgroup per sandbox, created under the caller's own cgroup, with resource
+//! limits, a runtime-warning model and cleanup.
+//!
+//! # What it does
+//! - **Detects the hierarchy** from `/proc/self/mountinfo` and `/proc/self/cgroup`
+//!   ([`CgroupLayout`]): pure v2, pure v1, or hybrid (v1 controllers plus a unified v2
+//!   mount). No path is assumed.
+//! - **Creates a sandbox cgroup** ([`SandboxCgroup::create`]) under the caller's own cgroup
+//!   in every hierarchy that enforces a requested limit (plus the unified one on v2 and
+//!   hybrid hosts), named `<prefix>-<pidns>-<pid>-<starttime>-<seq>` so that it is unique
+//!   and its owner can be recognised later. If making a directory fails, the ones already
+//!   made are removed.
+//! - **Applies limits** ([`ResourceLimits`]): memory and swap, CPU bandwidth and weight,
+//!   pids, I/O weight. v1 values go through cgroups-rs's controller types; v2 values are
+//!   written to cgroupfs directly (see the `v1` and `v2` module docs for why).
+//! - **Reports degraded states as warnings** ([`Warning`]): a missing controller or a refused
+//!   value does not fail creation; the caller decides ([`warning_count_clipped`],
+//!   [`deny_warnings`]).
+//! - **Places the child**: a directory fd for `clone3(CLONE_INTO_CGROUP)`
+//!   ([`SandboxCgroup::clone_into_fd`]) and [`SandboxCgroup::attach`] for v1.
+//! - **Cleans up**: [`SandboxCgroup::remove`] (and `Drop`) kill what is left — `cgroup.kill`
+//!   on v2, bounded SIGKILL rounds on v1 — and remove every directory;
+//!   [`sweep_stale`] removes the cgroups of owners that died without cleaning up.
+//!
+//! # Example
+//! ```no_run
+//! use vb_cgroup::{CgroupSpec, LimitKind, ResourceLimits, SandboxCgroup, sweep_stale};
+//! use vb_cgroup::{CgroupLayout, DEFAULT_PREFIX};
+//!
+//! let layout = CgroupLayout::detect()?;
+//! sweep_stale(&layout, DEFAULT_PREFIX)?; // leftovers of a launcher that was SIGKILLed
+//!
+//! let mut limits = ResourceLimits::default();
+//! limits.set(LimitKind::MemoryMax, "256M")?.set(LimitKind::PidsMax, "64")?;
+//! let (cgroup, warnings) = SandboxCgroup::create_in(&layout, &CgroupSpec::new(limits))?;
+//! for warning in &warnings {
+//!     eprintln!("warning: {warning}");
+//! }
+//!
+//! let mut child = std::process::Command::new("/bin/true").spawn()?;
+//! cgroup.attach(i32::try_from(child.id())?)?; // a real launcher does this at its handshake
+//! child.wait()?;
+//! cgroup.remove()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Everything here runs in the parent. Nothing may be called in a freshly cloned child, which
+//! must not allocate.
+
+mod cgroupfs;
+mod controller;
+mod error;
+mod hierarchy;
+mod kill;
+mod limits;
+mod membership;
+mod mountinfo;
+mod owner;
+mod sandbox;
+mod sweep;
+mod v1;
+mod v2;
+mod warning;
+
+pub use controller::Controller;
+pub use error::CgroupError;
+pub use hierarchy::{CgroupLayout, HierarchyMode, UnifiedHierarchy, V1Hierarchy};
+pub use limits::{
+    CpuMax, DEFAULT_CPU_PERIOD_US, InvalidLimit, LimitKind, MAX_CPU_PERIOD_US, MIN_CPU_PERIOD_US,
+    MIN_CPU_QUOTA_US, ResourceLimits, WEIGHT_RANGE, cpu_weight_to_shares, format_byte_size,
+    io_weight_to_bfq, io_weight_to_blkio, parse_byte_size, parse_cpu_max, parse_memory_max,
+    parse_memory_swap_max, parse_pids_max, parse_weight,
+};
+pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
+pub use sandbox::{CgroupDir, CgroupSpec, SandboxCgroup};
+pub use sweep::{SweepReport, sweep_stale};
+pub use warning::{Warning, deny_warnings, warning_count_clipped};
