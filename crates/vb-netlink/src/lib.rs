@@ -97,7 +97,12 @@ mod message;
 mod request;
 mod route;
 mod socket;
+#[cfg(test)]
+mod testns;
 mod uapi;
+
+/// The `ipnetwork` crate, whose types this crate's API uses.
+pub use ipnetwork;
 
 pub use address::{Address, AddressOptions};
 pub use client::Netlink;

@@ -314,4 +314,32 @@ mod tests {
             "truncated"
         );
     }
+
+    #[test]
+    fn apply_brings_lo_up_with_its_address_and_tolerates_a_second_run() {
+        let name = "apply_brings_lo_up_with_its_address_and_tolerates_a_second_run";
+        if !crate::testns::enter_throwaway_netns(name) {
+            return;
+        }
+        let setup = LoopbackSetup::new();
+        let mut nl = crate::Netlink::open().unwrap();
+        assert!(
+            !nl.link_by_index(1).unwrap().is_up(),
+            "lo starts down in a new namespace"
+        );
+        setup.apply().unwrap();
+        let lo = nl.link_by_index(1).unwrap();
+        assert_eq!(lo.name, "lo");
+        assert!(lo.is_up());
+        let addrs = nl.addresses(Some(crate::Family::V4)).unwrap();
+        let want: ipnetwork::IpNetwork = "127.0.0.1/8".parse().unwrap();
+        assert_eq!(
+            addrs
+                .iter()
+                .filter(|a| a.index == 1 && a.network == want)
+                .count(),
+            1
+        );
+        assert_eq!(setup.apply(), Ok(()), "EEXIST on the address is tolerated");
+    }
 }
