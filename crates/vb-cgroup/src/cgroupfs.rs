@@ -21,6 +21,21 @@ pub(crate) fn read_control(path: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(path)
 }
 
+/// `mkdir` of a cgroup directory (the kernel fills it with control files).
+pub(crate) fn make_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(path)?;
+    #[cfg(test)]
+    crate::mockfs::kernel_after_mkdir(path);
+    Ok(())
+}
+
+/// `rmdir` of a cgroup directory (the kernel drops its control files with it).
+pub(crate) fn remove_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    crate::mockfs::kernel_before_rmdir(path);
+    std::fs::remove_dir(path)
+}
+
 /// The pids listed in a `cgroup.procs` text; unparsable lines are ignored (the kernel writes
 /// one decimal pid per line).
 pub(crate) fn parse_pids(text: &str) -> Vec<i32> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
-use crate::cgroupfs::{parse_pids, read_control, write_control};
+use crate::cgroupfs::{self, parse_pids, read_control, write_control};
 use crate::error::{CgroupError, errno_of};
 
 /// Signal rounds before giving up on a cgroup that will not empty.
@@ -127,7 +127,7 @@ pub(crate) fn signal_until_empty(dirs: &[&Path]) -> Result<(), CgroupError> {
 pub(crate) fn remove_dir(path: &Path) -> Result<(), CgroupError> {
     let mut attempt = 0;
     loop {
-        match std::fs::remove_dir(path) {
+        match cgroupfs::remove_dir(path) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) && attempt + 1 < RMDIR_ATTEMPTS => {

@@ -54,6 +54,8 @@ mod hierarchy;
 mod kill;
 mod limits;
 mod membership;
+#[cfg(test)]
+mod mockfs;
 mod mountinfo;
 mod owner;
 mod sandbox;

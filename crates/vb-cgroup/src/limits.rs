@@ -511,3 +511,229 @@ pub fn io_weight_to_bfq(weight: u16) -> u64 {
 pub fn io_weight_to_blkio(weight: u16) -> u64 {
     (u64::from(weight) * 5).clamp(10, 1000)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reason(result: Result<impl fmt::Debug, CgroupError>) -> InvalidLimit {
+        match result {
+            Err(CgroupError::InvalidLimit { reason, .. }) => reason,
+            other => panic!("expected InvalidLimit, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sizes_accept_bytes_and_binary_suffixes() {
+        assert_eq!(parse_byte_size("268435456"), Ok(268_435_456));
+        assert_eq!(parse_byte_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_byte_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_byte_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_byte_size("2t"), Ok(2 << 40));
+        assert_eq!(parse_byte_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_byte_size("64mb"), Ok(64 << 20));
+        assert_eq!(parse_byte_size(" 100B "), Ok(100));
+    }
+
+    #[test]
+    fn bad_sizes_say_what_is_wrong() {
+        assert_eq!(reason(parse_memory_max("banana")), InvalidLimit::NotANumber);
+        assert_eq!(reason(parse_memory_max("")), InvalidLimit::Empty);
+        assert_eq!(reason(parse_memory_max("-5M")), InvalidLimit::Negative);
+        assert_eq!(reason(parse_memory_max("0")), InvalidLimit::Zero);
+        assert_eq!(
+            reason(parse_memory_max("12Q")),
+            InvalidLimit::UnknownSuffix("Q".to_owned())
+        );
+        assert_eq!(
+            reason(parse_memory_max("1.5G")),
+            InvalidLimit::UnknownSuffix(".5G".to_owned())
+        );
+        assert_eq!(reason(parse_memory_max("+5")), InvalidLimit::NotANumber);
+        assert_eq!(reason(parse_memory_max("9000000T")), InvalidLimit::TooLarge);
+        assert_eq!(
+            reason(parse_memory_max("99999999999999999999")),
+            InvalidLimit::TooLarge
+        );
+        let message = parse_memory_max("banana").unwrap_err().to_string();
+        assert!(message.contains("memory_max"), "{message}");
+        assert!(message.contains("\"banana\""), "{message}");
+        assert!(message.contains("not a number"), "{message}");
+        assert!(
+            message.contains("256M") || message.contains("suffix"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn max_clears_and_swap_may_be_zero() {
+        assert_eq!(parse_memory_max("max").unwrap(), None);
+        assert_eq!(parse_memory_swap_max("0").unwrap(), Some(0));
+        assert_eq!(parse_memory_swap_max("max").unwrap(), None);
+        assert_eq!(parse_pids_max("max").unwrap(), None);
+    }
+
+    #[test]
+    fn pids_must_be_positive_integers() {
+        assert_eq!(parse_pids_max("256").unwrap(), Some(256));
+        assert_eq!(reason(parse_pids_max("0")), InvalidLimit::Zero);
+        assert_eq!(reason(parse_pids_max("-1")), InvalidLimit::Negative);
+        assert_eq!(reason(parse_pids_max("8k")), InvalidLimit::NotANumber);
+        assert_eq!(reason(parse_pids_max(" ")), InvalidLimit::Empty);
+    }
+
+    #[test]
+    fn cpu_accepts_the_reference_and_command_line_forms() {
+        let half = Some(CpuMax {
+            quota_us: 50_000,
+            period_us: 100_000,
+        });
+        assert_eq!(parse_cpu_max("50000 100000").unwrap(), half);
+        assert_eq!(parse_cpu_max("50000/100000").unwrap(), half);
+        assert_eq!(parse_cpu_max("50000").unwrap(), half);
+        assert_eq!(parse_cpu_max(" 50000  100000 ").unwrap(), half);
+        assert_eq!(parse_cpu_max("max").unwrap(), None);
+        assert_eq!(parse_cpu_max("max 100000").unwrap(), None);
+        assert_eq!(
+            parse_cpu_max("250000/1000000").unwrap(),
+            Some(CpuMax {
+                quota_us: 250_000,
+                period_us: 1_000_000
+            })
+        );
+    }
+
+    #[test]
+    fn bad_cpu_limits_say_what_is_wrong() {
+        assert_eq!(reason(parse_cpu_max("999")), InvalidLimit::QuotaTooSmall);
+        assert_eq!(reason(parse_cpu_max("0/100000")), InvalidLimit::Zero);
+        assert_eq!(reason(parse_cpu_max("-5/100000")), InvalidLimit::Negative);
+        assert_eq!(
+            reason(parse_cpu_max("5000/999")),
+            InvalidLimit::PeriodOutOfRange
+        );
+        assert_eq!(
+            reason(parse_cpu_max("5000/1000001")),
+            InvalidLimit::PeriodOutOfRange
+        );
+        assert_eq!(
+            reason(parse_cpu_max("max/5")),
+            InvalidLimit::PeriodOutOfRange
+        );
+        assert_eq!(reason(parse_cpu_max("1/2/3")), InvalidLimit::Malformed);
+        assert_eq!(reason(parse_cpu_max("5000/")), InvalidLimit::Malformed);
+        assert_eq!(reason(parse_cpu_max("/100000")), InvalidLimit::Malformed);
+        assert_eq!(reason(parse_cpu_max("half")), InvalidLimit::NotANumber);
+        assert_eq!(reason(parse_cpu_max("")), InvalidLimit::Empty);
+    }
+
+    #[test]
+    fn weights_are_one_to_ten_thousand() {
+        assert_eq!(parse_weight(LimitKind::CpuWeight, "1").unwrap(), 1);
+        assert_eq!(parse_weight(LimitKind::IoWeight, "10000").unwrap(), 10_000);
+        let range = InvalidLimit::OutOfRange {
+            min: 1,
+            max: 10_000,
+        };
+        assert_eq!(reason(parse_weight(LimitKind::CpuWeight, "0")), range);
+        assert_eq!(reason(parse_weight(LimitKind::CpuWeight, "10001")), range);
+        assert_eq!(
+            reason(parse_weight(LimitKind::CpuWeight, "-2")),
+            InvalidLimit::Negative
+        );
+    }
+
+    #[test]
+    fn the_reference_strings_build_limits() {
+        let limits =
+            ResourceLimits::from_reference(Some("268435456"), Some("50000 100000"), Some("256"))
+                .unwrap();
+        assert_eq!(limits.memory_max, Some(268_435_456));
+        assert_eq!(limits.pids_max, Some(256));
+        assert_eq!(limits.cpu_max.unwrap().cpus(), 0.5);
+        assert_eq!(
+            limits.controllers(),
+            vec![Controller::Memory, Controller::Pids, Controller::Cpu]
+        );
+        assert!(ResourceLimits::default().is_empty());
+        assert!(ResourceLimits::default().controllers().is_empty());
+        let err = ResourceLimits::from_reference(None, None, Some("0")).unwrap_err();
+        assert!(matches!(
+            err,
+            CgroupError::InvalidLimit {
+                limit: LimitKind::PidsMax,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn keys_name_every_limit() {
+        for kind in LimitKind::ALL {
+            assert_eq!(LimitKind::from_key(kind.key()), Some(kind));
+        }
+        assert_eq!(LimitKind::from_key("memory"), None);
+    }
+
+    #[test]
+    fn weight_mappings_keep_defaults_and_ranges() {
+        assert_eq!(cpu_weight_to_shares(100), 1024);
+        assert_eq!(cpu_weight_to_shares(1), 10);
+        assert_eq!(cpu_weight_to_shares(10_000), 102_400);
+        assert_eq!(io_weight_to_bfq(100), 100);
+        assert_eq!(io_weight_to_bfq(10_000), 1000);
+        assert_eq!(io_weight_to_blkio(100), 500);
+        assert_eq!(io_weight_to_blkio(1), 10);
+        assert_eq!(io_weight_to_blkio(10_000), 1000);
+    }
+
+    proptest! {
+        #[test]
+        fn size_parser_never_panics(text in ".{0,24}") {
+            let _ = parse_byte_size(&text);
+            let _ = parse_memory_max(&text);
+            let _ = parse_pids_max(&text);
+            let _ = parse_weight(LimitKind::CpuWeight, &text);
+        }
+
+        #[test]
+        fn cpu_parser_never_panics(text in "[0-9a-z /\\-]{0,24}") {
+            let _ = parse_cpu_max(&text);
+        }
+
+        #[test]
+        fn sizes_round_trip_through_their_formatting(bytes in 0u64..=(i64::MAX as u64)) {
+            prop_assert_eq!(parse_byte_size(&format_byte_size(bytes)), Ok(bytes));
+        }
+
+        #[test]
+        fn suffixed_sizes_multiply(n in 0u64..(1 << 20), suffix in 0usize..4) {
+            let (letter, shift) = [("K", 10), ("M", 20), ("G", 30), ("T", 40)][suffix];
+            let expected = n.checked_mul(1 << shift).filter(|&b| i64::try_from(b).is_ok());
+            let parsed = parse_byte_size(&format!("{n}{letter}")).ok();
+            prop_assert_eq!(parsed, expected);
+        }
+
+        #[test]
+        fn cpu_limits_round_trip_through_display(
+            quota in MIN_CPU_QUOTA_US..10_000_000u64,
+            period in MIN_CPU_PERIOD_US..=MAX_CPU_PERIOD_US,
+        ) {
+            let limit = CpuMax { quota_us: quota, period_us: period };
+            prop_assert_eq!(parse_cpu_max(&limit.to_string()).unwrap(), Some(limit));
+            let v2_form = format!("{quota} {period}");
+            prop_assert_eq!(parse_cpu_max(&v2_form).unwrap(), Some(limit));
+        }
+
+        #[test]
+        fn accepted_pids_are_exactly_the_positive_integers(n in any::<i64>()) {
+            let parsed = parse_pids_max(&n.to_string());
+            if n > 0 {
+                prop_assert_eq!(parsed.unwrap(), Some(n.unsigned_abs()));
+            } else {
+                prop_assert!(parsed.is_err());
+            }
+        }
+    }
+}

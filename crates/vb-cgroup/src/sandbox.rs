@@ -337,3 +337,400 @@ impl Drop for SandboxCgroup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::CpuMax;
+    use crate::limits::LimitKind;
+    use crate::mockfs::MockHost;
+    use rustix::io::Errno;
+
+    fn full_limits() -> ResourceLimits {
+        ResourceLimits {
+            memory_max: Some(32 << 20),
+            memory_swap_max: Some(0),
+            cpu_max: Some(CpuMax {
+                quota_us: 50_000,
+                period_us: 100_000,
+            }),
+            cpu_weight: Some(200),
+            pids_max: Some(8),
+            io_weight: Some(300),
+        }
+    }
+
+    fn create(host: &MockHost, limits: ResourceLimits) -> (SandboxCgroup, Vec<Warning>) {
+        SandboxCgroup::create_in(&host.layout, &CgroupSpec::new(limits)).unwrap()
+    }
+
+    #[test]
+    fn hybrid_writes_v1_limits_and_makes_a_unified_tracking_dir() {
+        let host = MockHost::hybrid();
+        let (cgroup, warnings) = create(&host, full_limits());
+        assert_eq!(warnings, vec![]);
+        let name = cgroup.name().to_owned();
+        assert!(name.starts_with("voidbox-"));
+        let f = |rel: &str| host.read(&rel.replace("NAME", &name));
+        assert_eq!(
+            f("memory/process_api/abc/NAME/memory.limit_in_bytes"),
+            "33554432"
+        );
+        // Swap 0 on v1: memory + swap together may not exceed memory alone.
+        assert_eq!(
+            f("memory/process_api/abc/NAME/memory.memsw.limit_in_bytes"),
+            "33554432"
+        );
+        assert_eq!(f("pids/NAME/pids.max"), "8");
+        assert_eq!(f("cpu/NAME/cpu.cfs_quota_us"), "50000");
+        assert_eq!(f("cpu/NAME/cpu.cfs_period_us"), "100000");
+        assert_eq!(f("cpu/NAME/cpu.shares"), "2048");
+        assert_eq!(f("blkio/NAME/blkio.bfq.weight"), "300");
+        assert!(host.path("unified").join(&name).is_dir());
+        assert!(!cgroup.is_v2());
+        assert_eq!(cgroup.mode(), HierarchyMode::Hybrid);
+        assert!(cgroup.clone_into_fd().is_some());
+        assert_eq!(
+            cgroup.dir_of(Controller::Memory),
+            Some(host.path("memory/process_api/abc").join(&name).as_path())
+        );
+        assert_eq!(cgroup.dirs().len(), 5);
+        cgroup.remove().unwrap();
+        assert_eq!(host.sandbox_dirs(), Vec::<std::path::PathBuf>::new());
+    }
+
+    #[test]
+    fn a_refused_write_is_a_warning_and_other_limits_still_apply() {
+        let host = MockHost::hybrid();
+        host.refuse("pids.max");
+        let (cgroup, warnings) = create(&host, full_limits());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        match &warnings[0] {
+            Warning::LimitRefused {
+                limit,
+                file,
+                value,
+                errno,
+            } => {
+                assert_eq!(*limit, LimitKind::PidsMax);
+                assert!(file.ends_with(format!("{}/pids.max", cgroup.name())));
+                assert_eq!(value, "8");
+                assert_eq!(*errno, Errno::ISDIR);
+            }
+            other => panic!("unexpected warning {other:?}"),
+        }
+        assert!(warnings[0].to_string().contains("pids_max not enforced"));
+        let memory = cgroup.dir_of(Controller::Memory).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(memory.join("memory.limit_in_bytes")).unwrap(),
+            "33554432"
+        );
+        cgroup.remove().unwrap();
+        assert!(host.sandbox_dirs().is_empty());
+    }
+
+    #[test]
+    fn a_missing_swap_accounting_file_is_a_warning() {
+        let host = MockHost::hybrid();
+        host.omit("memory.memsw.limit_in_bytes");
+        let (_cgroup, warnings) = create(&host, full_limits());
+        assert!(
+            matches!(
+                warnings.as_slice(),
+                [Warning::LimitFileMissing { limit: LimitKind::MemorySwapMax, file }]
+                    if file.ends_with("memory.memsw.limit_in_bytes")
+            ),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn limits_without_a_controller_are_warnings_on_legacy() {
+        let host = MockHost::legacy();
+        let limits = ResourceLimits {
+            memory_swap_max: Some(1 << 20),
+            ..full_limits()
+        };
+        let (cgroup, warnings) = create(&host, limits);
+        assert!(warnings.contains(&Warning::ControllerUnavailable {
+            controller: Controller::Pids,
+            limits: vec![LimitKind::PidsMax],
+        }));
+        assert!(warnings.contains(&Warning::ControllerUnavailable {
+            controller: Controller::Io,
+            limits: vec![LimitKind::IoWeight],
+        }));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(cgroup.mode(), HierarchyMode::Legacy);
+        assert!(cgroup.clone_into_fd().is_none());
+        let name = cgroup.name().to_owned();
+        // memsw = memory + swap.
+        assert_eq!(
+            host.read(&format!("memory/user/{name}/memory.memsw.limit_in_bytes")),
+            (33_554_432u64 + 1_048_576).to_string()
+        );
+        assert_eq!(
+            host.read(&format!("cpu,cpuacct/{name}/cpu.cfs_quota_us")),
+            "50000"
+        );
+        drop(cgroup);
+        assert!(
+            host.sandbox_dirs().is_empty(),
+            "Drop removes the directories"
+        );
+    }
+
+    #[test]
+    fn a_swap_limit_alone_cannot_be_expressed_on_v1() {
+        let host = MockHost::legacy();
+        let limits = ResourceLimits {
+            memory_swap_max: Some(0),
+            ..ResourceLimits::default()
+        };
+        let (_cgroup, warnings) = create(&host, limits);
+        assert_eq!(warnings, vec![Warning::SwapLimitNeedsMemoryLimit]);
+    }
+
+    #[test]
+    fn a_failed_mkdir_removes_the_directories_made_before_it() {
+        let host = MockHost::hybrid();
+        // memory and pids come first; the cpu hierarchy's caller directory vanishes.
+        std::fs::remove_dir_all(host.path("cpu")).unwrap();
+        let err =
+            SandboxCgroup::create_in(&host.layout, &CgroupSpec::new(full_limits())).unwrap_err();
+        match err {
+            CgroupError::CreateDir { path, errno } => {
+                assert!(path.starts_with(host.path("cpu")));
+                assert_eq!(errno, Errno::NOENT);
+            }
+            other => panic!("unexpected error {other:?}"),
+        }
+        assert!(host.sandbox_dirs().is_empty(), "{:?}", host.sandbox_dirs());
+    }
+
+    #[test]
+    fn a_failed_unified_dir_on_hybrid_is_a_tracking_warning() {
+        let host = MockHost::hybrid();
+        std::fs::remove_dir_all(host.path("unified")).unwrap();
+        let limits = ResourceLimits {
+            pids_max: Some(8),
+            ..ResourceLimits::default()
+        };
+        let (cgroup, warnings) = create(&host, limits);
+        assert!(
+            matches!(
+                warnings.as_slice(),
+                [Warning::TrackingUnavailable {
+                    errno: Errno::NOENT,
+                    ..
+                }]
+            ),
+            "{warnings:?}"
+        );
+        assert!(cgroup.clone_into_fd().is_none());
+        assert_eq!(cgroup.dirs().len(), 1);
+    }
+
+    #[test]
+    fn attach_writes_the_pid_into_every_directory() {
+        let host = MockHost::hybrid();
+        let (cgroup, _) = create(&host, full_limits());
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        assert_eq!(cgroup.attach(pid).unwrap(), vec![]);
+        for dir in cgroup.dirs() {
+            let procs = std::fs::read_to_string(dir.path.join("cgroup.procs")).unwrap();
+            assert_eq!(procs.trim(), pid.to_string(), "{}", dir.path.display());
+        }
+        assert_eq!(
+            cgroup.attach(0).unwrap_err(),
+            CgroupError::InvalidPid { pid: 0 }
+        );
+        assert_eq!(
+            cgroup.attach(-3).unwrap_err(),
+            CgroupError::InvalidPid { pid: -3 }
+        );
+        // The mock kernel does not drop exited members; kill_all does its part on the real
+        // one: the listed process gets SIGKILLed.
+        let killer = std::thread::spawn({
+            let dirs: Vec<_> = cgroup.dirs().iter().map(|d| d.path.to_path_buf()).collect();
+            move || {
+                // Once the child is dead, empty the lists as the kernel would.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                for dir in dirs {
+                    std::fs::write(dir.join("cgroup.procs"), "").unwrap();
+                }
+            }
+        });
+        cgroup.kill_all().unwrap();
+        killer.join().unwrap();
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        cgroup.remove().unwrap();
+        assert!(host.sandbox_dirs().is_empty());
+    }
+
+    #[test]
+    fn unified_enables_controllers_top_down_and_writes_v2_files() {
+        let host = MockHost::unified("cpuset cpu io memory pids");
+        let (cgroup, warnings) = create(&host, full_limits());
+        assert_eq!(warnings, vec![]);
+        for dir in ["v2", "v2/a", "v2/a/b"] {
+            assert_eq!(
+                host.read(&format!("{dir}/cgroup.subtree_control")),
+                "+memory +pids +cpu +io",
+                "{dir}"
+            );
+        }
+        let name = cgroup.name().to_owned();
+        let f = |file: &str| host.read(&format!("v2/a/b/{name}/{file}"));
+        assert_eq!(f("memory.max"), "33554432");
+        assert_eq!(f("memory.swap.max"), "0");
+        assert_eq!(f("pids.max"), "8");
+        assert_eq!(f("cpu.max"), "50000 100000");
+        assert_eq!(f("cpu.weight"), "200");
+        assert_eq!(f("io.weight"), "default 300");
+        assert!(cgroup.is_v2());
+        assert!(cgroup.clone_into_fd().is_some());
+        assert_eq!(cgroup.dirs().len(), 1);
+        cgroup.remove().unwrap();
+        assert!(host.sandbox_dirs().is_empty());
+    }
+
+    #[test]
+    fn unified_skips_the_write_when_the_controller_is_already_enabled() {
+        let host = MockHost::unified("memory pids");
+        std::fs::write(host.path("v2/a/b/cgroup.subtree_control"), "memory\n").unwrap();
+        let limits = ResourceLimits {
+            memory_max: Some(1 << 30),
+            ..ResourceLimits::default()
+        };
+        let (cgroup, warnings) = create(&host, limits);
+        assert_eq!(warnings, vec![]);
+        assert_eq!(host.read("v2/a/b/cgroup.subtree_control"), "memory");
+        assert_eq!(host.read("v2/cgroup.subtree_control"), "");
+        assert_eq!(
+            host.read(&format!("v2/a/b/{}/memory.max", cgroup.name())),
+            "1073741824"
+        );
+    }
+
+    #[test]
+    fn unified_warns_for_a_controller_no_ancestor_offers() {
+        let host = MockHost::unified("memory");
+        let (cgroup, warnings) = create(&host, full_limits());
+        assert!(warnings.contains(&Warning::ControllerUnavailable {
+            controller: Controller::Pids,
+            limits: vec![LimitKind::PidsMax],
+        }));
+        assert!(warnings.contains(&Warning::ControllerUnavailable {
+            controller: Controller::Cpu,
+            limits: vec![LimitKind::CpuMax, LimitKind::CpuWeight],
+        }));
+        assert_eq!(host.read("v2/cgroup.subtree_control"), "+memory");
+        assert_eq!(
+            host.read(&format!("v2/a/b/{}/memory.max", cgroup.name())),
+            "33554432"
+        );
+    }
+
+    #[test]
+    fn unified_refused_subtree_control_write_is_a_warning() {
+        let host = MockHost::unified("memory pids");
+        let file = host.path("v2/a/b/cgroup.subtree_control");
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        let limits = ResourceLimits {
+            memory_max: Some(1 << 30),
+            pids_max: Some(10),
+            ..ResourceLimits::default()
+        };
+        let (cgroup, warnings) = create(&host, limits);
+        assert_eq!(
+            warnings,
+            vec![
+                Warning::ControllerNotEnabled {
+                    controller: Controller::Memory,
+                    file: file.clone(),
+                    errno: Errno::ISDIR,
+                },
+                Warning::ControllerNotEnabled {
+                    controller: Controller::Pids,
+                    file: file.clone(),
+                    errno: Errno::ISDIR,
+                },
+            ]
+        );
+        // The ancestors above were enabled; the sandbox exists without the controllers.
+        assert_eq!(host.read("v2/cgroup.subtree_control"), "+memory +pids");
+        assert!(cgroup.dirs()[0].controllers.is_empty());
+        assert!(!cgroup.dirs()[0].path.join("memory.max").exists());
+    }
+
+    #[test]
+    fn a_quota_beyond_every_online_cpu_is_a_warning() {
+        let host = MockHost::hybrid();
+        let cpus = online_cpus().unwrap();
+        let cpu_max = CpuMax {
+            quota_us: 100_000 * (cpus + 1),
+            period_us: 100_000,
+        };
+        let limits = ResourceLimits {
+            cpu_max: Some(cpu_max),
+            ..ResourceLimits::default()
+        };
+        let (_cgroup, warnings) = create(&host, limits);
+        assert_eq!(
+            warnings,
+            vec![Warning::CpuQuotaExceedsCpus {
+                cpu_max,
+                online_cpus: cpus
+            }]
+        );
+    }
+
+    #[test]
+    fn an_invalid_prefix_is_refused_before_anything_is_made() {
+        let host = MockHost::hybrid();
+        let spec = CgroupSpec {
+            prefix: "../escape".to_owned(),
+            ..CgroupSpec::new(full_limits())
+        };
+        assert!(matches!(
+            SandboxCgroup::create_in(&host.layout, &spec),
+            Err(CgroupError::InvalidPrefix { .. })
+        ));
+        assert!(host.sandbox_dirs().is_empty());
+    }
+
+    #[test]
+    fn parallel_creations_get_distinct_directories() {
+        let host = MockHost::hybrid();
+        let layout = host.layout.clone();
+        let spec = CgroupSpec::default();
+        let cgroups: Vec<SandboxCgroup> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..25)
+                            .map(|_| SandboxCgroup::create_in(&layout, &spec).unwrap().0)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(host.sandbox_dirs().len(), 200);
+        for cgroup in cgroups {
+            cgroup.remove().unwrap();
+        }
+        assert!(host.sandbox_dirs().is_empty());
+    }
+}

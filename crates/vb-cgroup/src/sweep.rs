@@ -95,3 +95,64 @@ pub fn sweep_stale(layout: &CgroupLayout, prefix: &str) -> Result<SweepReport, C
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mockfs::MockHost;
+
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn sweep_removes_dead_owners_and_keeps_live_ones() {
+        let host = MockHost::hybrid();
+        let me = Owner::current().unwrap();
+        let dead = Owner {
+            pid: dead_pid(),
+            start_time: 1,
+            ..me
+        };
+        let reused = Owner {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        let foreign_ns = Owner {
+            pidns: me.pidns + 1,
+            pid: dead_pid(),
+            ..me
+        };
+        let names = [
+            dead.next_name("voidbox"),
+            reused.next_name("voidbox"),
+            me.next_name("voidbox"),
+            foreign_ns.next_name("voidbox"),
+            dead.next_name("other"),
+        ];
+        let parents = ["memory/process_api/abc", "pids", "unified"];
+        for parent in parents {
+            for name in &names {
+                std::fs::create_dir(host.path(parent).join(name)).unwrap();
+            }
+        }
+        let report = sweep_stale(&host.layout, "voidbox").unwrap();
+        assert_eq!(report.failed, vec![]);
+        assert_eq!(report.removed.len(), 6, "{report:?}");
+        assert_eq!(report.kept, 6);
+        for parent in parents {
+            let dir = host.path(parent);
+            assert!(!dir.join(&names[0]).exists(), "dead owner");
+            assert!(!dir.join(&names[1]).exists(), "reused pid");
+            assert!(dir.join(&names[2]).exists(), "live owner");
+            assert!(dir.join(&names[3]).exists(), "other pid namespace");
+            assert!(dir.join(&names[4]).exists(), "other prefix");
+        }
+        // A second sweep finds nothing more to do.
+        let again = sweep_stale(&host.layout, "voidbox").unwrap();
+        assert!(again.removed.is_empty());
+    }
+}

@@ -29,7 +29,7 @@ use cgroups_rs::fs::memory::MemController;
 use cgroups_rs::fs::pid::PidController;
 use rustix::io::Errno;
 
-use crate::cgroupfs::write_control;
+use crate::cgroupfs::{make_dir, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
 use crate::limits::{
@@ -92,7 +92,7 @@ impl V1Dir {
         controllers: Vec<Controller>,
     ) -> Result<V1Dir, CgroupError> {
         let path = caller_dir.join(name);
-        std::fs::create_dir(&path).map_err(|e| CgroupError::CreateDir {
+        make_dir(&path).map_err(|e| CgroupError::CreateDir {
             path: path.clone(),
             errno: errno_of(&e),
         })?;

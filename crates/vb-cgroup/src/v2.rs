@@ -8,7 +8,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use crate::cgroupfs::{read_control, words, write_control};
+use crate::cgroupfs::{make_dir, read_control, remove_dir, words, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
 use crate::limits::{LimitKind, ResourceLimits, io_weight_to_bfq};
@@ -154,7 +154,7 @@ impl V2Dir {
         controllers: Vec<Controller>,
     ) -> Result<V2Dir, CgroupError> {
         let path = caller_dir.join(name);
-        std::fs::create_dir(&path).map_err(|e| CgroupError::CreateDir {
+        make_dir(&path).map_err(|e| CgroupError::CreateDir {
             path: path.clone(),
             errno: errno_of(&e),
         })?;
@@ -167,7 +167,7 @@ impl V2Dir {
                 controllers,
             }),
             Err(e) => {
-                let _ = std::fs::remove_dir(&path);
+                let _ = remove_dir(&path);
                 Err(CgroupError::OpenDir {
                     path,
                     errno: errno_of(&e),

@@ -161,3 +161,49 @@ pub fn deny_warnings(warnings: &[Warning]) -> Result<(), CgroupError> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_count_is_clipped_to_u16() {
+        assert_eq!(warning_count_clipped(&[]), 0);
+        let many = vec![Warning::SwapLimitNeedsMemoryLimit; 70_000];
+        assert_eq!(warning_count_clipped(&many[..3]), 3);
+        assert_eq!(warning_count_clipped(&many), u16::MAX);
+    }
+
+    #[test]
+    fn deny_warnings_fails_only_when_there_are_some() {
+        assert_eq!(deny_warnings(&[]), Ok(()));
+        let warnings = [
+            Warning::SwapLimitNeedsMemoryLimit,
+            Warning::ControllerUnavailable {
+                controller: Controller::Pids,
+                limits: vec![LimitKind::PidsMax],
+            },
+        ];
+        let err = deny_warnings(&warnings).unwrap_err();
+        assert_eq!(
+            err,
+            CgroupError::WarningsDenied {
+                count: 2,
+                first: Box::new(Warning::SwapLimitNeedsMemoryLimit)
+            }
+        );
+        assert!(err.to_string().starts_with("2 runtime warning(s)"));
+    }
+
+    #[test]
+    fn messages_name_the_controller_and_the_limits() {
+        let w = Warning::ControllerUnavailable {
+            controller: Controller::Io,
+            limits: vec![LimitKind::IoWeight],
+        };
+        assert_eq!(
+            w.to_string(),
+            "cgroup controller io is not available; not enforced: io_weight"
+        );
+    }
+}
