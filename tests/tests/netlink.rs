@@ -6,6 +6,9 @@
 //! the namespaces of the thread that forks it). Without root, each test prints
 //! `SKIP <name>: <reason>` and returns.
 
+// Helpers outside #[test] functions fail the test by panicking, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
@@ -245,7 +248,10 @@ mod json {
 }
 
 /// (index, name, mtu, up, master, kind) of every link, as `ip -d link` shows them.
-fn ip_links() -> BTreeSet<(u32, String, u32, bool, Option<u32>, Option<String>)> {
+/// (index, name, mtu, up, master, kind).
+type LinkKey = (u32, String, u32, bool, Option<u32>, Option<String>);
+
+fn ip_links() -> BTreeSet<LinkKey> {
     let links = ip_json(&["-d", "link", "show"]);
     let index_of = |n: &str| {
         links
@@ -278,7 +284,7 @@ fn ip_links() -> BTreeSet<(u32, String, u32, bool, Option<u32>, Option<String>)>
         .collect()
 }
 
-fn our_links(nl: &mut Netlink) -> BTreeSet<(u32, String, u32, bool, Option<u32>, Option<String>)> {
+fn our_links(nl: &mut Netlink) -> BTreeSet<LinkKey> {
     nl.links()
         .unwrap()
         .into_iter()
