@@ -1,1 +1,51 @@
-//! voidbox
+//! voidbox: run a program in a Linux sandbox — new namespaces, a composed root
+//! filesystem, resource limits, networking and a security policy — from Rust.
+//!
+//! ```no_run
+//! use voidbox::{IsolationOptions, JailConfig, RootFs};
+//!
+//! let config = JailConfig {
+//!     rootfs: RootFs::Dir("/".into()),
+//!     cmd: vec!["/bin/sh".into(), "-c".into(), "echo hello from voidbox".into()],
+//!     isolation: IsolationOptions::ALL,
+//!     ..JailConfig::default()
+//! };
+//! let status = voidbox::launch(&config)?;
+//! assert!(status.success());
+//! # Ok::<(), voidbox::Error>(())
+//! ```
+//!
+//! Or, closer to `std::process`:
+//!
+//! ```no_run
+//! let out = voidbox::Command::new("hostname").hostname("box").output()?;
+//! assert_eq!(out.stdout, b"box\n");
+//! # Ok::<(), voidbox::Error>(())
+//! ```
+//!
+//! [`spawn`] returns a [`Session`] once the command runs; [`Session::wait`]
+//! (once) returns its [`ExitStatus`]. Status events go to
+//! [`StatusOptions::on_event`] and to bubblewrap-format descriptors, in the
+//! order `runtime_init_warnings` (if any), `spawned`, `setup_finished`,
+//! `exited`.
+//!
+//! The subsystems are separate crates usable on their own: `vb-proc` (clone,
+//! handshake, PID 1), `vb-fs` (mount plan), `vb-cgroup`, `vb-net` and
+//! `vb-netlink`. See `docs/architecture.md` in the repository.
+
+mod command;
+mod config;
+mod error;
+mod event;
+mod session;
+
+pub use command::{Command, Output};
+pub use config::{
+    BindMode, DataSource, EnvOp, EventCallback, FsAction, IsolationOptions, JailConfig,
+    NamespaceFds, NetworkOptions, ProcessOptions, ResourceLimits, RootFs, RuntimeOptions,
+    SecurityOptions, ShellConfig, StatusOptions, Stdio,
+};
+pub use error::Error;
+pub use event::{StatusEvent, StatusEventKind};
+pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
+pub use vb_proc::{ExitStatus, Signal};

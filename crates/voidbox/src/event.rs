@@ -1,0 +1,264 @@
+//! Status events and where they go: a callback, and bubblewrap's `--info-fd`
+//! and `--json-status-fd` formats, byte for byte.
+//!
+//! A successful launch emits, in order: `runtime_init_warnings` (only when
+//! setup produced warnings), `spawned`, `setup_finished`, `exited`.
+
+use std::fmt::Write as _;
+use std::os::fd::{BorrowedFd, RawFd};
+
+use vb_proc::ExitStatus;
+
+use crate::config::{EventCallback, StatusOptions};
+
+/// The kind of a [`StatusEvent`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatusEventKind {
+    /// Setup produced warnings (emitted before `spawned`).
+    RuntimeInitWarnings,
+    /// The sandbox's first process exists.
+    Spawned,
+    /// Setup finished and the command was executed.
+    SetupFinished,
+    /// The command ended.
+    Exited,
+}
+
+/// One status event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusEvent {
+    /// Setup produced `count` warnings (clipped to `u16::MAX`).
+    RuntimeInitWarnings {
+        /// How many warnings.
+        count: u16,
+    },
+    /// The sandbox's first process was cloned.
+    Spawned {
+        /// Its pid, as seen by the caller.
+        pid: i32,
+    },
+    /// The command is running.
+    SetupFinished {
+        /// The pid of the sandbox's first process.
+        pid: i32,
+    },
+    /// The command ended.
+    Exited {
+        /// The pid of the sandbox's first process.
+        pid: i32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+}
+
+impl StatusEvent {
+    /// The event's kind.
+    pub fn kind(&self) -> StatusEventKind {
+        match self {
+            Self::RuntimeInitWarnings { .. } => StatusEventKind::RuntimeInitWarnings,
+            Self::Spawned { .. } => StatusEventKind::Spawned,
+            Self::SetupFinished { .. } => StatusEventKind::SetupFinished,
+            Self::Exited { .. } => StatusEventKind::Exited,
+        }
+    }
+}
+
+/// Namespace ids of the sandbox's first process, in bubblewrap's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NamespaceIds(pub(crate) Vec<(&'static str, u64)>);
+
+impl NamespaceIds {
+    /// Read the inode numbers of `/proc/<pid>/ns/<name>` for the namespaces that
+    /// were created (the mount namespace always; never the user namespace).
+    pub(crate) fn read(pid: i32, created: &crate::config::IsolationOptions) -> Self {
+        let wanted = [
+            ("cgroup", "cgroup-namespace", created.cgroup),
+            ("ipc", "ipc-namespace", created.ipc),
+            ("mnt", "mnt-namespace", true),
+            ("net", "net-namespace", created.net),
+            ("pid", "pid-namespace", created.pid),
+            ("uts", "uts-namespace", created.uts),
+        ];
+        Self(
+            wanted
+                .iter()
+                .filter(|(_, _, on)| *on)
+                .filter_map(|(file, key, _)| {
+                    let meta = std::fs::metadata(format!("/proc/{pid}/ns/{file}")).ok()?;
+                    Some((*key, std::os::unix::fs::MetadataExt::ino(&meta)))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// bubblewrap's `--info-fd` object: pretty-printed, four-space indent.
+pub(crate) fn info_json(pid: i32, ids: &NamespaceIds) -> String {
+    let mut out = format!("{{\n    \"child-pid\": {pid}");
+    for (key, ino) in &ids.0 {
+        let _ = write!(out, ",\n    \"{key}\": {ino}");
+    }
+    out.push_str("\n}\n");
+    out
+}
+
+/// bubblewrap's first `--json-status-fd` line.
+pub(crate) fn status_json(pid: i32, ids: &NamespaceIds) -> String {
+    let mut out = format!("{{ \"child-pid\": {pid}");
+    for (key, ino) in &ids.0 {
+        let _ = write!(out, ", \"{key}\": {ino}");
+    }
+    out.push_str(" }\n");
+    out
+}
+
+/// bubblewrap's last `--json-status-fd` line.
+pub(crate) fn exit_json(code: i32) -> String {
+    format!("{{ \"exit-code\": {code} }}\n")
+}
+
+fn write_fd(fd: RawFd, text: &str) {
+    // SAFETY: the caller promised the descriptor is open for the session.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        match rustix::io::write(fd, rest) {
+            Ok(0) => return,
+            Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+            Err(rustix::io::Errno::INTR) => {}
+            // A reader that went away must not fail the sandbox (bubblewrap
+            // ignores these errors too).
+            Err(_) => return,
+        }
+    }
+}
+
+fn close_fd(fd: RawFd) {
+    // SAFETY: the status descriptors are handed over to voidbox, which closes
+    // them when done as bubblewrap does; nothing else closes them.
+    unsafe { libc::close(fd) };
+}
+
+/// Delivers events to the configured sinks.
+#[derive(Clone, Default)]
+pub(crate) struct EventSink {
+    callback: Option<EventCallback>,
+    info_fd: Option<RawFd>,
+    json_fd: Option<RawFd>,
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("callback", &self.callback.is_some())
+            .field("info_fd", &self.info_fd)
+            .field("json_fd", &self.json_fd)
+            .finish()
+    }
+}
+
+impl EventSink {
+    pub(crate) fn new(status: &StatusOptions) -> Self {
+        Self {
+            callback: status.on_event.clone(),
+            info_fd: status.info_fd,
+            json_fd: status.json_status_fd,
+        }
+    }
+
+    /// Whether namespace ids are needed (they cost a few system calls).
+    pub(crate) fn wants_namespace_ids(&self) -> bool {
+        self.info_fd.is_some() || self.json_fd.is_some()
+    }
+
+    fn emit(&self, event: &StatusEvent) {
+        if let Some(cb) = &self.callback {
+            cb(event);
+        }
+    }
+
+    pub(crate) fn warnings(&self, count: usize) {
+        let count = u16::try_from(count).unwrap_or(u16::MAX);
+        self.emit(&StatusEvent::RuntimeInitWarnings { count });
+    }
+
+    pub(crate) fn spawned(&mut self, pid: i32, ids: &NamespaceIds) {
+        if let Some(fd) = self.info_fd.take() {
+            write_fd(fd, &info_json(pid, ids));
+            close_fd(fd);
+        }
+        if let Some(fd) = self.json_fd {
+            write_fd(fd, &status_json(pid, ids));
+        }
+        self.emit(&StatusEvent::Spawned { pid });
+    }
+
+    pub(crate) fn setup_finished(&self, pid: i32) {
+        self.emit(&StatusEvent::SetupFinished { pid });
+    }
+
+    pub(crate) fn exited(&mut self, pid: i32, status: ExitStatus) {
+        if let Some(fd) = self.json_fd.take() {
+            write_fd(fd, &exit_json(status.code()));
+            close_fd(fd);
+        }
+        self.emit(&StatusEvent::Exited { pid, status });
+    }
+
+    /// Setup failed: close the status descriptors without an exit code, as
+    /// bubblewrap does when exec fails.
+    pub(crate) fn abandon(&mut self) {
+        for fd in [self.info_fd.take(), self.json_fd.take()]
+            .into_iter()
+            .flatten()
+        {
+            close_fd(fd);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> NamespaceIds {
+        NamespaceIds(vec![
+            ("mnt-namespace", 4026532178),
+            ("pid-namespace", 4026532181),
+        ])
+    }
+
+    #[test]
+    fn info_json_matches_bubblewrap() {
+        assert_eq!(
+            info_json(14164, &NamespaceIds(vec![("mnt-namespace", 4026532178)])),
+            "{\n    \"child-pid\": 14164,\n    \"mnt-namespace\": 4026532178\n}\n"
+        );
+    }
+
+    #[test]
+    fn json_status_lines_match_bubblewrap() {
+        assert_eq!(
+            status_json(14159, &ids()),
+            "{ \"child-pid\": 14159, \"mnt-namespace\": 4026532178, \"pid-namespace\": 4026532181 }\n"
+        );
+        assert_eq!(exit_json(7), "{ \"exit-code\": 7 }\n");
+    }
+
+    #[test]
+    fn warning_count_is_clipped() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink_seen = seen.clone();
+        let sink = EventSink {
+            callback: Some(std::sync::Arc::new(move |e: &StatusEvent| {
+                sink_seen.lock().unwrap().push(e.clone());
+            })),
+            ..EventSink::default()
+        };
+        sink.warnings(70_000);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![StatusEvent::RuntimeInitWarnings { count: u16::MAX }]
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The spawn pipeline of the facade: validate, prepare everything in the
+//! parent, clone, hand over at the gate, emit events, wait, clean up.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use vb_fs::{FsSpec, MountPlan, RealSys, RootSource, RootSwitch};
+use vb_proc::{
+    ChildFailure, ChildStage, ExitStatus, Namespaces, Origin, ProcError, ProcessPlan, ProcessSpec,
+    Running, StageFailure, Stages, Step, apply_env_ops,
+};
+
+use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
+use crate::error::Error;
+use crate::event::{EventSink, NamespaceIds};
+
+/// A running sandbox. [`wait`](Self::wait) may be called once; dropping an
+/// unwaited session kills the sandbox and reaps it.
+#[derive(Debug)]
+pub struct Session {
+    running: Option<Running>,
+    pid: i32,
+    events: EventSink,
+    warnings: Vec<String>,
+}
+
+impl Session {
+    /// The pid of the sandbox's first process, as seen by the caller (the PID-1
+    /// reaper when the sandbox has its own PID namespace).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Warnings produced during setup.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Send `signal` to the sandbox's first process (the reaper forwards the
+    /// usual termination and job-control signals to the command).
+    pub fn signal(&self, signal: vb_proc::Signal) -> Result<(), Error> {
+        match &self.running {
+            Some(running) => Ok(running.signal(signal)?),
+            None => Err(Error::SessionAlreadyWaited),
+        }
+    }
+
+    /// Wait for the command and return how it ended. A second call returns
+    /// [`Error::SessionAlreadyWaited`].
+    pub fn wait(&mut self) -> Result<ExitStatus, Error> {
+        let running = self.running.take().ok_or(Error::SessionAlreadyWaited)?;
+        let status = running.wait()?;
+        self.events.exited(self.pid, status);
+        Ok(status)
+    }
+}
+
+/// The child-side adapter of a vb-fs plan.
+struct FsStage<'a>(&'a MountPlan);
+
+impl ChildStage for FsStage<'_> {
+    fn run(&self) -> Result<(), StageFailure> {
+        self.0
+            .execute(&RealSys)
+            .map_err(|f| StageFailure::new(f.step, f.index, f.errno))
+    }
+}
+
+/// The namespaces actually created: as configured, plus the mount namespace a
+/// root switch needs, plus a user namespace when an unprivileged caller asks
+/// for any (as bubblewrap implies `--unshare-user`).
+pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
+    let mut iso = config.isolation;
+    if config.rootfs != RootSource::Host || !config.fs_actions.is_empty() {
+        iso.mount = true;
+    }
+    if iso.any() && !rustix::process::geteuid().is_root() {
+        iso.user = true;
+    }
+    iso
+}
+
+fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
+    let sec = &config.security;
+    let checks: [(bool, &'static str); 18] = [
+        (!sec.cap_add.is_empty(), "security.cap_add (--cap-add)"),
+        (!sec.cap_drop.is_empty(), "security.cap_drop (--cap-drop)"),
+        (sec.no_new_privs, "security.no_new_privs"),
+        (sec.seccomp_fd.is_some(), "security.seccomp_fd (--seccomp)"),
+        (
+            !sec.add_seccomp_fds.is_empty(),
+            "security.add_seccomp_fds (--add-seccomp-fd)",
+        ),
+        (sec.seccomp_policy.is_some(), "security.seccomp_policy"),
+        (
+            !sec.landlock_read.is_empty() || !sec.landlock_write.is_empty(),
+            "security.landlock",
+        ),
+        (
+            sec.disable_userns,
+            "security.disable_userns (--disable-userns)",
+        ),
+        (
+            sec.assert_userns_disabled,
+            "security.assert_userns_disabled (--assert-userns-disabled)",
+        ),
+        (
+            sec.exec_label.is_some(),
+            "security.exec_label (--exec-label)",
+        ),
+        (
+            sec.file_label.is_some(),
+            "security.file_label (--file-label)",
+        ),
+        (!config.resources.is_empty(), "resources (cgroup limits)"),
+        (config.network.is_some(), "network"),
+        (
+            !config.namespace_fds.is_empty(),
+            "namespace_fds (--userns, --userns2, --pidns)",
+        ),
+        (
+            !config.status.lock_files.is_empty(),
+            "status.lock_files (--lock-file)",
+        ),
+        (
+            config.status.sync_fd.is_some(),
+            "status.sync_fd (--sync-fd)",
+        ),
+        (
+            config.status.block_fd.is_some(),
+            "status.block_fd (--block-fd)",
+        ),
+        (
+            config.status.userns_block_fd.is_some(),
+            "status.userns_block_fd (--userns-block-fd)",
+        ),
+    ];
+    match checks.iter().find(|(set, _)| *set) {
+        Some((_, what)) => Err(Error::Unsupported(what)),
+        None => Ok(()),
+    }
+}
+
+/// Descriptors opened for the command's standard streams, kept open until the
+/// child has executed.
+fn stdio_fds(config: &JailConfig) -> Result<([Option<i32>; 3], Vec<OwnedFd>), Error> {
+    let mut keep = Vec::new();
+    let mut fds = [None; 3];
+    let p = &config.process;
+    for (slot, stdio) in fds.iter_mut().zip([p.stdin, p.stdout, p.stderr]) {
+        *slot = match stdio {
+            Stdio::Inherit => None,
+            Stdio::Fd(fd) => Some(fd),
+            Stdio::Null => {
+                let null = rustix::fs::open(
+                    c"/dev/null",
+                    rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+                .map_err(|e| Error::ChildStep {
+                    what: "open /dev/null".into(),
+                    source: e.into(),
+                })?;
+                let raw = null.as_raw_fd();
+                keep.push(null);
+                Some(raw)
+            }
+        };
+    }
+    Ok((fds, keep))
+}
+
+/// Spawn the sandbox described by `config` and return once the command runs.
+pub fn spawn(config: &JailConfig) -> Result<Session, Error> {
+    let mut events = EventSink::new(&config.status);
+    let result = spawn_with(config, &mut events);
+    if result.is_err() {
+        events.abandon();
+    }
+    result
+}
+
+fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Error> {
+    reject_unsupported(config)?;
+    if config.cmd.is_empty() {
+        return Err(Error::InvalidConfig("no command given".into()));
+    }
+    let iso = effective_isolation(config);
+    let env = apply_env_ops(std::env::vars_os(), &config.process.env).map_err(ProcError::from)?;
+    let (stdio, _stdio_keep) = stdio_fds(config)?;
+    let spec = ProcessSpec {
+        namespaces: Namespaces {
+            user: iso.user,
+            pid: iso.pid,
+            mount: iso.mount,
+            uts: iso.uts,
+            ipc: iso.ipc,
+            net: iso.net,
+            cgroup: iso.cgroup,
+        },
+        uid: config.process.uid,
+        gid: config.process.gid,
+        hostname: config.runtime.hostname.clone(),
+        die_with_parent: config.process.die_with_parent,
+        new_session: config.process.new_session,
+        as_pid_1: config.runtime.as_pid_1,
+        command: config.cmd.clone(),
+        argv0: config.process.argv0.clone(),
+        env,
+        chdir: config.process.chdir.clone(),
+        stdio,
+    };
+    let plan = ProcessPlan::prepare(&spec)?;
+    let fs_plan = if iso.mount {
+        Some(MountPlan::compile(&FsSpec {
+            root: config.rootfs.clone(),
+            switch: if config.runtime.use_pivot_root {
+                RootSwitch::PivotRoot
+            } else {
+                RootSwitch::Chroot
+            },
+            mount_proc: iso.pid,
+            actions: config.fs_actions.clone(),
+        })?)
+    } else {
+        None
+    };
+    let fs_stage = fs_plan.as_ref().map(FsStage);
+    let stages = Stages {
+        filesystem: fs_stage.as_ref().map(|s| s as &dyn ChildStage),
+        network: None,
+        security: None,
+    };
+
+    let warnings: Vec<String> = Vec::new();
+    if !warnings.is_empty() {
+        events.warnings(warnings.len());
+        if config.runtime.fail_on_runtime_warnings {
+            return Err(Error::RuntimeWarnings(warnings));
+        }
+    }
+
+    let pending = plan.clone_child(&stages, None)?;
+    let pid = pending.pid().as_raw_nonzero().get();
+    let ids = if events.wants_namespace_ids() {
+        NamespaceIds::read(pid, &iso)
+    } else {
+        NamespaceIds::default()
+    };
+    events.spawned(pid, &ids);
+    let running = pending
+        .release()
+        .map_err(|e| describe_child_error(e, &plan, fs_plan.as_ref()))?;
+    events.setup_finished(pid);
+    Ok(Session {
+        running: Some(running),
+        pid,
+        events: events.clone(),
+        warnings,
+    })
+}
+
+/// Turn a child's failure report into the error it stands for.
+fn describe_child_error(err: ProcError, plan: &ProcessPlan, fs: Option<&MountPlan>) -> Error {
+    let ProcError::Child(failure) = err else {
+        return err.into();
+    };
+    let source = failure.io_error();
+    match failure.origin {
+        Origin::Filesystem => match fs {
+            Some(fs) => fs
+                .describe(vb_fs::FsFailure {
+                    step: failure.step,
+                    index: failure.index,
+                    errno: failure.errno,
+                })
+                .into(),
+            None => ProcError::Child(failure).into(),
+        },
+        Origin::Process => describe_process_step(failure, plan, source),
+        Origin::Network | Origin::Security => ProcError::Child(failure).into(),
+    }
+}
+
+fn describe_process_step(
+    failure: ChildFailure,
+    plan: &ProcessPlan,
+    source: std::io::Error,
+) -> Error {
+    let what = match Step::of(&failure) {
+        Some(Step::Exec) => {
+            return Error::Exec {
+                command: plan.command_display().to_owned(),
+                source,
+            };
+        }
+        Some(Step::Chdir) => {
+            if let Some(dir) = plan.exec().explicit_chdir() {
+                return Error::Chdir {
+                    dir: std::path::PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())),
+                    source,
+                };
+            }
+            "chdir".to_owned()
+        }
+        Some(Step::DeathSignal) => "prctl(PR_SET_PDEATHSIG)".to_owned(),
+        Some(Step::ParentGone) => "the parent exited during setup".to_owned(),
+        Some(Step::Gate) => "waiting for the parent at the gate".to_owned(),
+        Some(Step::SetGid) => "setresgid".to_owned(),
+        Some(Step::SetUid) => "setresuid".to_owned(),
+        Some(Step::CgroupNamespace) => "unshare(CLONE_NEWCGROUP)".to_owned(),
+        Some(Step::Hostname) => "sethostname".to_owned(),
+        Some(Step::Fork) => "Can't fork".to_owned(),
+        Some(Step::NewSession) => "setsid".to_owned(),
+        Some(Step::Signals) => "resetting signal dispositions".to_owned(),
+        Some(Step::Ack) => "acknowledging setup".to_owned(),
+        Some(Step::Stdio) => format!("installing standard stream {}", failure.index),
+        None => return ProcError::Child(failure).into(),
+    };
+    Error::ChildStep { what, source }
+}
+
+/// Wait for `session` (the free-function form of [`Session::wait`]).
+pub fn wait(session: &mut Session) -> Result<ExitStatus, Error> {
+    session.wait()
+}
+
+/// Spawn `config` and wait for it.
+pub fn launch(config: &JailConfig) -> Result<ExitStatus, Error> {
+    spawn(config)?.wait()
+}
+
+/// A shell configuration over `rootfs` (a host directory; `/` for the host's
+/// own tree) with new PID, mount, UTS and IPC namespaces, running `/bin/sh`.
+pub fn default_shell_config(rootfs: impl Into<std::path::PathBuf>) -> ShellConfig {
+    ShellConfig {
+        jail: JailConfig {
+            name: "shell".into(),
+            rootfs: RootSource::Dir(rootfs.into()),
+            isolation: IsolationOptions {
+                pid: true,
+                mount: true,
+                uts: true,
+                ipc: true,
+                ..IsolationOptions::default()
+            },
+            ..JailConfig::default()
+        },
+        shell_path: "/bin/sh".into(),
+        shell_args: Vec::new(),
+    }
+}
+
+/// Launch the shell of `shell` with its arguments and wait for it.
+pub fn launch_shell(shell: &ShellConfig) -> Result<ExitStatus, Error> {
+    let mut jail = shell.jail.clone();
+    jail.cmd = std::iter::once(shell.shell_path.clone().into_os_string())
+        .chain(shell.shell_args.iter().cloned())
+        .collect();
+    launch(&jail)
+}
