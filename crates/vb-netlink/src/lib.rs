@@ -88,12 +88,16 @@ mod error;
 mod exchange;
 mod family;
 mod frame;
+#[cfg(test)]
+mod golden;
 mod header;
 mod ifname;
 pub mod limits;
 mod link;
 mod loopback;
 mod message;
+#[cfg(test)]
+mod proptests;
 mod request;
 mod route;
 mod socket;
