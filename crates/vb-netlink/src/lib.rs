@@ -83,6 +83,8 @@
 mod ack;
 mod address;
 mod attr;
+#[cfg(test)]
+mod capture;
 mod client;
 mod error;
 mod exchange;

@@ -139,3 +139,25 @@ impl Socket {
         }
     }
 }
+
+#[cfg(test)]
+impl Socket {
+    /// Runs a dump and returns every packet's raw bytes, concatenated (frames are
+    /// self-delimiting and aligned, so the result parses as one packet).
+    pub(crate) fn dump_raw(&mut self, request: Request, kind: u16) -> Result<Vec<u8>, Error> {
+        let mut request = request;
+        let seq = self.next_seq();
+        request.set_seq(seq);
+        send_to_kernel(&self.fd, request.op, request.bytes())?;
+        let mut exchange = Exchange::new(request.op, seq, Expect::Dump(kind));
+        let mut raw = Vec::new();
+        loop {
+            let len = self.receive(request.op)?;
+            let packet = self.buf.get(..len).unwrap_or(&[]);
+            raw.extend_from_slice(packet);
+            if exchange.feed(packet, &mut |_| Ok(()))? == Progress::Finished {
+                return Ok(raw);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Memory behaviour, measured with a per-thread counting allocator: repeated parse/drop
+//! and dump/drop cycles do not grow live memory, and the fork-safe loopback path
+//! allocates nothing at all.
+
+// Helpers outside #[test] functions fail the test by panicking, like the tests do.
+#![allow(clippy::unwrap_used)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use vb_netlink::{LoopbackSetup, Netlink, parse_packet};
+
+struct Counting;
+
+thread_local! {
+    // Const-initialised without a destructor: reading it never allocates, so the
+    // allocator may use it.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn track(delta: isize, count: bool) {
+    let _ = LIVE.try_with(|l| l.set(l.get() + delta));
+    if count {
+        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
+    }
+}
+
+fn signed(n: usize) -> isize {
+    isize::try_from(n).unwrap_or(isize::MAX)
+}
+
+// SAFETY: every method forwards to the system allocator unchanged; the counters are
+// thread-local cells that never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        track(signed(layout.size()), true);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track(-signed(layout.size()), false);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        track(signed(new_size) - signed(layout.size()), true);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+fn netns(test: &str) -> bool {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("SKIP {test}: needs root to unshare a network namespace");
+        return false;
+    }
+    // SAFETY: CLONE_NEWNET changes only this thread's network namespace.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }.unwrap();
+    true
+}
+
+#[test]
+fn repeated_parse_and_drop_does_not_grow_memory() {
+    let packets: Vec<Vec<u8>> = [
+        "links.bin",
+        "addresses.bin",
+        "routes_v4.bin",
+        "routes_v6.bin",
+    ]
+    .map(fixture)
+    .into();
+    let mut garbage = fixture("links.bin");
+    garbage[100] ^= 0xff;
+    let before = live();
+    let start = allocations();
+    for _ in 0..2000 {
+        for p in &packets {
+            let msgs = parse_packet(p).unwrap();
+            assert!(!msgs.is_empty());
+        }
+        let _ = parse_packet(&garbage);
+        let _ = parse_packet(&packets[0][..777]);
+    }
+    assert!(
+        allocations() > start,
+        "the counter sees the parser's allocations"
+    );
+    assert_eq!(
+        live(),
+        before,
+        "every parsed value was freed, on success and error paths"
+    );
+}
+
+#[test]
+fn repeated_dumps_do_not_grow_memory() {
+    if !netns("repeated_dumps_do_not_grow_memory") {
+        return;
+    }
+    LoopbackSetup::new().apply().unwrap();
+    let before = live();
+    for _ in 0..500 {
+        let mut nl = Netlink::open().unwrap();
+        assert_eq!(nl.links().unwrap().len(), 1);
+        assert!(!nl.addresses(None).unwrap().is_empty());
+        assert!(!nl.routes(vb_netlink::Family::V4).unwrap().is_empty());
+    }
+    assert_eq!(live(), before);
+}
+
+#[test]
+fn loopback_setup_allocates_nothing() {
+    if !netns("loopback_setup_allocates_nothing") {
+        return;
+    }
+    let setup = LoopbackSetup::new();
+    let start = allocations();
+    let first = setup.apply();
+    let second = setup.apply();
+    let counted = allocations() - start;
+    assert_eq!((first, second), (Ok(()), Ok(())));
+    assert_eq!(
+        counted, 0,
+        "apply must not allocate: it runs in a freshly cloned child"
+    );
+}
