@@ -69,16 +69,11 @@ impl Netlink {
         parse: fn(&[u8]) -> Result<T, Error>,
     ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
-        self.socket
-            .exchange(request?, Expect::Dump(kind), &mut |f: &Frame<'_>| {
-                if out.len() >= MAX_MESSAGES_PER_DUMP {
-                    return Err(Error::TooManyMessages {
-                        cap: MAX_MESSAGES_PER_DUMP,
-                    });
-                }
-                out.push(parse(f.payload)?);
-                Ok(())
-            })?;
+        self.socket.exchange(
+            request?,
+            Expect::Dump(kind),
+            &mut collector(&mut out, parse),
+        )?;
         Ok(out)
     }
 
@@ -250,5 +245,97 @@ impl Netlink {
             },
         )?;
         Ok(best)
+    }
+}
+
+/// A dump visitor that parses each message into `out`, refusing to grow it past
+/// [`MAX_MESSAGES_PER_DUMP`] (HC-060, HC-061).
+fn collector<'o, T>(
+    out: &'o mut Vec<T>,
+    parse: fn(&[u8]) -> Result<T, Error>,
+) -> impl FnMut(&Frame<'_>) -> Result<(), Error> + 'o {
+    move |f| {
+        if out.len() >= MAX_MESSAGES_PER_DUMP {
+            return Err(Error::TooManyMessages {
+                cap: MAX_MESSAGES_PER_DUMP,
+            });
+        }
+        out.push(parse(f.payload)?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::{Exchange, Progress};
+    use crate::header::Header;
+    use crate::limits::RECV_BUFFER_LEN;
+
+    /// A minimal `RTM_NEWLINK` frame for `lo`.
+    fn link_frame() -> Vec<u8> {
+        let mut v = Header {
+            len: 40,
+            kind: RTM_NEWLINK,
+            flags: 2,
+            seq: 1,
+            port: 0,
+        }
+        .encode()
+        .to_vec();
+        v.extend_from_slice(&[0; 16]);
+        v.extend_from_slice(&[7, 0, 3, 0, b'l', b'o', 0, 0]);
+        v
+    }
+
+    #[test]
+    fn collected_dump_stops_at_the_message_cap() {
+        let frame = link_frame();
+        let packet = frame.repeat(RECV_BUFFER_LEN / frame.len());
+        let mut out = Vec::new();
+        let result = {
+            let mut visit = collector(&mut out, Link::parse);
+            let mut ex = Exchange::new("dump links", 1, Expect::Dump(RTM_NEWLINK));
+            loop {
+                match ex.feed(&packet, &mut visit) {
+                    Ok(Progress::More) => {}
+                    other => break other,
+                }
+            }
+        };
+        assert_eq!(
+            result,
+            Err(Error::TooManyMessages {
+                cap: MAX_MESSAGES_PER_DUMP
+            })
+        );
+        assert_eq!(out.len(), MAX_MESSAGES_PER_DUMP);
+    }
+
+    #[test]
+    fn aborted_exchange_leaves_the_connection_usable() {
+        if !crate::testns::enter_throwaway_netns("aborted_exchange_leaves_the_connection_usable") {
+            return;
+        }
+        let mut nl = Netlink::open().unwrap();
+        nl.add_veth(
+            &IfName::new("ab0").unwrap(),
+            &IfName::new("ab1").unwrap(),
+            None,
+        )
+        .unwrap();
+        // Stop a dump after its first message, leaving the rest unread in the socket.
+        let stopped = nl.socket.exchange(
+            link::dump().unwrap(),
+            Expect::Dump(RTM_NEWLINK),
+            &mut |_| Err(Error::MissingAttribute { what: "stop" }),
+        );
+        assert_eq!(stopped, Err(Error::MissingAttribute { what: "stop" }));
+        assert_eq!(
+            nl.links().unwrap().len(),
+            3,
+            "the next exchange is not confused by leftovers"
+        );
+        assert_eq!(nl.link_by_index(1).unwrap().name, "lo");
     }
 }

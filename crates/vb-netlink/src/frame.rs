@@ -11,11 +11,11 @@ use crate::uapi::NLMSG_HDRLEN;
 /// One netlink message inside a packet: its header and the bytes after it, up to
 /// `nlmsg_len` (alignment padding excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame<'a> {
+pub(crate) struct Frame<'a> {
     /// The decoded header.
-    pub header: Header,
+    pub(crate) header: Header,
     /// The payload: `nlmsg_len - 16` bytes.
-    pub payload: &'a [u8],
+    pub(crate) payload: &'a [u8],
 }
 
 /// Iterates over the frames of one packet.
@@ -23,7 +23,7 @@ pub struct Frame<'a> {
 /// Yields at most [`MAX_FRAMES_PER_PACKET`] frames; the first error ends the iteration.
 /// Trailing bytes shorter than a header are accepted only when they are all zero (padding).
 #[derive(Debug, Clone)]
-pub struct Frames<'a> {
+pub(crate) struct Frames<'a> {
     buf: &'a [u8],
     offset: usize,
     count: usize,
@@ -33,7 +33,7 @@ pub struct Frames<'a> {
 impl<'a> Frames<'a> {
     /// Starts iterating over `packet`.
     #[must_use]
-    pub fn new(packet: &'a [u8]) -> Self {
+    pub(crate) fn new(packet: &'a [u8]) -> Self {
         Self {
             buf: packet,
             offset: 0,

@@ -7,23 +7,23 @@ use crate::uapi::{ALIGN_TO, NLMSG_HDRLEN};
 
 /// The fixed 16-byte header in front of every netlink message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     /// `nlmsg_len`: the frame's length, header included, padding excluded.
-    pub len: u32,
+    pub(crate) len: u32,
     /// `nlmsg_type`.
-    pub kind: u16,
+    pub(crate) kind: u16,
     /// `nlmsg_flags`.
-    pub flags: u16,
+    pub(crate) flags: u16,
     /// `nlmsg_seq`.
-    pub seq: u32,
+    pub(crate) seq: u32,
     /// `nlmsg_pid`: the sender's port id.
-    pub port: u32,
+    pub(crate) port: u32,
 }
 
 impl Header {
     /// Decodes a header from the first 16 bytes of `bytes`; `None` if fewer are present.
     #[must_use]
-    pub fn decode(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
         Some(Self {
             len: read_u32(bytes, 0)?,
             kind: read_u16(bytes, 4)?,
@@ -35,7 +35,7 @@ impl Header {
 
     /// Encodes the header into its 16 wire bytes.
     #[must_use]
-    pub fn encode(&self) -> [u8; NLMSG_HDRLEN] {
+    pub(crate) fn encode(&self) -> [u8; NLMSG_HDRLEN] {
         let mut out = [0u8; NLMSG_HDRLEN];
         let (len, rest) = out.split_at_mut(4);
         len.copy_from_slice(&self.len.to_ne_bytes());
@@ -52,7 +52,7 @@ impl Header {
 
 /// Rounds `len` up to the netlink alignment (4); `None` on overflow.
 #[must_use]
-pub const fn align(len: usize) -> Option<usize> {
+pub(crate) const fn align(len: usize) -> Option<usize> {
     match len.checked_add(ALIGN_TO - 1) {
         Some(v) => Some(v & !(ALIGN_TO - 1)),
         None => None,

@@ -114,8 +114,6 @@ pub use address::{Address, AddressOptions};
 pub use client::Netlink;
 pub use error::{Error, Result};
 pub use family::Family;
-pub use frame::{Frame, Frames};
-pub use header::{Header, align};
 pub use ifname::IfName;
 pub use link::{Link, Netns};
 pub use loopback::{LoopbackError, LoopbackSetup, LoopbackStep};

@@ -121,8 +121,9 @@ impl Netns<'_> {
         match self {
             Self::Pid(pid) => w.attr_u32(IFLA_NET_NS_PID, pid),
             Self::Fd(fd) => {
-                let raw =
-                    u32::try_from(fd.as_raw_fd()).map_err(|_| Error::InvalidIndex { index: 0 })?;
+                // A BorrowedFd is never negative; were it so, u32::MAX would make the
+                // kernel refuse the request with EBADF rather than use another fd.
+                let raw = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
                 w.attr_u32(IFLA_NET_NS_FD, raw)
             }
         }
