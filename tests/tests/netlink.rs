@@ -821,3 +821,36 @@ fn loopback_setup_applies_in_a_forked_child_of_a_busy_multithreaded_process() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn loopback_setup_works_without_root_inside_a_user_namespace() {
+    let test = "loopback_setup_works_without_root_inside_a_user_namespace";
+    let setup = LoopbackSetup::new();
+    // A new user namespace needs a single-threaded caller, hence the fork; the child then
+    // owns its network namespace and may configure it without any host privilege.
+    // SAFETY: the child runs only allocation-free code (raw syscalls, `apply`, `_exit`).
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let flags = rustix::thread::UnshareFlags::NEWUSER | rustix::thread::UnshareFlags::NEWNET;
+        // SAFETY: only the child's own user and network namespaces change.
+        let code = match unsafe { rustix::thread::unshare_unsafe(flags) } {
+            Err(_) => 3,
+            Ok(()) => match setup.apply() {
+                Ok(()) => 0,
+                Err(e) => 10 + u8::try_from(e.errno).unwrap_or(0),
+            },
+        };
+        // SAFETY: `_exit` ends the child without running the parent's atexit hooks.
+        unsafe { libc::_exit(i32::from(code)) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for the child forked just above.
+    assert_eq!(unsafe { libc::waitpid(pid, &raw mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status), "child died: status {status:#x}");
+    match libc::WEXITSTATUS(status) {
+        0 => {}
+        3 => eprintln!("SKIP {test}: unshare(CLONE_NEWUSER | CLONE_NEWNET) is not allowed here"),
+        other => panic!("apply failed in the child: errno {}", other - 10),
+    }
+}
