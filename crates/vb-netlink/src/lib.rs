@@ -74,6 +74,22 @@
 //!
 //! Netlink uses the host's byte order; the golden vectors in the tests are little-endian.
 //!
+//! # Testing
+//!
+//! - Unit tests cover every check above with hand-written golden request vectors and
+//!   hostile reply sequences; property tests tie the builders to the parser and throw
+//!   arbitrary and mutated bytes at it.
+//! - `tests/fixtures/` holds real kernel dumps (see its README), parsed back by
+//!   `tests/fixtures.rs`; regenerate them as root with
+//!   `cargo test -p vb-netlink --lib capture_fixtures -- --ignored`.
+//! - The fuzz target `parse_netlink` lives in the workspace's `fuzz/` project; on a stable
+//!   toolchain `cargo test -p vb-netlink --test corpus` runs its check over the committed
+//!   corpus.
+//! - Tests needing a kernel run as root, each in a network namespace of its own test
+//!   thread, and print `SKIP <name>: <reason>` otherwise.
+//! - `examples/bench_parse.rs` and `examples/bench_setup.rs` print `bench <name> <value>
+//!   <unit>` lines.
+//!
 //! # Threads and namespaces
 //!
 //! [`Netlink`] runs no background thread. A socket belongs to the network namespace it was

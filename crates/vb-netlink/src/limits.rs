@@ -5,7 +5,7 @@
 //! rejects a reply the kernel really sends for the requests this crate makes, and the crate
 //! docs repeat them.
 
-/// Bytes in the receive buffer of a [`crate::Socket`]: 32 KiB.
+/// Bytes in the receive buffer of a [`crate::Netlink`] connection: 32 KiB.
 ///
 /// The kernel's netlink documentation recommends 32 KiB for dumps, and the kernel never
 /// builds a dump packet larger than that (it caps its dump allocation at 32 KiB minus skb
