@@ -472,6 +472,40 @@ fn remove_kills_what_is_left_and_leaves_nothing() {
 }
 
 #[test]
+fn remove_follows_child_cgroups_made_inside_the_sandbox() {
+    let test = "remove_follows_child_cgroups_made_inside_the_sandbox";
+    if !root_or_skip(test) {
+        return;
+    }
+    let limits = ResourceLimits {
+        pids_max: Some(16),
+        ..ResourceLimits::default()
+    };
+    let Some((cgroup, _)) = create_or_skip(test, limits, &[Controller::Pids]) else {
+        return;
+    };
+    let paths = paths_of(&cgroup);
+    let mut sleeper = Command::new("sleep").arg("300").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    cgroup.attach(i32::try_from(sleeper.id()).unwrap()).unwrap();
+    // What a sandbox with a delegated cgroup namespace could do: nest, and move into it.
+    for dir in &paths {
+        let inner = dir.join("inner").join("deeper");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(inner.join("cgroup.procs"), &pid).unwrap();
+        assert_eq!(
+            read(&dir.join("cgroup.procs")),
+            "",
+            "the sleep moved out of {}",
+            dir.display()
+        );
+    }
+    cgroup.remove().unwrap();
+    assert_eq!(sleeper.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert_all_gone(&paths);
+}
+
+#[test]
 fn drop_without_remove_leaves_nothing() {
     let test = "drop_without_remove_leaves_nothing";
     if !root_or_skip(test) {

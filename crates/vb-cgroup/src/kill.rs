@@ -8,7 +8,7 @@
 //! and signalled only if it is still listed after pinning.
 
 use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::io::Errno;
@@ -144,18 +144,90 @@ pub(crate) fn remove_dir(path: &Path) -> Result<(), CgroupError> {
     }
 }
 
-/// Kills everything in a sandbox's directories and removes them: `cgroup.kill` in the v2
-/// directory if there is one, the signal loop over all of them, then `rmdir` of each (all are
-/// attempted; the first error is returned).
+/// Removes a sandbox's directories, killing whatever still runs in them first.
+///
+/// `rmdir` succeeds only on an empty cgroup, so it is tried first: after a normal exit that
+/// is all it costs. Directories that answer `EBUSY` still hold processes; those get
+/// `cgroup.kill` (if the v2 directory is among them) and the signal loop, then `rmdir` again.
+/// Every directory is attempted; the first error is returned.
 pub(crate) fn kill_and_remove(v2: Option<&Path>, dirs: &[&Path]) -> Result<(), CgroupError> {
-    let killed = kill_all(v2, dirs);
-    let mut first_error = killed.err();
-    for dir in dirs {
-        if let Err(e) = remove_dir(dir) {
+    let mut busy: Vec<&Path> = Vec::new();
+    let mut first_error = None;
+    for &dir in dirs {
+        match cgroupfs::remove_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => busy.push(dir),
+            Err(e) => {
+                first_error.get_or_insert(CgroupError::RemoveDir {
+                    path: dir.to_path_buf(),
+                    errno: errno_of(&e),
+                });
+            }
+        }
+    }
+    if !busy.is_empty() {
+        // A busy directory may also hold child cgroups (a sandbox with a delegated cgroup
+        // namespace can make them). v1 lists only direct members in cgroup.procs, so every
+        // descendant is signalled too, and removed children-first.
+        let mut all: Vec<PathBuf> = Vec::new();
+        for &dir in &busy {
+            match with_descendants(dir) {
+                Ok(tree) => all.extend(tree),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    all.push(dir.to_path_buf());
+                }
+            }
+        }
+        let all_refs: Vec<&Path> = all.iter().map(PathBuf::as_path).collect();
+        let v2_busy = v2.filter(|v| busy.contains(v));
+        if let Err(e) = kill_all(v2_busy, &all_refs) {
             first_error.get_or_insert(e);
+        }
+        for dir in all_refs {
+            if let Err(e) = remove_dir(dir) {
+                first_error.get_or_insert(e);
+            }
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// The most cgroup directories one sandbox may hold for cleanup to follow them; past this a
+/// [`CgroupError::ScanDir`] with `E2BIG` keeps removal bounded.
+const MAX_TREE: usize = 4096;
+
+/// `dir` and every cgroup directory below it, children before their parents.
+fn with_descendants(dir: &Path) -> Result<Vec<PathBuf>, CgroupError> {
+    let mut preorder = vec![dir.to_path_buf()];
+    let mut next = 0;
+    while let Some(current) = preorder.get(next).cloned() {
+        next += 1;
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(CgroupError::ScanDir {
+                    path: current,
+                    errno: errno_of(&e),
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if preorder.len() >= MAX_TREE {
+                    return Err(CgroupError::ScanDir {
+                        path: dir.to_path_buf(),
+                        errno: Errno::TOOBIG,
+                    });
+                }
+                preorder.push(entry.path());
+            }
+        }
+    }
+    preorder.reverse();
+    Ok(preorder)
 }
 
 /// `cgroup.kill` in the v2 directory if any, then the signal loop over `dirs` (which

@@ -142,7 +142,11 @@ impl SandboxCgroup {
             }
         }
 
-        if let (Some(cpu_max), Some(cpus)) = (limits.cpu_max, online_cpus())
+        // Only a quota above one CPU can exceed the host; sysconf reads a sysfs file, so it is
+        // not asked otherwise.
+        if let Some(cpu_max) = limits.cpu_max
+            && cpu_max.quota_us > cpu_max.period_us
+            && let Some(cpus) = online_cpus()
             && cpu_max.quota_us > cpu_max.period_us.saturating_mul(cpus)
         {
             warnings.push(Warning::CpuQuotaExceedsCpus {
