@@ -44,8 +44,32 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # When each call happens in a launch
+//! 1. Before clone: [`SandboxCgroup::create`] / [`SandboxCgroup::create_in`].
+//! 2. At clone: [`SandboxCgroup::clone_into_fd`] for `clone3(CLONE_INTO_CGROUP)`.
+//! 3. During the parent/child handshake: [`SandboxCgroup::attach`] (unless
+//!    [`SandboxCgroup::is_v2`] and the child was cloned into the cgroup).
+//! 4. After wait: [`SandboxCgroup::remove`].
+//!
 //! Everything here runs in the parent. Nothing may be called in a freshly cloned child, which
 //! must not allocate.
+//!
+//! # cgroups-rs, and where cgroupfs is written directly
+//! v1 limit values and task attachment use cgroups-rs's controller types (`MemController`,
+//! `PidController`, `CpuController`, `BlkIoController`) on directories this crate chose. The
+//! rest is done directly, because cgroups-rs falls short there:
+//! - `hierarchies::auto()` picks v1 on a hybrid host and ignores the unified mount, reads the
+//!   host's mountinfo itself (no mock cgroupfs possible) and places cgroups at the hierarchy
+//!   root rather than under the caller's cgroup;
+//! - without an explicit controller list it creates directories in every mounted hierarchy,
+//!   and it creates them with `create_dir_all`, which silently reuses an existing directory;
+//! - its setters open with `File::create`: a missing control file reads as `EACCES` on
+//!   cgroupfs (and is created on a mock), so this crate checks existence first;
+//! - `Cgroup` has no `Drop`, `delete` sleeps up to 150 ms between retries and `procs` hides
+//!   read errors, so removal and the kill loop are this crate's own;
+//! - on v2 it ignores errors while enabling controllers in `cgroup.subtree_control`, so the v2
+//!   side is written directly, each value with `write_all` and each failure typed;
+//! - it has no setter for `blkio.bfq.weight`, the only I/O weight file under BFQ.
 
 mod cgroupfs;
 mod controller;
