@@ -33,11 +33,18 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Prints a SKIP (or NOTE) line on the real stderr: libtest captures `eprintln!` of passing
+/// tests, and a skip must be visible in a normal run.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn root_or_skip(test: &str) -> bool {
     if rustix::process::geteuid().is_root() {
         return true;
     }
-    eprintln!("SKIP {test}: needs root to create cgroups");
+    say(&format!("SKIP {test}: needs root to create cgroups"));
     false
 }
 
@@ -53,7 +60,7 @@ fn create_or_skip(
         | Warning::ControllerNotEnabled { controller, .. } = warning
             && needs.contains(controller)
         {
-            eprintln!("SKIP {test}: {warning}");
+            say(&format!("SKIP {test}: {warning}"));
             return None;
         }
     }
@@ -382,9 +389,9 @@ fn cpu_max_half_gives_a_busy_loop_about_half_a_cpu() {
             "limited share {limited_share:.2} < 0.3"
         );
     } else {
-        eprintln!(
+        say(&format!(
             "NOTE {test}: host busy (unlimited twin got {baseline_share:.2}); lower bound not checked"
-        );
+        ));
         assert!(limited_share < baseline_share);
     }
     let throttled = keyed(&cpu_dir.join("cpu.stat"), "nr_throttled");
@@ -572,7 +579,7 @@ fn sigkilled_owner_is_swept_by_the_next_start() {
     }
     let layout = CgroupLayout::detect().unwrap();
     if layout.v1_for(Controller::Pids).is_none() && layout.unified().is_none() {
-        eprintln!("SKIP {test}: no pids controller");
+        say(&format!("SKIP {test}: no pids controller"));
         return;
     }
     let mut owner = Command::new(std::env::current_exe().unwrap())
@@ -715,7 +722,9 @@ fn a_limit_without_its_controller_is_a_warning_and_fatal_under_the_policy() {
     let layout = match CgroupLayout::from_proc_texts(&mountinfo, &self_cgroup) {
         Ok(layout) => layout,
         Err(e) => {
-            eprintln!("SKIP {test}: no cgroup v1 hierarchy besides pids ({e})");
+            say(&format!(
+                "SKIP {test}: no cgroup v1 hierarchy besides pids ({e})"
+            ));
             return;
         }
     };
@@ -746,7 +755,9 @@ fn detection_finds_the_callers_own_cgroups() {
     let layout = match CgroupLayout::detect() {
         Ok(layout) => layout,
         Err(e) => {
-            eprintln!("SKIP detection_finds_the_callers_own_cgroups: {e}");
+            say(&format!(
+                "SKIP detection_finds_the_callers_own_cgroups: {e}"
+            ));
             return;
         }
     };

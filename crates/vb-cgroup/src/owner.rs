@@ -9,8 +9,8 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use crate::error::{CgroupError, errno_of};
 
@@ -38,19 +38,29 @@ pub struct SandboxName {
 }
 
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-static CURRENT: OnceLock<Result<Owner, CgroupError>> = OnceLock::new();
+/// The identity of this process, read once. A forked child (same memory, new pid) sees a pid
+/// mismatch and reads its own.
+static CURRENT: Mutex<Option<Owner>> = Mutex::new(None);
 
-/// Field 22 (`starttime`) of a `/proc/<pid>/stat` text. The command name (field 2) is in
-/// parentheses and may itself contain spaces and parentheses, so fields are counted from
-/// the last `)`.
+/// The fields of a `/proc/<pid>/stat` text from field 3 (state) on. The command name
+/// (field 2) is in parentheses and may itself contain spaces and parentheses, so fields are
+/// counted from the last `)`.
+fn fields_after_comm(stat: &str) -> Option<impl Iterator<Item = &str>> {
+    let after_comm = stat.get(stat.rfind(')')? + 1..)?;
+    Some(after_comm.split_ascii_whitespace())
+}
+
+/// Field 22 (`starttime`) of a `/proc/<pid>/stat` text.
 pub(crate) fn parse_start_time(stat: &str) -> Option<u64> {
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    // After the name come field 3 (state) onwards; starttime is field 22.
-    after_comm
-        .split_ascii_whitespace()
-        .nth(22 - 3)?
-        .parse()
-        .ok()
+    fields_after_comm(stat)?.nth(22 - 3)?.parse().ok()
+}
+
+/// True when field 3 (`state`) says the process has exited (zombie `Z`, dead `X`/`x`): it
+/// can no longer clean anything up, even though its parent has not reaped it yet.
+pub(crate) fn parse_exited(stat: &str) -> bool {
+    fields_after_comm(stat)
+        .and_then(|mut fields| fields.next())
+        .is_some_and(|state| matches!(state, "Z" | "X" | "x"))
 }
 
 fn pidns_inode() -> u64 {
@@ -65,20 +75,24 @@ impl Owner {
     /// # Errors
     /// [`CgroupError::ReadProc`] or [`CgroupError::ParseProc`] for `/proc/self/stat`.
     pub fn current() -> Result<Owner, CgroupError> {
-        CURRENT
-            .get_or_init(|| {
-                let pid = std::process::id();
-                let start_time = Owner::start_time_of(pid)?.ok_or(CgroupError::ParseProc {
-                    path: PathBuf::from("/proc/self/stat"),
-                    what: "the process vanished while reading its own stat".to_owned(),
-                })?;
-                Ok(Owner {
-                    pidns: pidns_inode(),
-                    pid,
-                    start_time,
-                })
-            })
-            .clone()
+        let pid = std::process::id();
+        let mut cached = CURRENT.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(owner) = *cached
+            && owner.pid == pid
+        {
+            return Ok(owner);
+        }
+        let start_time = Owner::start_time_of(pid)?.ok_or(CgroupError::ParseProc {
+            path: PathBuf::from("/proc/self/stat"),
+            what: "the process vanished while reading its own stat".to_owned(),
+        })?;
+        let owner = Owner {
+            pidns: pidns_inode(),
+            pid,
+            start_time,
+        };
+        *cached = Some(owner);
+        Ok(owner)
     }
 
     /// The start time of `pid` in the caller's PID namespace, `None` when no such process
@@ -88,34 +102,18 @@ impl Owner {
     /// [`CgroupError::ReadProc`] for errors other than "no such process", and
     /// [`CgroupError::ParseProc`] for a stat line without field 22.
     pub fn start_time_of(pid: u32) -> Result<Option<u64>, CgroupError> {
-        let path = PathBuf::from(format!("/proc/{pid}/stat"));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => {
-                return Ok(None);
-            }
-            Err(e) => {
-                return Err(CgroupError::ReadProc {
-                    path,
-                    errno: errno_of(&e),
-                });
-            }
-        };
-        parse_start_time(&text)
-            .map(Some)
-            .ok_or_else(|| CgroupError::ParseProc {
-                path,
-                what: "no starttime field".to_owned(),
-            })
+        Ok(read_stat(pid)?.map(|(start_time, _)| start_time))
     }
 
-    /// True when this owner still runs: same namespace as the caller, the pid exists, and
-    /// its start time matches (a reused pid has a later one).
+    /// True when this owner still runs: the pid exists, has not exited, and its start time
+    /// matches (a reused pid has a later one). The pid is looked up in the caller's PID
+    /// namespace; compare [`Owner::pidns`] first.
     ///
     /// # Errors
     /// As [`Owner::start_time_of`].
     pub fn is_alive(&self) -> Result<bool, CgroupError> {
-        Ok(Owner::start_time_of(self.pid)? == Some(self.start_time))
+        Ok(read_stat(self.pid)?
+            .is_some_and(|(start_time, exited)| start_time == self.start_time && !exited))
     }
 
     /// A fresh, unique directory name for a sandbox cgroup of this owner.
@@ -125,6 +123,30 @@ impl Owner {
             "{prefix}-{}-{}-{}-{seq}",
             self.pidns, self.pid, self.start_time
         )
+    }
+}
+
+/// `(starttime, exited)` of `pid`, `None` when no such process exists.
+fn read_stat(pid: u32) -> Result<Option<(u64, bool)>, CgroupError> {
+    let path = PathBuf::from(format!("/proc/{pid}/stat"));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(CgroupError::ReadProc {
+                path,
+                errno: errno_of(&e),
+            });
+        }
+    };
+    match parse_start_time(&text) {
+        Some(start_time) => Ok(Some((start_time, parse_exited(&text)))),
+        None => Err(CgroupError::ParseProc {
+            path,
+            what: "no starttime field".to_owned(),
+        }),
     }
 }
 
@@ -194,6 +216,35 @@ mod tests {
             "1234 (a) b (c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
         assert_eq!(parse_start_time(stat), Some(987_654));
         assert_eq!(parse_start_time("1 (x) S 1"), None);
+        assert!(!parse_exited(stat));
+        assert!(parse_exited("1234 (a) Z) Z 1 1234"));
+        assert!(!parse_exited("garbage"));
+    }
+
+    #[test]
+    fn an_exited_unreaped_owner_is_dead() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not reaped yet: a zombie keeps its pid and start time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let zombie = loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            if parse_exited(&stat) {
+                break stat;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never exited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let owner = Owner {
+            pidns: 0,
+            pid,
+            start_time: parse_start_time(&zombie).unwrap(),
+        };
+        assert!(!owner.is_alive().unwrap());
+        child.wait().unwrap();
     }
 
     #[test]

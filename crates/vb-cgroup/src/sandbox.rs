@@ -712,6 +712,14 @@ mod tests {
     }
 
     #[test]
+    fn a_sandbox_cgroup_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SandboxCgroup>();
+        assert_send_sync::<CgroupError>();
+        assert_send_sync::<Warning>();
+    }
+
+    #[test]
     fn parallel_creations_get_distinct_directories() {
         let host = MockHost::hybrid();
         let layout = host.layout.clone();
