@@ -114,11 +114,8 @@ fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), Ch
     }
 
     if plan.reaper {
-        let set = pid1::forwarded_set();
-        let mut old = pid1::forwarded_set();
-        // SAFETY: valid signal sets; blocks the forwarded signals until the
-        // reaper's handlers are installed (see pid1::supervise).
-        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old) };
+        // Signals are still blocked from the clone (see ProcessPlan::clone_child):
+        // the reaper unblocks the ones it forwards once its handlers are in.
         // SAFETY: the new child keeps to the same async-signal-safe contract.
         match unsafe { fork_raw() } {
             Err(e) => return Err(fail(Step::Fork, e)),
@@ -199,19 +196,46 @@ fn install_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), ChildFailure> {
     Ok(())
 }
 
-/// Give the command an empty signal mask and the default `SIGPIPE`
-/// disposition: Rust programs ignore `SIGPIPE`, and an ignored disposition would
-/// survive `execve` into the command.
+/// Give the command default signal dispositions and an empty mask.
+///
+/// Handlers inherited from the caller are reset first, or a signal pending
+/// from setup would run the caller's handler in this process once unblocked.
+/// `SIGPIPE` goes back to its default too: Rust programs ignore it, and an
+/// ignored disposition would survive `execve` into the command.
 fn reset_signals() -> Result<(), Errno> {
+    let errno = || {
+        // SAFETY: reading this thread's errno.
+        Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
+    };
+    for sig in 1..=libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: an all-zero sigaction is valid for the kernel to fill.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: querying the disposition into a valid struct; a number the
+        // C library reserves fails with EINVAL and is skipped.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+            continue;
+        }
+        let caught = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
+        if caught || sig == libc::SIGPIPE {
+            // SAFETY: installing SIG_DFL with an empty mask.
+            let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+            dfl.sa_sigaction = libc::SIG_DFL;
+            // SAFETY: valid sigaction pointers.
+            if unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) } != 0 {
+                return Err(errno());
+            }
+        }
+    }
     // SAFETY: a zeroed sigset is valid input for sigemptyset, which fills it.
     let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: plain syscall wrappers on valid, initialised arguments.
     unsafe {
         libc::sigemptyset(&mut empty);
-        if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0
-            || libc::signal(libc::SIGPIPE, libc::SIG_DFL) == libc::SIG_ERR
-        {
-            return Err(Errno::from_raw_os_error(*libc::__errno_location()));
+        if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
+            return Err(errno());
         }
     }
     Ok(())

@@ -200,10 +200,17 @@ impl ProcessPlan {
             status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
             status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
         };
+        // Every signal is blocked across the clone, so the child starts with
+        // them blocked: none can run one of the caller's handlers in the child,
+        // and a signal sent to the sandbox during setup is queued, not lost
+        // (the reaper forwards it once it handles signals; a command gets it
+        // when its mask is reset just before exec).
+        let blocked = BlockAllSignals::new();
         // SAFETY: the child branch runs child_main, which keeps to the
         // async-signal-safe contract and never returns.
-        let forked = unsafe { clone_with_pidfd(self.namespaces.clone_flags(), cgroup) }
-            .map_err(ProcError::Clone)?;
+        let forked = unsafe { clone_with_pidfd(self.namespaces.clone_flags(), cgroup) };
+        drop(blocked);
+        let forked = forked.map_err(ProcError::Clone)?;
         match forked {
             Forked::Child => child_main(self, stages, &fds),
             Forked::Parent {
@@ -222,6 +229,32 @@ impl ProcessPlan {
         }
         // The child's ends (gate_read, ack_write, fail_write, status write) are
         // dropped here in the parent, so only the child holds them.
+    }
+}
+
+/// Blocks every signal on the calling thread until dropped.
+struct BlockAllSignals {
+    previous: libc::sigset_t,
+}
+
+impl BlockAllSignals {
+    fn new() -> Self {
+        // SAFETY: sigfillset initialises `all`; pthread_sigmask only changes
+        // this thread's mask and stores the old one in `previous`.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut previous);
+            Self { previous }
+        }
+    }
+}
+
+impl Drop for BlockAllSignals {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved by `new` on the same thread.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut()) };
     }
 }
 

@@ -1,6 +1,8 @@
 //! The parent's descriptor count is the same before and after many launches.
 //! This is its own test binary so no concurrent test opens descriptors meanwhile.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::ffi::OsString;
 
 use vb_proc::{ProcessPlan, ProcessSpec, Stages};

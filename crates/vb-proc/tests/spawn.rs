@@ -2,6 +2,8 @@
 //! unprivileged user namespaces, so they run as root and as an ordinary user;
 //! where the host forbids user namespaces they print a SKIP line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::fd::AsRawFd;
