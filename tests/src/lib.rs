@@ -1,1 +1,206 @@
 //! Shared helpers for voidbox's integration suites.
+//!
+//! The suites run twice under `cargo xtask integration`: as root and as an
+//! unprivileged user. A test that needs something the current run lacks calls
+//! [`skip`], which prints `SKIP <test>: <reason>` to stderr and returns
+//! `true`, so no test passes silently.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether the suite runs as root.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Print a SKIP line for `test` and return `true`.
+pub fn skip(test: &str, reason: &str) -> bool {
+    eprintln!("SKIP {test}: {reason}");
+    true
+}
+
+/// Skip `test` unless running as root.
+pub fn needs_root(test: &str) -> bool {
+    !is_root() && skip(test, "needs root")
+}
+
+/// Whether user namespaces can be created by this process.
+pub fn userns_available() -> bool {
+    std::fs::read_to_string("/proc/sys/user/max_user_namespaces").is_ok_and(|s| s.trim() != "0")
+}
+
+/// Skip `test` when user namespaces are unavailable.
+pub fn needs_userns(test: &str) -> bool {
+    !userns_available() && skip(test, "user namespaces are disabled on this host")
+}
+
+/// The `vb` binary: `$VB_BIN`, else the workspace's debug build.
+pub fn vb_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("VB_BIN") {
+        return p.into();
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap();
+    let bin = root.join("target/debug/vb");
+    assert!(
+        bin.exists(),
+        "{} missing: build it with `cargo build -p vb-cli` or set VB_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// `vb` with `args`, stdin from /dev/null.
+pub fn vb<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(vb_bin());
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// Run `vb` with `args` and capture everything.
+pub fn run_vb<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    vb(args).output().expect("run vb")
+}
+
+/// stdout of an output, trimmed.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// stderr of an output, trimmed.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+/// The inode of `/proc/self/ns/<name>` of this process.
+pub fn host_ns(name: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/self/ns/{name}"))
+        .unwrap()
+        .ino()
+}
+
+/// The mount table of this process's mount namespace, as a set of
+/// `mount-point fstype` lines.
+pub fn mount_table() -> BTreeSet<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let fields: Vec<&str> = l.split(' ').collect();
+            let sep = fields
+                .iter()
+                .position(|f| *f == "-")
+                .unwrap_or(fields.len());
+            format!(
+                "{} {}",
+                fields.get(4).unwrap_or(&""),
+                fields.get(sep + 1).unwrap_or(&"")
+            )
+        })
+        .collect()
+}
+
+/// Pids of processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(marker) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The environment variable the suites put on `vb` (and so on every process
+/// of the sandbox, which inherits it) to find them later.
+pub const MARK_VAR: &str = "VB_TEST_MARK";
+
+/// Pids of processes whose environment has `MARK_VAR=marker`.
+pub fn processes_with_env(marker: &str) -> Vec<i32> {
+    let needle = format!("{MARK_VAR}={marker}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == needle.as_bytes())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Wait until `cond` holds or `timeout` passes; whether it held.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A unique marker for process names in one test.
+pub fn marker(test: &str) -> String {
+    format!("vbmark-{test}-{}-{}", std::process::id(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    t.subsec_nanos() ^ std::process::id().rotate_left(16)
+}
+
+/// Run `f` on a thread and fail the test if it does not finish in `limit`.
+pub fn with_watchdog<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("watchdog: not finished within {limit:?} (hang)")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("watchdog: the watched code panicked")
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Bad command lines: bubblewrap's message, exit status 1, and nothing left
+//! behind — the host's mount table unchanged and no process of the attempt
+//! still running. Where bubblewrap is installed, its message for the same
+//! command line is compared too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use voidbox_tests::{marker, mount_table, processes_with, run_vb, stderr, vb_bin};
+
+/// Run vb with `args` (where `MARK` stands for a unique marker that also ends
+/// the command line, so leftover processes can be found); assert exit 1, the
+/// message, and no leftovers.
+fn rejects(args: &[&str], message: &str) {
+    let mark = marker("bad");
+    let mounts_before = mount_table();
+    let mut full: Vec<String> = args.iter().map(|a| a.replace("MARK", &mark)).collect();
+    full.push(mark.clone());
+    let out = run_vb(&full);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    let expected = message.replace("MARK", &mark);
+    assert_eq!(stderr(&out), format!("vb: {expected}"), "{args:?}");
+    assert_eq!(
+        mount_table(),
+        mounts_before,
+        "{args:?} changed the host's mounts"
+    );
+    assert!(processes_with(&mark).is_empty(), "{args:?} left processes");
+}
+
+#[test]
+fn unknown_option() {
+    rejects(&["--bogus"], "Unknown option --bogus");
+}
+
+#[test]
+fn missing_argument() {
+    // An option's values are whatever follows it, so a missing value can only
+    // be at the very end of the command line, before anything could run.
+    let mounts_before = mount_table();
+    for (args, message) in [
+        (
+            &["--rootfs", "/", "--chdir"][..],
+            "--chdir takes one argument",
+        ),
+        (&["--uid"][..], "--uid takes an argument"),
+        (&["--bind", "/"][..], "--bind takes two arguments"),
+    ] {
+        let out = run_vb(args);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(stderr(&out), format!("vb: {message}"));
+    }
+    assert_eq!(mount_table(), mounts_before);
+}
+
+#[test]
+fn non_numeric_uid() {
+    rejects(&["--uid", "abc", "true"], "Invalid uid: abc");
+}
+
+#[test]
+fn hostname_without_uts_namespace() {
+    rejects(
+        &["--rootfs", "/", "--hostname", "x", "true"],
+        "Specifying --hostname requires --unshare-uts",
+    );
+}
+
+#[test]
+fn as_pid_1_without_pid_namespace() {
+    rejects(
+        &["--rootfs", "/", "--as-pid-1", "true"],
+        "Specifying --as-pid-1 requires --unshare-pid",
+    );
+}
+
+#[test]
+fn command_that_does_not_exist() {
+    rejects(
+        &["--rootfs", "/", "/nonexistent/MARK"],
+        "execvp /nonexistent/MARK: No such file or directory",
+    );
+}
+
+#[test]
+fn rootfs_that_does_not_exist() {
+    rejects(
+        &["--rootfs", "/nonexistent/root", "true"],
+        "Can't find rootfs /nonexistent/root: No such file or directory",
+    );
+}
+
+#[test]
+fn explicit_chdir_that_does_not_exist() {
+    rejects(
+        &["--rootfs", "/", "--chdir", "/nonexistent/dir", "true"],
+        "Can't chdir to /nonexistent/dir: No such file or directory",
+    );
+}
+
+#[test]
+fn no_command_prints_usage_and_exits_1() {
+    let out = run_vb(["--unshare-pid"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("usage: vb [OPTIONS...] [--] COMMAND [ARGS...]"));
+    let out = run_vb(["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--unshare-pid"));
+}
+
+#[test]
+fn invoked_as_bwrap_it_speaks_as_bwrap() {
+    let dir = std::env::temp_dir().join(marker("bwrapname"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("bwrap");
+    std::os::unix::fs::symlink(vb_bin(), &link).unwrap();
+    let out = Command::new(&link).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "bwrap: Unknown option --bogus");
+    let out = Command::new(&link).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("bubblewrap "));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The messages bubblewrap 0.8.0 and vb share, compared side by side.
+#[test]
+fn messages_match_bubblewrap() {
+    if Command::new("bwrap").arg("--version").output().is_err() {
+        voidbox_tests::skip("messages_match_bubblewrap", "bwrap is not installed");
+        return;
+    }
+    let cases: &[&[&str]] = &[
+        &["--bogus", "true"],
+        &["--uid"],
+        &["--chdir"],
+        &["--setenv", "A"],
+        &["--bind", "/"],
+        &["--ro-bind-fd", "3"],
+        &["--uid", "abc", "true"],
+        &["--gid", "-1", "true"],
+        &["--info-fd", "x", "true"],
+        &["--perms", "8", "--tmpfs", "/t", "true"],
+        &["--perms", "0700", "--dev-bind", "/", "/", "true"],
+        &["--size", "10", "--dir", "/x", "true"],
+        &["--size", "0", "--tmpfs", "/x", "true"],
+        &["--perms", "1", "--perms", "1", "true"],
+        &["--chmod", "8", "/x", "true"],
+        &["--dev-bind", "/", "/", "--hostname", "x", "true"],
+        &["--dev-bind", "/", "/", "--as-pid-1", "true"],
+        &["--dev-bind", "/", "/", "--uid", "5", "true"],
+        &["--seccomp", "3", "--add-seccomp-fd", "4", "true"],
+        &["--unshare-pid", "--as-pid-1", "--lock-file", "/x", "true"],
+        &["--userns-block-fd", "3", "true"],
+        &["--disable-userns", "true"],
+    ];
+    for args in cases {
+        let theirs = Command::new("bwrap").args(*args).output().unwrap();
+        let ours = Command::new(vb_bin()).args(*args).output().unwrap();
+        assert_eq!(ours.status.code(), Some(1), "{args:?}");
+        assert_eq!(theirs.status.code(), Some(1), "{args:?}");
+        let theirs = stderr(&theirs).replacen("bwrap: ", "", 1);
+        let ours = stderr(&ours).replacen("vb: ", "", 1);
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+}

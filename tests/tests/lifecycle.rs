@@ -1,0 +1,246 @@
+//! The library's session lifecycle: single-use wait, event order under
+//! parallel launches, launches from many threads while others allocate, and
+//! bubblewrap's status descriptors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use voidbox::{Error, IsolationOptions, JailConfig, RootFs, StatusEvent, StatusEventKind};
+use voidbox_tests::{needs_userns, with_watchdog};
+
+fn config(cmd: &[&str]) -> JailConfig {
+    JailConfig {
+        rootfs: RootFs::Dir("/".into()),
+        cmd: cmd.iter().map(Into::into).collect(),
+        isolation: IsolationOptions {
+            pid: true,
+            ipc: true,
+            uts: true,
+            ..IsolationOptions::default()
+        },
+        ..JailConfig::default()
+    }
+}
+
+#[test]
+fn wait_is_single_use() {
+    if needs_userns("wait_is_single_use") {
+        return;
+    }
+    let mut session = voidbox::spawn(&config(&["/bin/sh", "-c", "exit 5"])).unwrap();
+    assert!(session.pid() > 0);
+    assert_eq!(session.wait().unwrap().code(), 5);
+    assert!(matches!(session.wait(), Err(Error::SessionAlreadyWaited)));
+    assert!(matches!(
+        voidbox::wait(&mut session),
+        Err(Error::SessionAlreadyWaited)
+    ));
+}
+
+fn recorded(cfg: &mut JailConfig) -> Arc<Mutex<Vec<StatusEvent>>> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    cfg.status.on_event = Some(Arc::new(move |e: &StatusEvent| {
+        sink.lock().unwrap().push(e.clone())
+    }));
+    events
+}
+
+#[test]
+fn events_arrive_in_order_under_16_parallel_launches() {
+    if needs_userns("events_arrive_in_order_under_16_parallel_launches") {
+        return;
+    }
+    with_watchdog(Duration::from_secs(120), || {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    let mut cfg = config(&["/bin/sh", "-c", &format!("exit {}", i % 3)]);
+                    let events = recorded(&mut cfg);
+                    let status = voidbox::launch(&cfg).unwrap();
+                    assert_eq!(status.code(), i % 3);
+                    let events = events.lock().unwrap().clone();
+                    let kinds: Vec<StatusEventKind> =
+                        events.iter().map(StatusEvent::kind).collect();
+                    assert_eq!(
+                        kinds,
+                        vec![
+                            StatusEventKind::Spawned,
+                            StatusEventKind::SetupFinished,
+                            StatusEventKind::Exited
+                        ]
+                    );
+                    let pids: Vec<i32> = events
+                        .iter()
+                        .map(|e| match e {
+                            StatusEvent::Spawned { pid }
+                            | StatusEvent::SetupFinished { pid }
+                            | StatusEvent::Exited { pid, .. } => *pid,
+                            StatusEvent::RuntimeInitWarnings { .. } => 0,
+                        })
+                        .collect();
+                    assert!(pids.iter().all(|p| *p == pids[0] && *p > 0));
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn two_hundred_launches_from_8_threads_while_4_threads_allocate() {
+    if needs_userns("two_hundred_launches_from_8_threads_while_4_threads_allocate") {
+        return;
+    }
+    with_watchdog(Duration::from_secs(300), || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let allocations = Arc::new(AtomicUsize::new(0));
+        let allocators: Vec<_> = (0..4)
+            .map(|i| {
+                let stop = stop.clone();
+                let count = allocations.clone();
+                std::thread::spawn(move || {
+                    let mut keep: Vec<Vec<u8>> = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        keep.push(vec![i; 1 + keep.len() % 4096]);
+                        if keep.len() > 256 {
+                            keep.clear();
+                        }
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        let launchers: Vec<_> = (0..8)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..25 {
+                        let status = voidbox::launch(&config(&["/bin/true"])).unwrap();
+                        assert!(status.success());
+                    }
+                })
+            })
+            .collect();
+        for l in launchers {
+            l.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        for a in allocators {
+            a.join().unwrap();
+        }
+        assert!(allocations.load(Ordering::Relaxed) > 1000, "allocators ran");
+    });
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap()
+}
+
+fn read_all(fd: OwnedFd) -> String {
+    let mut s = String::new();
+    std::fs::File::from(fd).read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn info_and_json_status_descriptors_use_bubblewraps_formats() {
+    if needs_userns("info_and_json_status_descriptors_use_bubblewraps_formats") {
+        return;
+    }
+    let (info_r, info_w) = pipe();
+    let (json_r, json_w) = pipe();
+    let mut cfg = config(&["/bin/sh", "-c", "exit 7"]);
+    // voidbox closes the descriptors it is given once it is done with them.
+    cfg.status.info_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(info_w));
+    cfg.status.json_status_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(json_w));
+    let mut session = voidbox::spawn(&cfg).unwrap();
+    let pid = session.pid();
+    assert_eq!(session.wait().unwrap().code(), 7);
+    let info = read_all(info_r);
+    assert!(
+        info.starts_with(&format!("{{\n    \"child-pid\": {pid},\n")),
+        "{info}"
+    );
+    for key in [
+        "ipc-namespace",
+        "mnt-namespace",
+        "pid-namespace",
+        "uts-namespace",
+    ] {
+        assert!(
+            info.contains(&format!("\n    \"{key}\": ")),
+            "{key} missing: {info}"
+        );
+    }
+    assert!(
+        !info.contains("net-namespace") && !info.contains("user"),
+        "{info}"
+    );
+    assert!(info.ends_with("\n}\n"));
+    let json = read_all(json_r);
+    let lines: Vec<&str> = json.lines().collect();
+    assert_eq!(lines.len(), 2, "{json}");
+    assert!(lines[0].starts_with(&format!("{{ \"child-pid\": {pid}, \"ipc-namespace\": ")));
+    assert_eq!(lines[1], "{ \"exit-code\": 7 }");
+}
+
+#[test]
+fn json_status_has_no_exit_code_when_exec_fails() {
+    let (json_r, json_w) = pipe();
+    let mut cfg = config(&["/nonexistent/command"]);
+    cfg.isolation = IsolationOptions::default();
+    cfg.status.json_status_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(json_w));
+    let err = voidbox::spawn(&cfg).unwrap_err();
+    assert!(matches!(err, Error::Exec { .. }), "{err}");
+    let json = read_all(json_r);
+    assert_eq!(json.lines().count(), 1, "{json}");
+    assert!(!json.contains("exit-code"));
+}
+
+#[test]
+fn launch_shell_runs_the_default_shell_config() {
+    if needs_userns("launch_shell_runs_the_default_shell_config") {
+        return;
+    }
+    let mut shell = voidbox::default_shell_config("/");
+    shell.shell_args = vec!["-c".into(), "test $$ = 2 && exit 9".into()];
+    assert_eq!(voidbox::launch_shell(&shell).unwrap().code(), 9);
+}
+
+#[test]
+fn dropping_an_unwaited_session_kills_the_sandbox() {
+    if needs_userns("dropping_an_unwaited_session_kills_the_sandbox") {
+        return;
+    }
+    let mark = voidbox_tests::marker("drop");
+    let session = voidbox::spawn(&config(&["/bin/sleep", "1000", &mark])).unwrap();
+    drop(session);
+    assert!(voidbox_tests::processes_with(&mark).is_empty());
+}
+
+#[test]
+fn output_captures_both_streams() {
+    let out = voidbox::Command::new("/bin/sh")
+        .args(["-c", "echo out; echo err >&2; exit 4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"out\n");
+    assert_eq!(out.stderr, b"err\n");
+    assert_eq!(out.status.code(), 4);
+}
+
+#[test]
+fn unsupported_fields_are_refused_not_ignored() {
+    let mut cfg = config(&["/bin/true"]);
+    cfg.security.cap_add = vec!["CAP_NET_ADMIN".into()];
+    let err = voidbox::launch(&cfg).unwrap_err();
+    assert!(matches!(err, Error::Unsupported(_)), "{err}");
+    assert!(err.to_string().contains("not supported yet"));
+}

@@ -1,0 +1,332 @@
+//! `cargo xtask bench`: vb against bubblewrap on the same scenarios in the same
+//! run, alternating, with medians, p90s, ratios and peak RSS, plus the
+//! in-process launch cost and the subsystem crates' own benchmark programs.
+//! Results are printed and written to `target/bench/results.md` and
+//! `target/bench/results.json`.
+
+use std::fmt::Write as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::run::{cargo, root, step};
+
+/// One tool's measurements on one scenario.
+struct Sample {
+    times: Vec<Duration>,
+    max_rss_kib: i64,
+}
+
+impl Sample {
+    fn sorted(&self) -> Vec<Duration> {
+        let mut t = self.times.clone();
+        t.sort();
+        t
+    }
+
+    fn median(&self) -> Duration {
+        let t = self.sorted();
+        t.get(t.len() / 2).copied().unwrap_or_default()
+    }
+
+    fn p90(&self) -> Duration {
+        let t = self.sorted();
+        let idx = (t.len() * 9 / 10).min(t.len().saturating_sub(1));
+        t.get(idx).copied().unwrap_or_default()
+    }
+}
+
+/// A row of the report.
+struct Row {
+    scenario: String,
+    vb: Sample,
+    bwrap: Option<Sample>,
+    target: Option<f64>,
+}
+
+/// Run `argv` once; wall time and the process's peak RSS (from `wait4`).
+fn run_measured(argv: &[String]) -> Result<(Duration, i64)> {
+    let start = Instant::now();
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", argv[0]))?;
+    let pid = i32::try_from(child.id()).context("pid out of range")?;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child; status and usage are valid out-pointers.
+    let ret = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    if ret != pid {
+        bail!("wait4 failed for {}", argv[0]);
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{} failed (status {status:#x})", argv.join(" "));
+    }
+    Ok((elapsed, usage.ru_maxrss))
+}
+
+fn measure_pair(
+    vb: &[String],
+    bwrap: Option<&[String]>,
+    runs: usize,
+) -> Result<(Sample, Option<Sample>)> {
+    for _ in 0..runs / 10 + 1 {
+        run_measured(vb)?;
+        if let Some(b) = bwrap {
+            run_measured(b)?;
+        }
+    }
+    let mut a = Sample {
+        times: Vec::with_capacity(runs),
+        max_rss_kib: 0,
+    };
+    let mut b = bwrap.map(|_| Sample {
+        times: Vec::with_capacity(runs),
+        max_rss_kib: 0,
+    });
+    for _ in 0..runs {
+        let (t, rss) = run_measured(vb)?;
+        a.times.push(t);
+        a.max_rss_kib = a.max_rss_kib.max(rss);
+        if let (Some(argv), Some(sample)) = (bwrap, b.as_mut()) {
+            let (t, rss) = run_measured(argv)?;
+            sample.times.push(t);
+            sample.max_rss_kib = sample.max_rss_kib.max(rss);
+        }
+    }
+    Ok((a, b))
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn bwrap_available() -> bool {
+    Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// In-process `voidbox::launch` of `/bin/true` with every namespace.
+fn library_launch(runs: usize) -> Result<Sample> {
+    let config = voidbox::JailConfig {
+        rootfs: voidbox::RootFs::Dir("/".into()),
+        cmd: vec!["/bin/true".into()],
+        isolation: voidbox::IsolationOptions::ALL,
+        ..voidbox::JailConfig::default()
+    };
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs + runs / 10 {
+        let start = Instant::now();
+        let status = voidbox::launch(&config)?;
+        if !status.success() {
+            bail!("library launch failed: {status}");
+        }
+        if i >= runs / 10 {
+            times.push(start.elapsed());
+        }
+    }
+    // SAFETY: an all-zero rusage is valid for getrusage to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    Ok(Sample {
+        times,
+        max_rss_kib: usage.ru_maxrss,
+    })
+}
+
+/// The subsystem crates' benchmark programs: `(package, example)`. Each prints
+/// `bench <name> <value> <unit>` lines.
+const EXAMPLE_BENCHES: &[(&str, &str)] = &[
+    ("vb-netlink", "bench_parse"),
+    ("vb-netlink", "bench_setup"),
+    ("vb-cgroup", "bench_cgroup"),
+];
+
+fn example_exists(package: &str, example: &str) -> bool {
+    root()
+        .join("crates")
+        .join(package)
+        .join("examples")
+        .join(format!("{example}.rs"))
+        .exists()
+}
+
+fn run_example_benches() -> Vec<String> {
+    let mut lines = Vec::new();
+    for (package, example) in EXAMPLE_BENCHES {
+        if !example_exists(package, example) {
+            lines.push(format!("SKIP {package}/{example}: not present"));
+            continue;
+        }
+        let out = cargo(&[
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            package,
+            "--example",
+            example,
+        ])
+        .output();
+        match out {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout);
+                let mut any = false;
+                for line in text
+                    .lines()
+                    .filter(|l| l.starts_with("bench ") || l.starts_with("SKIP"))
+                {
+                    lines.push(format!("{package}/{example}: {line}"));
+                    any = true;
+                }
+                if !o.status.success() || !any {
+                    lines.push(format!("{package}/{example}: failed ({})", o.status));
+                }
+            }
+            Err(e) => lines.push(format!("{package}/{example}: could not run: {e}")),
+        }
+    }
+    lines
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(rows: &[Row], extra: &[String]) -> (String, String) {
+    let mut md = String::from(
+        "| scenario | tool | median ms | p90 ms | vb/bwrap | target | peak RSS KiB |\n|---|---|---|---|---|---|---|\n",
+    );
+    let mut json = String::from("{\n  \"scenarios\": [\n");
+    for (i, row) in rows.iter().enumerate() {
+        let ratio = row
+            .bwrap
+            .as_ref()
+            .map(|b| ms(row.vb.median()) / ms(b.median()).max(f64::MIN_POSITIVE));
+        let verdict = match (ratio, row.target) {
+            (Some(r), Some(t)) => format!("≤ {t} ({})", if r <= t { "met" } else { "MISSED" }),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | vb | {:.3} | {:.3} | {} | {} | {} |",
+            row.scenario,
+            ms(row.vb.median()),
+            ms(row.vb.p90()),
+            ratio.map_or("-".into(), |r| format!("{r:.2}")),
+            verdict,
+            row.vb.max_rss_kib
+        );
+        if let Some(b) = &row.bwrap {
+            let _ = writeln!(
+                md,
+                "| {} | bwrap | {:.3} | {:.3} | | | {} |",
+                row.scenario,
+                ms(b.median()),
+                ms(b.p90()),
+                b.max_rss_kib
+            );
+        }
+        let _ = write!(
+            json,
+            "    {{\"scenario\": \"{}\", \"vb_median_ms\": {:.4}, \"vb_p90_ms\": {:.4}, \"vb_peak_rss_kib\": {}",
+            row.scenario,
+            ms(row.vb.median()),
+            ms(row.vb.p90()),
+            row.vb.max_rss_kib
+        );
+        if let Some(b) = &row.bwrap {
+            let _ = write!(
+                json,
+                ", \"bwrap_median_ms\": {:.4}, \"bwrap_p90_ms\": {:.4}, \"bwrap_peak_rss_kib\": {}, \"ratio\": {:.4}",
+                ms(b.median()),
+                ms(b.p90()),
+                b.max_rss_kib,
+                ratio.unwrap_or(0.0)
+            );
+        }
+        json.push('}');
+        json.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
+    }
+    json.push_str("  ],\n  \"subsystem_benches\": [\n");
+    for (i, line) in extra.iter().enumerate() {
+        let _ = write!(json, "    \"{}\"", line.replace('"', "'"));
+        json.push_str(if i + 1 < extra.len() { ",\n" } else { "\n" });
+    }
+    json.push_str("  ]\n}\n");
+    if !extra.is_empty() {
+        md.push_str("\nSubsystem benchmarks:\n\n");
+        for line in extra {
+            let _ = writeln!(md, "- {line}");
+        }
+    }
+    (md, json)
+}
+
+/// Run the benchmarks. `--runs N` sets the runs per tool and scenario.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let runs = match args.iter().position(|a| a == "--runs") {
+        Some(i) => args
+            .get(i + 1)
+            .context("--runs needs a number")?
+            .parse()
+            .context("--runs needs a number")?,
+        None => 200,
+    };
+    step(
+        "build vb (release)",
+        cargo(&["build", "--release", "-p", "vb-cli"]),
+    )?;
+    let vb = root().join("target/release/vb").display().to_string();
+    let have_bwrap = bwrap_available();
+    if !have_bwrap {
+        println!("SKIP bwrap comparison: bwrap is not installed (apt-get install -y bubblewrap)");
+    }
+    let scenarios: &[(&str, &str, &str, Option<f64>)] = &[(
+        "startup --unshare-all /bin/true",
+        "--rootfs / --unshare-all -- /bin/true",
+        "--bind / / --unshare-all /bin/true",
+        Some(0.85),
+    )];
+    let mut rows = Vec::new();
+    for (name, vb_args, bwrap_args, target) in scenarios {
+        println!("xtask: bench {name} ({runs} runs each, alternating)");
+        let mut vb_argv = vec![vb.clone()];
+        vb_argv.extend(words(vb_args));
+        let mut bwrap_argv = vec!["bwrap".to_owned()];
+        bwrap_argv.extend(words(bwrap_args));
+        let (a, b) = measure_pair(&vb_argv, have_bwrap.then_some(bwrap_argv.as_slice()), runs)?;
+        rows.push(Row {
+            scenario: (*name).to_owned(),
+            vb: a,
+            bwrap: b,
+            target: *target,
+        });
+    }
+    let launches = runs.max(500);
+    println!("xtask: bench in-process voidbox::launch ({launches} launches)");
+    rows.push(Row {
+        scenario: "voidbox::launch /bin/true (in-process, all namespaces)".into(),
+        vb: library_launch(launches)?,
+        bwrap: None,
+        target: None,
+    });
+    let extra = run_example_benches();
+    let (md, json) = report(&rows, &extra);
+    println!("\n{md}");
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("results.md"), &md)?;
+    std::fs::write(dir.join("results.json"), &json)?;
+    println!("xtask: results written to {}", dir.display());
+    Ok(())
+}
