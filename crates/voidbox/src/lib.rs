@@ -37,6 +37,7 @@ mod command;
 mod config;
 mod error;
 mod event;
+mod fs_glue;
 mod session;
 
 pub use command::{Command, Output};

@@ -4,15 +4,16 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use vb_fs::{FsSpec, MountPlan, RealSys, RootSource, RootSwitch};
+use vb_fs::{MountPlan, RootSource};
 use vb_proc::{
     ChildFailure, ChildStage, ExitStatus, Namespaces, Origin, ProcError, ProcessPlan, ProcessSpec,
-    Running, StageFailure, Stages, Step, apply_env_ops,
+    Running, Stages, Step, apply_env_ops,
 };
 
 use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
+use crate::fs_glue;
 
 /// A running sandbox. [`wait`](Self::wait) may be called once; dropping an
 /// unwaited session kills the sandbox and reaps it.
@@ -22,6 +23,8 @@ pub struct Session {
     pid: i32,
     events: EventSink,
     warnings: Vec<String>,
+    /// The filesystem plan, kept for the artifacts it must remove at the end.
+    fs: Option<MountPlan>,
 }
 
 impl Session {
@@ -49,20 +52,21 @@ impl Session {
     /// [`Error::SessionAlreadyWaited`].
     pub fn wait(&mut self) -> Result<ExitStatus, Error> {
         let running = self.running.take().ok_or(Error::SessionAlreadyWaited)?;
-        let status = running.wait()?;
+        let status = running.wait();
+        let cleaned = fs_glue::finish(self.fs.take());
+        let status = status?;
+        cleaned?;
         self.events.exited(self.pid, status);
         Ok(status)
     }
 }
 
-/// The child-side adapter of a vb-fs plan.
-struct FsStage<'a>(&'a MountPlan);
-
-impl ChildStage for FsStage<'_> {
-    fn run(&self) -> Result<(), StageFailure> {
-        self.0
-            .execute(&RealSys)
-            .map_err(|f| StageFailure::new(f.step, f.index, f.errno))
+impl Drop for Session {
+    fn drop(&mut self) {
+        // An unwaited sandbox is killed and reaped by dropping `running`
+        // first; then its artifacts can go.
+        drop(self.running.take());
+        let _ = fs_glue::finish(self.fs.take());
     }
 }
 
@@ -212,20 +216,11 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
     };
     let plan = ProcessPlan::prepare(&spec)?;
     let fs_plan = if iso.mount {
-        Some(MountPlan::compile(&FsSpec {
-            root: config.rootfs.clone(),
-            switch: if config.runtime.use_pivot_root {
-                RootSwitch::PivotRoot
-            } else {
-                RootSwitch::Chroot
-            },
-            mount_proc: iso.pid,
-            actions: config.fs_actions.clone(),
-        })?)
+        Some(fs_glue::compile(config, &iso)?)
     } else {
         None
     };
-    let fs_stage = fs_plan.as_ref().map(FsStage);
+    let fs_stage = fs_plan.as_ref().map(fs_glue::FsStage);
     let stages = Stages {
         filesystem: fs_stage.as_ref().map(|s| s as &dyn ChildStage),
         network: None,
@@ -248,15 +243,22 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
         NamespaceIds::default()
     };
     events.spawned(pid, &ids);
-    let running = pending
-        .release()
-        .map_err(|e| describe_child_error(e, &plan, fs_plan.as_ref()))?;
+    let released = pending.release();
+    let running = match released {
+        Ok(running) => running,
+        Err(e) => {
+            let err = describe_child_error(e, &plan, fs_plan.as_ref());
+            let _ = fs_glue::finish(fs_plan);
+            return Err(err);
+        }
+    };
     events.setup_finished(pid);
     Ok(Session {
         running: Some(running),
         pid,
         events: events.clone(),
         warnings,
+        fs: fs_plan,
     })
 }
 
