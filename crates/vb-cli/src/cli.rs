@@ -14,7 +14,10 @@ use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 
-use voidbox::{BindMode, DataSource, EnvOp, FsAction, IsolationOptions, JailConfig, RootFs};
+use voidbox::{
+    BindMode, CgroupError, DataSource, EnvOp, FsAction, IsolationOptions, JailConfig, LimitKind,
+    RootFs,
+};
 
 use crate::numbers::{MAX_TMPFS_BYTES, SizeError, parse_fd, parse_id, parse_mode, parse_size};
 
@@ -65,6 +68,7 @@ struct State {
     overlay_srcs: Vec<OsString>,
     overlay_keys: usize,
     rootfs: Option<PathBuf>,
+    swap_set: bool,
     total_args: usize,
 }
 
@@ -77,6 +81,8 @@ pub(crate) struct Host {
     pub(crate) userns: bool,
     /// Whether the kernel has cgroup namespaces.
     pub(crate) cgroupns: bool,
+    /// Whether the host has swap space enabled.
+    pub(crate) swap: bool,
 }
 
 impl Host {
@@ -92,6 +98,8 @@ impl Host {
             root: rustix::process::getuid().is_root(),
             userns: exists("/proc/self/ns/user") && !userns_disabled,
             cgroupns: exists("/proc/self/ns/cgroup"),
+            // /proc/swaps has a header line, then one line per swap area.
+            swap: std::fs::read_to_string("/proc/swaps").is_ok_and(|s| s.lines().count() > 1),
         }
     }
 }
@@ -522,6 +530,12 @@ fn parse_options(
                 let [dir] = values(argv, "--rootfs takes an argument")?;
                 state.rootfs = Some(dir.into());
             }
+            "--memory-max" | "--memory-swap-max" | "--cpu-max" | "--cpu-weight" | "--pids-max"
+            | "--io-weight" => {
+                let [v] = values(argv, &format!("{opt} takes an argument"))?;
+                set_limit(state, &opt, &v)?;
+            }
+            "--fail-on-warnings" => cfg.runtime.fail_on_runtime_warnings = true,
             "--pivot-root" => cfg.runtime.use_pivot_root = true,
             "--no-pivot-root" | "--chroot" => cfg.runtime.use_pivot_root = false,
             _ => return die(format!("Unknown option {opt}")),
@@ -554,6 +568,33 @@ fn take_overlay_sources(state: &mut State) -> Vec<String> {
             key
         })
         .collect()
+}
+
+/// A resource-limit option: parsed now, so a bad value fails before anything
+/// is created.
+fn set_limit(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError> {
+    let kind = match opt {
+        "--memory-max" => LimitKind::MemoryMax,
+        "--memory-swap-max" => LimitKind::MemorySwapMax,
+        "--cpu-max" => LimitKind::CpuMax,
+        "--cpu-weight" => LimitKind::CpuWeight,
+        "--pids-max" => LimitKind::PidsMax,
+        _ => LimitKind::IoWeight,
+    };
+    let text = value.to_string_lossy();
+    match state.config.resources.set(kind, &text) {
+        Ok(_) => {
+            if kind == LimitKind::MemorySwapMax {
+                state.swap_set = true;
+            }
+            Ok(())
+        }
+        Err(CgroupError::InvalidLimit { reason, .. }) => die(format!(
+            "Invalid {opt} value {text:?}: {reason}; expected {}",
+            kind.expected()
+        )),
+        Err(other) => die(format!("{opt}: {other}")),
+    }
 }
 
 /// The options that take one descriptor.
@@ -666,6 +707,11 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
         cgroup,
         ..cfg.isolation
     };
+    // `--memory-max` is a hard limit: where the host could swap, swap is
+    // forbidden unless `--memory-swap-max` allows some.
+    if cfg.resources.memory_max.is_some() && !state.swap_set && host.swap {
+        cfg.resources.memory_swap_max = Some(0);
+    }
     cfg.process.uid = state.uid;
     cfg.process.gid = state.gid;
     cfg.rootfs = match state.rootfs.take() {
@@ -685,6 +731,7 @@ mod tests {
         root: true,
         userns: true,
         cgroupns: true,
+        swap: false,
     };
 
     fn run(args: &[&str]) -> Result<JailConfig, CliError> {
@@ -915,6 +962,57 @@ mod tests {
         );
         let cfg = run(&["--share-net", "--unshare-all", "true"]).unwrap();
         assert!(cfg.isolation.net);
+    }
+
+    #[test]
+    fn resource_limits_parse_up_front() {
+        let cfg = run(&[
+            "--memory-max",
+            "256M",
+            "--pids-max",
+            "8",
+            "--cpu-max",
+            "50000/100000",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(cfg.resources.memory_max, Some(256 << 20));
+        assert_eq!(cfg.resources.pids_max, Some(8));
+        assert!(cfg.resources.cpu_max.is_some());
+        assert_eq!(
+            cfg.resources.memory_swap_max, None,
+            "no swap on the host: left alone"
+        );
+        let (res, _) = parse(
+            ["--memory-max", "1G", "true"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+            Host { swap: true, ..ROOT },
+        );
+        let Ok(Invocation::Run(cfg)) = res else {
+            panic!("parse failed")
+        };
+        assert_eq!(
+            cfg.resources.memory_swap_max,
+            Some(0),
+            "a hard limit where swap exists"
+        );
+        assert!(
+            err(&["--memory-max", "banana", "true"])
+                .starts_with("Invalid --memory-max value \"banana\": ")
+        );
+        assert!(err(&["--pids-max", "0", "true"]).starts_with("Invalid --pids-max value \"0\": "));
+        assert!(
+            err(&["--pids-max", "-3", "true"]).starts_with("Invalid --pids-max value \"-3\": ")
+        );
+        assert!(err(&["--cpu-max", "50000/10", "true"]).starts_with("Invalid --cpu-max value"));
+        assert!(
+            run(&["--fail-on-warnings", "true"])
+                .unwrap()
+                .runtime
+                .fail_on_runtime_warnings
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use voidbox::StatusEvent;
 
 use cli::{CliError, Host, Invocation};
 use message::Reporter;
@@ -60,7 +63,17 @@ fn run(args: Vec<OsString>, reporter: &Reporter) -> anyhow::Result<ExitCode> {
             println!("{}", version_line(&reporter.prog));
             return Ok(ExitCode::SUCCESS);
         }
-        Ok(Invocation::Run(config)) => config,
+        Ok(Invocation::Run(mut config)) => {
+            let printer = reporter.clone();
+            config.status.on_event = Some(Arc::new(move |event: &StatusEvent| {
+                if let StatusEvent::RuntimeInitWarnings { warnings, .. } = event {
+                    for w in warnings {
+                        eprintln!("{}", printer.warning(w));
+                    }
+                }
+            }));
+            config
+        }
         Err(CliError::Usage) => {
             eprint!("{}", usage::usage_text(&reporter.prog));
             return Ok(ExitCode::FAILURE);

@@ -12,6 +12,7 @@ use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
 pub use vb_proc::EnvOp;
 
@@ -37,7 +38,9 @@ pub struct JailConfig {
     pub runtime: RuntimeOptions,
     /// Capabilities, seccomp, landlock and user-namespace policy.
     pub security: SecurityOptions,
-    /// cgroup resource limits.
+    /// cgroup resource limits (a cgroup is created only when one is set).
+    /// [`ResourceLimits::from_reference`] takes the reference document's
+    /// strings (`"268435456"`, `"50000 100000"`, `"256"`).
     pub resources: ResourceLimits,
     /// Where status events go.
     pub status: StatusOptions,
@@ -185,31 +188,6 @@ pub struct SecurityOptions {
     pub exec_label: Option<String>,
     /// SELinux label for files the sandbox setup creates.
     pub file_label: Option<String>,
-}
-
-/// cgroup resource limits, as the reference document's strings (not supported
-/// yet: any value is refused).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ResourceLimits {
-    /// `memory.max` (bytes, e.g. `"268435456"`).
-    pub memory_max: Option<String>,
-    /// `memory.swap.max` (bytes).
-    pub memory_swap_max: Option<String>,
-    /// `cpu.max` (`"QUOTA PERIOD"`, e.g. `"50000 100000"`).
-    pub cpu_max: Option<String>,
-    /// `cpu.weight` (1..=10000).
-    pub cpu_weight: Option<String>,
-    /// `pids.max`.
-    pub pids_max: Option<String>,
-    /// `io.weight`.
-    pub io_weight: Option<String>,
-}
-
-impl ResourceLimits {
-    /// Whether no limit is set.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
 }
 
 /// A status-event callback.

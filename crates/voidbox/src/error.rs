@@ -18,6 +18,9 @@ pub enum Error {
     /// The process core failed (clone, handshake, id maps, validation).
     #[error(transparent)]
     Process(#[from] ProcError),
+    /// A cgroup could not be set up or removed.
+    #[error(transparent)]
+    Cgroup(#[from] vb_cgroup::CgroupError),
     /// The filesystem plan could not be built or failed in the child.
     #[error(transparent)]
     Filesystem(#[from] FsError),

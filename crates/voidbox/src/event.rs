@@ -27,10 +27,12 @@ pub enum StatusEventKind {
 /// One status event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusEvent {
-    /// Setup produced `count` warnings (clipped to `u16::MAX`).
+    /// Setup produced warnings (a controller missing or refusing a limit...).
     RuntimeInitWarnings {
-        /// How many warnings.
+        /// How many warnings, clipped to `u16::MAX`.
         count: u16,
+        /// The warnings, in the order they arose.
+        warnings: Vec<String>,
     },
     /// The sandbox's first process was cloned.
     Spawned {
@@ -177,9 +179,12 @@ impl EventSink {
         }
     }
 
-    pub(crate) fn warnings(&self, count: usize) {
-        let count = u16::try_from(count).unwrap_or(u16::MAX);
-        self.emit(&StatusEvent::RuntimeInitWarnings { count });
+    pub(crate) fn warnings(&self, warnings: &[String]) {
+        let count = u16::try_from(warnings.len()).unwrap_or(u16::MAX);
+        self.emit(&StatusEvent::RuntimeInitWarnings {
+            count,
+            warnings: warnings.to_vec(),
+        });
     }
 
     pub(crate) fn spawned(&mut self, pid: i32, ids: &NamespaceIds) {
@@ -255,10 +260,12 @@ mod tests {
             })),
             ..EventSink::default()
         };
-        sink.warnings(70_000);
-        assert_eq!(
-            *seen.lock().unwrap(),
-            vec![StatusEvent::RuntimeInitWarnings { count: u16::MAX }]
-        );
+        let many = vec![String::from("w"); 70_000];
+        sink.warnings(&many);
+        let seen = seen.lock().unwrap();
+        assert!(matches!(
+            seen.as_slice(),
+            [StatusEvent::RuntimeInitWarnings { count: u16::MAX, warnings }] if warnings.len() == 70_000
+        ));
     }
 }

@@ -33,20 +33,23 @@
 //! handshake, PID 1), `vb-fs` (mount plan), `vb-cgroup`, `vb-net` and
 //! `vb-netlink`. See `docs/architecture.md` in the repository.
 
+mod cgroup_glue;
 mod command;
 mod config;
 mod error;
 mod event;
 mod fs_glue;
+mod net_glue;
 mod session;
 
 pub use command::{Command, Output};
 pub use config::{
-    BindMode, DataSource, EnvOp, EventCallback, FsAction, IsolationOptions, JailConfig,
+    BindMode, DataSource, EnvOp, EventCallback, FsAction, IsolationOptions, JailConfig, LimitKind,
     NamespaceFds, NetworkOptions, ProcessOptions, ResourceLimits, RootFs, RuntimeOptions,
     SecurityOptions, ShellConfig, StatusOptions, Stdio,
 };
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};
 pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
+pub use vb_cgroup::CgroupError;
 pub use vb_proc::{ExitStatus, Signal};

@@ -13,7 +13,7 @@ use vb_proc::{
 use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
-use crate::fs_glue;
+use crate::{cgroup_glue, fs_glue, net_glue};
 
 /// A running sandbox. [`wait`](Self::wait) may be called once; dropping an
 /// unwaited session kills the sandbox and reaps it.
@@ -23,8 +23,8 @@ pub struct Session {
     pid: i32,
     events: EventSink,
     warnings: Vec<String>,
-    /// The filesystem plan, kept for the artifacts it must remove at the end.
-    fs: Option<MountPlan>,
+    /// The cgroup and filesystem artifacts, released when the sandbox ends.
+    host: HostResources,
 }
 
 impl Session {
@@ -53,7 +53,7 @@ impl Session {
     pub fn wait(&mut self) -> Result<ExitStatus, Error> {
         let running = self.running.take().ok_or(Error::SessionAlreadyWaited)?;
         let status = running.wait();
-        let cleaned = fs_glue::finish(self.fs.take());
+        let cleaned = self.host.finish();
         let status = status?;
         cleaned?;
         self.events.exited(self.pid, status);
@@ -66,7 +66,7 @@ impl Drop for Session {
         // An unwaited sandbox is killed and reaped by dropping `running`
         // first; then its artifacts can go.
         drop(self.running.take());
-        let _ = fs_glue::finish(self.fs.take());
+        let _ = self.host.finish();
     }
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
 
 fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     let sec = &config.security;
-    let checks: [(bool, &'static str); 18] = [
+    let checks: [(bool, &'static str); 17] = [
         (!sec.cap_add.is_empty(), "security.cap_add (--cap-add)"),
         (!sec.cap_drop.is_empty(), "security.cap_drop (--cap-drop)"),
         (sec.no_new_privs, "security.no_new_privs"),
@@ -116,7 +116,6 @@ fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
             sec.file_label.is_some(),
             "security.file_label (--file-label)",
         ),
-        (!config.resources.is_empty(), "resources (cgroup limits)"),
         (config.network.is_some(), "network"),
         (
             !config.namespace_fds.is_empty(),
@@ -215,51 +214,102 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
         stdio,
     };
     let plan = ProcessPlan::prepare(&spec)?;
-    let fs_plan = if iso.mount {
-        Some(fs_glue::compile(config, &iso)?)
-    } else {
-        None
+    let mut host = HostResources {
+        fs: if iso.mount {
+            Some(fs_glue::compile(config, &iso)?)
+        } else {
+            None
+        },
+        cgroup: None,
     };
-    let fs_stage = fs_plan.as_ref().map(fs_glue::FsStage);
+    let mut warnings = Vec::new();
+    if let Some((cgroup, created)) = cgroup_glue::create(&config.resources)? {
+        host.cgroup = Some(cgroup);
+        warnings = created;
+    }
+    let result = clone_and_release(config, &iso, &plan, &host, warnings, events);
+    match result {
+        Ok((running, pid, warnings)) => Ok(Session {
+            running: Some(running),
+            pid,
+            events: events.clone(),
+            warnings,
+            host,
+        }),
+        Err(err) => {
+            // The child, if any, is reaped by now; its cgroup and artifacts go.
+            let _ = host.finish();
+            Err(err)
+        }
+    }
+}
+
+/// What a sandbox holds on the host for its lifetime, released by [`finish`](Self::finish).
+#[derive(Debug)]
+struct HostResources {
+    /// The filesystem plan, kept for the artifacts it must remove at the end.
+    fs: Option<MountPlan>,
+    /// The sandbox's cgroup.
+    cgroup: Option<vb_cgroup::SandboxCgroup>,
+}
+
+impl HostResources {
+    /// Release everything; the first error is returned after all was tried.
+    fn finish(&mut self) -> Result<(), Error> {
+        let cgroup = cgroup_glue::finish(self.cgroup.take());
+        let fs = fs_glue::finish(self.fs.take());
+        cgroup.and(fs)
+    }
+}
+
+/// Clone the child, place it, report it, and release it at the gate.
+fn clone_and_release(
+    config: &JailConfig,
+    iso: &IsolationOptions,
+    plan: &ProcessPlan,
+    host: &HostResources,
+    mut warnings: Vec<String>,
+    events: &mut EventSink,
+) -> Result<(Running, i32, Vec<String>), Error> {
+    if !warnings.is_empty() && config.runtime.fail_on_runtime_warnings {
+        events.warnings(&warnings);
+        return Err(Error::RuntimeWarnings(warnings));
+    }
+    let fs_stage = host.fs.as_ref().map(fs_glue::FsStage);
+    let net_stage = iso
+        .net
+        .then(|| net_glue::LoopbackStage(vb_netlink::LoopbackSetup::new()));
     let stages = Stages {
         filesystem: fs_stage.as_ref().map(|s| s as &dyn ChildStage),
-        network: None,
+        network: net_stage.as_ref().map(|s| s as &dyn ChildStage),
         security: None,
     };
-
-    let warnings: Vec<String> = Vec::new();
+    let cgroup_fd = host
+        .cgroup
+        .as_ref()
+        .and_then(vb_cgroup::SandboxCgroup::clone_into_fd);
+    let pending = plan.clone_child(&stages, cgroup_fd)?;
+    let pid = pending.pid().as_raw_nonzero().get();
+    if let Some(cgroup) = &host.cgroup {
+        warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
+    }
     if !warnings.is_empty() {
-        events.warnings(warnings.len());
+        events.warnings(&warnings);
         if config.runtime.fail_on_runtime_warnings {
             return Err(Error::RuntimeWarnings(warnings));
         }
     }
-
-    let pending = plan.clone_child(&stages, None)?;
-    let pid = pending.pid().as_raw_nonzero().get();
     let ids = if events.wants_namespace_ids() {
-        NamespaceIds::read(pid, &iso)
+        NamespaceIds::read(pid, iso)
     } else {
         NamespaceIds::default()
     };
     events.spawned(pid, &ids);
-    let released = pending.release();
-    let running = match released {
-        Ok(running) => running,
-        Err(e) => {
-            let err = describe_child_error(e, &plan, fs_plan.as_ref());
-            let _ = fs_glue::finish(fs_plan);
-            return Err(err);
-        }
-    };
+    let running = pending
+        .release()
+        .map_err(|e| describe_child_error(e, plan, host.fs.as_ref()))?;
     events.setup_finished(pid);
-    Ok(Session {
-        running: Some(running),
-        pid,
-        events: events.clone(),
-        warnings,
-        fs: fs_plan,
-    })
+    Ok((running, pid, warnings))
 }
 
 /// Turn a child's failure report into the error it stands for.
@@ -280,7 +330,8 @@ fn describe_child_error(err: ProcError, plan: &ProcessPlan, fs: Option<&MountPla
             None => ProcError::Child(failure).into(),
         },
         Origin::Process => describe_process_step(failure, plan, source),
-        Origin::Network | Origin::Security => ProcError::Child(failure).into(),
+        Origin::Network => net_glue::describe(failure.step, source),
+        Origin::Security => ProcError::Child(failure).into(),
     }
 }
 
