@@ -148,15 +148,27 @@ fn messages_match_bubblewrap() {
         &["--chmod", "8", "/x", "true"],
         &["--dev-bind", "/", "/", "--hostname", "x", "true"],
         &["--dev-bind", "/", "/", "--as-pid-1", "true"],
-        &["--dev-bind", "/", "/", "--uid", "5", "true"],
         &["--seccomp", "3", "--add-seccomp-fd", "4", "true"],
         &["--unshare-pid", "--as-pid-1", "--lock-file", "/x", "true"],
         &["--userns-block-fd", "3", "true"],
         &["--disable-userns", "true"],
     ];
+    // As root no user namespace is implied, so a foreign uid needs one.
+    let root_only: &[&[&str]] = &[&["--dev-bind", "/", "/", "--uid", "5", "true"]];
+    let cases: Vec<&[&str]> = cases
+        .iter()
+        .copied()
+        .chain(
+            voidbox_tests::is_root()
+                .then_some(root_only)
+                .into_iter()
+                .flatten()
+                .copied(),
+        )
+        .collect();
     for args in cases {
-        let theirs = Command::new("bwrap").args(*args).output().unwrap();
-        let ours = Command::new(vb_bin()).args(*args).output().unwrap();
+        let theirs = Command::new("bwrap").args(args).output().unwrap();
+        let ours = Command::new(vb_bin()).args(args).output().unwrap();
         assert_eq!(ours.status.code(), Some(1), "{args:?}");
         assert_eq!(theirs.status.code(), Some(1), "{args:?}");
         let theirs = stderr(&theirs).replacen("bwrap: ", "", 1);

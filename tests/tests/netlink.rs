@@ -23,11 +23,11 @@ use vb_netlink::{
 /// `false`.
 fn netns(test: &str) -> bool {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("SKIP {test}: needs root to unshare a network namespace");
+        voidbox_tests::skip(test, "needs root to unshare a network namespace");
         return false;
     }
     if Command::new("ip").arg("-V").output().is_err() {
-        eprintln!("SKIP {test}: the `ip` command (iproute2) is not installed");
+        voidbox_tests::skip(test, "the `ip` command (iproute2) is not installed");
         return false;
     }
     // SAFETY: CLONE_NEWNET changes only this thread's network namespace; nothing else
@@ -35,7 +35,7 @@ fn netns(test: &str) -> bool {
     match unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) } {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("SKIP {test}: unshare(CLONE_NEWNET) failed: {e}");
+            voidbox_tests::skip(test, &format!("unshare(CLONE_NEWNET) failed: {e}"));
             false
         }
     }
@@ -850,7 +850,12 @@ fn loopback_setup_works_without_root_inside_a_user_namespace() {
     assert!(libc::WIFEXITED(status), "child died: status {status:#x}");
     match libc::WEXITSTATUS(status) {
         0 => {}
-        3 => eprintln!("SKIP {test}: unshare(CLONE_NEWUSER | CLONE_NEWNET) is not allowed here"),
+        3 => {
+            voidbox_tests::skip(
+                test,
+                "unshare(CLONE_NEWUSER | CLONE_NEWNET) is not allowed here",
+            );
+        }
         other => panic!("apply failed in the child: errno {}", other - 10),
     }
 }

@@ -9,7 +9,7 @@ use rustix::thread::UnshareFlags;
 /// printing `SKIP <test>: <reason>` when that is not possible here.
 pub(crate) fn enter_throwaway_netns(test: &str) -> bool {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("SKIP {test}: needs root to unshare a network namespace");
+        skip_line(test, "needs root to unshare a network namespace");
         return false;
     }
     // SAFETY: CLONE_NEWNET changes only this thread's network namespace; the fd table and
@@ -17,10 +17,17 @@ pub(crate) fn enter_throwaway_netns(test: &str) -> bool {
     match unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWNET) } {
         Ok(()) => true,
         Err(errno) => {
-            eprintln!("SKIP {test}: unshare(CLONE_NEWNET) failed: {errno}");
+            skip_line(test, &format!("unshare(CLONE_NEWNET) failed: {errno}"));
             false
         }
     }
+}
+
+/// Print a SKIP line straight to file descriptor 2, past libtest's capture of
+/// passing tests' output, so a skip is never silent.
+pub(crate) fn skip_line(test: &str, reason: &str) {
+    let line = format!("SKIP {test}: {reason}\n");
+    let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
 }
 
 /// The inode of a namespace link, which identifies the namespace.

@@ -70,7 +70,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn netns(test: &str) -> bool {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("SKIP {test}: needs root to unshare a network namespace");
+        skip_line(test, "needs root to unshare a network namespace");
         return false;
     }
     // SAFETY: CLONE_NEWNET changes only this thread's network namespace.
@@ -142,4 +142,11 @@ fn loopback_setup_allocates_nothing() {
         counted, 0,
         "apply must not allocate: it runs in a freshly cloned child"
     );
+}
+
+/// Print a SKIP line straight to file descriptor 2, past libtest's capture of
+/// passing tests' output, so a skip is never silent.
+fn skip_line(test: &str, reason: &str) {
+    let line = format!("SKIP {test}: {reason}\n");
+    let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
 }

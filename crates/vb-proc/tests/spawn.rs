@@ -36,7 +36,7 @@ fn userns_available(test: &str) -> bool {
         .map(|s| s.trim() != "0")
         .unwrap_or(false);
     if !ok {
-        eprintln!("SKIP {test}: user namespaces are disabled on this host");
+        skip_line(test, "user namespaces are disabled on this host");
     }
     ok
 }
@@ -183,4 +183,11 @@ fn dropping_a_pending_child_kills_and_reaps_it() {
     // SAFETY: signal 0 only checks for existence.
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     assert!(!alive, "pending child {pid} survived its drop");
+}
+
+/// Print a SKIP line straight to file descriptor 2, past libtest's capture of
+/// passing tests' output, so a skip is never silent.
+fn skip_line(test: &str, reason: &str) {
+    let line = format!("SKIP {test}: {reason}\n");
+    let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
 }
