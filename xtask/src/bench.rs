@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::run::{cargo, root, step};
+use crate::run::{cargo, root};
 
 /// One tool's measurements on one scenario.
 struct Sample {
@@ -282,11 +282,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .context("--runs needs a number")?,
         None => 200,
     };
-    step(
-        "build vb (release)",
-        cargo(&["build", "--release", "-p", "vb-cli"]),
-    )?;
-    let vb = root().join("target/release/vb").display().to_string();
+    let vb = crate::run::dist()?.display().to_string();
     let have_bwrap = bwrap_available();
     if !have_bwrap {
         println!("SKIP bwrap comparison: bwrap is not installed (apt-get install -y bubblewrap)");

@@ -10,6 +10,8 @@
 //!   results under `target/bench/`.
 //! * `cargo xtask fuzz` — the netlink parser fuzz target for a bounded time
 //!   with a nightly toolchain, else the proptest suite over the seed corpus.
+//! * `cargo xtask dist` — the release `vb`, statically linked (static-pie), the
+//!   binary the benchmark measures.
 
 mod bench;
 mod integration;
@@ -34,7 +36,8 @@ fn dispatch(args: &[String]) -> Result<()> {
         Some("integration") => integration::run_suites(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(),
-        _ => bail!("usage: cargo xtask <test|integration|bench|fuzz>"),
+        Some("dist") => run::dist().map(|path| println!("{}", path.display())),
+        _ => bail!("usage: cargo xtask <test|integration|bench|fuzz|dist>"),
     }
 }
 

@@ -32,3 +32,45 @@ pub(crate) fn step(name: &str, mut cmd: Command) -> Result<()> {
 pub(crate) fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> Result<String> {
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .context("running rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV printed no host triple")
+}
+
+/// Build the release `vb` as a static-pie executable and return its path.
+///
+/// Half of a sandbox launch on a virtual machine can be the dynamic loader
+/// (mapping and relocating shared objects, libgcc_s's constructor), so the
+/// shipped binary is linked statically. Only the final link of `vb` gets
+/// `+crt-static` (`cargo rustc` passes the flag to that crate alone), so the
+/// workspace's proc-macros still build; `--target` keeps these artifacts apart
+/// from the ordinary dynamic build.
+pub(crate) fn dist() -> Result<PathBuf> {
+    let triple = host_triple()?;
+    step(
+        "build static vb (release)",
+        cargo(&[
+            "rustc",
+            "--release",
+            "-p",
+            "vb-cli",
+            "--bin",
+            "vb",
+            "--target",
+            &triple,
+            "--",
+            "-C",
+            "target-feature=+crt-static",
+        ]),
+    )?;
+    Ok(root().join("target").join(&triple).join("release/vb"))
+}
