@@ -310,3 +310,55 @@ fn no_cgroup_is_left_after_failure_or_a_sigkill_of_vb() {
     )
     .is_empty()));
 }
+
+#[test]
+fn unshare_cgroup_roots_the_namespace_at_the_sandboxs_cgroup() {
+    if needs_root("unshare_cgroup_roots_the_namespace_at_the_sandboxs_cgroup") {
+        return;
+    }
+    let pids_line = |args: &[&str]| {
+        let mut full = vec!["--rootfs", "/", "--pids-max", "10"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--", "/bin/sh", "-c", "grep ':pids:' /proc/self/cgroup"]);
+        let (out, _) = run_owned(&full);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(
+        pids_line(&[]).contains("/voidbox-"),
+        "without a cgroup namespace the path shows"
+    );
+    let rooted = pids_line(&["--unshare-cgroup"]);
+    assert!(
+        rooted.ends_with(":pids:/"),
+        "rooted at its own cgroup: {rooted}"
+    );
+}
+
+#[test]
+fn processes_left_in_the_cgroup_are_killed_when_the_sandbox_ends() {
+    if needs_root("processes_left_in_the_cgroup_are_killed_when_the_sandbox_ends") {
+        return;
+    }
+    // Without a PID namespace a background process outlives the command; the
+    // sandbox's cgroup still holds it, and removing the cgroup kills it.
+    let mark = marker("cgleft");
+    let out = vb([
+        "--rootfs",
+        "/",
+        "--pids-max",
+        "10",
+        "--",
+        "/bin/sh",
+        "-c",
+        "sleep 1000 & echo started",
+    ])
+    .env(MARK_VAR, &mark)
+    .output()
+    .unwrap();
+    assert_eq!(stdout(&out), "started", "{}", stderr(&out));
+    assert!(eventually(Duration::from_secs(5), || processes_with_env(
+        &mark
+    )
+    .is_empty()));
+}
