@@ -39,6 +39,7 @@ mod config;
 mod error;
 mod event;
 mod fs_glue;
+mod host;
 mod net_glue;
 mod session;
 
@@ -50,6 +51,7 @@ pub use config::{
 };
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};
+pub use host::{CgroupMode, HostReport, check_host};
 pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
 pub use vb_cgroup::CgroupError;
 pub use vb_proc::{ExitStatus, Signal};
