@@ -49,7 +49,7 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
-fn fail(step: Step, errno: Errno) -> ChildFailure {
+pub(crate) fn fail(step: Step, errno: Errno) -> ChildFailure {
     ChildFailure::process(step, 0, errno.raw_os_error())
 }
 

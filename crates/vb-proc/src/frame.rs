@@ -68,6 +68,11 @@ pub enum Step {
     Exec = 13,
     /// `dup2` of a standard stream onto fd 0, 1 or 2 (the index says which).
     Stdio = 14,
+    /// `unshare` of the requested namespaces (`apply_in_child` only).
+    Unshare = 15,
+    /// Writing the process's own id maps (`apply_in_child` only; the index is
+    /// 0 for `setgroups`, 1 for `uid_map`, 2 for `gid_map`).
+    OwnIdMap = 16,
 }
 
 impl Step {
@@ -87,6 +92,8 @@ impl Step {
             12 => Self::Ack,
             13 => Self::Exec,
             14 => Self::Stdio,
+            15 => Self::Unshare,
+            16 => Self::OwnIdMap,
             _ => return None,
         })
     }
@@ -256,11 +263,11 @@ mod tests {
 
     #[test]
     fn step_numbers_are_stable() {
-        for raw in 1..=14 {
+        for raw in 1..=16 {
             let step = Step::from_u32(raw).unwrap();
             assert_eq!(step as u32, raw);
         }
         assert_eq!(Step::from_u32(0), None);
-        assert_eq!(Step::from_u32(15), None);
+        assert_eq!(Step::from_u32(17), None);
     }
 }

@@ -1,0 +1,238 @@
+//! Isolation applied inside a child the caller forked itself — for embedders
+//! that need control of the fork (a pseudo-terminal set up before isolation,
+//! descriptors arranged their own way) and call `execve` themselves.
+//!
+//! [`InChildPlan::prepare`] runs in the parent before the fork and builds every
+//! byte the child will need; [`InChildPlan::apply`] runs in the child, after
+//! the caller's own setup, and returns when the caller may exec:
+//!
+//! 1. `PR_SET_PDEATHSIG` (`die_with_parent`);
+//! 2. `unshare` of the requested namespaces, all at once;
+//! 3. with a new user namespace, the child writes its own maps (`setgroups`
+//!    denied, then one uid and one gid), which the kernel allows for the
+//!    caller's own ids — no parent cooperation is needed — then switches to the
+//!    sandbox ids;
+//! 4. `sethostname`;
+//! 5. with a new PID namespace, a fork: the forked process is pid 1 of the new
+//!    namespace and goes on; the process the caller forked stays outside,
+//!    waits for it, and exits with its status (so the caller's `waitpid` sees
+//!    the sandbox's status);
+//! 6. the filesystem and network stages;
+//! 7. without `as_pid_1`, another fork: pid 1 becomes the reaper (see
+//!    [`crate::FORWARDED_SIGNALS`]) and the command's process goes on as pid 2;
+//! 8. the security stage; then `apply` returns `Ok(())` in the process that
+//!    must exec.
+//!
+//! Everything the child does is a system call on prepared data: the fork-safety
+//! rule of the crate applies, since the caller's process may have had threads.
+
+use std::ffi::CString;
+
+use rustix::io::Errno;
+use rustix::process::{Gid, Uid, WaitOptions};
+
+use crate::child::fail;
+use crate::clone::{Namespaces, fork_raw};
+use crate::error::ProcError;
+use crate::frame::{ChildFailure, Origin, Step};
+use crate::pid1;
+use crate::spawn::Stages;
+
+/// What to apply in a caller-forked child.
+#[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct InChildSpec {
+    /// The namespaces to unshare.
+    pub namespaces: Namespaces,
+    /// uid inside (default: the caller's); needs a user namespace to differ.
+    pub uid: Option<u32>,
+    /// gid inside (default: the caller's).
+    pub gid: Option<u32>,
+    /// The hostname (needs a UTS namespace).
+    pub hostname: Option<std::ffi::OsString>,
+    /// Arm `PR_SET_PDEATHSIG` with `SIGKILL`.
+    pub die_with_parent: bool,
+    /// With a PID namespace, make the caller's command pid 1 (no reaper).
+    pub as_pid_1: bool,
+}
+
+/// The prepared form of an [`InChildSpec`].
+#[derive(Debug)]
+pub struct InChildPlan {
+    unshare: rustix::thread::UnshareFlags,
+    own_maps: Option<[(CString, Vec<u8>); 3]>,
+    switch_ids: Option<(u32, u32)>,
+    hostname: Option<Vec<u8>>,
+    die_with_parent: bool,
+    pid_namespace: bool,
+    reaper: bool,
+}
+
+impl InChildPlan {
+    /// Validate and prepare `spec` (in the parent, before the fork).
+    pub fn prepare(spec: &InChildSpec) -> Result<Self, ProcError> {
+        use rustix::thread::UnshareFlags as U;
+        use std::os::unix::ffi::OsStrExt;
+        let ns = spec.namespaces;
+        let real_uid = rustix::process::getuid().as_raw();
+        let real_gid = rustix::process::getgid().as_raw();
+        let uid = spec.uid.unwrap_or(real_uid);
+        let gid = spec.gid.unwrap_or(real_gid);
+        if !ns.user && uid != real_uid {
+            return Err(ProcError::IdsNeedUserNamespace("uid"));
+        }
+        if !ns.user && gid != real_gid {
+            return Err(ProcError::IdsNeedUserNamespace("gid"));
+        }
+        if spec.hostname.is_some() && !ns.uts {
+            return Err(ProcError::HostnameNeedsUts);
+        }
+        if spec.as_pid_1 && !ns.pid {
+            return Err(ProcError::AsPid1NeedsPidNamespace);
+        }
+        let mut unshare = U::empty();
+        for (on, flag) in [
+            (ns.user, U::NEWUSER),
+            (ns.pid, U::NEWPID),
+            (ns.mount, U::NEWNS),
+            (ns.uts, U::NEWUTS),
+            (ns.ipc, U::NEWIPC),
+            (ns.net, U::NEWNET),
+            (ns.cgroup, U::NEWCGROUP),
+        ] {
+            if on {
+                unshare |= flag;
+            }
+        }
+        let own_maps = ns.user.then(|| {
+            [
+                (c"/proc/self/setgroups".to_owned(), b"deny".to_vec()),
+                (
+                    c"/proc/self/uid_map".to_owned(),
+                    format!("{uid} {real_uid} 1\n").into_bytes(),
+                ),
+                (
+                    c"/proc/self/gid_map".to_owned(),
+                    format!("{gid} {real_gid} 1\n").into_bytes(),
+                ),
+            ]
+        });
+        Ok(Self {
+            unshare,
+            own_maps,
+            switch_ids: ns.user.then_some((uid, gid)),
+            hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
+            die_with_parent: spec.die_with_parent,
+            pid_namespace: ns.pid,
+            reaper: ns.pid && !spec.as_pid_1,
+        })
+    }
+
+    /// Apply the isolation in the calling process, a child the caller forked.
+    ///
+    /// Returns `Ok(())` in the process that should now exec the command. With a
+    /// PID namespace the calling process does not return: it waits for the new
+    /// namespace's pid 1 and exits with its status; the same holds for the
+    /// reaper. On failure, the failing process returns the error; the caller
+    /// should report it (for example on a pipe) and `_exit`.
+    ///
+    /// # Safety
+    ///
+    /// Call only in a single-threaded child created by `fork`/`clone` (the
+    /// parent may have had threads), before `execve`. `stages` must keep the
+    /// [`ChildStage`](crate::ChildStage) contract.
+    pub unsafe fn apply(&self, stages: &Stages<'_>) -> Result<(), ChildFailure> {
+        if self.die_with_parent {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+                .map_err(|e| fail(Step::DeathSignal, e))?;
+        }
+        if !self.unshare.is_empty() {
+            // SAFETY: the caller guarantees a single-threaded child; unsharing
+            // its namespaces affects only this process (and, for the PID
+            // namespace, its future children).
+            unsafe { rustix::thread::unshare_unsafe(self.unshare) }
+                .map_err(|e| fail(Step::Unshare, e))?;
+        }
+        if let Some(maps) = &self.own_maps {
+            for (index, (path, text)) in (0u32..).zip(maps.iter()) {
+                write_file(path, text)
+                    .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
+            }
+        }
+        if let Some((uid, gid)) = self.switch_ids {
+            let gid = Gid::from_raw(gid);
+            rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
+            let uid = Uid::from_raw(uid);
+            rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))?;
+        }
+        if let Some(name) = &self.hostname {
+            rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
+        }
+        if self.pid_namespace {
+            fork_and_wait()?;
+            if self.die_with_parent {
+                rustix::process::set_parent_process_death_signal(Some(
+                    rustix::process::Signal::KILL,
+                ))
+                .map_err(|e| fail(Step::DeathSignal, e))?;
+            }
+        }
+        if let Some(stage) = stages.filesystem {
+            stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
+        }
+        if let Some(stage) = stages.network {
+            stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
+        }
+        if self.reaper {
+            // SAFETY: the same contract holds in the new child.
+            match unsafe { fork_raw() } {
+                Err(e) => return Err(fail(Step::Fork, e)),
+                Ok(Some(command)) => pid1::supervise(command, None),
+                Ok(None) => {}
+            }
+        }
+        if let Some(stage) = stages.security {
+            stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
+        }
+        Ok(())
+    }
+}
+
+/// Fork; the parent waits for the child and exits with its status, the child
+/// returns.
+fn fork_and_wait() -> Result<(), ChildFailure> {
+    // SAFETY: both sides keep to the async-signal-safe contract.
+    match unsafe { fork_raw() } {
+        Err(e) => Err(fail(Step::Fork, e)),
+        Ok(None) => Ok(()),
+        Ok(Some(child)) => {
+            let status = loop {
+                match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
+                    Ok(Some((_, status))) => break status.as_raw(),
+                    Err(Errno::INTR) | Ok(None) => {}
+                    Err(_) => break libc::W_EXITCODE(1, 0),
+                }
+            };
+            // SAFETY: _exit skips teardown, which must not run in this child.
+            unsafe { libc::_exit(pid1::shell_code(status)) }
+        }
+    }
+}
+
+/// Write `text` to `path` in one `write(2)`, as the kernel wants id maps.
+fn write_file(path: &std::ffi::CStr, text: &[u8]) -> Result<(), Errno> {
+    let flags = rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, rustix::fs::Mode::empty())?;
+    // Dropping the descriptor closes it: a system call, no allocation.
+    match rustix::io::write(&fd, text) {
+        Ok(n) if n == text.len() => Ok(()),
+        Ok(_) => Err(Errno::IO),
+        Err(e) => Err(e),
+    }
+}
