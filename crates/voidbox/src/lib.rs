@@ -40,6 +40,7 @@ mod error;
 mod event;
 mod fs_glue;
 mod host;
+mod in_child;
 mod net_glue;
 mod session;
 
@@ -52,6 +53,7 @@ pub use config::{
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};
 pub use host::{CgroupMode, HostReport, check_host};
+pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
 pub use vb_cgroup::CgroupError;
-pub use vb_proc::{ExitStatus, Signal};
+pub use vb_proc::{ChildFailure, ExitStatus, Signal};

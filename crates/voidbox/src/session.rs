@@ -84,7 +84,7 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
     iso
 }
 
-fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
+pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     let sec = &config.security;
     let checks: [(bool, &'static str); 17] = [
         (!sec.cap_add.is_empty(), "security.cap_add (--cap-add)"),
@@ -329,26 +329,28 @@ fn describe_child_error(err: ProcError, plan: &ProcessPlan, fs: Option<&MountPla
                 .into(),
             None => ProcError::Child(failure).into(),
         },
-        Origin::Process => describe_process_step(failure, plan, source),
+        Origin::Process => describe_process_step(failure, Some(plan), source),
         Origin::Network => net_glue::describe(failure.step, source),
         Origin::Security => ProcError::Child(failure).into(),
     }
 }
 
-fn describe_process_step(
+/// The error a failure of one of vb-proc's own steps stands for; `plan` names
+/// the command and working directory where there is one.
+pub(crate) fn describe_process_step(
     failure: ChildFailure,
-    plan: &ProcessPlan,
+    plan: Option<&ProcessPlan>,
     source: std::io::Error,
 ) -> Error {
     let what = match Step::of(&failure) {
         Some(Step::Exec) => {
             return Error::Exec {
-                command: plan.command_display().to_owned(),
+                command: plan.map_or_else(String::new, |p| p.command_display().to_owned()),
                 source,
             };
         }
         Some(Step::Chdir) => {
-            if let Some(dir) = plan.exec().explicit_chdir() {
+            if let Some(dir) = plan.and_then(|p| p.exec().explicit_chdir()) {
                 return Error::Chdir {
                     dir: std::path::PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())),
                     source,
@@ -368,6 +370,12 @@ fn describe_process_step(
         Some(Step::Signals) => "resetting signal dispositions".to_owned(),
         Some(Step::Ack) => "acknowledging setup".to_owned(),
         Some(Step::Stdio) => format!("installing standard stream {}", failure.index),
+        Some(Step::Unshare) => "unshare".to_owned(),
+        Some(Step::OwnIdMap) => match failure.index {
+            0 => "writing /proc/self/setgroups".to_owned(),
+            1 => "writing /proc/self/uid_map".to_owned(),
+            _ => "writing /proc/self/gid_map".to_owned(),
+        },
         None => return ProcError::Child(failure).into(),
     };
     Error::ChildStep { what, source }

@@ -1,0 +1,97 @@
+//! `voidbox::apply_isolation_in_child` in a child this test forks itself, as
+//! an embedder that needs its own fork would: the sandbox gets its root, a
+//! fresh /proc, its hostname and a working `lo`, and the exit status reaches
+//! the caller's `waitpid`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::ffi::CString;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+
+use voidbox::{IsolationOptions, JailConfig, PreparedIsolation, RootFs};
+use voidbox_tests::needs_userns;
+
+fn run(config: &JailConfig, script: &str) -> (i32, String) {
+    let prepared = PreparedIsolation::new(config).unwrap();
+    let sh = c"/bin/sh";
+    let args = [
+        sh.to_owned(),
+        c"-c".to_owned(),
+        CString::new(script).unwrap(),
+    ];
+    let argv: Vec<*const libc::c_char> = args
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain([std::ptr::null()])
+        .collect();
+    let envp: [*const libc::c_char; 2] = [
+        c"PATH=/usr/sbin:/usr/bin:/sbin:/bin".as_ptr(),
+        std::ptr::null(),
+    ];
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let write_fd = write.as_raw_fd();
+    // SAFETY: a raw fork; the child only makes system calls on prepared data.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) };
+    if pid == 0 {
+        // SAFETY: the child: redirect stdout, apply, exec.
+        unsafe {
+            libc::dup2(write_fd, 1);
+            if voidbox::apply_isolation_in_child(&prepared).is_err() {
+                libc::_exit(99);
+            }
+            libc::execve(sh.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            libc::_exit(98);
+        }
+    }
+    drop(write);
+    let mut out = String::new();
+    std::fs::File::from(read).read_to_string(&mut out).unwrap();
+    let mut status = 0;
+    // SAFETY: waiting for the child forked above.
+    unsafe { libc::waitpid(i32::try_from(pid).unwrap(), &mut status, 0) };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, out.trim().to_owned())
+}
+
+#[test]
+fn isolation_applied_in_a_caller_forked_child() {
+    if needs_userns("isolation_applied_in_a_caller_forked_child") {
+        return;
+    }
+    let mut config = JailConfig {
+        rootfs: RootFs::Dir("/".into()),
+        isolation: IsolationOptions {
+            pid: true,
+            uts: true,
+            net: true,
+            ..IsolationOptions::default()
+        },
+        ..JailConfig::default()
+    };
+    config.runtime.hostname = Some("forked".into());
+    let script = "echo $$ $(hostname) $(ls /proc | grep -c '^[0-9]') $(ip -o -4 addr show dev lo | grep -c 127.0.0.1); exit 5";
+    let (code, out) = run(&config, script);
+    // pid 2 under the reaper; the fresh /proc shows the sandbox's processes
+    // only (reaper, shell, and the pipeline's commands).
+    let fields: Vec<&str> = out.split(' ').collect();
+    assert_eq!(code, 5, "{out}");
+    assert_eq!(fields[0], "2");
+    assert_eq!(fields[1], "forked");
+    assert!(fields[2].parse::<u32>().unwrap() < 10, "{out}");
+    assert_eq!(fields[3], "1", "lo carries 127.0.0.1: {out}");
+}
+
+#[test]
+fn limits_are_refused_in_this_mode() {
+    let config = JailConfig {
+        resources: voidbox::ResourceLimits::from_reference(None, None, Some("10")).unwrap(),
+        ..JailConfig::default()
+    };
+    let err = PreparedIsolation::new(&config).unwrap_err();
+    assert!(err.to_string().contains("not supported yet"), "{err}");
+}
