@@ -37,12 +37,24 @@ impl Sample {
     }
 }
 
-/// A row of the report.
+/// What a row is judged against.
+#[derive(Clone, Copy)]
+enum Target {
+    /// No target.
+    None,
+    /// vb's median at most this fraction of the baseline's.
+    Ratio(f64),
+    /// vb's median at most this many milliseconds above the baseline's.
+    OverheadMs(f64),
+}
+
+/// A row of the report: vb, and optionally a baseline (bwrap, or vb without
+/// the feature whose cost is measured).
 struct Row {
     scenario: String,
     vb: Sample,
-    bwrap: Option<Sample>,
-    target: Option<f64>,
+    baseline: Option<(&'static str, Sample)>,
+    target: Target,
 }
 
 /// Run `argv` once; wall time and the process's peak RSS (from `wait4`).
@@ -204,32 +216,37 @@ fn ms(d: Duration) -> f64 {
 
 fn report(rows: &[Row], extra: &[String]) -> (String, String) {
     let mut md = String::from(
-        "| scenario | tool | median ms | p90 ms | vb/bwrap | target | peak RSS KiB |\n|---|---|---|---|---|---|---|\n",
+        "| scenario | tool | median ms | p90 ms | vs baseline | target | peak RSS KiB |\n|---|---|---|---|---|---|---|\n",
     );
     let mut json = String::from("{\n  \"scenarios\": [\n");
     for (i, row) in rows.iter().enumerate() {
-        let ratio = row
-            .bwrap
-            .as_ref()
-            .map(|b| ms(row.vb.median()) / ms(b.median()).max(f64::MIN_POSITIVE));
-        let verdict = match (ratio, row.target) {
-            (Some(r), Some(t)) => format!("≤ {t} ({})", if r <= t { "met" } else { "MISSED" }),
-            _ => "-".into(),
+        let base = row.baseline.as_ref();
+        let ratio = base.map(|(_, b)| ms(row.vb.median()) / ms(b.median()).max(f64::MIN_POSITIVE));
+        let delta = base.map(|(_, b)| ms(row.vb.median()) - ms(b.median()));
+        let (versus, verdict) = match (row.target, ratio, delta) {
+            (Target::Ratio(t), Some(r), _) => (
+                format!("{r:.2}×"),
+                format!("≤ {t}× ({})", if r <= t { "met" } else { "MISSED" }),
+            ),
+            (Target::OverheadMs(t), _, Some(d)) => (
+                format!("{d:+.3} ms"),
+                format!("≤ +{t} ms ({})", if d <= t { "met" } else { "MISSED" }),
+            ),
+            (_, Some(r), _) => (format!("{r:.2}×"), "-".into()),
+            _ => ("-".into(), "-".into()),
         };
         let _ = writeln!(
             md,
-            "| {} | vb | {:.3} | {:.3} | {} | {} | {} |",
+            "| {} | vb | {:.3} | {:.3} | {versus} | {verdict} | {} |",
             row.scenario,
             ms(row.vb.median()),
             ms(row.vb.p90()),
-            ratio.map_or("-".into(), |r| format!("{r:.2}")),
-            verdict,
             row.vb.max_rss_kib
         );
-        if let Some(b) = &row.bwrap {
+        if let Some((label, b)) = base {
             let _ = writeln!(
                 md,
-                "| {} | bwrap | {:.3} | {:.3} | | | {} |",
+                "| {} | {label} | {:.3} | {:.3} | | | {} |",
                 row.scenario,
                 ms(b.median()),
                 ms(b.p90()),
@@ -244,14 +261,15 @@ fn report(rows: &[Row], extra: &[String]) -> (String, String) {
             ms(row.vb.p90()),
             row.vb.max_rss_kib
         );
-        if let Some(b) = &row.bwrap {
+        if let Some((label, b)) = base {
             let _ = write!(
                 json,
-                ", \"bwrap_median_ms\": {:.4}, \"bwrap_p90_ms\": {:.4}, \"bwrap_peak_rss_kib\": {}, \"ratio\": {:.4}",
+                ", \"baseline\": \"{label}\", \"baseline_median_ms\": {:.4}, \"baseline_p90_ms\": {:.4}, \"baseline_peak_rss_kib\": {}, \"ratio\": {:.4}, \"delta_ms\": {:.4}",
                 ms(b.median()),
                 ms(b.p90()),
                 b.max_rss_kib,
-                ratio.unwrap_or(0.0)
+                ratio.unwrap_or(0.0),
+                delta.unwrap_or(0.0)
             );
         }
         json.push('}');
@@ -304,17 +322,39 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         rows.push(Row {
             scenario: (*name).to_owned(),
             vb: a,
-            bwrap: b,
-            target: *target,
+            baseline: b.map(|b| ("bwrap", b)),
+            target: target.map_or(Target::None, Target::Ratio),
         });
+    }
+    // The cost of cgroup limits: the same launch with and without them.
+    if crate::run::is_root() {
+        println!("xtask: bench cgroup limits overhead ({runs} runs each, alternating)");
+        let base: Vec<String> = [vb.as_str()]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(words("--rootfs / --unshare-all -- /bin/true"))
+            .collect();
+        let mut limited = vec![vb.clone()];
+        limited.extend(words(
+            "--rootfs / --unshare-all --memory-max 256M --pids-max 256 --cpu-max 50000/100000 -- /bin/true",
+        ));
+        let (a, b) = measure_pair(&limited, Some(base.as_slice()), runs)?;
+        rows.push(Row {
+            scenario: "startup with memory+pids+cpu limits".into(),
+            vb: a,
+            baseline: b.map(|b| ("vb without limits", b)),
+            target: Target::OverheadMs(1.0),
+        });
+    } else {
+        println!("SKIP cgroup limits overhead: needs root to create cgroups");
     }
     let launches = runs.max(500);
     println!("xtask: bench in-process voidbox::launch ({launches} launches)");
     rows.push(Row {
         scenario: "voidbox::launch /bin/true (in-process, all namespaces)".into(),
         vb: library_launch(launches)?,
-        bwrap: None,
-        target: None,
+        baseline: None,
+        target: Target::None,
     });
     let extra = run_example_benches();
     let (md, json) = report(&rows, &extra);
