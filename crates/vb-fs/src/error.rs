@@ -1,8 +1,9 @@
-//! vb-fs's error type.
+//! vb-fs's error type. Messages follow bubblewrap's wording where it has one,
+//! so `vb` prints what `bwrap` prints.
 
 use std::path::PathBuf;
 
-/// Why a filesystem plan could not be compiled or executed.
+/// Why a filesystem plan could not be compiled, executed or cleaned up.
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
     /// The root directory does not exist or is not a directory.
@@ -20,12 +21,71 @@ pub enum FsError {
         /// The candidates, comma-separated.
         tried: String,
     },
-    /// The action is not implemented yet.
-    #[error("{0} is not supported yet")]
-    Unsupported(&'static str),
+    /// A bind, overlay or `--bind-fd` source does not resolve (bubblewrap
+    /// canonicalises sources before setup).
+    #[error("Can't find source path {path}: {source}")]
+    SourcePath {
+        /// The source as given.
+        path: PathBuf,
+        /// Why it does not resolve.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The content of a `--file` or `--bind-data` could not be read from its
+    /// descriptor.
+    #[error("Can't write data to file {dest}: {source}")]
+    ReadData {
+        /// The destination the data was for.
+        dest: PathBuf,
+        /// The read error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An overlay action has fewer lower layers than it needs.
+    #[error("{option} requires at least {needed} --overlay-src")]
+    OverlaySources {
+        /// `--overlay`, `--tmp-overlay` or `--ro-overlay`.
+        option: &'static str,
+        /// `one` or `two`.
+        needed: &'static str,
+    },
+    /// An overlay names a lower layer no earlier `OverlaySrc` declared.
+    #[error("{option}: no --overlay-src with key {key:?} was declared before it")]
+    UnknownOverlaySource {
+        /// The overlay option.
+        option: &'static str,
+        /// The missing key.
+        key: String,
+    },
+    /// A mode above 07777.
+    #[error("{option} takes an octal argument <= 07777")]
+    Mode {
+        /// `--perms` or `--chmod`.
+        option: &'static str,
+    },
+    /// A tmpfs size above bubblewrap's limit (`SIZE_MAX / 2`).
+    #[error("Specified tmpfs size too large ({size} > {max})")]
+    TmpfsSize {
+        /// The size asked for.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
     /// A path contains a NUL byte.
     #[error("path contains a NUL byte: {0:?}")]
     Nul(PathBuf),
+    /// The private directory for staged artifacts could not be prepared.
+    #[error("Can't create staging directory {path}: {source}")]
+    StagingDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A pipe for the child's failure details could not be created.
+    #[error("Can't create a pipe for setup diagnostics: {0}")]
+    DetailPipe(#[source] std::io::Error),
     /// A step of the plan failed in the sandbox child.
     #[error("{what}: {source}")]
     Step {
@@ -35,12 +95,25 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+    /// A step of the plan failed in the sandbox child for a reason that is
+    /// not an error number (bubblewrap prints these without `strerror`).
+    #[error("{0}")]
+    Setup(String),
     /// A failure report names a step the plan does not have.
     #[error("filesystem setup failed at unknown step {index}: {source}")]
     UnknownStep {
         /// The index reported.
         index: u32,
         /// The error reported.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An artifact the plan left on the host could not be removed.
+    #[error("Can't remove {path}: {source}")]
+    Cleanup {
+        /// The artifact.
+        path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },

@@ -1,34 +1,92 @@
-//! vb-fs: the sandbox's filesystem — a mount plan compiled in the parent and
-//! executed in the sandbox child with raw system calls only.
+//! vb-fs: the sandbox's filesystem — bubblewrap's filesystem actions as a
+//! mount plan, compiled in the parent and executed in the sandbox child with
+//! raw system calls only.
 //!
 //! ```
-//! use vb_fs::{FsSpec, MountPlan, RootSource};
+//! use vb_fs::{BindMode, FsAction, FsSpec, MountPlan, RootSource};
 //!
-//! // bubblewrap's two-step pivot into a directory, with a fresh /proc.
-//! let spec = FsSpec { root: RootSource::Dir("/".into()), mount_proc: true, ..FsSpec::default() };
-//! let plan = MountPlan::compile(&spec)?;
+//! // bubblewrap's default root: an empty tmpfs, filled by the actions in order.
+//! let spec = FsSpec {
+//!     root: RootSource::Tmpfs,
+//!     mount_proc: true, // the sandbox has its own PID namespace
+//!     actions: vec![
+//!         FsAction::Bind { src: "/usr".into(), dest: "/usr".into(), mode: BindMode::ReadOnly, optional: false },
+//!         FsAction::Symlink { target: "usr/bin".into(), link: "/bin".into() },
+//!         FsAction::Proc { dest: "/proc".into() },
+//!         FsAction::Dev { dest: "/dev".into() },
+//!         FsAction::Tmpfs { dest: "/tmp".into(), size: Some(1 << 20), perms: Some(0o1777) },
+//!     ],
+//!     ..FsSpec::default()
+//! };
+//! let mut plan = MountPlan::compile(&spec)?;
 //! assert!(!plan.is_empty());
-//! // In the sandbox child (a new mount namespace): plan.execute(&vb_fs::RealSys)
+//! // In the sandbox child (a new mount namespace), after the id switch:
+//! //     if let Err(failure) = plan.execute(&vb_fs::RealSys) { /* report it */ }
+//! // and in the parent, for a reported failure: plan.describe(failure).
+//! // Once the sandbox is over:
+//! plan.finish()?;
 //! # Ok::<(), vb_fs::FsError>(())
 //! ```
 //!
-//! The plan is a list of primitive operations (mount, bind, propagation change,
-//! unmount, mkdir, chdir, pivot_root, chroot) whose paths are all prepared C
-//! strings, so [`MountPlan::execute`] neither allocates nor locks and is safe in
-//! a raw clone of a multi-threaded process. A failure is reported as a
-//! [`FsFailure`] (operation kind, index, errno) that [`MountPlan::describe`]
-//! turns back into a message in the parent.
+//! # How it works
+//!
+//! [`MountPlan::compile`] does everything that can fail on bad input: it
+//! canonicalises sources, reads `--file`/`--bind-data` descriptors to their
+//! end, builds every path and mount option string, and refuses what
+//! bubblewrap refuses, with bubblewrap's message. [`MountPlan::execute`] then
+//! runs the operations in order without allocating or locking, so it is safe
+//! in a raw clone of a multi-threaded process. A failure comes back as a
+//! [`FsFailure`] (step code, operation index, errno) that
+//! [`MountPlan::describe`] turns back into bubblewrap's message in the parent.
+//!
+//! The root switch is bubblewrap's two-step `pivot_root`: sources are read
+//! from the old root at `/oldroot`, destinations are built under `/newroot`,
+//! missing parents are created (0755, narrowed like `--perms`), and the old
+//! root is detached at the end. Destinations resolve *inside* the new root
+//! (`openat2` with `RESOLVE_IN_ROOT`): a symlink in a destination cannot lead
+//! out of the sandbox. Binds use the new mount API (`open_tree`,
+//! `mount_setattr(AT_RECURSIVE)`, `move_mount`), so a read-only bind is
+//! read-only on every submount at a cost linear in the tree it copies; on
+//! kernels without it the plan falls back to bubblewrap's path-based method.
+//!
+//! A failure undoes what the earlier operations changed on filesystems shared
+//! with the host (directories created in a bound host directory or a
+//! `--rootfs`, modes changed), last first, before it is reported. Staged data
+//! lives in the staging tmpfs, invisible outside the sandbox; without a root
+//! switch it lives in a private host directory that [`MountPlan::finish`]
+//! removes.
 //!
 //! The system calls go through the [`Sys`] trait: [`RealSys`] is the kernel;
-//! tests substitute a recorder to check the order of operations and the
-//! behaviour on a failure at every step without privileges.
+//! tests substitute a recorder to check the order of operations, the rollback
+//! and the cleanup on a failure at every step, without privileges.
 
 mod action;
+mod bind;
+mod compile;
+mod create;
+mod dest;
+mod dev;
 mod error;
+mod exec;
+mod failure;
+mod fsmount;
+mod legacy;
+mod overlay;
 mod plan;
+mod procfs;
+mod rollback;
+mod root;
+mod spec;
+mod stage;
 mod sys;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
 
 pub use action::{BindMode, DataSource, FsAction};
 pub use error::FsError;
-pub use plan::{FsFailure, FsSpec, MountPlan, RootSource, RootSwitch};
-pub use sys::{RealSys, Sys};
+pub use plan::{FsFailure, MountPlan};
+pub use spec::{FsSpec, MountApi, RootSource, RootSwitch};
+pub use sys::{AT_FDCWD, FileInfo, RealSys, Sys};

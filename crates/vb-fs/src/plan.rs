@@ -1,152 +1,160 @@
 //! The mount plan: compiled in the parent from an [`FsSpec`] into a list of
-//! primitive operations with every path already a C string, executed in the
-//! child in order, and turned back into a readable error from the index of the
-//! operation that failed.
+//! operations whose paths, option strings and data are all prepared, executed
+//! in the child in order (rolling back on a failure), and turned back into a
+//! readable error from the operation index, step code and errno the child
+//! reports.
 
-use std::ffi::{CStr, CString};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::cell::Cell;
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
 
-use rustix::io::Errno;
-use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
-
-use crate::action::FsAction;
+use crate::bind::{BindOp, RemountOp};
+use crate::create::{ChmodOp, DirOp, FileOp, SymlinkOp};
+use crate::dest::Dest;
+use crate::dev::DevOp;
 use crate::error::FsError;
+use crate::exec::Exec;
+use crate::failure::{Fail, Fault};
+use crate::fsmount::FsMountOp;
+use crate::procfs::ProcOp;
+use crate::rollback::Entry;
+use crate::root::Prim;
+use crate::spec::{FsSpec, MountApi};
+use crate::stage::{Artifacts, BindDataOp};
 use crate::sys::Sys;
 
-/// Where the sandbox's root filesystem comes from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum RootSource {
-    /// No root switch: the sandbox sees the host's tree (in its own mount
-    /// namespace, with a fresh `/proc` when the PID namespace is new).
-    #[default]
-    Host,
-    /// bubblewrap's root: an empty tmpfs, populated by filesystem actions.
-    Tmpfs,
-    /// This host directory, bound recursively, becomes `/`.
-    Dir(PathBuf),
+/// Where things are during setup.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// The new root as a path from the setup root.
+    pub(crate) new_root: &'static CStr,
+    /// What host paths are found under during setup.
+    pub(crate) old_prefix: &'static str,
+    /// The directory of `/proc/self/fd` links during setup.
+    pub(crate) fd_links: &'static str,
+    /// This process's mount table during setup.
+    pub(crate) mountinfo: &'static CStr,
+    /// The host's procfs, as bubblewrap names it in its bind message.
+    pub(crate) host_proc: &'static CStr,
 }
 
-/// How the process enters its new root.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RootSwitch {
-    /// `pivot_root`, then the old root is detached: nothing of it stays
-    /// reachable. bubblewrap's behaviour and the default.
-    #[default]
-    PivotRoot,
-    /// `chroot` into the new root; the old root stays reachable through open
-    /// descriptors. A compatibility mode for hosts where `pivot_root` fails
-    /// (a root on ramfs, some nested containers).
-    Chroot,
-}
+/// bubblewrap's layout: a staging tmpfs holds `newroot` and `oldroot`.
+pub(crate) const STAGED: Layout = Layout {
+    new_root: c"/newroot",
+    old_prefix: "/oldroot",
+    fd_links: "/oldroot/proc/self/fd/",
+    mountinfo: c"/oldroot/proc/self/mountinfo",
+    host_proc: c"/oldroot/proc",
+};
 
-/// What the sandbox's filesystem should look like.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FsSpec {
-    /// The root.
-    pub root: RootSource,
-    /// How to enter it.
-    pub switch: RootSwitch,
-    /// Mount a fresh procfs on `/proc` (when the PID namespace is new).
-    pub mount_proc: bool,
-    /// The actions that compose the tree, in order.
-    pub actions: Vec<FsAction>,
-}
+/// No root switch: the host's tree, in the sandbox's mount namespace.
+pub(crate) const HOST: Layout = Layout {
+    new_root: c"/",
+    old_prefix: "",
+    fd_links: "/proc/self/fd/",
+    mountinfo: c"/proc/self/mountinfo",
+    host_proc: c"/proc",
+};
 
-/// Where the new root is staged before the switch: the first of these that is a
-/// directory. The staging tmpfs lives only in the sandbox's mount namespace.
-const STAGING_CANDIDATES: [&str; 4] = ["/tmp", "/run", "/mnt", "/var/tmp"];
-
-/// One primitive operation of a plan.
+/// One operation of a plan.
 #[derive(Debug)]
-enum Op {
-    Propagation {
-        target: CString,
-        flags: MountPropagationFlags,
-    },
-    MountFs {
-        fstype: &'static CStr,
-        target: CString,
-        flags: MountFlags,
-        data: Option<CString>,
-        /// Skip silently when the target is not a directory (a rootfs may lack
-        /// `/proc`).
-        if_dir: bool,
-    },
-    Bind {
-        source: CString,
-        target: CString,
-        recursive: bool,
-    },
-    Unmount {
-        target: CString,
-        flags: UnmountFlags,
-    },
-    Mkdir {
-        path: CString,
-        mode: u32,
-    },
-    Chdir {
-        path: CString,
-    },
-    PivotRoot {
-        new_root: CString,
-        put_old: CString,
-    },
-    Chroot {
-        path: CString,
-    },
+pub(crate) enum Op {
+    /// A step of the root switch.
+    Prim(Prim),
+    /// `--bind` and friends, `--bind-fd`.
+    Bind(BindOp),
+    /// `--remount-ro`.
+    RemountRo(RemountOp),
+    /// `--proc`.
+    Proc(ProcOp),
+    /// `--dev`.
+    Dev(DevOp),
+    /// `--tmpfs`, `--mqueue` and the overlays.
+    Mount(FsMountOp),
+    /// `--dir`.
+    Dir(DirOp),
+    /// `--file`.
+    File(FileOp),
+    /// `--bind-data`, `--ro-bind-data`.
+    BindData(BindDataOp),
+    /// `--symlink`.
+    Symlink(SymlinkOp),
+    /// `--chmod`.
+    Chmod(ChmodOp),
+    /// Close the caller's descriptors the actions consumed, so the command
+    /// does not inherit them (bubblewrap closes them in its child too).
+    CloseFds(Vec<RawFd>),
 }
 
 impl Op {
-    /// The step number reported in a failure (stable, for frames).
-    fn step(&self) -> u32 {
+    /// The destination an action works on.
+    pub(crate) fn dest(&self) -> Option<&Dest> {
         match self {
-            Self::Propagation { .. } => 1,
-            Self::MountFs { .. } => 2,
-            Self::Bind { .. } => 3,
-            Self::Unmount { .. } => 4,
-            Self::Mkdir { .. } => 5,
-            Self::Chdir { .. } => 6,
-            Self::PivotRoot { .. } => 7,
-            Self::Chroot { .. } => 8,
+            Self::Prim(_) | Self::CloseFds(_) => None,
+            Self::Bind(op) => Some(&op.dest),
+            Self::RemountRo(op) => Some(&op.dest),
+            Self::Proc(op) => Some(&op.dest),
+            Self::Dev(op) => Some(&op.dest),
+            Self::Mount(op) => Some(&op.dest),
+            Self::Dir(op) => Some(&op.dest),
+            Self::File(op) => Some(&op.dest),
+            Self::BindData(op) => Some(&op.dest),
+            Self::Symlink(op) => Some(&op.dest),
+            Self::Chmod(op) => Some(&op.dest),
         }
     }
 
-    fn run(&self, sys: &impl Sys) -> Result<(), Errno> {
+    /// The staged data file an action creates.
+    pub(crate) fn staged(&self) -> Option<&CStr> {
         match self {
-            Self::Propagation { target, flags } => sys.propagation(target, *flags),
-            Self::MountFs {
-                fstype,
-                target,
-                flags,
-                data,
-                if_dir,
-            } => {
-                if *if_dir && !sys.is_dir(target) {
-                    return Ok(());
-                }
-                sys.mount_fs(fstype, target, *flags, data.as_deref())
-            }
-            Self::Bind {
-                source,
-                target,
-                recursive,
-            } => sys.bind(source, target, *recursive),
-            Self::Unmount { target, flags } => sys.unmount(target, *flags),
-            Self::Mkdir { path, mode } => sys.mkdir(path, *mode),
-            Self::Chdir { path } => sys.chdir(path),
-            Self::PivotRoot { new_root, put_old } => sys.pivot_root(new_root, put_old),
-            Self::Chroot { path } => sys.chroot(path),
+            Self::BindData(op) => Some(&op.staged),
+            _ => None,
+        }
+    }
+
+    fn describe(&self, fail: Fail, sub: u16, errno: i32, detail: &str) -> Option<FsError> {
+        match self {
+            Self::Prim(op) => op.describe(fail, errno),
+            Self::Bind(op) => op.describe(fail, sub, errno),
+            Self::RemountRo(op) => op.describe(fail, errno),
+            Self::Proc(op) => op.describe(fail, sub, errno),
+            Self::Dev(op) => op.describe(fail, sub, errno),
+            Self::Mount(op) => op.describe(fail, errno),
+            Self::Dir(op) => op.describe(fail, errno),
+            Self::File(op) => op.describe(fail, errno),
+            Self::BindData(op) => op.describe(fail, sub, errno),
+            Self::Symlink(op) => op.describe(fail, errno, detail),
+            Self::Chmod(op) => op.describe(fail, errno),
+            Self::CloseFds(_) => None,
         }
     }
 }
 
-/// A failure of one operation, as the child reports it: the operation's step
-/// number, its index in the plan, and the errno. `Copy` and allocation-free.
+/// The error for a step with an errno.
+pub(crate) fn step_error(what: String, errno: i32) -> FsError {
+    FsError::Step {
+        what,
+        source: std::io::Error::from_raw_os_error(errno),
+    }
+}
+
+/// The messages every action that creates its destination shares.
+pub(crate) fn dest_error(dest: &Dest, fail: Fail, errno: i32) -> Option<FsError> {
+    let what = match fail {
+        Fail::Parents => format!("Can't mkdir parents for {}", dest.shown),
+        Fail::MkdirDest => format!("Can't mkdir {}", dest.shown),
+        Fail::CreateFileAt => format!("Can't create file at {}", dest.shown),
+        _ => return None,
+    };
+    Some(step_error(what, errno))
+}
+
+/// A failure of one operation, as the child reports it: the step code, the
+/// operation's index in the plan, and the errno. `Copy` and allocation-free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FsFailure {
-    /// The operation kind.
+    /// What inside the operation failed (plan-defined).
     pub step: u32,
     /// The operation's index in the plan.
     pub index: u32,
@@ -154,228 +162,71 @@ pub struct FsFailure {
     pub errno: i32,
 }
 
-/// A compiled plan.
-#[derive(Debug, Default)]
+/// A pipe the child writes details to that do not fit a failure report (the
+/// target of a conflicting symlink), read by [`MountPlan::describe`].
+#[derive(Debug)]
+pub(crate) struct DetailPipe {
+    pub(crate) read: OwnedFd,
+    pub(crate) write: OwnedFd,
+}
+
+impl DetailPipe {
+    pub(crate) fn new() -> Result<Self, FsError> {
+        use rustix::pipe::{PipeFlags, pipe_with};
+        let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
+            .map_err(|e| FsError::DetailPipe(e.into()))?;
+        Ok(Self { read, write })
+    }
+
+    fn take(&self) -> String {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = rustix::io::read(&self.read, &mut buf) {
+            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// A compiled plan. Build it with [`MountPlan::compile`] in the parent, run it
+/// with [`MountPlan::execute`] in the sandbox child, and call
+/// [`MountPlan::finish`] once the sandbox is gone.
+#[derive(Debug)]
 pub struct MountPlan {
-    ops: Vec<Op>,
-    /// Per operation, what it does in words, for error messages.
-    what: Vec<String>,
+    pub(crate) ops: Vec<Op>,
+    pub(crate) journal: Vec<Entry>,
+    pub(crate) layout: Layout,
+    pub(crate) api: MountApi,
+    pub(crate) detail: Option<DetailPipe>,
+    pub(crate) artifacts: Artifacts,
 }
-
-fn cstring(path: &Path) -> Result<CString, FsError> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| FsError::Nul(path.to_path_buf()))
-}
-
-fn lit(s: &CStr) -> CString {
-    s.to_owned()
-}
-
-/// Mount options of a fresh procfs (those bubblewrap uses).
-const PROC_FLAGS: MountFlags = MountFlags::NOSUID
-    .union(MountFlags::NOEXEC)
-    .union(MountFlags::NODEV);
 
 impl MountPlan {
-    /// Compile `spec`. Host paths are resolved to absolute, symlink-free paths
-    /// here, so the plan never depends on the working directory of the child.
-    pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
-        if let Some(action) = spec.actions.first() {
-            return Err(FsError::Unsupported(action.option_name()));
+    pub(crate) fn new(layout: Layout, api: MountApi) -> Self {
+        Self {
+            ops: Vec::new(),
+            journal: Vec::new(),
+            layout,
+            api,
+            detail: None,
+            artifacts: Artifacts::default(),
         }
-        let mut plan = Self::default();
-        plan.push(
-            Op::Propagation {
-                target: lit(c"/"),
-                flags: MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
-            },
-            "Failed to make / private".into(),
-        );
-        let root_dir = match &spec.root {
-            RootSource::Dir(dir) => Some(resolve_root(dir)?),
-            _ => None,
-        };
-        match (&spec.root, spec.switch) {
-            (RootSource::Host, _) => {
-                if spec.mount_proc {
-                    plan.mount_proc(c"/proc".to_owned(), "/proc");
-                }
-            }
-            (RootSource::Dir(_) | RootSource::Tmpfs, RootSwitch::PivotRoot) => {
-                plan.compile_pivot(root_dir.as_deref(), spec.mount_proc)?;
-            }
-            (RootSource::Dir(_), RootSwitch::Chroot) => {
-                let dir = root_dir.unwrap_or_else(|| PathBuf::from("/"));
-                let c_dir = cstring(&dir)?;
-                if dir != Path::new("/") {
-                    plan.push(
-                        Op::Bind {
-                            source: c_dir.clone(),
-                            target: c_dir.clone(),
-                            recursive: true,
-                        },
-                        format!("Can't bind mount {} on itself", dir.display()),
-                    );
-                }
-                if spec.mount_proc {
-                    let proc = dir.join("proc");
-                    plan.mount_proc(cstring(&proc)?, &proc.display().to_string());
-                }
-                plan.push(
-                    Op::Chroot { path: c_dir },
-                    format!("chroot {}", dir.display()),
-                );
-                plan.push(Op::Chdir { path: lit(c"/") }, "chdir /".into());
-            }
-            (RootSource::Tmpfs, RootSwitch::Chroot) => {
-                let base = staging_dir()?;
-                let c_base = cstring(&base)?;
-                plan.push(
-                    Op::MountFs {
-                        fstype: c"tmpfs",
-                        target: c_base.clone(),
-                        flags: MountFlags::NOSUID | MountFlags::NODEV,
-                        data: Some(lit(c"mode=0755")),
-                        if_dir: false,
-                    },
-                    format!("Failed to mount tmpfs on {}", base.display()),
-                );
-                plan.push(
-                    Op::Chroot { path: c_base },
-                    format!("chroot {}", base.display()),
-                );
-                plan.push(Op::Chdir { path: lit(c"/") }, "chdir /".into());
-            }
-        }
-        Ok(plan)
     }
 
-    /// bubblewrap's two-step pivot: a tmpfs becomes a temporary root holding
-    /// `newroot` and the old root at `oldroot`; the new root is assembled under
-    /// `/newroot` from sources under `/oldroot`; the old root is detached and
-    /// `/newroot` becomes `/` with `pivot_root(".", ".")`, which leaves no
-    /// directory behind in the new root.
-    fn compile_pivot(&mut self, root_dir: Option<&Path>, mount_proc: bool) -> Result<(), FsError> {
-        let base = staging_dir()?;
-        let c_base = cstring(&base)?;
-        self.push(
-            Op::MountFs {
-                fstype: c"tmpfs",
-                target: c_base.clone(),
-                flags: MountFlags::NOSUID | MountFlags::NODEV,
-                data: Some(lit(c"mode=0755")),
-                if_dir: false,
-            },
-            format!("Failed to mount tmpfs on {}", base.display()),
-        );
-        self.push(
-            Op::Chdir { path: c_base },
-            format!("chdir {}", base.display()),
-        );
-        self.push(
-            Op::Mkdir {
-                path: lit(c"newroot"),
-                mode: 0o755,
-            },
-            "Creating newroot failed".into(),
-        );
-        self.push(
-            Op::Mkdir {
-                path: lit(c"oldroot"),
-                mode: 0o755,
-            },
-            "Creating oldroot failed".into(),
-        );
-        if root_dir.is_none() {
-            // An empty directory of the tmpfs becomes a mount point of its own.
-            self.push(
-                Op::Bind {
-                    source: lit(c"newroot"),
-                    target: lit(c"newroot"),
-                    recursive: true,
-                },
-                "setting up newroot bind".into(),
-            );
-        }
-        self.push(
-            Op::PivotRoot {
-                new_root: lit(c"."),
-                put_old: lit(c"oldroot"),
-            },
-            "pivot_root".into(),
-        );
-        self.push(Op::Chdir { path: lit(c"/") }, "chdir /".into());
-        if let Some(dir) = root_dir {
-            let source = Path::new("/oldroot").join(dir.strip_prefix("/").unwrap_or(dir));
-            self.push(
-                Op::Bind {
-                    source: cstring(&source)?,
-                    target: lit(c"/newroot"),
-                    recursive: true,
-                },
-                format!("Can't bind mount {} on /newroot", dir.display()),
-            );
-        }
-        if mount_proc {
-            // Before the old root goes: a fresh procfs needs a visible one.
-            self.mount_proc(lit(c"/newroot/proc"), "/proc");
-        }
-        self.push(
-            Op::Propagation {
-                target: lit(c"/oldroot"),
-                flags: MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
-            },
-            "Failed to make old root private".into(),
-        );
-        self.push(
-            Op::Unmount {
-                target: lit(c"/oldroot"),
-                flags: UnmountFlags::DETACH,
-            },
-            "unmount old root".into(),
-        );
-        self.push(
-            Op::Chdir {
-                path: lit(c"/newroot"),
-            },
-            "chdir /newroot".into(),
-        );
-        self.push(
-            Op::PivotRoot {
-                new_root: lit(c"."),
-                put_old: lit(c"."),
-            },
-            "pivot_root into the new root".into(),
-        );
-        self.push(
-            Op::Unmount {
-                target: lit(c"."),
-                flags: UnmountFlags::DETACH,
-            },
-            "unmount the staging root".into(),
-        );
-        self.push(Op::Chdir { path: lit(c"/") }, "chdir /".into());
-        Ok(())
-    }
-
-    fn mount_proc(&mut self, target: CString, shown: &str) {
-        self.push(
-            Op::MountFs {
-                fstype: c"proc",
-                target,
-                flags: PROC_FLAGS,
-                data: None,
-                if_dir: true,
-            },
-            format!("Can't mount proc on {shown}"),
-        );
-    }
-
-    fn push(&mut self, op: Op, what: String) {
+    pub(crate) fn push(&mut self, op: Op) {
         self.ops.push(op);
-        self.what.push(what);
+        self.journal.push(Entry::default());
     }
 
-    /// The number of primitive operations.
+    /// Compile `spec`: resolve every host path to an absolute, symlink-free
+    /// one, read data descriptors, build every string the child needs, and
+    /// create the host directory for staged artifacts when the layout needs
+    /// one. Nothing here depends on the working directory later.
+    pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
+        crate::compile::compile(spec)
+    }
+
+    /// The number of operations.
     pub fn len(&self) -> usize {
         self.ops.len()
     }
@@ -385,295 +236,106 @@ impl MountPlan {
         self.ops.is_empty()
     }
 
-    /// Child side: run every operation in order, stopping at the first failure.
-    /// Allocation-free.
+    /// The host directory holding this plan's staged artifacts while the
+    /// sandbox runs, if it needs one (only without a root switch).
+    pub fn artifact_dir(&self) -> Option<&std::path::Path> {
+        self.artifacts.dir()
+    }
+
+    /// Child side: run every operation in order. On a failure, undo what the
+    /// operations so far changed outside the mount namespace, then report it.
+    /// Allocation-free; the umask is 0 while it runs, as in bubblewrap, so
+    /// modes are exact.
     pub fn execute(&self, sys: &impl Sys) -> Result<(), FsFailure> {
-        for (index, op) in (0u32..).zip(self.ops.iter()) {
-            op.run(sys).map_err(|errno| FsFailure {
-                step: op.step(),
-                index,
-                errno: errno.raw_os_error(),
-            })?;
+        for entry in &self.journal {
+            entry.reset();
         }
-        Ok(())
+        let old_umask = sys.umask(0);
+        let exec = Exec {
+            sys,
+            plan: self,
+            modern: self.api == MountApi::Auto && sys.new_mount_api(),
+            held: Cell::new(-1),
+        };
+        let mut result = Ok(());
+        for ((index, op), entry) in (0u32..).zip(&self.ops).zip(&self.journal) {
+            if let Err(fault) = exec.run(op, entry) {
+                exec.rollback(usize::try_from(index).unwrap_or(usize::MAX));
+                result = Err(FsFailure {
+                    step: fault.code,
+                    index,
+                    errno: fault.errno.raw_os_error(),
+                });
+                break;
+            }
+        }
+        exec.release_held();
+        sys.umask(old_umask);
+        result
     }
 
     /// Parent side: the error a child's failure report stands for.
     pub fn describe(&self, failure: FsFailure) -> FsError {
-        let source = std::io::Error::from_raw_os_error(failure.errno);
+        let detail = self
+            .detail
+            .as_ref()
+            .map(DetailPipe::take)
+            .unwrap_or_default();
         let found = usize::try_from(failure.index)
             .ok()
-            .and_then(|i| self.what.get(i).zip(self.ops.get(i)))
-            .filter(|(_, op)| op.step() == failure.step);
-        match found {
-            Some((what, _)) => FsError::Step {
-                what: what.clone(),
-                source,
-            },
-            None => FsError::UnknownStep {
-                index: failure.index,
-                source,
-            },
-        }
-    }
-}
-
-fn resolve_root(dir: &Path) -> Result<PathBuf, FsError> {
-    let err = |source| FsError::Rootfs {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let resolved = std::fs::canonicalize(dir).map_err(err)?;
-    if !resolved.is_dir() {
-        return Err(err(std::io::Error::from_raw_os_error(libc::ENOTDIR)));
-    }
-    Ok(resolved)
-}
-
-fn staging_dir() -> Result<PathBuf, FsError> {
-    STAGING_CANDIDATES
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_dir())
-        .ok_or_else(|| FsError::NoStagingDir {
-            tried: STAGING_CANDIDATES.join(", "),
+            .and_then(|i| self.ops.get(i))
+            .zip(Fail::decode(failure.step))
+            .and_then(|(op, (fail, sub))| op.describe(fail, sub, failure.errno, &detail));
+        found.unwrap_or_else(|| FsError::UnknownStep {
+            index: failure.index,
+            source: std::io::Error::from_raw_os_error(failure.errno),
         })
+    }
+
+    /// Remove what the plan left on the host for the sandbox's lifetime
+    /// (staged data, `--tmp-overlay` layers without a root switch). Call once
+    /// the sandbox has ended, whether it ran or failed to start; a second
+    /// call does nothing. Dropping the plan does the same, ignoring errors.
+    pub fn finish(&mut self) -> Result<(), FsError> {
+        self.artifacts.remove()
+    }
+
+    /// The write end of the detail pipe, for the child.
+    pub(crate) fn detail_fd(&self) -> Option<RawFd> {
+        self.detail.as_ref().map(|p| p.write.as_raw_fd())
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::cell::RefCell;
-
-    use super::*;
-
-    /// Records every call as text and fails the call numbered `fail_at`.
-    #[derive(Default)]
-    struct Recorder {
-        calls: RefCell<Vec<String>>,
-        fail_at: Option<usize>,
-        dirs: Vec<&'static str>,
-    }
-
-    impl Recorder {
-        fn record(&self, call: String) -> Result<(), Errno> {
-            let mut calls = self.calls.borrow_mut();
-            calls.push(call);
-            if self.fail_at == Some(calls.len() - 1) {
-                return Err(Errno::PERM);
+impl<S: Sys> Exec<'_, S> {
+    fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
+        match op {
+            Op::Prim(op) => self.run_prim(op),
+            Op::Bind(op) => self.run_bind(op, entry),
+            Op::RemountRo(op) => self.run_remount(op, entry),
+            Op::Proc(op) => self.run_proc(op, entry),
+            Op::Dev(op) => self.run_dev(op, entry),
+            Op::Mount(op) => self.run_fs_mount(op, entry),
+            Op::Dir(op) => self.run_dir(op, entry),
+            Op::File(op) => self.run_file(op, entry),
+            Op::BindData(op) => self.run_bind_data(op, entry),
+            Op::Symlink(op) => self.run_symlink(op, entry),
+            Op::Chmod(op) => self.run_chmod(op, entry),
+            Op::CloseFds(fds) => {
+                for fd in fds {
+                    self.sys.close(*fd);
+                }
+                Ok(())
             }
-            Ok(())
         }
     }
+}
 
-    fn s(c: &CStr) -> String {
-        c.to_string_lossy().into_owned()
+/// The host path `path` as setup sees it (under the old root).
+pub(crate) fn under_old_root(layout: &Layout, path: &std::path::Path) -> PathBuf {
+    let mut out = PathBuf::from(layout.old_prefix);
+    if out.as_os_str().is_empty() {
+        return path.to_path_buf();
     }
-
-    impl Sys for Recorder {
-        fn mount_fs(
-            &self,
-            fstype: &CStr,
-            target: &CStr,
-            _: MountFlags,
-            data: Option<&CStr>,
-        ) -> Result<(), Errno> {
-            self.record(format!(
-                "mount {} {} {}",
-                s(fstype),
-                s(target),
-                data.map(s).unwrap_or_default()
-            ))
-        }
-        fn bind(&self, source: &CStr, target: &CStr, recursive: bool) -> Result<(), Errno> {
-            self.record(format!(
-                "bind{} {} {}",
-                if recursive { "-r" } else { "" },
-                s(source),
-                s(target)
-            ))
-        }
-        fn propagation(&self, target: &CStr, _: MountPropagationFlags) -> Result<(), Errno> {
-            self.record(format!("private {}", s(target)))
-        }
-        fn unmount(&self, target: &CStr, _: UnmountFlags) -> Result<(), Errno> {
-            self.record(format!("umount {}", s(target)))
-        }
-        fn mkdir(&self, path: &CStr, mode: u32) -> Result<(), Errno> {
-            self.record(format!("mkdir {} {mode:o}", s(path)))
-        }
-        fn chdir(&self, path: &CStr) -> Result<(), Errno> {
-            self.record(format!("chdir {}", s(path)))
-        }
-        fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> Result<(), Errno> {
-            self.record(format!("pivot {} {}", s(new_root), s(put_old)))
-        }
-        fn chroot(&self, path: &CStr) -> Result<(), Errno> {
-            self.record(format!("chroot {}", s(path)))
-        }
-        fn is_dir(&self, path: &CStr) -> bool {
-            self.dirs.iter().any(|d| d.as_bytes() == path.to_bytes())
-        }
-    }
-
-    fn staging() -> String {
-        staging_dir().unwrap().display().to_string()
-    }
-
-    #[test]
-    fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
-        let spec = FsSpec {
-            root: RootSource::Dir("/usr".into()),
-            mount_proc: true,
-            ..FsSpec::default()
-        };
-        let plan = MountPlan::compile(&spec).unwrap();
-        let rec = Recorder {
-            dirs: vec!["/newroot/proc"],
-            ..Recorder::default()
-        };
-        plan.execute(&rec).unwrap();
-        let base = staging();
-        assert_eq!(
-            *rec.calls.borrow(),
-            vec![
-                "private /".to_string(),
-                format!("mount tmpfs {base} mode=0755"),
-                format!("chdir {base}"),
-                "mkdir newroot 755".into(),
-                "mkdir oldroot 755".into(),
-                "pivot . oldroot".into(),
-                "chdir /".into(),
-                "bind-r /oldroot/usr /newroot".into(),
-                "mount proc /newroot/proc ".into(),
-                "private /oldroot".into(),
-                "umount /oldroot".into(),
-                "chdir /newroot".into(),
-                "pivot . .".into(),
-                "umount .".into(),
-                "chdir /".into(),
-            ]
-        );
-    }
-
-    #[test]
-    fn tmpfs_root_binds_newroot_onto_itself_and_skips_a_missing_proc() {
-        let spec = FsSpec {
-            root: RootSource::Tmpfs,
-            mount_proc: true,
-            ..FsSpec::default()
-        };
-        let plan = MountPlan::compile(&spec).unwrap();
-        let rec = Recorder::default();
-        plan.execute(&rec).unwrap();
-        let calls = rec.calls.borrow();
-        assert!(calls.contains(&"bind-r newroot newroot".to_string()));
-        assert!(!calls.iter().any(|c| c.starts_with("mount proc")));
-    }
-
-    #[test]
-    fn chroot_mode_never_pivots() {
-        let spec = FsSpec {
-            root: RootSource::Dir("/usr".into()),
-            switch: RootSwitch::Chroot,
-            ..FsSpec::default()
-        };
-        let plan = MountPlan::compile(&spec).unwrap();
-        let rec = Recorder::default();
-        plan.execute(&rec).unwrap();
-        assert_eq!(
-            *rec.calls.borrow(),
-            vec!["private /", "bind-r /usr /usr", "chroot /usr", "chdir /"]
-        );
-    }
-
-    #[test]
-    fn host_root_only_makes_mounts_private_and_mounts_proc() {
-        let spec = FsSpec {
-            mount_proc: true,
-            ..FsSpec::default()
-        };
-        let rec = Recorder {
-            dirs: vec!["/proc"],
-            ..Recorder::default()
-        };
-        MountPlan::compile(&spec).unwrap().execute(&rec).unwrap();
-        assert_eq!(*rec.calls.borrow(), vec!["private /", "mount proc /proc "]);
-    }
-
-    #[test]
-    fn failure_at_each_step_stops_there_and_is_described() {
-        let spec = FsSpec {
-            root: RootSource::Dir("/usr".into()),
-            mount_proc: true,
-            ..FsSpec::default()
-        };
-        let plan = MountPlan::compile(&spec).unwrap();
-        for fail_at in 0..plan.len() {
-            let rec = Recorder {
-                fail_at: Some(fail_at),
-                dirs: vec!["/newroot/proc"],
-                ..Recorder::default()
-            };
-            let failure = plan.execute(&rec).unwrap_err();
-            assert_eq!(
-                rec.calls.borrow().len(),
-                fail_at + 1,
-                "ran past the failure"
-            );
-            assert_eq!(failure.errno, libc::EPERM);
-            let err = plan.describe(failure);
-            assert!(matches!(err, FsError::Step { .. }), "{err}");
-        }
-    }
-
-    #[test]
-    fn rootfs_bind_failure_names_the_directory() {
-        let spec = FsSpec {
-            root: RootSource::Dir("/usr".into()),
-            ..FsSpec::default()
-        };
-        let plan = MountPlan::compile(&spec).unwrap();
-        let rec = Recorder {
-            fail_at: Some(7),
-            ..Recorder::default()
-        };
-        let err = plan.describe(plan.execute(&rec).unwrap_err());
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "Can't bind mount /usr on /newroot: {}",
-                std::io::Error::from_raw_os_error(libc::EPERM)
-            )
-        );
-    }
-
-    #[test]
-    fn forged_failure_reports_are_unknown_steps() {
-        let plan = MountPlan::compile(&FsSpec::default()).unwrap();
-        let err = plan.describe(FsFailure {
-            step: 3,
-            index: 0,
-            errno: libc::EIO,
-        });
-        assert!(matches!(err, FsError::UnknownStep { index: 0, .. }));
-        let err = plan.describe(FsFailure {
-            step: 1,
-            index: 99,
-            errno: libc::EIO,
-        });
-        assert!(matches!(err, FsError::UnknownStep { index: 99, .. }));
-    }
-
-    #[test]
-    fn missing_rootfs_is_refused_at_compile_time() {
-        let spec = FsSpec {
-            root: RootSource::Dir("/nonexistent/root".into()),
-            ..FsSpec::default()
-        };
-        let err = MountPlan::compile(&spec).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Can't find rootfs /nonexistent/root: No such file or directory (os error 2)"
-        );
-    }
+    out.push(path.strip_prefix("/").unwrap_or(path));
+    out
 }

@@ -1,14 +1,37 @@
-//! The facade's side of vb-fs: the [`FsSpec`] a configuration stands for, and
-//! the child stage that executes the compiled plan.
+//! The facade's side of vb-fs: the [`FsSpec`] a configuration stands for, the
+//! child stage that executes the compiled plan, and the end-of-life cleanup.
 
-use vb_fs::{FsSpec, MountPlan, RealSys, RootSwitch};
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+
+use vb_fs::{FsAction, FsSpec, MountApi, MountPlan, RealSys, RootSwitch};
 use vb_proc::{ChildStage, StageFailure};
 
-use crate::config::{IsolationOptions, JailConfig};
+use crate::config::{IsolationOptions, JailConfig, Stdio};
 use crate::error::Error;
+
+/// The host terminal `fd` is, if it is one (bubblewrap's `ttyname(1)`).
+fn terminal_of(fd: RawFd) -> Option<PathBuf> {
+    // SAFETY: isatty only inspects the descriptor number.
+    if unsafe { libc::isatty(fd) } != 1 {
+        return None;
+    }
+    let path = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    path.starts_with("/dev/").then_some(path)
+}
 
 /// Compile the mount plan of `config` (with the namespaces actually created).
 pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<MountPlan, Error> {
+    let wants_console = config
+        .fs_actions
+        .iter()
+        .any(|a| matches!(a, FsAction::Dev { .. }));
+    // The command's stdout: what `--dev` binds at `console` when it is a tty.
+    let stdout = match config.process.stdout {
+        Stdio::Inherit => Some(1),
+        Stdio::Fd(fd) => Some(fd),
+        Stdio::Null => None,
+    };
     Ok(MountPlan::compile(&FsSpec {
         root: config.rootfs.clone(),
         switch: if config.runtime.use_pivot_root {
@@ -18,6 +41,8 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
         },
         mount_proc: iso.pid,
         actions: config.fs_actions.clone(),
+        console: stdout.filter(|_| wants_console).and_then(terminal_of),
+        mount_api: MountApi::Auto,
     })?)
 }
 
@@ -32,11 +57,12 @@ impl ChildStage for FsStage<'_> {
     }
 }
 
-/// Remove what the plan left on the host for the sandbox's lifetime. Called
-/// once the sandbox has ended (or failed to start), on every path.
+/// Remove what the plan left on the host for the sandbox's lifetime (staged
+/// data and `--tmp-overlay` layers when there is no root switch). Called once
+/// the sandbox has ended (or failed to start), on every path.
 pub(crate) fn finish(plan: Option<MountPlan>) -> Result<(), Error> {
-    // The root switch alone leaves nothing outside the sandbox's mount
-    // namespace; staged action artifacts add their removal here.
-    drop(plan);
-    Ok(())
+    match plan {
+        Some(mut plan) => Ok(plan.finish()?),
+        None => Ok(()),
+    }
 }

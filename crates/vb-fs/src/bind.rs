@@ -1,0 +1,222 @@
+//! Bind mounts (`--bind`, `--ro-bind`, `--dev-bind`, their `-try` forms,
+//! `--bind-fd`, `--ro-bind-fd`) and `--remount-ro`.
+//!
+//! Every bind is recursive, `nosuid` on every mount of the copied tree, also
+//! `nodev` unless it is a dev-bind, and also read-only for the `ro` forms, as
+//! bubblewrap applies them. With the new mount API the flags are set on the
+//! whole detached copy by one `mount_setattr(AT_RECURSIVE)` before it is
+//! attached, so the cost is linear in the size of the copied tree; bubblewrap
+//! re-reads the whole mount table for every bind.
+
+use std::ffi::CString;
+use std::os::fd::RawFd;
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+
+use crate::action::BindMode;
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::{BindStage, Exec, Src};
+use crate::failure::{Fail, Fault};
+use crate::plan::{dest_error, step_error};
+use crate::rollback::Entry;
+use crate::sys::Sys;
+
+/// The flags a bind adds to every mount it copies.
+pub(crate) fn bind_flags(mode: BindMode) -> MountFlags {
+    match mode {
+        BindMode::ReadWrite => MountFlags::NOSUID | MountFlags::NODEV,
+        BindMode::ReadOnly => MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RDONLY,
+        BindMode::Dev => MountFlags::NOSUID,
+    }
+}
+
+/// A compiled bind.
+#[derive(Debug)]
+pub(crate) struct BindOp {
+    /// The canonical host path, as bubblewrap names it in messages.
+    pub(crate) source_shown: String,
+    /// The source during setup (under the old root).
+    pub(crate) source: CString,
+    pub(crate) dest: Dest,
+    pub(crate) set: MountFlags,
+    /// `-try`: a source that vanished since compile time is skipped.
+    pub(crate) optional: bool,
+    /// `--bind-fd`: the descriptor the mounted tree must be.
+    pub(crate) fd: Option<RawFd>,
+}
+
+/// The message of a failed bind stage, bubblewrap's `die_with_bind_result`.
+pub(crate) fn bind_error(source: &str, target: &str, stage: BindStage, errno: i32) -> FsError {
+    let reason = match stage {
+        BindStage::Mount => "Unable to mount source on destination",
+        BindStage::Flags => "Unable to remount destination with correct flags",
+        BindStage::Submounts => "Unable to remount recursively with correct flags",
+    };
+    step_error(
+        format!("Can't bind mount {source} on {target}: {reason}"),
+        errno,
+    )
+}
+
+/// The fault for a failed bind stage. A top-level bind reports the stage as
+/// its own kind; a bind that is a sub-step of another action (a device node,
+/// a covered `/proc` entry) keeps its kind and carries the stage in the high
+/// byte of the sub-index.
+pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStage, Errno)) -> Fault {
+    move |(stage, errno)| match kind {
+        Fail::BindMount => {
+            let kind = match stage {
+                BindStage::Mount => Fail::BindMount,
+                BindStage::Flags => Fail::BindFlags,
+                BindStage::Submounts => Fail::BindSubmounts,
+            };
+            Fault::new(kind, 0, errno)
+        }
+        other => {
+            let stage_bits: u16 = match stage {
+                BindStage::Mount => 0,
+                BindStage::Flags => 1,
+                BindStage::Submounts => 2,
+            };
+            Fault::new(other, (sub & 0xff) | (stage_bits << 8), errno)
+        }
+    }
+}
+
+/// The stage a sub-step bind encoded in its sub-index.
+pub(crate) fn sub_stage(sub: u16) -> (u16, BindStage) {
+    let stage = match sub >> 8 {
+        1 => BindStage::Flags,
+        2 => BindStage::Submounts,
+        _ => BindStage::Mount,
+    };
+    (sub & 0xff, stage)
+}
+
+impl BindOp {
+    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
+        let target = self.dest.abs_shown();
+        let source = self.source.to_string_lossy();
+        Some(match fail {
+            Fail::SourceType => step_error(
+                format!("Can't get type of source {}", self.source_shown),
+                errno,
+            ),
+            Fail::BindMount => bind_error(&source, &target, BindStage::Mount, errno),
+            Fail::BindFlags => bind_error(&source, &target, BindStage::Flags, errno),
+            Fail::BindSubmounts => bind_error(&source, &target, BindStage::Submounts, errno),
+            Fail::FdStat if sub == 0 => {
+                step_error(format!("Can't stat fd {}", self.fd.unwrap_or(-1)), errno)
+            }
+            Fail::FdStat => step_error(format!("Can't stat mount at {target}"), errno),
+            Fail::FdRace => FsError::Setup("Race condition binding dirfd".into()),
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_bind(&self, op: &BindOp, entry: &Entry) -> Result<(), Fault> {
+        let info = match self.sys.stat(&op.source) {
+            Ok(info) => info,
+            Err(Errno::NOENT) if op.optional => return Ok(()),
+            Err(e) => return Err(Fault::new(Fail::SourceType, 0, e)),
+        };
+        let target = self.prepare(&op.dest, info.is_dir, entry)?;
+        self.bind(
+            &Src::path(&op.source),
+            target.raw(),
+            &op.dest.abs,
+            op.set,
+            entry,
+        )
+        .map_err(bind_fault(Fail::BindMount, 0))?;
+        if let Some(fd) = op.fd {
+            // The source path was resolved from the descriptor before setup;
+            // check that what got mounted is still that file.
+            let want = self
+                .sys
+                .fstat(fd)
+                .map_err(|e| Fault::new(Fail::FdStat, 0, e))?;
+            let mounted = self
+                .reopen(&op.dest, OFlags::PATH)
+                .and_then(|m| self.sys.fstat(m.raw()))
+                .map_err(|e| Fault::new(Fail::FdStat, 1, e))?;
+            if (want.dev, want.ino) != (mounted.dev, mounted.ino) {
+                return Err(Fault::new(Fail::FdRace, 0, Errno::INVAL));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `--remount-ro`: read-only (and nosuid, nodev, as bubblewrap's remount
+/// adds them) on the mount at the destination, not recursively.
+#[derive(Debug)]
+pub(crate) struct RemountOp {
+    pub(crate) dest: Dest,
+}
+
+const REMOUNT_FLAGS: MountFlags = MountFlags::RDONLY
+    .union(MountFlags::NOSUID)
+    .union(MountFlags::NODEV);
+
+impl RemountOp {
+    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
+        let target = self.dest.abs_shown();
+        Some(match fail {
+            Fail::RemountRealpath => step_error(
+                format!("Can't remount readonly on {target}: realpath(destination)"),
+                errno,
+            ),
+            Fail::RemountFind => FsError::Setup(format!(
+                "Can't remount readonly on {target}: Unable to find destination in mount table"
+            )),
+            Fail::RemountFlags => step_error(
+                format!(
+                    "Can't remount readonly on {target}: Unable to remount destination with correct flags"
+                ),
+                errno,
+            ),
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_remount(&self, op: &RemountOp, entry: &Entry) -> Result<(), Fault> {
+        // bubblewrap creates the parents of a --remount-ro destination too.
+        let root = self.root().map_err(|e| Fault::new(Fail::Parents, 0, e))?;
+        self.parents(root.raw(), &op.dest, entry)
+            .map_err(|e| Fault::new(Fail::Parents, 0, e))?;
+        let target = self
+            .open_in(root.raw(), &op.dest.rel, OFlags::PATH)
+            .map_err(|e| Fault::new(Fail::RemountRealpath, 0, e))?;
+        if self.modern {
+            let is_root = self
+                .sys
+                .is_mount_root(target.raw())
+                .map_err(|e| Fault::new(Fail::RemountRealpath, 0, e))?;
+            if !is_root {
+                return Err(Fault::new(Fail::RemountFind, 0, Errno::INVAL));
+            }
+            return self
+                .sys
+                .mount_setattr(target.raw(), false, REMOUNT_FLAGS)
+                .map_err(|e| Fault::new(Fail::RemountFlags, 0, e));
+        }
+        let current = self
+            .sys
+            .mount_flags(&op.dest.abs)
+            .map_err(|e| Fault::new(Fail::RemountFlags, 0, e))?;
+        if current.contains(REMOUNT_FLAGS) {
+            return Ok(());
+        }
+        self.sys
+            .remount_bind(&op.dest.abs, current | REMOUNT_FLAGS)
+            .map_err(|e| Fault::new(Fail::RemountFlags, 0, e))
+    }
+}

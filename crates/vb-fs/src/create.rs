@@ -1,0 +1,192 @@
+//! Actions that create or change files in the tree rather than mount:
+//! `--dir`, `--file`, `--symlink` and `--chmod`.
+
+use std::ffi::CString;
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::{Exec, write_all};
+use crate::failure::{Fail, Fault, at};
+use crate::fsmount::c_octal;
+use crate::plan::{dest_error, step_error};
+use crate::rollback::{CREATED_FILE, Entry};
+use crate::sys::Sys;
+
+/// `--dir`: the directory and its parents; an existing directory keeps its
+/// mode.
+#[derive(Debug)]
+pub(crate) struct DirOp {
+    pub(crate) dest: Dest,
+    pub(crate) mode: u32,
+}
+
+impl DirOp {
+    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
+        dest_error(&self.dest, fail, errno)
+    }
+}
+
+/// `--file`: a file with the given content (created with `mode`, or
+/// truncated and rewritten if it exists, as `creat(2)` does).
+#[derive(Debug)]
+pub(crate) struct FileOp {
+    pub(crate) dest: Dest,
+    pub(crate) mode: u32,
+    pub(crate) data: Vec<u8>,
+}
+
+impl FileOp {
+    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
+        let shown = &self.dest.shown;
+        match fail {
+            Fail::FileCreate => Some(step_error(format!("Can't create file {shown}"), errno)),
+            Fail::FileWrite => Some(step_error(
+                format!("Can't write data to file {shown}"),
+                errno,
+            )),
+            other => dest_error(&self.dest, other, errno),
+        }
+    }
+}
+
+/// `--symlink`: a symlink to `target`; an identical existing link is fine.
+#[derive(Debug)]
+pub(crate) struct SymlinkOp {
+    pub(crate) target: CString,
+    pub(crate) dest: Dest,
+}
+
+impl SymlinkOp {
+    pub(crate) fn describe(&self, fail: Fail, errno: i32, detail: &str) -> Option<FsError> {
+        let at = format!("Can't make symlink at {}", self.dest.shown);
+        Some(match fail {
+            Fail::SymlinkCreate => step_error(at, errno),
+            Fail::SymlinkNotLink => {
+                FsError::Setup(format!("{at}: destination exists and is not a symlink"))
+            }
+            Fail::SymlinkRead => step_error(
+                format!("{at}: destination exists, and cannot read symlink target"),
+                errno,
+            ),
+            Fail::SymlinkConflict => {
+                FsError::Setup(format!("{at}: existing destination is {detail}"))
+            }
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+/// `--chmod`: the mode of an existing path (its parents are not created).
+#[derive(Debug)]
+pub(crate) struct ChmodOp {
+    pub(crate) dest: Dest,
+    pub(crate) mode: u32,
+}
+
+impl ChmodOp {
+    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
+        (fail == Fail::Chmod).then(|| {
+            step_error(
+                format!("Can't chmod {} {}", c_octal(self.mode), self.dest.shown),
+                errno,
+            )
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_dir(&self, op: &DirOp, entry: &Entry) -> Result<(), Fault> {
+        let root = self.root().map_err(at(Fail::Parents))?;
+        let parent = self
+            .parents(root.raw(), &op.dest, entry)
+            .map_err(at(Fail::Parents))?;
+        self.ensure_dir(root.raw(), &op.dest, &parent, op.mode, entry)
+            .map_err(at(Fail::MkdirDest))?;
+        Ok(())
+    }
+
+    pub(crate) fn run_file(&self, op: &FileOp, entry: &Entry) -> Result<(), Fault> {
+        let root = self.root().map_err(at(Fail::Parents))?;
+        self.parents(root.raw(), &op.dest, entry)
+            .map_err(at(Fail::Parents))?;
+        let create = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY;
+        let fd = match self
+            .sys
+            .open(root.raw(), &op.dest.rel, create, op.mode, self.modern)
+        {
+            Ok(fd) => {
+                entry.mark(CREATED_FILE);
+                fd
+            }
+            Err(Errno::EXIST) => self
+                .sys
+                .open(
+                    root.raw(),
+                    &op.dest.rel,
+                    OFlags::WRONLY | OFlags::TRUNC,
+                    0,
+                    self.modern,
+                )
+                .map_err(at(Fail::FileCreate))?,
+            Err(e) => return Err(Fault::new(Fail::FileCreate, 0, e)),
+        };
+        let fd = self.fd(fd);
+        write_all(self.sys, fd.raw(), &op.data).map_err(at(Fail::FileWrite))
+    }
+
+    pub(crate) fn run_symlink(&self, op: &SymlinkOp, entry: &Entry) -> Result<(), Fault> {
+        let root = self.root().map_err(at(Fail::Parents))?;
+        let parent = self
+            .parents(root.raw(), &op.dest, entry)
+            .map_err(at(Fail::Parents))?;
+        let dir = match &parent {
+            crate::exec::Parent::Root => root.raw(),
+            crate::exec::Parent::Dir(fd) => fd.raw(),
+            crate::exec::Parent::Missing => {
+                return Err(Fault::new(Fail::SymlinkCreate, 0, Errno::NOENT));
+            }
+        };
+        match self.sys.symlinkat(&op.target, dir, &op.dest.name) {
+            Ok(()) => {
+                entry.mark(CREATED_FILE);
+                return Ok(());
+            }
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(Fault::new(Fail::SymlinkCreate, 0, e)),
+        }
+        let mut buf = [0u8; 4096];
+        let len = match self.sys.readlinkat(dir, &op.dest.name, &mut buf) {
+            Ok(len) => len,
+            Err(Errno::INVAL) => return Err(Fault::new(Fail::SymlinkNotLink, 0, Errno::INVAL)),
+            Err(e) => return Err(Fault::new(Fail::SymlinkRead, 0, e)),
+        };
+        let existing = buf.get(..len).unwrap_or_default();
+        if existing == op.target.as_bytes() {
+            return Ok(());
+        }
+        if let Some(detail) = self.plan.detail_fd() {
+            let _ = write_all(self.sys, detail, existing);
+        }
+        Err(Fault::new(Fail::SymlinkConflict, 0, Errno::EXIST))
+    }
+
+    pub(crate) fn run_chmod(&self, op: &ChmodOp, entry: &Entry) -> Result<(), Fault> {
+        let root = self.root().map_err(at(Fail::Chmod))?;
+        let target = self
+            .open_in(root.raw(), &op.dest.rel, OFlags::PATH)
+            .map_err(at(Fail::Chmod))?;
+        let old = self.sys.fstat(target.raw()).map_err(at(Fail::Chmod))?;
+        if self.modern {
+            let link = self.fd_path(target.raw());
+            self.sys.chmod(link.as_cstr(), op.mode)
+        } else {
+            self.sys.chmod(&op.dest.abs, op.mode)
+        }
+        .map_err(at(Fail::Chmod))?;
+        entry.chmodded(old.mode);
+        Ok(())
+    }
+}

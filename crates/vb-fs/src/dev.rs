@@ -1,0 +1,273 @@
+//! `--dev`: a minimal `/dev` on a fresh tmpfs, as bubblewrap builds it: the
+//! host's `null`, `zero`, `full`, `random`, `urandom` and `tty` bound in
+//! (device nodes stay usable: no `nodev` on them), `stdin`/`stdout`/`stderr`,
+//! `fd` and `core` symlinks, an empty `shm/`, a new devpts instance at `pts/`
+//! with `ptmx` pointing into it, and `console` bound to the host terminal when
+//! the sandbox's stdout is one.
+//!
+//! The host nodes are opened (`O_PATH`) before the tmpfs is mounted and bound
+//! from those descriptors, so the nodes are found even when the new `/dev`
+//! covers the host's (no root switch).
+
+use std::ffi::{CStr, CString};
+use std::os::fd::RawFd;
+
+use rustix::fs::OFlags;
+use rustix::mount::MountFlags;
+
+use crate::bind::{bind_error, bind_fault, sub_stage};
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::{Exec, Src};
+use crate::failure::{Fail, Fault, at, at_sub};
+use crate::plan::{dest_error, step_error};
+use crate::rollback::{Entry, MOUNTED};
+use crate::sys::{AT_FDCWD, Sys};
+
+/// The host device nodes bound in, in bubblewrap's order.
+pub(crate) const NODES: [&CStr; 6] = [c"null", c"zero", c"full", c"random", c"urandom", c"tty"];
+
+/// The standard-stream symlinks.
+const STDIO: [(&CStr, &CStr); 3] = [
+    (c"stdin", c"/proc/self/fd/0"),
+    (c"stdout", c"/proc/self/fd/1"),
+    (c"stderr", c"/proc/self/fd/2"),
+];
+
+/// A host file bound into the new `/dev`.
+#[derive(Debug)]
+pub(crate) struct DevBind {
+    /// The host file during setup.
+    pub(crate) source: CString,
+    /// Its place in the new `/dev`, from the setup root.
+    pub(crate) abs: CString,
+}
+
+/// A compiled `--dev`.
+#[derive(Debug)]
+pub(crate) struct DevOp {
+    pub(crate) dest: Dest,
+    pub(crate) nodes: Vec<DevBind>,
+    pub(crate) pts_abs: CString,
+    pub(crate) console: Option<DevBind>,
+}
+
+impl DevOp {
+    /// `old_prefix` is where host paths are during setup; `console` the
+    /// host terminal of stdout.
+    pub(crate) fn new(
+        dest: Dest,
+        old_prefix: &str,
+        console: Option<&std::path::Path>,
+    ) -> Result<Self, FsError> {
+        let host = |path: &str| {
+            CString::new(format!("{old_prefix}{path}")).map_err(|_| FsError::Nul(path.into()))
+        };
+        let nodes = NODES
+            .iter()
+            .map(|name| {
+                let name = name.to_string_lossy();
+                Ok(DevBind {
+                    source: host(&format!("/dev/{name}"))?,
+                    abs: dest.abs_child(&name)?,
+                })
+            })
+            .collect::<Result<_, FsError>>()?;
+        let console = match console {
+            Some(tty) => Some(DevBind {
+                source: host(&tty.to_string_lossy())?,
+                abs: dest.abs_child("console")?,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            pts_abs: dest.abs_child("pts")?,
+            dest,
+            nodes,
+            console,
+        })
+    }
+
+    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
+        let shown = &self.dest.shown;
+        let abs = self.dest.abs_shown().trim_end_matches('/').to_owned();
+        let bound = |b: &DevBind, stage| {
+            bind_error(
+                &b.source.to_string_lossy(),
+                &b.abs.to_string_lossy(),
+                stage,
+                errno,
+            )
+        };
+        let node_name = |i: u16| NODES.get(usize::from(i)).map(|n| n.to_string_lossy());
+        Some(match fail {
+            Fail::FsMount => step_error(
+                format!("Can't mount tmpfs on {}", self.dest.abs_shown()),
+                errno,
+            ),
+            Fail::DevNode => step_error(
+                format!("Can't create file {shown}/{}", node_name(sub)?),
+                errno,
+            ),
+            Fail::DevNodeBind => {
+                let (i, stage) = sub_stage(sub);
+                bound(self.nodes.get(usize::from(i))?, stage)
+            }
+            Fail::DevStdio => {
+                let (name, _) = STDIO.get(usize::from(sub))?;
+                step_error(
+                    format!("Can't create symlink {shown}/{}", name.to_string_lossy()),
+                    errno,
+                )
+            }
+            Fail::DevFd => step_error(format!("Can't create symlink {abs}/fd"), errno),
+            Fail::DevCore => step_error(format!("Can't create symlink {abs}/core"), errno),
+            Fail::DevShm => step_error(format!("Can't create {shown}/shm"), errno),
+            Fail::DevPts => step_error(format!("Can't create {shown}/devpts"), errno),
+            Fail::DevPtsMount => step_error(format!("Can't mount devpts on {abs}/pts"), errno),
+            Fail::DevPtmx => step_error(format!("Can't make symlink at {shown}/ptmx"), errno),
+            Fail::DevConsole => step_error(format!("creating {shown}/console"), errno),
+            Fail::DevConsoleBind => bound(self.console.as_ref()?, sub_stage(sub).1),
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    /// Create an empty 0444 file `name` in `dir` and bind `source` (already
+    /// open as `source_fd`) on it, devices allowed.
+    fn dev_bind(
+        &self,
+        dir: RawFd,
+        name: &CStr,
+        source_fd: RawFd,
+        bind: &DevBind,
+        faults: (Fail, Fail, u16),
+        entry: &Entry,
+    ) -> Result<(), Fault> {
+        let (create_kind, bind_kind, sub) = faults;
+        let flags = OFlags::CREATE | OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW;
+        let file = self
+            .sys
+            .open(dir, name, flags, 0o444, false)
+            .map_err(at_sub(create_kind, sub))?;
+        drop(self.fd(file));
+        let target = self
+            .sys
+            .open(dir, name, OFlags::PATH | OFlags::NOFOLLOW, 0, false)
+            .map_err(at_sub(bind_kind, sub))?;
+        let target = self.fd(target);
+        let link = self.fd_path(source_fd);
+        let src = Src {
+            dirfd: AT_FDCWD,
+            rel: link.as_cstr(),
+            abs: link.as_cstr(),
+        };
+        self.bind(&src, target.raw(), &bind.abs, MountFlags::NOSUID, entry)
+            .map_err(bind_fault(bind_kind, sub))
+    }
+
+    pub(crate) fn run_dev(&self, op: &DevOp, entry: &Entry) -> Result<(), Fault> {
+        // Open the host nodes first: the new tmpfs may cover them.
+        let mut sources: [RawFd; 7] = [-1; 7];
+        let guard = OpenFds {
+            sys: self.sys,
+            fds: &mut sources,
+        };
+        let binds = op.nodes.iter().chain(op.console.as_ref());
+        for ((i, bind), slot) in (0u16..).zip(binds).zip(guard.fds.iter_mut()) {
+            let kind = if usize::from(i) < op.nodes.len() {
+                Fail::DevNodeBind
+            } else {
+                Fail::DevConsoleBind
+            };
+            *slot = self
+                .sys
+                .open(AT_FDCWD, &bind.source, OFlags::PATH, 0, false)
+                .map_err(at_sub(kind, i))?;
+        }
+        let target = self.prepare(&op.dest, true, entry)?;
+        self.mount_fs(
+            c"tmpfs",
+            target.raw(),
+            &op.dest.abs,
+            MountFlags::NOSUID | MountFlags::NODEV,
+            Some(c"mode=0755"),
+        )
+        .map_err(at(Fail::FsMount))?;
+        entry.mark(MOUNTED);
+        drop(target);
+        let dev = self
+            .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
+            .map_err(at(Fail::FsMount))?;
+        let dev = dev.raw();
+        for ((i, name), (bind, source)) in (0u16..)
+            .zip(NODES)
+            .zip(op.nodes.iter().zip(guard.fds.iter()))
+        {
+            let faults = (Fail::DevNode, Fail::DevNodeBind, i);
+            self.dev_bind(dev, name, *source, bind, faults, entry)?;
+        }
+        for (i, (name, target)) in (0u16..).zip(STDIO) {
+            self.sys
+                .symlinkat(target, dev, name)
+                .map_err(at_sub(Fail::DevStdio, i))?;
+        }
+        self.sys
+            .symlinkat(c"/proc/self/fd", dev, c"fd")
+            .map_err(at(Fail::DevFd))?;
+        self.sys
+            .symlinkat(c"/proc/kcore", dev, c"core")
+            .map_err(at(Fail::DevCore))?;
+        self.sys
+            .mkdirat(dev, c"shm", 0o755)
+            .map_err(at(Fail::DevShm))?;
+        self.sys
+            .mkdirat(dev, c"pts", 0o755)
+            .map_err(at(Fail::DevPts))?;
+        let pts = self
+            .sys
+            .open(
+                dev,
+                c"pts",
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW,
+                0,
+                false,
+            )
+            .map_err(at(Fail::DevPtsMount))?;
+        let pts = self.fd(pts);
+        self.mount_fs(
+            c"devpts",
+            pts.raw(),
+            &op.pts_abs,
+            MountFlags::NOSUID | MountFlags::NOEXEC,
+            Some(c"newinstance,ptmxmode=0666,mode=620"),
+        )
+        .map_err(at(Fail::DevPtsMount))?;
+        self.sys
+            .symlinkat(c"pts/ptmx", dev, c"ptmx")
+            .map_err(at(Fail::DevPtmx))?;
+        if let (Some(console), Some(source)) = (&op.console, guard.fds.get(op.nodes.len())) {
+            let faults = (Fail::DevConsole, Fail::DevConsoleBind, 0);
+            self.dev_bind(dev, c"console", *source, console, faults, entry)?;
+        }
+        Ok(())
+    }
+}
+
+/// Descriptors closed when the guard goes out of scope.
+struct OpenFds<'a, S: Sys> {
+    sys: &'a S,
+    fds: &'a mut [RawFd],
+}
+
+impl<S: Sys> Drop for OpenFds<'_, S> {
+    fn drop(&mut self) {
+        for fd in self.fds.iter_mut() {
+            if *fd >= 0 {
+                self.sys.close(*fd);
+                *fd = -1;
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! How the child names what failed: a step code (the kind of sub-step, plus a
+//! sub-index for steps that repeat inside one action, such as the device nodes
+//! of `--dev`) reported with the index of the operation and the errno. The
+//! parent turns the three numbers back into bubblewrap's message.
+
+use rustix::io::Errno;
+
+/// The kinds of sub-steps an operation can fail at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub(crate) enum Fail {
+    /// A root-switch primitive; the message is stored with the operation.
+    Prim = 1,
+    /// `Can't get type of source`.
+    SourceType,
+    /// `Can't mkdir parents for`.
+    Parents,
+    /// `Can't mkdir`.
+    MkdirDest,
+    /// `Can't create file at`.
+    CreateFileAt,
+    /// `Can't bind mount A on B: Unable to mount source on destination`.
+    BindMount,
+    /// `...: Unable to remount destination with correct flags`.
+    BindFlags,
+    /// `...: Unable to remount recursively with correct flags`.
+    BindSubmounts,
+    /// `Can't stat fd N` (`--bind-fd`).
+    FdStat,
+    /// `Race condition binding dirfd` (`--bind-fd`; no errno).
+    FdRace,
+    /// `Can't remount readonly on X: realpath(destination)`.
+    RemountRealpath,
+    /// `...: Unable to find destination in mount table` (no errno).
+    RemountFind,
+    /// `...: Unable to remount destination with correct flags`.
+    RemountFlags,
+    /// `Can't mount proc on`.
+    ProcMount,
+    /// `Can't access X/sys` (sub-index: which covered entry).
+    ProcAccess,
+    /// The read-only re-bind of a covered `/proc` entry (sub-index).
+    ProcCover,
+    /// `Can't mount tmpfs on`, `Can't mount mqueue on`, `Can't make overlay
+    /// mount on`.
+    FsMount,
+    /// `Can't create file X/null` (sub-index: which node).
+    DevNode,
+    /// The bind of a host device node (sub-index).
+    DevNodeBind,
+    /// `Can't create symlink X/stdin` (sub-index: 0, 1, 2).
+    DevStdio,
+    /// `Can't create symlink X/fd`.
+    DevFd,
+    /// `Can't create symlink X/core`.
+    DevCore,
+    /// `Can't create X/shm`.
+    DevShm,
+    /// `Can't create X/devpts`.
+    DevPts,
+    /// `Can't mount devpts on`.
+    DevPtsMount,
+    /// `Can't make symlink at X/ptmx`.
+    DevPtmx,
+    /// `creating X/console`.
+    DevConsole,
+    /// The bind of the host terminal on `console`.
+    DevConsoleBind,
+    /// `Can't create file` (`--file`).
+    FileCreate,
+    /// `Can't write data to file`.
+    FileWrite,
+    /// `Can't create tmpfile for`.
+    DataTmp,
+    /// `Can't set mode ... on file to be used for`.
+    DataMode,
+    /// `Can't make symlink at`.
+    SymlinkCreate,
+    /// `...: destination exists and is not a symlink` (no errno).
+    SymlinkNotLink,
+    /// `...: destination exists, and cannot read symlink target`.
+    SymlinkRead,
+    /// `...: existing destination is Y` (no errno; Y comes on the detail pipe).
+    SymlinkConflict,
+    /// `Can't chmod`.
+    Chmod,
+}
+
+impl Fail {
+    const ALL: [Self; 37] = [
+        Self::Prim,
+        Self::SourceType,
+        Self::Parents,
+        Self::MkdirDest,
+        Self::CreateFileAt,
+        Self::BindMount,
+        Self::BindFlags,
+        Self::BindSubmounts,
+        Self::FdStat,
+        Self::FdRace,
+        Self::RemountRealpath,
+        Self::RemountFind,
+        Self::RemountFlags,
+        Self::ProcMount,
+        Self::ProcAccess,
+        Self::ProcCover,
+        Self::FsMount,
+        Self::DevNode,
+        Self::DevNodeBind,
+        Self::DevStdio,
+        Self::DevFd,
+        Self::DevCore,
+        Self::DevShm,
+        Self::DevPts,
+        Self::DevPtsMount,
+        Self::DevPtmx,
+        Self::DevConsole,
+        Self::DevConsoleBind,
+        Self::FileCreate,
+        Self::FileWrite,
+        Self::DataTmp,
+        Self::DataMode,
+        Self::SymlinkCreate,
+        Self::SymlinkNotLink,
+        Self::SymlinkRead,
+        Self::SymlinkConflict,
+        Self::Chmod,
+    ];
+
+    /// The step code reported for this kind at `sub`.
+    pub(crate) fn code(self, sub: u16) -> u32 {
+        u32::from(self as u16) | (u32::from(sub) << 16)
+    }
+
+    /// Split a reported step code; `None` for codes no operation produces.
+    pub(crate) fn decode(code: u32) -> Option<(Self, u16)> {
+        let kind = u16::try_from(code & 0xffff).ok()?;
+        let sub = u16::try_from(code >> 16).ok()?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| *f as u16 == kind)
+            .map(|f| (f, sub))
+    }
+}
+
+/// A failed sub-step inside the child: the step code and the errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub(crate) code: u32,
+    pub(crate) errno: Errno,
+}
+
+impl Fault {
+    pub(crate) fn new(kind: Fail, sub: u16, errno: Errno) -> Self {
+        Self {
+            code: kind.code(sub),
+            errno,
+        }
+    }
+}
+
+/// `map_err` adapter: `result.map_err(at(Fail::MkdirDest))`.
+pub(crate) fn at(kind: Fail) -> impl Fn(Errno) -> Fault {
+    move |errno| Fault::new(kind, 0, errno)
+}
+
+/// `map_err` adapter with a sub-index.
+pub(crate) fn at_sub(kind: Fail, sub: u16) -> impl Fn(Errno) -> Fault {
+    move |errno| Fault::new(kind, sub, errno)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_with_their_sub_index() {
+        for kind in Fail::ALL {
+            for sub in [0u16, 1, 5, 0xffff] {
+                assert_eq!(Fail::decode(kind.code(sub)), Some((kind, sub)));
+            }
+        }
+        assert_eq!(Fail::decode(0), None);
+        assert_eq!(Fail::decode(999), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! New filesystem instances on a destination: `--tmpfs` (with `--size` and
+//! `--perms`), `--mqueue`, and the overlays (whose option strings
+//! [`overlay`](crate::overlay) builds).
+
+use std::ffi::{CStr, CString};
+
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::Exec;
+use crate::failure::{Fail, Fault, at};
+use crate::plan::{dest_error, step_error};
+use crate::rollback::{Entry, MOUNTED};
+use crate::sys::Sys;
+
+/// The largest tmpfs size bubblewrap accepts: `SIZE_MAX / 2`.
+pub(crate) const MAX_TMPFS_BYTES: u64 = u64::MAX / 2;
+
+/// Which filesystem, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FsKind {
+    Tmpfs,
+    Mqueue,
+    Overlay,
+}
+
+/// A compiled filesystem mount.
+#[derive(Debug)]
+pub(crate) struct FsMountOp {
+    pub(crate) dest: Dest,
+    pub(crate) kind: FsKind,
+    pub(crate) flags: MountFlags,
+    pub(crate) data: Option<CString>,
+}
+
+/// C's `%#o`: octal with a leading 0, except for 0 itself.
+pub(crate) fn c_octal(mode: u32) -> String {
+    if mode == 0 {
+        "0".into()
+    } else {
+        format!("0{mode:o}")
+    }
+}
+
+/// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`.
+pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>) -> String {
+    match size {
+        Some(size) => format!("mode={},size={size}", c_octal(perms)),
+        None => format!("mode={}", c_octal(perms)),
+    }
+}
+
+impl FsMountOp {
+    fn fstype(&self) -> &'static CStr {
+        match self.kind {
+            FsKind::Tmpfs => c"tmpfs",
+            FsKind::Mqueue => c"mqueue",
+            FsKind::Overlay => c"overlay",
+        }
+    }
+
+    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
+        if fail != Fail::FsMount {
+            return dest_error(&self.dest, fail, errno);
+        }
+        let target = self.dest.abs_shown();
+        Some(match self.kind {
+            FsKind::Tmpfs => step_error(format!("Can't mount tmpfs on {target}"), errno),
+            FsKind::Mqueue => step_error(format!("Can't mount mqueue on {target}"), errno),
+            FsKind::Overlay => {
+                let options = self
+                    .data
+                    .as_deref()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let what = format!("Can't make overlay mount on {target} with options {options}");
+                // strerror(ELOOP) says nothing useful here.
+                if errno == Errno::LOOP.raw_os_error() {
+                    FsError::Setup(format!("{what}: Overlay directories may not overlap"))
+                } else {
+                    step_error(what, errno)
+                }
+            }
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_fs_mount(&self, op: &FsMountOp, entry: &Entry) -> Result<(), Fault> {
+        let target = self.prepare(&op.dest, true, entry)?;
+        self.mount_fs(
+            op.fstype(),
+            target.raw(),
+            &op.dest.abs,
+            op.flags,
+            op.data.as_deref(),
+        )
+        .map_err(at(Fail::FsMount))?;
+        entry.mark(MOUNTED);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tmpfs_options_use_c_octal() {
+        assert_eq!(tmpfs_options(0o755, None), "mode=0755");
+        assert_eq!(tmpfs_options(0o1777, Some(4096)), "mode=01777,size=4096");
+        assert_eq!(tmpfs_options(0, None), "mode=0");
+    }
+}

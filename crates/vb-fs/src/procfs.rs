@@ -1,0 +1,129 @@
+//! `--proc`: a fresh procfs when the sandbox has its own PID namespace, else a
+//! recursive bind of the host's `/proc` (a fresh one would show the wrong
+//! processes). Either way the old, dangerous-to-write entries `sys`,
+//! `sysrq-trigger`, `irq` and `bus` are re-bound read-only on themselves when
+//! the sandbox could write them, as bubblewrap does.
+
+use std::ffi::{CStr, CString};
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+
+use crate::bind::{bind_error, bind_fault, sub_stage};
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::{BindStage, Exec, Src};
+use crate::failure::{Fail, Fault, at};
+use crate::plan::{dest_error, step_error};
+use crate::rollback::{Entry, MOUNTED};
+use crate::root::PROC_FLAGS;
+use crate::sys::Sys;
+
+/// The entries covered read-only, in bubblewrap's order.
+pub(crate) const COVERED: [&CStr; 4] = [c"sys", c"sysrq-trigger", c"irq", c"bus"];
+
+/// A compiled `--proc`.
+#[derive(Debug)]
+pub(crate) struct ProcOp {
+    pub(crate) dest: Dest,
+    /// Mount a new procfs (own PID namespace) rather than bind the host's.
+    pub(crate) fresh: bool,
+    /// The host's procfs during setup.
+    pub(crate) host: &'static CStr,
+    /// `dest/<entry>` from the setup root, per covered entry.
+    pub(crate) covered_abs: Vec<CString>,
+}
+
+impl ProcOp {
+    pub(crate) fn new(dest: Dest, fresh: bool, host: &'static CStr) -> Result<Self, FsError> {
+        let covered_abs = COVERED
+            .iter()
+            .map(|name| dest.abs_child(&name.to_string_lossy()))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            dest,
+            fresh,
+            host,
+            covered_abs,
+        })
+    }
+
+    /// The host procfs as bubblewrap names it in its message (it binds the
+    /// path relative to the staging root).
+    fn host_shown(&self) -> String {
+        let host = self.host.to_string_lossy();
+        host.strip_prefix("/oldroot")
+            .map_or_else(|| host.to_string(), |rest| format!("oldroot{rest}"))
+    }
+
+    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
+        let target = self.dest.abs_shown();
+        let covered = |i: u16| {
+            self.covered_abs
+                .get(usize::from(i))
+                .map(|c| c.to_string_lossy().into_owned())
+        };
+        Some(match fail {
+            Fail::ProcMount => step_error(format!("Can't mount proc on {target}"), errno),
+            Fail::BindMount => bind_error(&self.host_shown(), &target, BindStage::Mount, errno),
+            Fail::BindFlags => bind_error(&self.host_shown(), &target, BindStage::Flags, errno),
+            Fail::BindSubmounts => {
+                bind_error(&self.host_shown(), &target, BindStage::Submounts, errno)
+            }
+            Fail::ProcAccess => step_error(format!("Can't access {}", covered(sub)?), errno),
+            Fail::ProcCover => {
+                let (i, stage) = sub_stage(sub);
+                let path = covered(i)?;
+                bind_error(&path, &path, stage, errno)
+            }
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
+        let target = self.prepare(&op.dest, true, entry)?;
+        if op.fresh {
+            self.mount_fs(c"proc", target.raw(), &op.dest.abs, PROC_FLAGS, None)
+                .map_err(at(Fail::ProcMount))?;
+            entry.mark(MOUNTED);
+        } else {
+            self.bind(
+                &Src::path(op.host),
+                target.raw(),
+                &op.dest.abs,
+                MountFlags::NOSUID | MountFlags::NODEV,
+                entry,
+            )
+            .map_err(bind_fault(Fail::BindMount, 0))?;
+        }
+        drop(target);
+        let proc = self
+            .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
+            .map_err(|e| Fault::new(Fail::ProcAccess, 0, e))?;
+        for ((i, name), abs) in (0u16..).zip(COVERED).zip(&op.covered_abs) {
+            match self.sys.access_write(proc.raw(), name) {
+                Ok(()) => {}
+                // Already read-only to the sandbox, or absent.
+                Err(Errno::ACCESS | Errno::NOENT | Errno::ROFS) => continue,
+                Err(e) => return Err(Fault::new(Fail::ProcAccess, i, e)),
+            }
+            let covered = self
+                .sys
+                .open(proc.raw(), name, OFlags::PATH | OFlags::NOFOLLOW, 0, false)
+                .map_err(|e| Fault::new(Fail::ProcCover, i, e))?;
+            let covered = self.fd(covered);
+            let src = Src {
+                dirfd: proc.raw(),
+                rel: name,
+                abs,
+            };
+            let flags = MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV;
+            self.bind(&src, covered.raw(), abs, flags, entry)
+                .map_err(bind_fault(Fail::ProcCover, i))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! Staged data and the host directory that holds staged artifacts.
+//!
+//! Content for `--file` and `--bind-data` is read in the parent, to the end of
+//! the descriptor, before the sandbox is cloned; the child only writes bytes
+//! it already has. `--bind-data` stages the content in a hidden file, binds
+//! it, and unlinks it, as bubblewrap does: with a root switch the file lives
+//! in the staging tmpfs, which nothing outside the sandbox's mount namespace
+//! can see, so nothing is left on the host at all. Without a root switch
+//! ([`RootSource::Host`](crate::RootSource)) staged files and `--tmp-overlay`
+//! layers need a host directory: the parent creates a private one
+//! ([`Artifacts`]) and removes it when the sandbox is over; directories of
+//! owners that died without removing theirs are swept on the next creation.
+
+use std::ffi::CString;
+use std::io::ErrorKind;
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rustix::fs::OFlags;
+use rustix::mount::MountFlags;
+
+use crate::action::DataSource;
+use crate::bind::{bind_error, bind_fault};
+use crate::dest::Dest;
+use crate::error::FsError;
+use crate::exec::{BindStage, Exec, Src, write_all};
+use crate::failure::{Fail, Fault, at};
+use crate::plan::{dest_error, step_error};
+use crate::rollback::{Entry, STAGED};
+use crate::sys::{AT_FDCWD, Sys};
+
+/// Read everything `source` provides. A descriptor is read to its end and
+/// left open (it is the caller's).
+pub(crate) fn read_source(source: &DataSource, dest: &Path) -> Result<Vec<u8>, FsError> {
+    let fd = match source {
+        DataSource::Bytes(bytes) => return Ok(bytes.clone()),
+        DataSource::Fd(fd) => *fd,
+    };
+    let err = |source| FsError::ReadData {
+        dest: dest.to_path_buf(),
+        source,
+    };
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        // SAFETY: read(2) writes at most `buf.len()` bytes into `buf`; an
+        // invalid descriptor is reported as EBADF, not undefined behaviour.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        match usize::try_from(n) {
+            Ok(0) => return Ok(data),
+            Ok(n) => data.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(_) => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != ErrorKind::Interrupted {
+                    return Err(err(e));
+                }
+            }
+        }
+    }
+}
+
+/// A compiled `--bind-data` / `--ro-bind-data`.
+#[derive(Debug)]
+pub(crate) struct BindDataOp {
+    pub(crate) dest: Dest,
+    pub(crate) mode: u32,
+    pub(crate) data: Vec<u8>,
+    pub(crate) set: MountFlags,
+    /// The hidden file the data is staged in (bubblewrap's `/bindfileXXXXXX`).
+    pub(crate) staged: CString,
+}
+
+impl BindDataOp {
+    pub(crate) fn describe(&self, fail: Fail, _sub: u16, errno: i32) -> Option<FsError> {
+        let shown = &self.dest.shown;
+        let staged = self.staged.to_string_lossy();
+        let target = self.dest.abs_shown();
+        Some(match fail {
+            Fail::DataTmp => step_error(format!("Can't create tmpfile for {shown}"), errno),
+            Fail::DataMode => step_error(
+                format!(
+                    "Can't set mode {} on file to be used for {shown}",
+                    crate::fsmount::c_octal(self.mode)
+                ),
+                errno,
+            ),
+            Fail::FileWrite => step_error(format!("Can't write data to file {shown}"), errno),
+            Fail::BindMount => bind_error(&staged, &target, BindStage::Mount, errno),
+            Fail::BindFlags => bind_error(&staged, &target, BindStage::Flags, errno),
+            Fail::BindSubmounts => bind_error(&staged, &target, BindStage::Submounts, errno),
+            other => return dest_error(&self.dest, other, errno),
+        })
+    }
+}
+
+impl<S: Sys> Exec<'_, S> {
+    pub(crate) fn run_bind_data(&self, op: &BindDataOp, entry: &Entry) -> Result<(), Fault> {
+        let root = self.root().map_err(at(Fail::Parents))?;
+        let parent = self
+            .parents(root.raw(), &op.dest, entry)
+            .map_err(at(Fail::Parents))?;
+        let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::NOFOLLOW;
+        let file = self
+            .sys
+            .open(AT_FDCWD, &op.staged, create, 0o600, false)
+            .map_err(at(Fail::DataTmp))?;
+        entry.mark(STAGED);
+        let file = self.fd(file);
+        self.sys
+            .fchmod(file.raw(), op.mode)
+            .map_err(at(Fail::DataMode))?;
+        write_all(self.sys, file.raw(), &op.data).map_err(at(Fail::FileWrite))?;
+        drop(file);
+        let target = self
+            .ensure_file(root.raw(), &op.dest, &parent, entry)
+            .map_err(at(Fail::CreateFileAt))?;
+        self.bind(
+            &Src::path(&op.staged),
+            target.raw(),
+            &op.dest.abs,
+            op.set,
+            entry,
+        )
+        .map_err(bind_fault(Fail::BindMount, 0))?;
+        // The mount keeps the file; its name goes so nothing else reaches it.
+        let _ = self.sys.unlinkat(AT_FDCWD, &op.staged, false);
+        entry.unmark(STAGED);
+        Ok(())
+    }
+}
+
+/// Where host staging directories go and what they are called.
+const PREFIX: &str = ".vb-fs-";
+
+static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// The host directory of a plan's staged artifacts, removed by
+/// [`Artifacts::remove`] (or on drop).
+#[derive(Debug, Default)]
+pub(crate) struct Artifacts {
+    dir: Option<PathBuf>,
+}
+
+impl Artifacts {
+    /// Create a private (0700) directory in the temporary directory, first
+    /// sweeping those of dead owners.
+    pub(crate) fn create() -> Result<Self, FsError> {
+        let base = std::env::temp_dir();
+        let base = std::fs::canonicalize(&base).map_err(|source| FsError::StagingDir {
+            path: base.clone(),
+            source,
+        })?;
+        sweep(&base);
+        let pid = std::process::id();
+        let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let dir = base.join(format!("{PREFIX}{pid}-{seq}-{nanos:x}"));
+        let mut builder = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|source| FsError::StagingDir {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self { dir: Some(dir) })
+    }
+
+    pub(crate) fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Remove the directory and everything in it; later calls do nothing.
+    pub(crate) fn remove(&mut self) -> Result<(), FsError> {
+        match self.dir.take() {
+            Some(dir) => remove_tree(&dir).map_err(|source| FsError::Cleanup { path: dir, source }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Artifacts {
+    fn drop(&mut self) {
+        let _ = self.remove();
+    }
+}
+
+/// Remove `path` and everything below it. Directories the kernel created
+/// without permissions (overlayfs's `work/work` is mode 0) are opened up
+/// first; a path that is already gone is not an error.
+pub(crate) fn remove_tree(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return std::fs::remove_file(path);
+    }
+    if meta.permissions().mode() & 0o700 != 0o700 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    for entry in std::fs::read_dir(path)? {
+        remove_tree(&entry?.path())?;
+    }
+    match std::fs::remove_dir(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// The owner pid encoded in a staging directory's name.
+fn owner(name: &str) -> Option<u32> {
+    name.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
+}
+
+/// Remove staging directories whose owner process no longer exists (it was
+/// killed before it could clean up).
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = remove_tree(&entry.path());
+        }
+    }
+}
+
+/// The descriptors the actions consumed (closed in the child at the end of
+/// the actions), without duplicates.
+pub(crate) fn push_fd(fds: &mut Vec<RawFd>, fd: RawFd) {
+    if fd >= 0 && !fds.contains(&fd) {
+        fds.push(fd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_taken_as_they_are() {
+        let data = read_source(&DataSource::Bytes(b"abc".to_vec()), Path::new("/f")).unwrap();
+        assert_eq!(data, b"abc");
+    }
+
+    #[test]
+    fn a_descriptor_is_read_to_its_end_and_left_open() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        rustix::io::write(&w, b"hello ").unwrap();
+        rustix::io::write(&w, b"world").unwrap();
+        drop(w);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&r);
+        let data = read_source(&DataSource::Fd(fd), Path::new("/f")).unwrap();
+        assert_eq!(data, b"hello world");
+        assert!(
+            rustix::io::fcntl_getfd(&r).is_ok(),
+            "the caller's fd was closed"
+        );
+    }
+
+    #[test]
+    fn a_closed_descriptor_gives_bubblewraps_message() {
+        let err = read_source(&DataSource::Fd(987_654), Path::new("/f")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Can't write data to file /f: Bad file descriptor (os error 9)"
+        );
+    }
+
+    #[test]
+    fn artifacts_are_private_and_removed_once() {
+        use std::os::unix::fs::PermissionsExt;
+        let mut artifacts = Artifacts::create().unwrap();
+        let dir = artifacts.dir().unwrap().to_path_buf();
+        assert!(dir.is_absolute());
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o700);
+        // Something the kernel would leave: a mode-0 directory with content.
+        let work = dir.join("tmp-overlay-work-0/work");
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::write(work.join("f"), b"x").unwrap();
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o0)).unwrap();
+        artifacts.remove().unwrap();
+        assert!(!dir.exists());
+        artifacts.remove().unwrap();
+    }
+
+    #[test]
+    fn dropping_removes_the_directory() {
+        let artifacts = Artifacts::create().unwrap();
+        let dir = artifacts.dir().unwrap().to_path_buf();
+        drop(artifacts);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn directories_of_dead_owners_are_swept() {
+        let base = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+        // No process has pid u32::MAX - 1 (pid_max is at most 2^22).
+        let stale = base.join(format!("{PREFIX}{}-0-0", u32::MAX - 1));
+        std::fs::create_dir_all(stale.join("sub")).unwrap();
+        let live = Artifacts::create().unwrap();
+        assert!(!stale.exists(), "stale staging directory survived");
+        assert!(live.dir().unwrap().exists());
+    }
+}

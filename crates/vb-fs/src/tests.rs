@@ -1,0 +1,1003 @@
+//! Plan-level tests through the recording fake: the order of operations, the
+//! failure report at every step, rollback in reverse order, and cleanup.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::fake::{Fake, Node};
+use crate::{
+    BindMode, DataSource, FsAction, FsError, FsFailure, FsSpec, MountApi, MountPlan, RootSource,
+    RootSwitch,
+};
+
+/// Tests that create host staging directories run one at a time, so a test
+/// can check that a failed compile left none of this process's behind.
+static HOST_STAGING: Mutex<()> = Mutex::new(());
+
+fn tmpfs(actions: Vec<FsAction>) -> FsSpec {
+    FsSpec {
+        root: RootSource::Tmpfs,
+        mount_proc: true,
+        actions,
+        ..FsSpec::default()
+    }
+}
+
+fn bind(src: &str, dest: &str, mode: BindMode) -> FsAction {
+    FsAction::Bind {
+        src: src.into(),
+        dest: dest.into(),
+        mode,
+        optional: false,
+    }
+}
+
+fn dir(dest: &str, perms: Option<u32>) -> FsAction {
+    FsAction::Dir {
+        dest: dest.into(),
+        perms,
+    }
+}
+
+/// The calls that count for `fail_at` (everything but close and umask).
+fn counted(calls: &[String]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| !c.starts_with("close ") && !c.starts_with("umask "))
+        .cloned()
+        .collect()
+}
+
+/// The index (for `fail_at`) of the first counted call starting with `prefix`.
+fn index_of(plan: &MountPlan, setup: impl Fn(&Fake), prefix: &str) -> usize {
+    let fake = Fake::default();
+    setup(&fake);
+    plan.execute(&fake).unwrap();
+    counted(&fake.log())
+        .iter()
+        .position(|c| c.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no call {prefix:?} in {:#?}", fake.log()))
+}
+
+fn fail(
+    plan: &MountPlan,
+    setup: impl Fn(&Fake),
+    prefix: &str,
+    errno: rustix::io::Errno,
+) -> FsError {
+    let at = index_of(plan, &setup, prefix);
+    let fake = Fake {
+        fail_errno: errno,
+        ..Fake::failing_at(at)
+    };
+    setup(&fake);
+    let failure = plan.execute(&fake).unwrap_err();
+    plan.describe(failure)
+}
+
+fn host_files(fake: &Fake) {
+    fake.dirs(&["/oldroot/usr", "/oldroot/etc", "/oldroot/dev"]);
+    for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+        fake.add(
+            &format!("/oldroot/dev/{node}"),
+            Node::File(0o666, Vec::new()),
+        );
+    }
+}
+
+#[test]
+fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
+    let spec = FsSpec {
+        root: RootSource::Dir("/usr".into()),
+        mount_proc: true,
+        ..FsSpec::default()
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake::default();
+    fake.dirs(&["/newroot/proc"]);
+    plan.execute(&fake).unwrap();
+    assert_eq!(
+        fake.log(),
+        vec![
+            "umask 0",
+            "slave /",
+            "mount tmpfs /tmp",
+            "chdir /tmp",
+            "mkdir /tmp/newroot 755",
+            "mkdir /tmp/oldroot 755",
+            "pivot . oldroot",
+            "chdir /",
+            "bind-r /oldroot/usr /newroot",
+            "mount proc /newroot/proc",
+            "private /oldroot",
+            "umount /oldroot",
+            "chdir /newroot",
+            "pivot . .",
+            "umount /newroot",
+            "chdir /",
+            "umask 22",
+        ]
+    );
+}
+
+#[test]
+fn tmpfs_root_binds_newroot_onto_itself_and_never_mounts_proc_by_itself() {
+    let plan = MountPlan::compile(&tmpfs(vec![])).unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    let calls = fake.log();
+    assert!(calls.contains(&"bind-r /tmp/newroot /tmp/newroot".to_string()));
+    assert!(!calls.iter().any(|c| c.starts_with("mount proc")));
+}
+
+#[test]
+fn chroot_mode_copies_the_host_tree_instead_of_pivoting() {
+    let spec = FsSpec {
+        root: RootSource::Dir("/usr".into()),
+        switch: RootSwitch::Chroot,
+        ..FsSpec::default()
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    let calls = counted(&fake.log());
+    assert!(!calls.iter().any(|c| c.starts_with("pivot")), "{calls:#?}");
+    assert_eq!(calls[1], "open_tree /", "the host tree is copied first");
+    let attach = calls
+        .iter()
+        .position(|c| c.starts_with("move_mount tree:/ /tmp/oldroot"));
+    let chroot_staging = calls.iter().position(|c| c == "chroot .");
+    assert!(attach.is_some() && attach < chroot_staging, "{calls:#?}");
+    assert_eq!(calls.last().map(String::as_str), Some("chdir /"));
+    assert!(fake.open_fds().is_empty(), "{:?}", fake.open_fds());
+}
+
+#[test]
+fn chroot_mode_without_the_new_api_binds_the_host_root() {
+    let spec = FsSpec {
+        root: RootSource::Tmpfs,
+        switch: RootSwitch::Chroot,
+        ..FsSpec::default()
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake {
+        modern: false,
+        ..Fake::default()
+    };
+    plan.execute(&fake).unwrap();
+    let calls = fake.log();
+    assert!(
+        calls.contains(&"bind-r / /tmp/oldroot".to_string()),
+        "{calls:#?}"
+    );
+    assert!(!calls.iter().any(|c| c.starts_with("open_tree")));
+}
+
+#[test]
+fn host_root_only_makes_mounts_slave_and_mounts_proc() {
+    let spec = FsSpec {
+        mount_proc: true,
+        ..FsSpec::default()
+    };
+    let fake = Fake::default();
+    fake.dirs(&["/proc"]);
+    MountPlan::compile(&spec).unwrap().execute(&fake).unwrap();
+    assert_eq!(counted(&fake.log()), vec!["slave /", "mount proc /proc"]);
+}
+
+#[test]
+fn a_read_only_bind_clones_sets_flags_on_the_whole_tree_then_attaches() {
+    let plan = MountPlan::compile(&tmpfs(vec![bind("/usr", "/usr", BindMode::ReadOnly)])).unwrap();
+    let fake = Fake::default();
+    host_files(&fake);
+    plan.execute(&fake).unwrap();
+    let calls = counted(&fake.log());
+    let start = calls.iter().position(|c| c == "stat /oldroot/usr").unwrap();
+    assert_eq!(
+        &calls[start..start + 7],
+        &[
+            "stat /oldroot/usr",
+            "open /newroot",
+            "openat2 /newroot/usr",
+            "mkdir /newroot/usr 755",
+            "openat2 /newroot/usr",
+            "open_tree /oldroot/usr",
+            "setattr-r tree:/oldroot/usr MountFlags(NODEV | NOSUID | RDONLY)",
+        ]
+    );
+    assert_eq!(
+        calls[start + 7],
+        "move_mount tree:/oldroot/usr /newroot/usr"
+    );
+    assert!(fake.open_fds().is_empty());
+}
+
+#[test]
+fn legacy_binds_remount_the_top_and_walk_the_submounts() {
+    let spec = FsSpec {
+        mount_api: MountApi::Legacy,
+        ..tmpfs(vec![bind("/usr", "/usr", BindMode::Dev)])
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake::default();
+    host_files(&fake);
+    plan.execute(&fake).unwrap();
+    let calls = counted(&fake.log());
+    let start = calls
+        .iter()
+        .position(|c| c.starts_with("bind-r /oldroot/usr"))
+        .unwrap();
+    assert_eq!(
+        &calls[start..start + 4],
+        &[
+            "bind-r /oldroot/usr /newroot/usr",
+            "statvfs /newroot/usr",
+            "remount /newroot/usr MountFlags(NOSUID)",
+            "remount-below /newroot/usr MountFlags(NOSUID)",
+        ]
+    );
+    assert!(
+        calls.iter().any(|c| c == "open /newroot/usr"),
+        "plain openat"
+    );
+    assert!(!calls.iter().any(|c| c.starts_with("openat2")));
+}
+
+#[test]
+fn the_kernel_probe_picks_the_legacy_path_too() {
+    let plan = MountPlan::compile(&tmpfs(vec![bind("/usr", "/usr", BindMode::ReadOnly)])).unwrap();
+    let fake = Fake {
+        modern: false,
+        ..Fake::default()
+    };
+    host_files(&fake);
+    plan.execute(&fake).unwrap();
+    assert!(
+        fake.log()
+            .iter()
+            .any(|c| c.starts_with("bind-r /oldroot/usr"))
+    );
+}
+
+#[test]
+fn missing_parents_get_the_perms_masking_rule() {
+    let plan = MountPlan::compile(&tmpfs(vec![dir("/a/b/c", Some(0o700))])).unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    assert_eq!(fake.node("/newroot/a"), Some(Node::Dir(0o700)));
+    assert_eq!(fake.node("/newroot/a/b"), Some(Node::Dir(0o700)));
+    assert_eq!(fake.node("/newroot/a/b/c"), Some(Node::Dir(0o700)));
+    let plan = MountPlan::compile(&tmpfs(vec![FsAction::BindData {
+        source: DataSource::Bytes(b"x".to_vec()),
+        dest: "/p/q".into(),
+        perms: Some(0o640),
+        read_only: true,
+    }]))
+    .unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    assert_eq!(fake.node("/newroot/p"), Some(Node::Dir(0o750)));
+}
+
+#[test]
+fn an_existing_directory_keeps_its_mode() {
+    let plan = MountPlan::compile(&tmpfs(vec![dir("/d", Some(0o700))])).unwrap();
+    let fake = Fake::default();
+    fake.add("/newroot/d", Node::Dir(0o711));
+    plan.execute(&fake).unwrap();
+    assert_eq!(fake.node("/newroot/d"), Some(Node::Dir(0o711)));
+}
+
+/// A plan touching every kind of action, on a tmpfs root.
+fn everything() -> FsSpec {
+    tmpfs(vec![
+        dir("/a/b/c", Some(0o700)),
+        bind("/usr", "/a/b/c/usr", BindMode::ReadOnly),
+        FsAction::File {
+            source: DataSource::Bytes(b"hello".to_vec()),
+            dest: "/a/f.txt".into(),
+            perms: None,
+        },
+        FsAction::BindData {
+            source: DataSource::Bytes(b"data".to_vec()),
+            dest: "/x/y/data".into(),
+            perms: None,
+            read_only: true,
+        },
+        FsAction::Symlink {
+            target: "target".into(),
+            link: "/a/link".into(),
+        },
+        FsAction::Chmod {
+            path: "/a".into(),
+            mode: 0o750,
+        },
+        FsAction::Tmpfs {
+            dest: "/t".into(),
+            size: Some(1 << 20),
+            perms: Some(0o1777),
+        },
+        FsAction::Dev {
+            dest: "/dev".into(),
+        },
+        FsAction::Proc {
+            dest: "/proc".into(),
+        },
+        FsAction::Mqueue { dest: "/mq".into() },
+        FsAction::RemountRo { dest: "/t".into() },
+        bind("/etc", "/etc", BindMode::ReadWrite),
+    ])
+}
+
+fn outside_staging(snapshot: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
+    snapshot
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("/tmp/"))
+        .collect()
+}
+
+fn check_rollback_at_every_step(spec: &FsSpec, modern: bool) {
+    let plan = MountPlan::compile(spec).unwrap();
+    let clean = Fake {
+        modern,
+        ..Fake::default()
+    };
+    host_files(&clean);
+    let before = outside_staging(clean.snapshot());
+    plan.execute(&clean).unwrap();
+    let total = clean.counted();
+    let mut failures = 0;
+    for at in 0..total {
+        let fake = Fake {
+            modern,
+            ..Fake::failing_at(at)
+        };
+        host_files(&fake);
+        let failed_call = counted(&fake.log()).get(at).cloned();
+        let Err(failure) = plan.execute(&fake) else {
+            // Only the removal of a staged file's name may fail quietly: the
+            // mount holds the file and the staging tmpfs goes with the
+            // sandbox.
+            let call = counted(&fake.log())[at].clone();
+            assert!(
+                call.starts_with("unlink /bindfile"),
+                "failure at {at} ({call}) was ignored"
+            );
+            continue;
+        };
+        let _ = failed_call;
+        failures += 1;
+        assert_eq!(failure.errno, libc::EPERM);
+        let err = plan.describe(failure);
+        assert!(
+            !matches!(err, FsError::UnknownStep { .. }),
+            "step {at}: {err}"
+        );
+        assert_eq!(
+            outside_staging(fake.snapshot()),
+            before,
+            "failure at call {at} ({}) left changes behind; calls: {:#?}",
+            counted(&fake.log())[at],
+            fake.log()
+        );
+        let left: Vec<String> = fake
+            .mounts
+            .borrow()
+            .iter()
+            .map(|(t, _)| t.clone())
+            .filter(|t| t.starts_with("/newroot/"))
+            .collect();
+        assert!(left.is_empty(), "failure at {at} left mounts {left:?}");
+        assert!(
+            fake.open_fds().is_empty(),
+            "failure at {at} leaked {:?}",
+            fake.open_fds()
+        );
+        assert_eq!(fake.log().last().map(String::as_str), Some("umask 22"));
+    }
+    assert!(
+        failures + 1 >= total,
+        "{failures} of {total} failures reported"
+    );
+}
+
+#[test]
+fn a_failure_at_any_step_leaves_nothing_behind() {
+    check_rollback_at_every_step(&everything(), true);
+}
+
+#[test]
+fn a_failure_at_any_step_leaves_nothing_behind_with_the_legacy_api() {
+    check_rollback_at_every_step(&everything(), false);
+}
+
+#[test]
+fn a_failure_at_any_step_leaves_nothing_behind_in_a_rootfs() {
+    let spec = FsSpec {
+        root: RootSource::Dir("/".into()),
+        ..everything()
+    };
+    check_rollback_at_every_step(&spec, true);
+}
+
+#[test]
+fn rollback_undoes_in_reverse_order_unmounting_before_removing() {
+    let spec = tmpfs(vec![
+        dir("/a/b", None),
+        FsAction::File {
+            source: DataSource::Bytes(Vec::new()),
+            dest: "/a/f".into(),
+            perms: None,
+        },
+        FsAction::Symlink {
+            target: "f".into(),
+            link: "/a/l".into(),
+        },
+        dir("/m", None),
+        bind("/usr", "/m/usr", BindMode::ReadOnly),
+        dir("/last", None),
+    ]);
+    let plan = MountPlan::compile(&spec).unwrap();
+    let setup = |fake: &Fake| host_files(fake);
+    let at = index_of(&plan, setup, "mkdir /newroot/last");
+    let fake = Fake::failing_at(at);
+    host_files(&fake);
+    plan.execute(&fake).unwrap_err();
+    let calls = counted(&fake.log());
+    let undo: Vec<&str> = calls[at + 1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("umount") || c.starts_with("rmdir") || c.starts_with("unlink"))
+        .collect();
+    assert_eq!(
+        undo,
+        vec![
+            "umount /newroot/m/usr",
+            "rmdir /newroot/m/usr",
+            "rmdir /newroot/m",
+            "unlink /newroot/a/l",
+            "unlink /newroot/a/f",
+            "rmdir /newroot/a/b",
+            "rmdir /newroot/a",
+        ]
+    );
+}
+
+#[test]
+fn chmod_is_undone_on_a_later_failure() {
+    let spec = tmpfs(vec![
+        FsAction::Chmod {
+            path: "/d".into(),
+            mode: 0o700,
+        },
+        dir("/later", None),
+    ]);
+    let plan = MountPlan::compile(&spec).unwrap();
+    let setup = |fake: &Fake| fake.add("/newroot/d", Node::Dir(0o755));
+    let at = index_of(&plan, setup, "mkdir /newroot/later");
+    let fake = Fake::failing_at(at);
+    setup(&fake);
+    plan.execute(&fake).unwrap_err();
+    assert_eq!(fake.node("/newroot/d"), Some(Node::Dir(0o755)));
+}
+
+#[test]
+fn staged_data_is_written_bound_and_unlinked() {
+    let spec = tmpfs(vec![FsAction::BindData {
+        source: DataSource::Bytes(b"payload".to_vec()),
+        dest: "/etc/passwd".into(),
+        perms: Some(0o644),
+        read_only: true,
+    }]);
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    let calls = counted(&fake.log());
+    let create = calls
+        .iter()
+        .position(|c| c.starts_with("create /bindfile"))
+        .unwrap();
+    let unlink = calls
+        .iter()
+        .position(|c| c.starts_with("unlink /bindfile"))
+        .unwrap();
+    let mount = calls
+        .iter()
+        .position(|c| c.starts_with("move_mount tree:/bindfile"))
+        .unwrap();
+    assert!(create < mount && mount < unlink, "{calls:#?}");
+    let staged = calls[create].split(' ').nth(1).unwrap().to_owned();
+    assert!(calls.contains(&format!("write {staged} 7")), "{calls:#?}");
+    assert!(!fake.exists(&staged));
+}
+
+#[test]
+fn messages_follow_bubblewrap() {
+    use rustix::io::Errno;
+    let spec = tmpfs(vec![
+        dir("/a/b/c", None),
+        bind("/usr", "/a/b/c/usr", BindMode::ReadOnly),
+        FsAction::Tmpfs {
+            dest: "/t".into(),
+            size: None,
+            perms: None,
+        },
+        FsAction::Chmod {
+            path: "/a".into(),
+            mode: 0o700,
+        },
+        FsAction::Dev {
+            dest: "/dev".into(),
+        },
+        FsAction::RemountRo { dest: "/t".into() },
+    ]);
+    let plan = MountPlan::compile(&spec).unwrap();
+    let setup = |fake: &Fake| host_files(fake);
+    let cases = [
+        (
+            "mkdir /newroot/a 755",
+            Errno::ACCESS,
+            "Can't mkdir parents for /a/b/c: Permission denied (os error 13)",
+        ),
+        (
+            "move_mount tree:/oldroot/usr",
+            Errno::INVAL,
+            "Can't bind mount /oldroot/usr on /newroot/a/b/c/usr: Unable to mount source on destination: Invalid argument (os error 22)",
+        ),
+        (
+            "setattr-r tree:/oldroot/usr",
+            Errno::PERM,
+            "Can't bind mount /oldroot/usr on /newroot/a/b/c/usr: Unable to remount destination with correct flags: Operation not permitted (os error 1)",
+        ),
+        (
+            "stat /oldroot/usr",
+            Errno::ACCESS,
+            "Can't get type of source /usr: Permission denied (os error 13)",
+        ),
+        (
+            "mount tmpfs /newroot/t mode=0755",
+            Errno::NOSPC,
+            "Can't mount tmpfs on /newroot/t: No space left on device (os error 28)",
+        ),
+        (
+            "chmod /newroot/a",
+            Errno::PERM,
+            "Can't chmod 0700 /a: Operation not permitted (os error 1)",
+        ),
+        (
+            "create /newroot/dev/zero",
+            Errno::ACCESS,
+            "Can't create file /dev/zero: Permission denied (os error 13)",
+        ),
+        (
+            "move_mount tree:/oldroot/dev/tty",
+            Errno::PERM,
+            "Can't bind mount /oldroot/dev/tty on /newroot/dev/tty: Unable to mount source on destination: Operation not permitted (os error 1)",
+        ),
+        (
+            "symlink /newroot/dev/stdout",
+            Errno::EXIST,
+            "Can't create symlink /dev/stdout: File exists (os error 17)",
+        ),
+        (
+            "mount devpts",
+            Errno::INVAL,
+            "Can't mount devpts on /newroot/dev/pts: Invalid argument (os error 22)",
+        ),
+        (
+            "symlink /newroot/dev/ptmx",
+            Errno::ACCESS,
+            "Can't make symlink at /dev/ptmx: Permission denied (os error 13)",
+        ),
+        (
+            "setattr /newroot/t",
+            Errno::PERM,
+            "Can't remount readonly on /newroot/t: Unable to remount destination with correct flags: Operation not permitted (os error 1)",
+        ),
+    ];
+    for (call, errno, message) in cases {
+        let err = fail(&plan, setup, call, errno);
+        assert_eq!(err.to_string(), message, "failing {call}");
+    }
+}
+
+#[test]
+fn remount_ro_of_a_path_that_is_not_a_mount_point() {
+    let plan = MountPlan::compile(&tmpfs(vec![
+        dir("/d", None),
+        FsAction::RemountRo { dest: "/d".into() },
+    ]))
+    .unwrap();
+    let fake = Fake::default();
+    let err = plan.describe(plan.execute(&fake).unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "Can't remount readonly on /newroot/d: Unable to find destination in mount table"
+    );
+    let plan = MountPlan::compile(&tmpfs(vec![FsAction::RemountRo {
+        dest: "/nope".into(),
+    }]))
+    .unwrap();
+    let err = plan.describe(plan.execute(&Fake::default()).unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "Can't remount readonly on /newroot/nope: realpath(destination): No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn symlinks_are_idempotent_and_conflicts_name_the_existing_target() {
+    let link = |target: &str| FsAction::Symlink {
+        target: target.into(),
+        link: "/l".into(),
+    };
+    let plan = MountPlan::compile(&tmpfs(vec![link("a"), link("a")])).unwrap();
+    plan.execute(&Fake::default()).unwrap();
+    let plan = MountPlan::compile(&tmpfs(vec![link("a"), link("b")])).unwrap();
+    let fake = Fake::default();
+    let err = plan.describe(plan.execute(&fake).unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "Can't make symlink at /l: existing destination is a"
+    );
+    assert!(
+        !fake.exists("/newroot/l"),
+        "the first link was not rolled back"
+    );
+    let plan = MountPlan::compile(&tmpfs(vec![dir("/l", None), link("a")])).unwrap();
+    let err = plan.describe(plan.execute(&Fake::default()).unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "Can't make symlink at /l: destination exists and is not a symlink"
+    );
+}
+
+#[test]
+fn chmod_of_a_missing_path_creates_nothing() {
+    let plan = MountPlan::compile(&tmpfs(vec![FsAction::Chmod {
+        path: "/no/such".into(),
+        mode: 0o700,
+    }]))
+    .unwrap();
+    let fake = Fake::default();
+    let err = plan.describe(plan.execute(&fake).unwrap_err());
+    assert_eq!(
+        err.to_string(),
+        "Can't chmod 0700 /no/such: No such file or directory (os error 2)"
+    );
+    assert!(!fake.exists("/newroot/no"));
+}
+
+#[test]
+fn forged_failure_reports_are_unknown_steps() {
+    let plan = MountPlan::compile(&FsSpec::default()).unwrap();
+    for failure in [
+        FsFailure {
+            step: 3,
+            index: 0,
+            errno: libc::EIO,
+        },
+        FsFailure {
+            step: 1,
+            index: 99,
+            errno: libc::EIO,
+        },
+        FsFailure {
+            step: 0xdead,
+            index: 0,
+            errno: libc::EIO,
+        },
+    ] {
+        assert!(matches!(
+            plan.describe(failure),
+            FsError::UnknownStep { .. }
+        ));
+    }
+}
+
+#[test]
+fn bad_input_is_refused_at_compile_time_with_bubblewraps_messages() {
+    let err = |actions: Vec<FsAction>| MountPlan::compile(&tmpfs(actions)).unwrap_err().to_string();
+    assert_eq!(
+        err(vec![bind("/nonexistent/src", "/x", BindMode::ReadWrite)]),
+        "Can't find source path /nonexistent/src: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        err(vec![FsAction::BindFd {
+            fd: 987_654,
+            dest: "/x".into(),
+            read_only: false
+        }]),
+        "Can't find source path /proc/self/fd/987654: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        err(vec![FsAction::File {
+            source: DataSource::Fd(987_654),
+            dest: "/f".into(),
+            perms: None
+        }]),
+        "Can't write data to file /f: Bad file descriptor (os error 9)"
+    );
+    assert_eq!(
+        err(vec![FsAction::RoOverlay {
+            sources: vec!["k".into()],
+            dest: "/o".into()
+        }]),
+        "--ro-overlay requires at least two --overlay-src"
+    );
+    assert_eq!(
+        err(vec![FsAction::TmpOverlay {
+            sources: vec!["missing".into()],
+            dest: "/o".into()
+        }]),
+        "--tmp-overlay: no --overlay-src with key \"missing\" was declared before it"
+    );
+    assert_eq!(
+        err(vec![FsAction::Chmod {
+            path: "/x".into(),
+            mode: 0o17777
+        }]),
+        "--chmod takes an octal argument <= 07777"
+    );
+    assert_eq!(
+        err(vec![FsAction::Tmpfs {
+            dest: "/t".into(),
+            size: Some(u64::MAX),
+            perms: None
+        }]),
+        format!(
+            "Specified tmpfs size too large ({} > {})",
+            u64::MAX,
+            u64::MAX / 2
+        )
+    );
+    let missing_root = FsSpec {
+        root: RootSource::Dir("/nonexistent/root".into()),
+        ..FsSpec::default()
+    };
+    assert_eq!(
+        MountPlan::compile(&missing_root).unwrap_err().to_string(),
+        "Can't find rootfs /nonexistent/root: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn the_first_bad_source_is_reported_before_any_bad_data() {
+    let actions = vec![
+        FsAction::File {
+            source: DataSource::Fd(987_654),
+            dest: "/f".into(),
+            perms: None,
+        },
+        bind("/nonexistent/src", "/x", BindMode::ReadWrite),
+    ];
+    let err = MountPlan::compile(&tmpfs(actions)).unwrap_err();
+    assert!(matches!(err, FsError::SourcePath { .. }), "{err}");
+}
+
+#[test]
+fn a_try_bind_of_a_missing_source_is_skipped_entirely() {
+    let plan = MountPlan::compile(&tmpfs(vec![FsAction::Bind {
+        src: "/nonexistent/src".into(),
+        dest: "/x/y".into(),
+        mode: BindMode::ReadOnly,
+        optional: true,
+    }]))
+    .unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    assert!(!fake.exists("/newroot/x"));
+    assert!(!fake.log().iter().any(|c| c.contains("/x")));
+}
+
+#[test]
+fn overlay_options_name_the_layers_under_the_old_root() {
+    let spec = tmpfs(vec![
+        FsAction::OverlaySrc {
+            key: "low".into(),
+            path: "/usr".into(),
+        },
+        FsAction::OverlaySrc {
+            key: "high".into(),
+            path: "/etc".into(),
+        },
+        FsAction::TmpOverlay {
+            sources: vec!["low".into(), "high".into()],
+            dest: "/o".into(),
+        },
+        FsAction::OverlaySrc {
+            key: "base".into(),
+            path: "/usr".into(),
+        },
+        FsAction::Overlay {
+            sources: vec!["base".into()],
+            upper: "/tmp".into(),
+            work: "/var/tmp".into(),
+            dest: "/rw".into(),
+        },
+    ]);
+    let plan = MountPlan::compile(&spec).unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    let calls = fake.log();
+    assert!(calls.contains(&"mkdir /tmp/tmp-overlay-upper-0 755".to_string()));
+    assert!(calls.contains(&"mkdir /tmp/tmp-overlay-work-0 755".to_string()));
+    let etc = std::fs::canonicalize("/etc").unwrap();
+    let usr = std::fs::canonicalize("/usr").unwrap();
+    let tmp = std::fs::canonicalize("/tmp").unwrap();
+    let var_tmp = std::fs::canonicalize("/var/tmp").unwrap();
+    let expect_tmp = format!(
+        "mount overlay /newroot/o upperdir=/tmp-overlay-upper-0,workdir=/tmp-overlay-work-0,lowerdir=/oldroot{}:/oldroot{},userxattr",
+        etc.display(),
+        usr.display()
+    );
+    assert!(calls.contains(&expect_tmp), "{calls:#?}");
+    let expect_rw = format!(
+        "mount overlay /newroot/rw upperdir=/oldroot{},workdir=/oldroot{},lowerdir=/oldroot{},userxattr",
+        tmp.display(),
+        var_tmp.display(),
+        usr.display()
+    );
+    assert!(calls.contains(&expect_rw), "{calls:#?}");
+}
+
+#[test]
+fn consumed_descriptors_are_closed_in_the_child() {
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    rustix::io::write(&w, b"content").unwrap();
+    drop(w);
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&r);
+    let plan = MountPlan::compile(&tmpfs(vec![FsAction::File {
+        source: DataSource::Fd(fd),
+        dest: "/f".into(),
+        perms: Some(0o640),
+    }]))
+    .unwrap();
+    let fake = Fake::default();
+    plan.execute(&fake).unwrap();
+    assert!(fake.log().contains(&format!("close fd{fd}")));
+    assert_eq!(
+        fake.node("/newroot/f"),
+        Some(Node::File(0o640, b"content".to_vec()))
+    );
+}
+
+#[test]
+fn without_a_root_switch_staged_data_lives_in_a_private_host_directory() {
+    let _serial = HOST_STAGING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let spec = FsSpec {
+        root: RootSource::Host,
+        actions: vec![FsAction::BindData {
+            source: DataSource::Bytes(b"x".to_vec()),
+            dest: "/etc/motd".into(),
+            perms: None,
+            read_only: true,
+        }],
+        ..FsSpec::default()
+    };
+    let mut plan = MountPlan::compile(&spec).unwrap();
+    let dir = plan.artifact_dir().unwrap().to_path_buf();
+    assert!(dir.is_dir());
+    let fake = Fake::default();
+    fake.dirs(&[dir.to_str().unwrap(), "/etc"]);
+    plan.execute(&fake).unwrap();
+    let staged = format!("{}/bindfile1", dir.display());
+    assert!(
+        fake.log()
+            .iter()
+            .any(|c| c.starts_with(&format!("create {staged}"))),
+        "{:#?}",
+        fake.log()
+    );
+    plan.finish().unwrap();
+    assert!(!dir.exists());
+    plan.finish().unwrap();
+}
+
+fn own_staging_dirs() -> Vec<PathBuf> {
+    let base = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+    let prefix = format!(".vb-fs-{}-", std::process::id());
+    std::fs::read_dir(&base)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn a_read_failure_leaves_no_staging_directory() {
+    let _serial = HOST_STAGING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let before = own_staging_dirs();
+    let spec = FsSpec {
+        root: RootSource::Host,
+        actions: vec![
+            FsAction::TmpOverlay {
+                sources: vec!["k".into()],
+                dest: "/o".into(),
+            },
+            FsAction::BindData {
+                source: DataSource::Fd(987_654),
+                dest: "/etc/motd".into(),
+                perms: None,
+                read_only: true,
+            },
+        ],
+        ..FsSpec::default()
+    };
+    let mut spec = spec;
+    spec.actions.insert(
+        0,
+        FsAction::OverlaySrc {
+            key: "k".into(),
+            path: "/usr".into(),
+        },
+    );
+    let err = MountPlan::compile(&spec).unwrap_err();
+    assert!(matches!(err, FsError::ReadData { .. }), "{err}");
+    assert_eq!(own_staging_dirs(), before);
+}
+
+#[test]
+fn a_host_tmp_overlay_prepares_its_layers_in_the_staging_directory() {
+    let _serial = HOST_STAGING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let spec = FsSpec {
+        root: RootSource::Host,
+        actions: vec![
+            FsAction::OverlaySrc {
+                key: "k".into(),
+                path: "/usr".into(),
+            },
+            FsAction::TmpOverlay {
+                sources: vec!["k".into()],
+                dest: "/o".into(),
+            },
+        ],
+        ..FsSpec::default()
+    };
+    let mut plan = MountPlan::compile(&spec).unwrap();
+    let dir = plan.artifact_dir().unwrap().display().to_string();
+    let fake = Fake::default();
+    fake.dirs(&[&dir]);
+    plan.execute(&fake).unwrap();
+    assert!(fake.exists(&format!("{dir}/tmp-overlay-upper-0")));
+    let mount = fake
+        .log()
+        .into_iter()
+        .find(|c| c.starts_with("mount overlay /o"))
+        .unwrap();
+    assert!(
+        mount.contains(&format!("upperdir={dir}/tmp-overlay-upper-0")),
+        "{mount}"
+    );
+    plan.finish().unwrap();
+    assert!(!Path::new(&dir).exists());
+}
+
+#[test]
+fn relative_sources_resolve_against_the_parents_working_directory() {
+    // Compiled once, the plan no longer depends on any working directory.
+    let cwd = std::env::current_dir().unwrap();
+    let rel = Path::new("src");
+    if !cwd.join(rel).exists() {
+        return;
+    }
+    let plan = MountPlan::compile(&tmpfs(vec![bind("src", "/s", BindMode::ReadOnly)])).unwrap();
+    let fake = Fake::default();
+    let abs = std::fs::canonicalize(rel).unwrap();
+    fake.dirs(&[&format!("/oldroot{}", abs.display())]);
+    plan.execute(&fake).unwrap();
+    assert!(
+        fake.log()
+            .contains(&format!("open_tree /oldroot{}", abs.display())),
+        "{:#?}",
+        fake.log()
+    );
+}
