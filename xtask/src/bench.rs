@@ -57,31 +57,64 @@ struct Row {
     target: Target,
 }
 
-/// Run `argv` once; wall time and the process's peak RSS (from `wait4`).
-fn run_measured(argv: &[String]) -> Result<(Duration, i64)> {
+/// Run `argv` once and return its wall time.
+fn run_timed(argv: &[String]) -> Result<Duration> {
     let start = Instant::now();
-    let child = Command::new(&argv[0])
+    let status = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
+        .status()
         .with_context(|| format!("starting {}", argv[0]))?;
-    let pid = i32::try_from(child.id()).context("pid out of range")?;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child; status and usage are valid out-pointers.
-    let ret = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
-    if ret != pid {
-        bail!("wait4 failed for {}", argv[0]);
+    if !status.success() {
+        bail!("{} failed ({status})", argv.join(" "));
     }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        bail!("{} failed (status {status:#x})", argv.join(" "));
-    }
-    Ok((elapsed, usage.ru_maxrss))
+    Ok(elapsed)
 }
+
+/// GNU time, which reports a child's peak RSS.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// The peak RSS of `argv` in KiB, as GNU time reports it, or `None` without it.
+///
+/// `wait4`'s `ru_maxrss` cannot be used from here: the kernel records the
+/// pre-exec address space's peak at `execve`, and a child spawned by this
+/// (much larger) process would report this process's size. GNU time forks a
+/// copy of itself, which is small, so both tools carry the same small floor.
+fn peak_rss_kib(argv: &[String]) -> Result<Option<i64>> {
+    if !std::path::Path::new(GNU_TIME).exists() {
+        return Ok(None);
+    }
+    let out = Command::new(GNU_TIME)
+        .args(["-f", "%M"])
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .context("running GNU time")?;
+    if !out.status.success() {
+        bail!("{} failed under GNU time", argv.join(" "));
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    Ok(text.lines().last().and_then(|l| l.trim().parse().ok()))
+}
+
+/// The largest peak RSS over a few runs (0 when GNU time is missing).
+fn max_rss(argv: &[String]) -> Result<i64> {
+    let mut max = 0;
+    for _ in 0..RSS_RUNS {
+        match peak_rss_kib(argv)? {
+            Some(kib) => max = max.max(kib),
+            None => return Ok(0),
+        }
+    }
+    Ok(max)
+}
+
+/// Runs per tool for the peak-RSS measurement.
+const RSS_RUNS: usize = 10;
 
 fn measure_pair(
     vb: &[String],
@@ -89,27 +122,26 @@ fn measure_pair(
     runs: usize,
 ) -> Result<(Sample, Option<Sample>)> {
     for _ in 0..runs / 10 + 1 {
-        run_measured(vb)?;
+        run_timed(vb)?;
         if let Some(b) = bwrap {
-            run_measured(b)?;
+            run_timed(b)?;
         }
     }
     let mut a = Sample {
         times: Vec::with_capacity(runs),
-        max_rss_kib: 0,
+        max_rss_kib: max_rss(vb)?,
     };
-    let mut b = bwrap.map(|_| Sample {
-        times: Vec::with_capacity(runs),
-        max_rss_kib: 0,
-    });
+    let mut b = match bwrap {
+        Some(argv) => Some(Sample {
+            times: Vec::with_capacity(runs),
+            max_rss_kib: max_rss(argv)?,
+        }),
+        None => None,
+    };
     for _ in 0..runs {
-        let (t, rss) = run_measured(vb)?;
-        a.times.push(t);
-        a.max_rss_kib = a.max_rss_kib.max(rss);
+        a.times.push(run_timed(vb)?);
         if let (Some(argv), Some(sample)) = (bwrap, b.as_mut()) {
-            let (t, rss) = run_measured(argv)?;
-            sample.times.push(t);
-            sample.max_rss_kib = sample.max_rss_kib.max(rss);
+            sample.times.push(run_timed(argv)?);
         }
     }
     Ok((a, b))
@@ -126,8 +158,22 @@ fn bwrap_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// In-process `voidbox::launch` of `/bin/true` with every namespace.
-fn library_launch(runs: usize) -> Result<Sample> {
+/// This process's resident set size in KiB (`VmRSS`).
+fn own_rss_kib() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// In-process `voidbox::launch` of `/bin/true` with every namespace: the
+/// per-launch time, and how much this process's RSS grew over the launches
+/// (a leak shows up there).
+fn library_launch(runs: usize) -> Result<(Sample, i64)> {
     let config = voidbox::JailConfig {
         rootfs: voidbox::RootFs::Dir("/".into()),
         cmd: vec!["/bin/true".into()],
@@ -135,7 +181,11 @@ fn library_launch(runs: usize) -> Result<Sample> {
         ..voidbox::JailConfig::default()
     };
     let mut times = Vec::with_capacity(runs);
+    let mut rss_before = 0;
     for i in 0..runs + runs / 10 {
+        if i == runs / 10 {
+            rss_before = own_rss_kib();
+        }
         let start = Instant::now();
         let status = voidbox::launch(&config)?;
         if !status.success() {
@@ -145,14 +195,14 @@ fn library_launch(runs: usize) -> Result<Sample> {
             times.push(start.elapsed());
         }
     }
-    // SAFETY: an all-zero rusage is valid for getrusage to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: valid out-pointer.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    Ok(Sample {
-        times,
-        max_rss_kib: usage.ru_maxrss,
-    })
+    let growth = own_rss_kib() - rss_before;
+    Ok((
+        Sample {
+            times,
+            max_rss_kib: 0,
+        },
+        growth,
+    ))
 }
 
 /// The subsystem crates' benchmark programs: `(package, example)`. Each prints
@@ -301,6 +351,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         None => 200,
     };
     let vb = crate::run::dist()?.display().to_string();
+    if !std::path::Path::new(GNU_TIME).exists() {
+        println!(
+            "SKIP peak RSS: {GNU_TIME} is not installed (apt-get install -y time); shown as 0"
+        );
+    }
     let have_bwrap = bwrap_available();
     if !have_bwrap {
         println!("SKIP bwrap comparison: bwrap is not installed (apt-get install -y bubblewrap)");
@@ -350,9 +405,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     let launches = runs.max(500);
     println!("xtask: bench in-process voidbox::launch ({launches} launches)");
+    let (sample, growth) = library_launch(launches)?;
     rows.push(Row {
-        scenario: "voidbox::launch /bin/true (in-process, all namespaces)".into(),
-        vb: library_launch(launches)?,
+        scenario: format!(
+            "voidbox::launch /bin/true (in-process, all namespaces; RSS growth over {launches} launches: {growth} KiB)"
+        ),
+        vb: sample,
         baseline: None,
         target: Target::None,
     });
