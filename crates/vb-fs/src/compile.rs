@@ -209,7 +209,14 @@ impl Ctx<'_> {
             Resolved::Source(path) => Some(path),
             Resolved::Plain => None,
             Resolved::Overlay { upper_work, lowers } => {
-                return self.overlay(action, upper_work, &lowers).map(Some);
+                let (dest, tmp) = match action {
+                    FsAction::TmpOverlay { dest, .. } => (dest, true),
+                    FsAction::Overlay { dest, .. } | FsAction::RoOverlay { dest, .. } => {
+                        (dest, false)
+                    }
+                    _ => return Ok(None),
+                };
+                return self.overlay(dest, upper_work, tmp, &lowers).map(Some);
             }
         };
         let op = match action {
@@ -267,7 +274,7 @@ impl Ctx<'_> {
                 let perms = perms.unwrap_or(0o755);
                 let data = tmpfs_options(perms, *size);
                 Op::Mount(FsMountOp {
-                    dest: self.dest(dest)?.with_perms(Some(perms)),
+                    dest: self.dest(dest)?.with_perms(perms),
                     kind: FsKind::Tmpfs,
                     flags: MountFlags::NOSUID | MountFlags::NODEV,
                     data: Some(CString::new(data).unwrap_or_default()),
@@ -282,7 +289,7 @@ impl Ctx<'_> {
             FsAction::Dir { dest, perms } => {
                 let mode = perms.unwrap_or(0o755);
                 Op::Dir(DirOp {
-                    dest: self.dest(dest)?.with_perms(Some(mode)),
+                    dest: self.dest(dest)?.with_perms(mode),
                     mode,
                 })
             }
@@ -297,7 +304,7 @@ impl Ctx<'_> {
                 }
                 let mode = perms.unwrap_or(0o666);
                 Op::File(FileOp {
-                    dest: self.dest(dest)?.with_perms(Some(mode)),
+                    dest: self.dest(dest)?.with_perms(mode),
                     mode,
                     data,
                 })
@@ -320,7 +327,7 @@ impl Ctx<'_> {
                 };
                 let staged = format!("{}bindfile{index}", self.stage_base);
                 Op::BindData(BindDataOp {
-                    dest: self.dest(dest)?.with_perms(Some(mode)),
+                    dest: self.dest(dest)?.with_perms(mode),
                     mode,
                     data,
                     set: bind_flags(mode_flags),
@@ -345,20 +352,17 @@ impl Ctx<'_> {
 
     fn overlay(
         &mut self,
-        action: &FsAction,
+        dest: &Path,
         upper_work: Option<(PathBuf, PathBuf)>,
+        tmp: bool,
         lowers: &[PathBuf],
     ) -> Result<Op, FsError> {
         let lowers: Vec<&Path> = lowers.iter().map(PathBuf::as_path).collect();
-        let (dest, upper) = match action {
-            FsAction::TmpOverlay { dest, .. } => {
-                let index = self.tmp_overlay_index;
-                self.tmp_overlay_index += 1;
-                (dest, Some(index))
-            }
-            FsAction::Overlay { dest, .. } | FsAction::RoOverlay { dest, .. } => (dest, None),
-            _ => return Err(FsError::Nul(PathBuf::new())),
-        };
+        let upper = tmp.then(|| {
+            let index = self.tmp_overlay_index;
+            self.tmp_overlay_index += 1;
+            index
+        });
         let base = self.stage_base.clone();
         let upper = match (&upper_work, upper) {
             (Some((upper, work)), _) => Upper::Host { upper, work },

@@ -30,7 +30,8 @@ pub(crate) struct Dest {
     pub(crate) parents: Vec<(CString, CString)>,
     /// The last component (`.` for the root itself).
     pub(crate) name: CString,
-    /// The mode of parents created for it (see [`Dest::with_perms`]).
+    /// The mode of parents created for it (see [`Dest::with_perms`]; 0700
+    /// until a mode is given).
     pub(crate) parent_mode: u32,
 }
 
@@ -88,22 +89,23 @@ impl Dest {
             rel: cstring(rel, dest)?,
             parents,
             name: cstring(name, dest)?,
-            parent_mode: 0o755,
+            parent_mode: 0o700,
         })
     }
 
-    /// bubblewrap's rule for the parents of something created with `perms`:
-    /// 0755, minus the group bits when `perms` grants the group nothing, and
-    /// minus the other bits when it grants others nothing.
-    pub(crate) fn with_perms(mut self, perms: Option<u32>) -> Self {
+    /// bubblewrap's rule for the parents of something created with mode
+    /// `perms`: 0755, minus the group bits when `perms` grants the group
+    /// nothing, minus the other bits when it grants others nothing. Actions
+    /// without a mode of their own (binds, symlinks, `--proc`...) count as
+    /// mode 0 there, so their parents are 0700: bubblewrap's observed
+    /// behaviour, kept for parity.
+    pub(crate) fn with_perms(mut self, perms: u32) -> Self {
         let mut mode = 0o755;
-        if let Some(perms) = perms {
-            if perms & 0o070 == 0 {
-                mode &= !0o050;
-            }
-            if perms & 0o007 == 0 {
-                mode &= !0o005;
-            }
+        if perms & 0o070 == 0 {
+            mode &= !0o050;
+        }
+        if perms & 0o007 == 0 {
+            mode &= !0o005;
         }
         self.parent_mode = mode;
         self
@@ -207,11 +209,12 @@ mod tests {
 
     #[test]
     fn parents_of_private_files_hide_from_group_and_others() {
-        assert_eq!(d("/a/b").with_perms(None).parent_mode, 0o755);
-        assert_eq!(d("/a/b").with_perms(Some(0o600)).parent_mode, 0o700);
-        assert_eq!(d("/a/b").with_perms(Some(0o640)).parent_mode, 0o750);
-        assert_eq!(d("/a/b").with_perms(Some(0o604)).parent_mode, 0o705);
-        assert_eq!(d("/a/b").with_perms(Some(0o666)).parent_mode, 0o755);
+        assert_eq!(d("/a/b").parent_mode, 0o700);
+        assert_eq!(d("/a/b").with_perms(0o755).parent_mode, 0o755);
+        assert_eq!(d("/a/b").with_perms(0o600).parent_mode, 0o700);
+        assert_eq!(d("/a/b").with_perms(0o640).parent_mode, 0o750);
+        assert_eq!(d("/a/b").with_perms(0o604).parent_mode, 0o705);
+        assert_eq!(d("/a/b").with_perms(0o666).parent_mode, 0o755);
     }
 
     #[test]
