@@ -158,6 +158,75 @@ fn bwrap_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The bind counts of the filesystem scaling scenario.
+const BIND_COUNTS: [usize; 3] = [10, 100, 500];
+
+/// The filesystem scaling scenario: `--ro-bind` of N distinct directories for
+/// N = 10, 100, 500, vb against bwrap. bubblewrap re-reads the mount table for
+/// every bind (quadratic); vb's cost must grow linearly (time(500)/time(100)
+/// at most 6) and be at most half of bwrap's at N = 500.
+fn ro_bind_scaling(vb: &str, have_bwrap: bool, runs: usize) -> Result<Vec<Row>> {
+    let dir = std::env::temp_dir().join(format!("vb-bench-binds-{}", std::process::id()));
+    let result = ro_bind_rows(&dir, vb, have_bwrap, runs);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn ro_bind_rows(
+    dir: &std::path::Path,
+    vb: &str,
+    have_bwrap: bool,
+    runs: usize,
+) -> Result<Vec<Row>> {
+    let most = BIND_COUNTS.iter().copied().max().unwrap_or(0);
+    for i in 0..most {
+        std::fs::create_dir_all(dir.join(format!("d{i}")))
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let base = "--ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64";
+    let mut rows = Vec::new();
+    let mut medians = Vec::new();
+    for n in BIND_COUNTS {
+        // bwrap at the largest N takes tens of milliseconds a run.
+        let n_runs = if n == most { (runs / 4).max(10) } else { runs };
+        println!("xtask: bench fs: {n} --ro-bind ({n_runs} runs each, alternating)");
+        let mut args = words(base);
+        for i in 0..n {
+            args.push("--ro-bind".into());
+            args.push(dir.join(format!("d{i}")).display().to_string());
+            args.push(format!("/d/{i}"));
+        }
+        args.push("/bin/true".into());
+        let mut vb_argv = vec![vb.to_owned()];
+        vb_argv.extend(args.iter().cloned());
+        let mut bwrap_argv = vec!["bwrap".to_owned()];
+        bwrap_argv.extend(args);
+        let (a, b) = measure_pair(
+            &vb_argv,
+            have_bwrap.then_some(bwrap_argv.as_slice()),
+            n_runs,
+        )?;
+        medians.push((n, a.median()));
+        rows.push(Row {
+            scenario: format!("fs: {n} --ro-bind of distinct directories"),
+            vb: a,
+            baseline: b.map(|b| ("bwrap", b)),
+            target: Target::None,
+        });
+    }
+    let at = |n: usize| medians.iter().find(|(m, _)| *m == n).map(|(_, d)| ms(*d));
+    if let (Some(big), Some(mid), Some(last)) = (at(most), at(100), rows.last_mut()) {
+        let growth = big / mid.max(f64::MIN_POSITIVE);
+        let verdict = if growth <= 6.0 { "met" } else { "MISSED" };
+        last.scenario = format!(
+            "{} (vb time({most})/time(100) = {growth:.2}, target ≤ 6: {verdict})",
+            last.scenario
+        );
+        last.target = Target::Ratio(0.5);
+    }
+    Ok(rows)
+}
+
 /// This process's resident set size in KiB (`VmRSS`).
 fn own_rss_kib() -> i64 {
     std::fs::read_to_string("/proc/self/status")
@@ -360,12 +429,20 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if !have_bwrap {
         println!("SKIP bwrap comparison: bwrap is not installed (apt-get install -y bubblewrap)");
     }
-    let scenarios: &[(&str, &str, &str, Option<f64>)] = &[(
-        "startup --unshare-all /bin/true",
-        "--rootfs / --unshare-all -- /bin/true",
-        "--bind / / --unshare-all /bin/true",
-        Some(0.85),
-    )];
+    let scenarios: &[(&str, &str, &str, Option<f64>)] = &[
+        (
+            "startup --unshare-all /bin/true",
+            "--rootfs / --unshare-all -- /bin/true",
+            "--bind / / --unshare-all /bin/true",
+            Some(0.85),
+        ),
+        (
+            "fs: --unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp",
+            "--unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true",
+            "--unshare-all --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp /bin/true",
+            Some(0.85),
+        ),
+    ];
     let mut rows = Vec::new();
     for (name, vb_args, bwrap_args, target) in scenarios {
         println!("xtask: bench {name} ({runs} runs each, alternating)");
@@ -381,6 +458,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             target: target.map_or(Target::None, Target::Ratio),
         });
     }
+    rows.extend(ro_bind_scaling(&vb, have_bwrap, runs)?);
     // The cost of cgroup limits: the same launch with and without them.
     if crate::run::is_root() {
         println!("xtask: bench cgroup limits overhead ({runs} runs each, alternating)");
