@@ -417,3 +417,38 @@ fn bad_input_gives_bubblewraps_message_and_status() {
         same(test, &s, &fs, &["data.txt"], &["/"]);
     }
 }
+
+#[test]
+fn console_is_bound_when_stdout_is_a_terminal() {
+    let test = "console_is_bound_when_stdout_is_a_terminal";
+    if !usable(test) {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        skip(test, "script(1) is not installed (util-linux)");
+        return;
+    }
+    // script(1) gives the tool a pseudo-terminal as stdout.
+    let inner = "find /dev -printf '%p %m %y %s\\n' | LC_ALL=C sort; \
+                 findmnt -rn -o TARGET,FSTYPE /dev/console; tty";
+    let run = |tool: Tool| {
+        let mut words = vec![tool.program().display().to_string()];
+        words.extend(fs_support::BASE.iter().map(|a| (*a).to_owned()));
+        words.extend(args(&["--dev", "/dev", "sh", "-c"]));
+        let quoted: Vec<String> = words
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .chain([format!("\"{inner}\"")])
+            .collect();
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &quoted.join(" "), "/dev/null"])
+            .current_dir("/")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let vb = run(Tool::Vb);
+    assert_eq!(vb, run(Tool::Bwrap));
+    assert!(vb.contains("/dev/console devpts"), "{vb}");
+}

@@ -296,3 +296,29 @@ fn without_a_root_switch_actions_apply_to_host_paths_in_the_namespace() {
         "hello\n"
     );
 }
+
+#[test]
+fn a_new_dev_over_the_hosts_still_finds_the_host_nodes() {
+    let test = "a_new_dev_over_the_hosts_still_finds_the_host_nodes";
+    if !userns_or_root(test) {
+        return;
+    }
+    // Without a root switch the new /dev covers the nodes it binds in: they
+    // are opened before the tmpfs is mounted.
+    for api in [MountApi::Auto, MountApi::Legacy] {
+        let spec = FsSpec {
+            root: RootSource::Host,
+            actions: vec![FsAction::Dev {
+                dest: "/dev".into(),
+            }],
+            mount_api: api,
+            ..FsSpec::default()
+        };
+        let out = run(
+            &spec,
+            "echo x > /dev/null && head -c 2 /dev/zero | od -An -tx1 && ls /dev | wc -l",
+        )
+        .unwrap();
+        assert_eq!(out, " 00 00\n14\n", "{api:?}");
+    }
+}
