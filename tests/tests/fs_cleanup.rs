@@ -231,6 +231,63 @@ fn a_sigkill_during_setup_leaves_no_mounts_artifacts_or_processes() {
     }
 }
 
+/// A run whose setup is stuck (writing `--file` data into a FIFO nobody
+/// reads) when `vb` is SIGKILLed: the sandbox dies with it
+/// (`--die-with-parent`) and its mounts and staging go with its namespace.
+#[test]
+fn a_sigkill_while_the_child_is_inside_setup_leaves_no_mounts_or_artifacts() {
+    let test = "a_sigkill_while_the_child_is_inside_setup_leaves_no_mounts_or_artifacts";
+    if !userns_or_root(test) {
+        return;
+    }
+    let _serial = serial();
+    let s = prepare(test);
+    let fifo = s.join("host/fifo");
+    let c_fifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o666) }, 0);
+    let before = state(&s);
+    let mark = voidbox_tests::marker("fs-stuck");
+    let argv = args(&[
+        "--die-with-parent",
+        "--bind",
+        &s.s("host"),
+        "/h",
+        "--tmpfs",
+        "/t",
+        "--dev",
+        "/dev",
+        "--file",
+        "0",
+        "/h/fifo",
+        "true",
+    ]);
+    let mut child = voidbox_tests::vb(&argv)
+        .env(voidbox_tests::MARK_VAR, &mark)
+        .stdin(std::fs::File::open(s.join("data.txt")).unwrap())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // vb and its sandbox child, the child blocked opening the FIFO.
+    assert!(
+        voidbox_tests::eventually(Duration::from_secs(10), || {
+            voidbox_tests::processes_with_env(&mark).len() >= 2
+        }),
+        "the sandbox did not start"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        voidbox_tests::eventually(Duration::from_secs(10), || {
+            voidbox_tests::processes_with_env(&mark).is_empty()
+        }),
+        "the sandbox outlived its SIGKILLed vb"
+    );
+    assert_eq!(state(&s), before);
+}
+
 #[test]
 fn bad_input_leaves_nothing_behind() {
     let test = "bad_input_leaves_nothing_behind";
