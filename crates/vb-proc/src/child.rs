@@ -16,7 +16,7 @@ use rustix::io::Errno;
 use rustix::process::{Gid, Pid, Uid};
 
 use crate::clone::fork_raw;
-use crate::frame::{ChildFailure, Origin, Step};
+use crate::frame::{ChildFailure, Step};
 use crate::pid1;
 use crate::spawn::{ProcessPlan, Stages};
 use crate::sync::{ACK_BYTE, FdChannel, GATE_BYTE, recv_token, send_failure, send_token};
@@ -69,9 +69,23 @@ pub(crate) fn child_main(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds
     unsafe { libc::_exit(SETUP_FAILED_EXIT) }
 }
 
-fn set_death_signal(expected_parent: Option<Pid>) -> Result<(), ChildFailure> {
+/// Arm `PR_SET_PDEATHSIG` with `SIGKILL`.
+pub(crate) fn arm_death_signal() -> Result<(), ChildFailure> {
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
-        .map_err(|e| fail(Step::DeathSignal, e))?;
+        .map_err(|e| fail(Step::DeathSignal, e))
+}
+
+/// Switch to the sandbox's ids with per-thread raw system calls (see the
+/// module docs for why not glibc's).
+pub(crate) fn switch_ids(uid: u32, gid: u32) -> Result<(), ChildFailure> {
+    let gid = Gid::from_raw(gid);
+    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
+    let uid = Uid::from_raw(uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))
+}
+
+fn set_death_signal(expected_parent: Option<Pid>) -> Result<(), ChildFailure> {
+    arm_death_signal()?;
     // The parent may have died before the death signal was armed.
     if rustix::process::getppid() != expected_parent {
         return Err(fail(Step::ParentGone, Errno::SRCH));
@@ -88,10 +102,7 @@ fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), Ch
     close(fds.gate_read);
 
     if let Some((uid, gid)) = plan.switch_ids {
-        let gid = Gid::from_raw(gid);
-        rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
-        let uid = Uid::from_raw(uid);
-        rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))?;
+        switch_ids(uid, gid)?;
     }
     if plan.namespaces.cgroup {
         // SAFETY: unshare(CLONE_NEWCGROUP) only changes this process's cgroup
@@ -102,16 +113,7 @@ fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), Ch
     if let Some(name) = &plan.hostname {
         rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
     }
-    if let Some(stage) = stages.filesystem {
-        stage
-            .run()
-            .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
-    }
-    if let Some(stage) = stages.network {
-        stage
-            .run()
-            .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
-    }
+    stages.run_setup()?;
 
     if plan.reaper {
         // Signals are still blocked from the clone (see ProcessPlan::clone_child):
@@ -148,11 +150,7 @@ fn command_side(
     }
     install_stdio(&plan.stdio)?;
     plan.exec.enter_cwd().map_err(|e| fail(Step::Chdir, e))?;
-    if let Some(stage) = stages.security {
-        stage
-            .run()
-            .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
-    }
+    stages.run_security()?;
     reset_signals().map_err(|e| fail(Step::Signals, e))?;
     send_token(&mut FdChannel(borrow(fds.ack_write)), ACK_BYTE)
         .map_err(|_| fail(Step::Ack, Errno::PIPE))?;

@@ -49,6 +49,11 @@ impl Namespaces {
         cgroup: true,
     };
 
+    /// Whether any namespace is requested.
+    pub fn any(&self) -> bool {
+        self.user || self.pid || self.mount || self.uts || self.ipc || self.net || self.cgroup
+    }
+
     /// The `clone` flags for the namespaces created at clone time (all but cgroup).
     pub fn clone_flags(&self) -> u64 {
         let mut flags = 0u64;

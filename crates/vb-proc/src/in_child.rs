@@ -29,12 +29,12 @@
 use std::ffi::CString;
 
 use rustix::io::Errno;
-use rustix::process::{Gid, Uid, WaitOptions};
+use rustix::process::WaitOptions;
 
-use crate::child::fail;
+use crate::child::{arm_death_signal, fail, switch_ids};
 use crate::clone::{Namespaces, fork_raw};
 use crate::error::ProcError;
-use crate::frame::{ChildFailure, Origin, Step};
+use crate::frame::{ChildFailure, Step};
 use crate::pid1;
 use crate::spawn::Stages;
 
@@ -143,8 +143,7 @@ impl InChildPlan {
     /// [`ChildStage`](crate::ChildStage) contract.
     pub unsafe fn apply(&self, stages: &Stages<'_>) -> Result<(), ChildFailure> {
         if self.die_with_parent {
-            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
-                .map_err(|e| fail(Step::DeathSignal, e))?;
+            arm_death_signal()?;
         }
         if !self.unshare.is_empty() {
             // SAFETY: the caller guarantees a single-threaded child; unsharing
@@ -160,10 +159,7 @@ impl InChildPlan {
             }
         }
         if let Some((uid, gid)) = self.switch_ids {
-            let gid = Gid::from_raw(gid);
-            rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
-            let uid = Uid::from_raw(uid);
-            rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))?;
+            switch_ids(uid, gid)?;
         }
         if let Some(name) = &self.hostname {
             rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
@@ -171,22 +167,10 @@ impl InChildPlan {
         if self.pid_namespace {
             fork_and_wait()?;
             if self.die_with_parent {
-                rustix::process::set_parent_process_death_signal(Some(
-                    rustix::process::Signal::KILL,
-                ))
-                .map_err(|e| fail(Step::DeathSignal, e))?;
+                arm_death_signal()?;
             }
         }
-        if let Some(stage) = stages.filesystem {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
-        }
-        if let Some(stage) = stages.network {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
-        }
+        stages.run_setup()?;
         if self.reaper {
             // SAFETY: the same contract holds in the new child.
             match unsafe { fork_raw() } {
@@ -195,12 +179,7 @@ impl InChildPlan {
                 Ok(None) => {}
             }
         }
-        if let Some(stage) = stages.security {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
-        }
-        Ok(())
+        stages.run_security()
     }
 }
 

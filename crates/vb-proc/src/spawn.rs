@@ -22,7 +22,7 @@ use crate::child::{ChildFds, child_main};
 use crate::clone::{Forked, Namespaces, clone_with_pidfd};
 use crate::error::ProcError;
 use crate::exec::ExecPlan;
-use crate::frame::ChildStage;
+use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, SyncError, recv_failure, recv_token, send_token,
@@ -75,6 +75,33 @@ pub struct Stages<'a> {
     /// Capabilities, no_new_privs, landlock, seccomp: runs in the command's
     /// process only, last before exec.
     pub security: Option<&'a dyn ChildStage>,
+}
+
+impl Stages<'_> {
+    /// Child side: the filesystem stage, then the network stage.
+    pub(crate) fn run_setup(&self) -> Result<(), ChildFailure> {
+        if let Some(stage) = self.filesystem {
+            stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
+        }
+        if let Some(stage) = self.network {
+            stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
+        }
+        Ok(())
+    }
+
+    /// Child side: the security stage, last before exec.
+    pub(crate) fn run_security(&self) -> Result<(), ChildFailure> {
+        match self.security {
+            Some(stage) => stage
+                .run()
+                .map_err(|f| ChildFailure::stage(Origin::Security, f)),
+            None => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Stages<'_> {
@@ -209,9 +236,13 @@ impl ProcessPlan {
         // SAFETY: the child branch runs child_main, which keeps to the
         // async-signal-safe contract and never returns.
         let forked = unsafe { clone_with_pidfd(self.namespaces.clone_flags(), cgroup) };
+        if let Ok(Forked::Child) = forked {
+            // The child keeps every signal blocked: restoring the caller's mask
+            // is the parent's business only.
+            child_main(self, stages, &fds);
+        }
         drop(blocked);
-        let forked = forked.map_err(ProcError::Clone)?;
-        match forked {
+        match forked.map_err(ProcError::Clone)? {
             Forked::Child => child_main(self, stages, &fds),
             Forked::Parent {
                 pid,
