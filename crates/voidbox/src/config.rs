@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
-pub use vb_proc::EnvOp;
+pub use vb_proc::{EnvOp, Namespaces as IsolationOptions};
 
 use crate::event::StatusEvent;
 
@@ -30,7 +30,11 @@ pub struct JailConfig {
     /// The command and its arguments. `cmd[0]` is looked up in the sandbox
     /// environment's `PATH` when it has no `/`.
     pub cmd: Vec<OsString>,
-    /// Which namespaces are new.
+    /// Which namespaces are new. A root other than [`RootFs::Host`] and any
+    /// filesystem action imply a mount namespace; when the effective uid is not
+    /// 0 and any namespace is requested, a user namespace is implied, as
+    /// bubblewrap does (an unprivileged process cannot create the others
+    /// without one). The cgroup namespace is rooted at the sandbox's own cgroup.
     pub isolation: IsolationOptions,
     /// The command's process: identity, environment, working directory.
     pub process: ProcessOptions,
@@ -50,50 +54,6 @@ pub struct JailConfig {
     pub fs_actions: Vec<FsAction>,
     /// Existing namespaces to join instead of creating new ones.
     pub namespace_fds: NamespaceFds,
-}
-
-/// Which namespaces the sandbox gets its own copy of.
-///
-/// An unprivileged caller cannot create the others without a user namespace,
-/// so when the effective uid is not 0 and any namespace is requested, a user
-/// namespace is implied, as bubblewrap does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct IsolationOptions {
-    /// A new user namespace.
-    pub user: bool,
-    /// A new PID namespace; the command runs under a PID-1 reaper unless
-    /// [`RuntimeOptions::as_pid_1`].
-    pub pid: bool,
-    /// A new mount namespace (implied by any root other than [`RootFs::Host`]
-    /// and by filesystem actions).
-    pub mount: bool,
-    /// A new UTS namespace (hostname).
-    pub uts: bool,
-    /// A new IPC namespace.
-    pub ipc: bool,
-    /// A new network namespace with only `lo`.
-    pub net: bool,
-    /// A new cgroup namespace.
-    pub cgroup: bool,
-}
-
-impl IsolationOptions {
-    /// Every namespace.
-    pub const ALL: Self = Self {
-        user: true,
-        pid: true,
-        mount: true,
-        uts: true,
-        ipc: true,
-        net: true,
-        cgroup: true,
-    };
-
-    /// Whether any namespace is requested.
-    pub fn any(&self) -> bool {
-        self.user || self.pid || self.mount || self.uts || self.ipc || self.net || self.cgroup
-    }
 }
 
 /// What a standard stream of the command is connected to.

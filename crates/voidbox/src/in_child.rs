@@ -28,7 +28,7 @@
 //! ```
 
 use vb_fs::MountPlan;
-use vb_proc::{ChildFailure, ChildStage, InChildPlan, InChildSpec, Namespaces, Origin, Stages};
+use vb_proc::{ChildFailure, ChildStage, InChildPlan, InChildSpec, Origin, Stages};
 
 use crate::config::JailConfig;
 use crate::error::Error;
@@ -62,15 +62,7 @@ impl PreparedIsolation {
         }
         let iso = effective_isolation(config);
         let plan = InChildPlan::prepare(&InChildSpec {
-            namespaces: Namespaces {
-                user: iso.user,
-                pid: iso.pid,
-                mount: iso.mount,
-                uts: iso.uts,
-                ipc: iso.ipc,
-                net: iso.net,
-                cgroup: iso.cgroup,
-            },
+            namespaces: iso,
             uid: config.process.uid,
             gid: config.process.gid,
             hostname: config.runtime.hostname.clone(),

@@ -6,8 +6,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use vb_fs::{MountPlan, RootSource};
 use vb_proc::{
-    ChildFailure, ChildStage, ExitStatus, Namespaces, Origin, ProcError, ProcessPlan, ProcessSpec,
-    Running, Stages, Step, apply_env_ops,
+    ChildFailure, ChildStage, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running,
+    Stages, Step, apply_env_ops,
 };
 
 use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
@@ -192,15 +192,7 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
     let env = apply_env_ops(std::env::vars_os(), &config.process.env).map_err(ProcError::from)?;
     let (stdio, _stdio_keep) = stdio_fds(config)?;
     let spec = ProcessSpec {
-        namespaces: Namespaces {
-            user: iso.user,
-            pid: iso.pid,
-            mount: iso.mount,
-            uts: iso.uts,
-            ipc: iso.ipc,
-            net: iso.net,
-            cgroup: iso.cgroup,
-        },
+        namespaces: iso,
         uid: config.process.uid,
         gid: config.process.gid,
         hostname: config.runtime.hostname.clone(),
