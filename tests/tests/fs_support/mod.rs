@@ -205,7 +205,30 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        open_up(&self.path);
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Give the owner access to every directory below `dir`: overlayfs leaves a
+/// mode-0 `work/work` in an `--overlay` work directory, which an
+/// unprivileged run could not otherwise remove.
+fn open_up(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o700));
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            open_up(&e.path());
+        }
     }
 }
 
