@@ -495,7 +495,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let extra = run_example_benches();
     let (md, json) = report(&rows, &extra);
     println!("\n{md}");
-    let dir = root().join("target/bench");
+    let dir = crate::run::target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("results.md"), &md)?;
     std::fs::write(dir.join("results.json"), &json)?;

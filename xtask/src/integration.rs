@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::run::{cargo, is_root, root, step};
+use crate::run::{cargo, is_root, step};
 
 /// The uid/gid the unprivileged pass runs as.
 const NOBODY: &str = "65534";
@@ -40,7 +40,7 @@ fn build() -> Result<(PathBuf, Vec<PathBuf>)> {
         }
     }
     bins.sort();
-    let vb = root().join("target/debug/vb");
+    let vb = crate::run::target_dir().join("debug/vb");
     Ok((vb, bins))
 }
 

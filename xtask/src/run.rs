@@ -11,6 +11,15 @@ pub(crate) fn root() -> PathBuf {
     manifest.parent().map_or(manifest.clone(), PathBuf::from)
 }
 
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the workspace
+/// root when relative), else `<root>/target`.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// `cargo <args>` in the workspace root.
 pub(crate) fn cargo(args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -72,5 +81,5 @@ pub(crate) fn dist() -> Result<PathBuf> {
             "target-feature=+crt-static",
         ]),
     )?;
-    Ok(root().join("target").join(&triple).join("release/vb"))
+    Ok(target_dir().join(&triple).join("release/vb"))
 }

@@ -36,6 +36,11 @@ use crate::session::effective_isolation;
 use crate::{fs_glue, net_glue};
 
 /// Everything [`apply_isolation_in_child`] needs, prepared before the fork.
+///
+/// Keep it alive until the sandbox has ended: without a root switch
+/// ([`RootFs::Host`](crate::RootFs::Host)), data staged for `--bind-data`-style
+/// actions lives in a private directory on the host, which dropping this
+/// value removes.
 #[derive(Debug)]
 pub struct PreparedIsolation {
     plan: InChildPlan,
