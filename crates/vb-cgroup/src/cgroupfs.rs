@@ -18,7 +18,18 @@ pub(crate) fn write_control(path: &Path, value: &str) -> std::io::Result<()> {
 
 /// Reads the control file `path`.
 pub(crate) fn read_control(path: &Path) -> std::io::Result<String> {
-    std::fs::read_to_string(path)
+    read_small_file(path)
+}
+
+/// Reads a procfs or cgroupfs file. These report a size of 0, so
+/// `std::fs::read_to_string` starts with a 32-byte probe and grows: a dozen
+/// `read` calls for `/proc/self/mountinfo`, each regenerating the text. One
+/// 8 KiB buffer reads these files in one or two calls.
+pub(crate) fn read_small_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::with_capacity(8192);
+    std::fs::File::open(path)?.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// `mkdir` of a cgroup directory (the kernel fills it with control files).

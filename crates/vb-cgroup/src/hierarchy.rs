@@ -68,7 +68,7 @@ const MOUNTINFO: &str = "/proc/self/mountinfo";
 const SELF_CGROUP: &str = "/proc/self/cgroup";
 
 fn read_proc(path: &str) -> Result<String, CgroupError> {
-    std::fs::read_to_string(path).map_err(|e| CgroupError::ReadProc {
+    crate::cgroupfs::read_small_file(Path::new(path)).map_err(|e| CgroupError::ReadProc {
         path: PathBuf::from(path),
         errno: errno_of(&e),
     })
@@ -239,6 +239,18 @@ impl CgroupLayout {
     pub fn caller_dirs(&self) -> Vec<&Path> {
         self.v1
             .iter()
+            .map(|h| h.caller_dir.as_path())
+            .chain(self.unified.iter().map(|u| u.caller_dir.as_path()))
+            .collect()
+    }
+
+    /// The caller's directories in the hierarchies sandbox cgroups can be made
+    /// in: the v1 hierarchies carrying a controller of [`Controller::ALL`], and
+    /// the unified one. The others (`devices`, `freezer`, ...) never hold one.
+    pub fn sandbox_parent_dirs(&self) -> Vec<&Path> {
+        self.v1
+            .iter()
+            .filter(|h| Controller::ALL.into_iter().any(|c| h.has(c)))
             .map(|h| h.caller_dir.as_path())
             .chain(self.unified.iter().map(|u| u.caller_dir.as_path()))
             .collect()

@@ -129,7 +129,7 @@ impl Owner {
 /// `(starttime, exited)` of `pid`, `None` when no such process exists.
 fn read_stat(pid: u32) -> Result<Option<(u64, bool)>, CgroupError> {
     let path = PathBuf::from(format!("/proc/{pid}/stat"));
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::cgroupfs::read_small_file(&path) {
         Ok(text) => text,
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) => {
             return Ok(None);

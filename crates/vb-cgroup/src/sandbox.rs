@@ -62,9 +62,10 @@ pub struct CgroupDir<'a> {
 ///    [`create_in`](SandboxCgroup::create_in) with a cached [`CgroupLayout`]).
 /// 2. **At clone**: if [`clone_into_fd`](SandboxCgroup::clone_into_fd) is `Some`, pass it to
 ///    `clone3` with `CLONE_INTO_CGROUP` so the child starts inside.
-/// 3. **During the handshake**, while the child waits: [`attach`](SandboxCgroup::attach) the
-///    child's pid — required unless [`is_v2`](SandboxCgroup::is_v2) is true *and* the child
-///    was cloned into the cgroup (after a fallback to plain `clone`, attach on v2 too).
+/// 3. **During the handshake**, while the child waits:
+///    [`attach_after_clone`](SandboxCgroup::attach_after_clone) with whether
+///    `CLONE_INTO_CGROUP` was honoured; it moves the child into the directories it is not
+///    in yet ([`attach`](SandboxCgroup::attach) moves it into all of them).
 /// 4. **After wait**: [`remove`](SandboxCgroup::remove), which kills anything left and
 ///    removes every directory. Dropping the value does the same, ignoring errors.
 ///
@@ -271,6 +272,31 @@ impl SandboxCgroup {
             .into_iter()
             .find(|d| d.controllers.contains(&controller))
             .map(|d| d.path)
+    }
+
+    /// Put a child that `clone3` created — inside the v2 directory when
+    /// `cloned_into` says `CLONE_INTO_CGROUP` was honoured — into every
+    /// directory it is not in yet. On a pure v2 host that is nothing; on a
+    /// hybrid host it is the v1 directories only, which saves the v2 move
+    /// (each move takes the kernel's cgroup migration path).
+    ///
+    /// # Errors
+    /// As [`attach`](Self::attach).
+    pub fn attach_after_clone(
+        &self,
+        pid: i32,
+        cloned_into: bool,
+    ) -> Result<Vec<Warning>, CgroupError> {
+        if !cloned_into || self.v2.is_none() {
+            return self.attach(pid);
+        }
+        if pid <= 0 {
+            return Err(CgroupError::InvalidPid { pid });
+        }
+        for dir in &self.v1 {
+            dir.attach(pid)?;
+        }
+        Ok(Vec::new())
     }
 
     /// Moves the process `pid` (with all its threads) into every directory of the sandbox.
@@ -533,6 +559,29 @@ mod tests {
         );
         assert!(cgroup.clone_into_fd().is_none());
         assert_eq!(cgroup.dirs().len(), 1);
+    }
+
+    #[test]
+    fn attach_after_clone_skips_the_directory_the_child_was_cloned_into() {
+        let host = MockHost::hybrid();
+        let (cgroup, _) = create(&host, full_limits());
+        let v2 = cgroup
+            .dirs()
+            .into_iter()
+            .find(|d| d.v2)
+            .map(|d| d.path.to_path_buf())
+            .unwrap();
+        assert_eq!(cgroup.attach_after_clone(4242, true).unwrap(), vec![]);
+        for dir in cgroup.dirs() {
+            let procs = std::fs::read_to_string(dir.path.join("cgroup.procs")).unwrap();
+            let expected = if dir.path == v2.as_path() { "" } else { "4242" };
+            assert_eq!(procs.trim(), expected, "{}", dir.path.display());
+        }
+        // Without CLONE_INTO_CGROUP every directory gets the pid.
+        assert_eq!(cgroup.attach_after_clone(4243, false).unwrap(), vec![]);
+        let procs = std::fs::read_to_string(v2.join("cgroup.procs")).unwrap();
+        assert_eq!(procs.trim(), "4243");
+        cgroup.remove().unwrap();
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn sweep_stale(layout: &CgroupLayout, prefix: &str) -> Result<SweepReport, C
 
     // name → (owner, [(dir, is_v2)]): one sandbox spans several hierarchies.
     let mut sandboxes: BTreeMap<String, (SandboxName, Vec<(PathBuf, bool)>)> = BTreeMap::new();
-    for dir in layout.caller_dirs() {
+    for dir in layout.sandbox_parent_dirs() {
         let is_v2 = Some(dir) == unified_dir;
         for (name, parsed) in sandbox_entries(dir, prefix)? {
             sandboxes
