@@ -98,6 +98,6 @@ pub use limits::{
     parse_memory_swap_max, parse_pids_max, parse_weight,
 };
 pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
-pub use sandbox::{CgroupDir, CgroupSpec, SandboxCgroup};
+pub use sandbox::{CgroupDir, CgroupSpec, JoinPlan, SandboxCgroup};
 pub use sweep::{SweepReport, sweep_stale};
 pub use warning::{Warning, deny_warnings, warning_count_clipped};

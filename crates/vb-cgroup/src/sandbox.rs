@@ -1,6 +1,7 @@
 //! One sandbox's cgroup across every hierarchy it needs: creation, entry, kill, removal.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use crate::controller::Controller;
@@ -64,8 +65,9 @@ pub struct CgroupDir<'a> {
 ///    `clone3` with `CLONE_INTO_CGROUP` so the child starts inside.
 /// 3. **During the handshake**, while the child waits:
 ///    [`attach_after_clone`](SandboxCgroup::attach_after_clone) with whether
-///    `CLONE_INTO_CGROUP` was honoured; it moves the child into the directories it is not
-///    in yet ([`attach`](SandboxCgroup::attach) moves it into all of them).
+///    `CLONE_INTO_CGROUP` was honoured and whether the child joined the v1 directories
+///    itself (a [`JoinPlan`]); it moves the child into
+///    the directories it is not in yet ([`attach`](SandboxCgroup::attach) moves it into all).
 /// 4. **After wait**: [`remove`](SandboxCgroup::remove), which kills anything left and
 ///    removes every directory. Dropping the value does the same, ignoring errors.
 ///
@@ -85,40 +87,18 @@ fn online_cpus() -> Option<u64> {
     u64::try_from(n).ok().filter(|&n| n > 0)
 }
 
-impl SandboxCgroup {
-    /// Detects the hierarchy layout and creates the sandbox cgroup (see
-    /// [`create_in`](SandboxCgroup::create_in)).
-    ///
-    /// # Errors
-    /// Those of [`CgroupLayout::detect`] and [`create_in`](SandboxCgroup::create_in).
-    pub fn create(spec: &CgroupSpec) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
-        let layout = CgroupLayout::detect()?;
-        SandboxCgroup::create_in(&layout, spec)
-    }
+/// Which hierarchy each requested controller is taken from.
+struct Placement {
+    /// v1 hierarchy index → the controllers it enforces for the sandbox.
+    v1: Vec<(usize, Vec<Controller>)>,
+    /// Controllers only the unified hierarchy offers.
+    v2_wanted: Vec<Controller>,
+    /// Controllers no hierarchy offers, and a CPU quota no host CPU count meets.
+    warnings: Vec<Warning>,
+}
 
-    /// Creates the sandbox cgroup under the caller's own cgroup in each hierarchy of
-    /// `layout`, and applies the limits.
-    ///
-    /// Each requested controller is taken from the v1 hierarchy that carries it, else from
-    /// the unified hierarchy (enabling it in `cgroup.subtree_control` from the nearest
-    /// ancestor that offers it down to the caller's cgroup). On a unified or hybrid host the
-    /// sandbox also gets a unified directory, even without limits there: it gives
-    /// `CLONE_INTO_CGROUP` a target and `cgroup.kill` a scope. On a pure v1 host with no limit
-    /// requested, no directory is created at all.
-    ///
-    /// A controller that is missing, cannot be enabled, or refuses a value is a [`Warning`].
-    ///
-    /// # Errors
-    /// [`CgroupError::InvalidPrefix`], owner detection errors ([`CgroupError::ReadProc`]),
-    /// and [`CgroupError::CreateDir`] / [`CgroupError::OpenDir`] — after which every directory
-    /// already made for this sandbox has been removed again.
-    pub fn create_in(
-        layout: &CgroupLayout,
-        spec: &CgroupSpec,
-    ) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
-        validate_prefix(&spec.prefix)?;
-        let name = Owner::current()?.next_name(&spec.prefix);
-        let limits = &spec.limits;
+impl Placement {
+    fn of(layout: &CgroupLayout, limits: &ResourceLimits) -> Placement {
         let mut warnings = Vec::new();
 
         // Group the requested controllers by the v1 hierarchy that carries them; the rest go
@@ -155,6 +135,155 @@ impl SandboxCgroup {
                 online_cpus: cpus,
             });
         }
+        Placement {
+            v1: v1_plan,
+            v2_wanted,
+            warnings,
+        }
+    }
+}
+
+/// A sandbox cgroup decided but not yet created: see
+/// [`SandboxCgroup::plan_join`].
+#[derive(Debug)]
+pub struct JoinPlan {
+    name: String,
+    files: Vec<(OwnedFd, CString)>,
+}
+
+impl JoinPlan {
+    /// The sandbox cgroup's directory name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// For each v1 directory-to-be: the caller's directory (an `O_PATH`
+    /// descriptor, valid in a child after its root switch) and the `tasks`
+    /// file's path relative to it. A child joins by opening each for writing
+    /// and writing `0` — moving itself, which the kernel does without the
+    /// global lock that moving another process takes.
+    pub fn files(&self) -> impl Iterator<Item = (BorrowedFd<'_>, &CStr)> {
+        self.files
+            .iter()
+            .map(|(fd, path)| (fd.as_fd(), path.as_c_str()))
+    }
+}
+
+impl SandboxCgroup {
+    /// Detects the hierarchy layout and creates the sandbox cgroup (see
+    /// [`create_in`](SandboxCgroup::create_in)).
+    ///
+    /// # Errors
+    /// Those of [`CgroupLayout::detect`] and [`create_in`](SandboxCgroup::create_in).
+    pub fn create(spec: &CgroupSpec) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
+        let layout = CgroupLayout::detect()?;
+        SandboxCgroup::create_in(&layout, spec)
+    }
+
+    /// Creates the sandbox cgroup under the caller's own cgroup in each hierarchy of
+    /// `layout`, and applies the limits.
+    ///
+    /// Each requested controller is taken from the v1 hierarchy that carries it, else from
+    /// the unified hierarchy (enabling it in `cgroup.subtree_control` from the nearest
+    /// ancestor that offers it down to the caller's cgroup). On a unified or hybrid host the
+    /// sandbox also gets a unified directory, even without limits there: it gives
+    /// `CLONE_INTO_CGROUP` a target and `cgroup.kill` a scope. On a pure v1 host with no limit
+    /// requested, no directory is created at all.
+    ///
+    /// A controller that is missing, cannot be enabled, or refuses a value is a [`Warning`].
+    ///
+    /// # Errors
+    /// [`CgroupError::InvalidPrefix`], owner detection errors ([`CgroupError::ReadProc`]),
+    /// and [`CgroupError::CreateDir`] / [`CgroupError::OpenDir`] — after which every directory
+    /// already made for this sandbox has been removed again.
+    pub fn create_in(
+        layout: &CgroupLayout,
+        spec: &CgroupSpec,
+    ) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
+        validate_prefix(&spec.prefix)?;
+        let name = Owner::current()?.next_name(&spec.prefix);
+        SandboxCgroup::create_named(layout, spec, name)
+    }
+
+    /// Plans a sandbox cgroup that a child cloned *before* it exists joins
+    /// itself, so its creation can overlap the child's own setup.
+    ///
+    /// Possible when every requested controller lives in a v1 hierarchy (v1
+    /// and hybrid hosts): the plan fixes the name and opens the caller's
+    /// directory in each of those hierarchies (`O_PATH`), which the child
+    /// keeps across its root switch; once [`create_planned`](Self::create_planned)
+    /// has made the directories, the child opens `<name>/tasks` under each and
+    /// writes `0` to join (see [`JoinPlan::files`]). `None` when the sandbox
+    /// needs a v2 directory (pure v2, or a controller only v2 has): then
+    /// [`create_in`](Self::create_in) before the clone and `CLONE_INTO_CGROUP`
+    /// are the way.
+    ///
+    /// # Errors
+    /// [`CgroupError::InvalidPrefix`], owner detection errors, and
+    /// [`CgroupError::OpenDir`] for a caller directory that cannot be opened.
+    pub fn plan_join(
+        layout: &CgroupLayout,
+        spec: &CgroupSpec,
+    ) -> Result<Option<JoinPlan>, CgroupError> {
+        validate_prefix(&spec.prefix)?;
+        let placement = Placement::of(layout, &spec.limits);
+        if placement.v1.is_empty() || !placement.v2_wanted.is_empty() {
+            return Ok(None);
+        }
+        if layout.mode() == HierarchyMode::Unified {
+            return Ok(None);
+        }
+        let name = Owner::current()?.next_name(&spec.prefix);
+        let tasks =
+            CString::new(format!("{name}/tasks")).map_err(|_| CgroupError::InvalidPrefix {
+                prefix: spec.prefix.clone(),
+                reason: "contains a NUL byte",
+            })?;
+        let mut files = Vec::with_capacity(placement.v1.len());
+        for (index, _) in &placement.v1 {
+            let Some(hierarchy) = layout.v1_hierarchies().get(*index) else {
+                continue;
+            };
+            let dir = rustix::fs::open(
+                &hierarchy.caller_dir,
+                rustix::fs::OFlags::PATH
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| CgroupError::OpenDir {
+                path: hierarchy.caller_dir.clone(),
+                errno: e,
+            })?;
+            files.push((dir, tasks.clone()));
+        }
+        Ok(Some(JoinPlan { name, files }))
+    }
+
+    /// Creates the cgroup `plan` names (otherwise exactly as
+    /// [`create_in`](Self::create_in)).
+    ///
+    /// # Errors
+    /// As [`create_in`](Self::create_in).
+    pub fn create_planned(
+        layout: &CgroupLayout,
+        spec: &CgroupSpec,
+        plan: &JoinPlan,
+    ) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
+        SandboxCgroup::create_named(layout, spec, plan.name.clone())
+    }
+
+    fn create_named(
+        layout: &CgroupLayout,
+        spec: &CgroupSpec,
+        name: String,
+    ) -> Result<(SandboxCgroup, Vec<Warning>), CgroupError> {
+        let limits = &spec.limits;
+        let Placement {
+            v1: v1_plan,
+            v2_wanted,
+            mut warnings,
+        } = Placement::of(layout, limits);
 
         let mut cgroup = SandboxCgroup {
             name,
@@ -180,7 +309,14 @@ impl SandboxCgroup {
             }
         }
 
-        if let Some(unified) = layout.unified() {
+        // On a hybrid host the unified directory only tracks the sandbox's
+        // processes when no v2 controller is wanted; the v1 directories
+        // already track them, so it is made only when there is none. It would
+        // cost a mkdir, an rmdir and CLONE_INTO_CGROUP's work on every launch.
+        let unified = layout.unified().filter(|_| {
+            layout.mode() != HierarchyMode::Hybrid || !v2_wanted.is_empty() || cgroup.v1.is_empty()
+        });
+        if let Some(unified) = unified {
             let enabled = enable_controllers(
                 &unified.mount_point,
                 &unified.caller_dir,
@@ -274,11 +410,11 @@ impl SandboxCgroup {
             .map(|d| d.path)
     }
 
-    /// Put a child that `clone3` created — inside the v2 directory when
-    /// `cloned_into` says `CLONE_INTO_CGROUP` was honoured — into every
-    /// directory it is not in yet. On a pure v2 host that is nothing; on a
-    /// hybrid host it is the v1 directories only, which saves the v2 move
-    /// (each move takes the kernel's cgroup migration path).
+    /// Put a child that `clone3` created into every directory it is not in
+    /// yet: `cloned_into` says `CLONE_INTO_CGROUP` placed it in the v2
+    /// directory, `v1_joined` that it joined the v1 directories itself through
+    /// a [`JoinPlan`]. On a pure v2 host with
+    /// `cloned_into` that is nothing.
     ///
     /// # Errors
     /// As [`attach`](Self::attach).
@@ -286,17 +422,32 @@ impl SandboxCgroup {
         &self,
         pid: i32,
         cloned_into: bool,
+        v1_joined: bool,
     ) -> Result<Vec<Warning>, CgroupError> {
-        if !cloned_into || self.v2.is_none() {
-            return self.attach(pid);
-        }
         if pid <= 0 {
             return Err(CgroupError::InvalidPid { pid });
         }
-        for dir in &self.v1 {
-            dir.attach(pid)?;
+        if !v1_joined {
+            for dir in &self.v1 {
+                dir.attach(pid)?;
+            }
         }
-        Ok(Vec::new())
+        match &self.v2 {
+            Some(dir) if !cloned_into => self.attach_v2(dir, pid),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn attach_v2(&self, dir: &V2Dir, pid: i32) -> Result<Vec<Warning>, CgroupError> {
+        match dir.attach(pid) {
+            Ok(()) => Ok(Vec::new()),
+            Err(CgroupError::Attach { file, errno, .. })
+                if self.mode == HierarchyMode::Hybrid && dir.controllers.is_empty() =>
+            {
+                Ok(vec![Warning::TrackingUnavailable { path: file, errno }])
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Moves the process `pid` (with all its threads) into every directory of the sandbox.
@@ -309,25 +460,7 @@ impl SandboxCgroup {
     /// [`CgroupError::InvalidPid`] for a pid ≤ 0; [`CgroupError::Attach`] when a directory
     /// that enforces limits refuses the pid (`ESRCH`: the process is gone).
     pub fn attach(&self, pid: i32) -> Result<Vec<Warning>, CgroupError> {
-        if pid <= 0 {
-            return Err(CgroupError::InvalidPid { pid });
-        }
-        let mut warnings = Vec::new();
-        for dir in &self.v1 {
-            dir.attach(pid)?;
-        }
-        if let Some(dir) = &self.v2 {
-            match dir.attach(pid) {
-                Ok(()) => {}
-                Err(CgroupError::Attach { file, errno, .. })
-                    if self.mode == HierarchyMode::Hybrid && dir.controllers.is_empty() =>
-                {
-                    warnings.push(Warning::TrackingUnavailable { path: file, errno });
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(warnings)
+        self.attach_after_clone(pid, false, false)
     }
 
     /// Kills every process in the sandbox: `cgroup.kill` in the unified directory (when there
@@ -395,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn hybrid_writes_v1_limits_and_makes_a_unified_tracking_dir() {
+    fn hybrid_writes_v1_limits_without_a_unified_directory() {
         let host = MockHost::hybrid();
         let (cgroup, warnings) = create(&host, full_limits());
         assert_eq!(warnings, vec![]);
@@ -416,15 +549,17 @@ mod tests {
         assert_eq!(f("cpu/NAME/cpu.cfs_period_us"), "100000");
         assert_eq!(f("cpu/NAME/cpu.shares"), "2048");
         assert_eq!(f("blkio/NAME/blkio.bfq.weight"), "300");
-        assert!(host.path("unified").join(&name).is_dir());
+        // The v1 directories track the sandbox; the unified one would only
+        // add a mkdir and an rmdir to every launch.
+        assert!(!host.path("unified").join(&name).exists());
         assert!(!cgroup.is_v2());
         assert_eq!(cgroup.mode(), HierarchyMode::Hybrid);
-        assert!(cgroup.clone_into_fd().is_some());
+        assert!(cgroup.clone_into_fd().is_none());
         assert_eq!(
             cgroup.dir_of(Controller::Memory),
             Some(host.path("memory/process_api/abc").join(&name).as_path())
         );
-        assert_eq!(cgroup.dirs().len(), 5);
+        assert_eq!(cgroup.dirs().len(), 4);
         cgroup.remove().unwrap();
         assert_eq!(host.sandbox_dirs(), Vec::<std::path::PathBuf>::new());
     }
@@ -539,48 +674,91 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_unified_dir_on_hybrid_is_a_tracking_warning() {
+    fn hybrid_with_v1_directories_does_not_touch_the_unified_hierarchy() {
         let host = MockHost::hybrid();
+        // Even a missing unified hierarchy is no concern: nothing is made there.
         std::fs::remove_dir_all(host.path("unified")).unwrap();
         let limits = ResourceLimits {
             pids_max: Some(8),
             ..ResourceLimits::default()
         };
         let (cgroup, warnings) = create(&host, limits);
-        assert!(
-            matches!(
-                warnings.as_slice(),
-                [Warning::TrackingUnavailable {
-                    errno: Errno::NOENT,
-                    ..
-                }]
-            ),
-            "{warnings:?}"
-        );
+        assert_eq!(warnings, vec![]);
         assert!(cgroup.clone_into_fd().is_none());
         assert_eq!(cgroup.dirs().len(), 1);
     }
 
     #[test]
-    fn attach_after_clone_skips_the_directory_the_child_was_cloned_into() {
+    fn a_join_plan_names_the_cgroup_and_its_tasks_files_before_it_exists() {
         let host = MockHost::hybrid();
-        let (cgroup, _) = create(&host, full_limits());
+        let spec = CgroupSpec::new(full_limits());
+        let plan = SandboxCgroup::plan_join(&host.layout, &spec)
+            .unwrap()
+            .expect("every controller is on v1 here");
+        assert!(plan.name().starts_with("voidbox-"));
+        let files: Vec<String> = plan
+            .files()
+            .map(|(_, path)| path.to_string_lossy().into_owned())
+            .collect();
+        // memory, pids, cpu and blkio: four hierarchies, one tasks file each.
+        assert_eq!(files.len(), 4);
+        assert!(files.iter().all(|f| *f == format!("{}/tasks", plan.name())));
+        assert!(
+            host.sandbox_dirs().is_empty(),
+            "nothing is created by planning"
+        );
+        let (cgroup, _) = SandboxCgroup::create_planned(&host.layout, &spec, &plan).unwrap();
+        assert_eq!(cgroup.name(), plan.name());
+        // The child joined the v1 directories itself: nothing is moved by pid.
+        assert_eq!(
+            cgroup.attach_after_clone(4244, false, true).unwrap(),
+            vec![]
+        );
+        for dir in cgroup.dirs() {
+            let procs = std::fs::read_to_string(dir.path.join("cgroup.procs")).unwrap();
+            assert_eq!(procs.trim(), "", "{}", dir.path.display());
+        }
+        cgroup.remove().unwrap();
+        // On a pure v2 host the child must be cloned into its cgroup instead.
+        let v2 = MockHost::unified("memory pids");
+        let limits = ResourceLimits {
+            pids_max: Some(8),
+            ..ResourceLimits::default()
+        };
+        assert!(
+            SandboxCgroup::plan_join(&v2.layout, &CgroupSpec::new(limits))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn attach_after_clone_skips_the_directory_the_child_was_cloned_into() {
+        let host = MockHost::unified("memory pids");
+        let limits = ResourceLimits {
+            pids_max: Some(8),
+            ..ResourceLimits::default()
+        };
+        let (cgroup, _) = create(&host, limits);
         let v2 = cgroup
             .dirs()
             .into_iter()
             .find(|d| d.v2)
             .map(|d| d.path.to_path_buf())
             .unwrap();
-        assert_eq!(cgroup.attach_after_clone(4242, true).unwrap(), vec![]);
-        for dir in cgroup.dirs() {
-            let procs = std::fs::read_to_string(dir.path.join("cgroup.procs")).unwrap();
-            let expected = if dir.path == v2.as_path() { "" } else { "4242" };
-            assert_eq!(procs.trim(), expected, "{}", dir.path.display());
-        }
-        // Without CLONE_INTO_CGROUP every directory gets the pid.
-        assert_eq!(cgroup.attach_after_clone(4243, false).unwrap(), vec![]);
-        let procs = std::fs::read_to_string(v2.join("cgroup.procs")).unwrap();
-        assert_eq!(procs.trim(), "4243");
+        let procs = || std::fs::read_to_string(v2.join("cgroup.procs")).unwrap();
+        // CLONE_INTO_CGROUP already placed the child: nothing to move.
+        assert_eq!(
+            cgroup.attach_after_clone(4242, true, false).unwrap(),
+            vec![]
+        );
+        assert_eq!(procs().trim(), "");
+        // After the plain-clone fallback the child is moved by pid.
+        assert_eq!(
+            cgroup.attach_after_clone(4243, false, false).unwrap(),
+            vec![]
+        );
+        assert_eq!(procs().trim(), "4243");
         cgroup.remove().unwrap();
     }
 

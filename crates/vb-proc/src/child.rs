@@ -1,6 +1,7 @@
 //! What the sandbox child runs between `clone3` and `execve`, in the fixed order
-//! the design gives: death signal, gate, id switch, cgroup namespace, hostname,
-//! the filesystem and network stages, the PID-1 fork, then on the command's side
+//! the design gives: death signal, gate, id switch, hostname, the filesystem and
+//! network stages, joining the cgroups the parent made meanwhile, the cgroup
+//! namespace, the PID-1 fork, then on the command's side
 //! new session, working directory, the security stage, signal reset, the
 //! acknowledgement and `execve`.
 //!
@@ -19,7 +20,9 @@ use crate::clone::fork_raw;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;
 use crate::spawn::{ProcessPlan, Stages};
-use crate::sync::{ACK_BYTE, FdChannel, GATE_BYTE, recv_token, send_failure, send_token};
+use crate::sync::{
+    ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, recv_token, send_failure, send_token,
+};
 
 /// The exit code of a child that reported a failure frame.
 pub(crate) const SETUP_FAILED_EXIT: libc::c_int = 127;
@@ -35,6 +38,8 @@ pub(crate) struct ChildFds {
     pub(crate) fail_write: RawFd,
     pub(crate) status_read: Option<RawFd>,
     pub(crate) status_write: Option<RawFd>,
+    pub(crate) ready_read: Option<RawFd>,
+    pub(crate) ready_write: Option<RawFd>,
 }
 
 fn close(fd: RawFd) {
@@ -61,12 +66,57 @@ pub(crate) fn child_main(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds
     if let Some(fd) = fds.status_read {
         close(fd);
     }
+    if let Some(fd) = fds.ready_write {
+        close(fd);
+    }
     let result = run(plan, stages, fds);
     if let Err(failure) = result {
         send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
     }
     // SAFETY: _exit skips Rust and libc teardown, which must not run here.
     unsafe { libc::_exit(SETUP_FAILED_EXIT) }
+}
+
+/// Wait until the parent has created the sandbox's cgroups, then join each:
+/// open the `tasks` file (relative to a directory descriptor prepared before
+/// the clone, which stays valid after the root switch) and write `0`, which
+/// names the writing thread — the whole process here.
+fn join_cgroups(ready: RawFd, files: &[(RawFd, std::ffi::CString)]) -> Result<(), ChildFailure> {
+    let wait = recv_token(&mut FdChannel(borrow(ready)), READY_BYTE);
+    close(ready);
+    wait.map_err(|_| ChildFailure::process(Step::CgroupJoin, u32::MAX, libc::EPIPE))?;
+    let flags = rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC;
+    for (index, (dir, path)) in (0u32..).zip(files.iter()) {
+        let fail = |e: Errno| ChildFailure::process(Step::CgroupJoin, index, e.raw_os_error());
+        let file = rustix::fs::openat(
+            borrow(*dir),
+            path.as_c_str(),
+            flags,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(fail)?;
+        match rustix::io::write(&file, b"0") {
+            Ok(1) => {}
+            Ok(_) => return Err(fail(Errno::IO)),
+            Err(e) => return Err(fail(e)),
+        }
+        // Dropping `file` closes it.
+        drop(file);
+    }
+    // The directories lead into the host's cgroup tree: close each (once, as
+    // entries may share one) so no process of the sandbox keeps them, the
+    // reaper included, which never execs.
+    for (i, (dir, _)) in files.iter().enumerate() {
+        if !files
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .any(|(d, _)| d == dir)
+        {
+            close(*dir);
+        }
+    }
+    Ok(())
 }
 
 /// Arm `PR_SET_PDEATHSIG` with `SIGKILL`.
@@ -104,16 +154,20 @@ fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), Ch
     if let Some((uid, gid)) = plan.switch_ids {
         switch_ids(uid, gid)?;
     }
-    if plan.namespaces.cgroup {
-        // SAFETY: unshare(CLONE_NEWCGROUP) only changes this process's cgroup
-        // namespace; no other thread exists to observe it.
-        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
-            .map_err(|e| fail(Step::CgroupNamespace, e))?;
-    }
     if let Some(name) = &plan.hostname {
         rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
     }
     stages.run_setup()?;
+    if let Some(ready) = fds.ready_read {
+        join_cgroups(ready, &plan.join_cgroups)?;
+    }
+    if plan.namespaces.cgroup {
+        // After the cgroups are joined, so the namespace is rooted at the
+        // sandbox's own cgroup. SAFETY: unshare(CLONE_NEWCGROUP) only changes
+        // this process's cgroup namespace; no other thread exists to see it.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
+            .map_err(|e| fail(Step::CgroupNamespace, e))?;
+    }
 
     if plan.reaper {
         // Signals are still blocked from the clone (see ProcessPlan::clone_child):

@@ -73,6 +73,9 @@ pub enum Step {
     /// Writing the process's own id maps (`apply_in_child` only; the index is
     /// 0 for `setgroups`, 1 for `uid_map`, 2 for `gid_map`).
     OwnIdMap = 16,
+    /// Joining a cgroup through a prepared `tasks` file (the index says which;
+    /// `u32::MAX` when the parent never signalled that the cgroups exist).
+    CgroupJoin = 17,
 }
 
 impl Step {
@@ -94,6 +97,7 @@ impl Step {
             14 => Self::Stdio,
             15 => Self::Unshare,
             16 => Self::OwnIdMap,
+            17 => Self::CgroupJoin,
             _ => return None,
         })
     }
@@ -263,11 +267,11 @@ mod tests {
 
     #[test]
     fn step_numbers_are_stable() {
-        for raw in 1..=16 {
+        for raw in 1..=17 {
             let step = Step::from_u32(raw).unwrap();
             assert_eq!(step as u32, raw);
         }
         assert_eq!(Step::from_u32(0), None);
-        assert_eq!(Step::from_u32(17), None);
+        assert_eq!(Step::from_u32(18), None);
     }
 }

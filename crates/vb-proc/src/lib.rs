@@ -70,7 +70,8 @@ pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
 pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use rustix::process::{Pid, Signal};
-pub use spawn::{ExitStatus, Pending, ProcessPlan, ProcessSpec, Running, Stages};
+pub use spawn::{ExitStatus, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started};
 pub use sync::{
-    ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, SyncError, recv_failure, recv_token, send_token,
+    ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token,
+    send_token,
 };

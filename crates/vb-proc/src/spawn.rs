@@ -9,7 +9,7 @@
 //! `Pending` or an unwaited `Running` kills and reaps the child, so an early
 //! failure anywhere leaves no process behind.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use crate::exec::ExecPlan;
 use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::sync::{
-    ACK_BYTE, FdChannel, GATE_BYTE, SyncError, recv_failure, recv_token, send_token,
+    ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
 
 /// What to run and how to isolate it, as far as vb-proc is concerned.
@@ -61,6 +61,15 @@ pub struct ProcessSpec {
     /// (`None` inherits the caller's). They must stay open until
     /// [`Pending::release`] returns; an invalid one fails the spawn with `EBADF`.
     pub stdio: [Option<RawFd>; 3],
+    /// cgroups the child joins itself, each a `tasks` file named relative to an
+    /// open directory: once the parent signals that they exist
+    /// ([`Started::cgroups_ready`]), after the filesystem and network stages,
+    /// the child opens each and writes `0`. The parent can so create the
+    /// cgroups while the child sets itself up, and a process that moves itself
+    /// skips the kernel's global thread-group lock, which moving another
+    /// process by pid takes and which waits for an RCU grace period. The
+    /// directories must stay open until the command runs.
+    pub join_cgroups: Vec<(RawFd, CString)>,
 }
 
 /// Child-side work prepared by other crates, run in this order between the id
@@ -127,6 +136,7 @@ pub struct ProcessPlan {
     pub(crate) expected_parent: Option<Pid>,
     pub(crate) exec: ExecPlan,
     pub(crate) stdio: [Option<RawFd>; 3],
+    pub(crate) join_cgroups: Vec<(RawFd, CString)>,
 }
 
 impl ProcessPlan {
@@ -184,6 +194,7 @@ impl ProcessPlan {
             },
             exec,
             stdio: spec.stdio,
+            join_cgroups: spec.join_cgroups.clone(),
         })
     }
 
@@ -217,6 +228,11 @@ impl ProcessPlan {
         let (ack_read, ack_write) = pipe()?;
         let (fail_read, fail_write) = pipe()?;
         let status = if self.reaper { Some(pipe()?) } else { None };
+        let ready = if self.join_cgroups.is_empty() {
+            None
+        } else {
+            Some(pipe()?)
+        };
         let fds = ChildFds {
             gate_read: gate_read.as_raw_fd(),
             gate_write: gate_write.as_raw_fd(),
@@ -226,6 +242,8 @@ impl ProcessPlan {
             fail_write: fail_write.as_raw_fd(),
             status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
             status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
+            ready_read: ready.as_ref().map(|(r, _)| r.as_raw_fd()),
+            ready_write: ready.as_ref().map(|(_, w)| w.as_raw_fd()),
         };
         // Every signal is blocked across the clone, so the child starts with
         // them blocked: none can run one of the caller's handlers in the child,
@@ -254,12 +272,14 @@ impl ProcessPlan {
                 ack: ack_read,
                 fail: fail_read,
                 status: status.map(|(r, _)| r),
+                ready: ready.map(|(_, w)| w),
                 maps: self.maps,
                 into_cgroup,
             }),
         }
-        // The child's ends (gate_read, ack_write, fail_write, status write) are
-        // dropped here in the parent, so only the child holds them.
+        // The child's ends (gate_read, ack_write, fail_write, status write,
+        // ready read) are dropped here in the parent, so only the child holds
+        // them.
     }
 }
 
@@ -344,6 +364,7 @@ pub struct Pending {
     ack: OwnedFd,
     fail: OwnedFd,
     status: Option<OwnedFd>,
+    ready: Option<OwnedFd>,
     maps: Option<(IdMapping, IdMapping)>,
     into_cgroup: bool,
 }
@@ -364,13 +385,30 @@ impl Pending {
         self.into_cgroup
     }
 
-    /// Write the id maps, open the gate, and wait until the command is executed.
+    /// Write the id maps, open the gate, signal that the cgroups to join exist
+    /// (when there are any), and wait until the command is executed.
     ///
     /// Returns the running command, or the child's failure (the child is reaped
     /// before this returns an error).
-    pub fn release(mut self) -> Result<Running, ProcError> {
+    pub fn release(self) -> Result<Running, ProcError> {
+        let mut started = self.open_gate()?;
+        started.cgroups_ready()?;
+        started.finish()
+    }
+
+    /// Write the id maps and open the gate: the child starts its setup. The
+    /// caller may now work alongside it (create the cgroups it joins) before
+    /// [`Started::finish`].
+    pub fn open_gate(mut self) -> Result<Started, ProcError> {
+        let mut started = Started {
+            child: self.child,
+            ack: self.ack,
+            fail: self.fail,
+            status: self.status.take(),
+            ready: self.ready.take(),
+        };
         if let Some((uid, gid)) = self.maps {
-            write_id_maps(self.child.pid, uid, gid)?;
+            write_id_maps(started.child.pid, uid, gid)?;
         }
         let gate = self.gate.take();
         let opened = match &gate {
@@ -379,8 +417,45 @@ impl Pending {
         };
         drop(gate);
         if let Err(e) = opened {
-            return Err(self.child_failed_or(ProcError::Handshake("gate", e)));
+            return Err(started.child_failed_or(ProcError::Handshake("gate", e)));
         }
+        Ok(started)
+    }
+}
+
+/// A child past the gate, setting itself up. Dropping it kills and reaps the
+/// child.
+#[derive(Debug)]
+pub struct Started {
+    child: Reapable,
+    ack: OwnedFd,
+    fail: OwnedFd,
+    status: Option<OwnedFd>,
+    ready: Option<OwnedFd>,
+}
+
+impl Started {
+    /// The child's pid.
+    pub fn pid(&self) -> Pid {
+        self.child.pid
+    }
+
+    /// Tell a child that joins cgroups itself that they now exist. Does
+    /// nothing when it joins none, or when this was done already.
+    pub fn cgroups_ready(&mut self) -> Result<(), ProcError> {
+        let Some(ready) = self.ready.take() else {
+            return Ok(());
+        };
+        if let Err(e) = send_token(&mut FdChannel::new(&ready), READY_BYTE) {
+            return Err(self.child_failed_or(ProcError::Handshake("cgroup signal", e)));
+        }
+        Ok(())
+    }
+
+    /// Wait until the command is executed. A child still waiting for
+    /// [`cgroups_ready`](Self::cgroups_ready) gets end-of-file and fails.
+    pub fn finish(mut self) -> Result<Running, ProcError> {
+        drop(self.ready.take());
         match recv_token(&mut FdChannel::new(&self.ack), ACK_BYTE) {
             Ok(()) => {}
             Err(SyncError::Short { got: 0, .. }) => {

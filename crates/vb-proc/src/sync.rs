@@ -17,6 +17,9 @@ use crate::frame::{ChildFailure, FRAME_LEN, FrameError};
 /// The byte the parent writes to release the child once ids, cgroup and network
 /// are in place.
 pub const GATE_BYTE: u8 = b'G';
+/// The byte the parent writes once the sandbox's cgroups exist, for a child
+/// that joins them itself.
+pub const READY_BYTE: u8 = b'C';
 /// The byte the child writes when its setup is finished, just before `execve`.
 pub const ACK_BYTE: u8 = b'A';
 

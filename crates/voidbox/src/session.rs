@@ -191,35 +191,11 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
     let iso = effective_isolation(config);
     let env = apply_env_ops(std::env::vars_os(), &config.process.env).map_err(ProcError::from)?;
     let (stdio, _stdio_keep) = stdio_fds(config)?;
-    let spec = ProcessSpec {
-        namespaces: iso,
-        uid: config.process.uid,
-        gid: config.process.gid,
-        hostname: config.runtime.hostname.clone(),
-        die_with_parent: config.process.die_with_parent,
-        new_session: config.process.new_session,
-        as_pid_1: config.runtime.as_pid_1,
-        command: config.cmd.clone(),
-        argv0: config.process.argv0.clone(),
-        env,
-        chdir: config.process.chdir.clone(),
-        stdio,
-    };
-    let plan = ProcessPlan::prepare(&spec)?;
     let mut host = HostResources {
-        fs: if iso.mount {
-            Some(fs_glue::compile(config, &iso)?)
-        } else {
-            None
-        },
+        fs: None,
         cgroup: None,
     };
-    let mut warnings = Vec::new();
-    if let Some((cgroup, created)) = cgroup_glue::create(&config.resources)? {
-        host.cgroup = Some(cgroup);
-        warnings = created;
-    }
-    let result = clone_and_release(config, &iso, &plan, &host, warnings, events);
+    let result = prepare_and_launch(config, &iso, env, stdio, &mut host, events);
     match result {
         Ok((running, pid, warnings)) => Ok(Session {
             running: Some(running),
@@ -234,6 +210,54 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
             Err(err)
         }
     }
+}
+
+/// Create what the sandbox holds on the host (recorded in `host`, so the
+/// caller releases it on every path), prepare the process, and launch it.
+fn prepare_and_launch(
+    config: &JailConfig,
+    iso: &IsolationOptions,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    stdio: [Option<i32>; 3],
+    host: &mut HostResources,
+    events: &mut EventSink,
+) -> Result<(Running, i32, Vec<String>), Error> {
+    if iso.mount {
+        host.fs = Some(fs_glue::compile(config, iso)?);
+    }
+    let mut warnings = Vec::new();
+    let mut join = None;
+    match cgroup_glue::place(&config.resources)? {
+        cgroup_glue::Placement::None => {}
+        cgroup_glue::Placement::Before(cgroup, created) => {
+            host.cgroup = Some(cgroup);
+            warnings = created;
+        }
+        cgroup_glue::Placement::Join(plan) => join = Some(plan),
+    }
+    let spec = ProcessSpec {
+        namespaces: *iso,
+        uid: config.process.uid,
+        gid: config.process.gid,
+        hostname: config.runtime.hostname.clone(),
+        die_with_parent: config.process.die_with_parent,
+        new_session: config.process.new_session,
+        as_pid_1: config.runtime.as_pid_1,
+        command: config.cmd.clone(),
+        argv0: config.process.argv0.clone(),
+        env,
+        chdir: config.process.chdir.clone(),
+        stdio,
+        join_cgroups: join
+            .iter()
+            .flat_map(vb_cgroup::JoinPlan::files)
+            .map(|(dir, path)| (dir.as_raw_fd(), path.to_owned()))
+            .collect(),
+    };
+    let plan = ProcessPlan::prepare(&spec)?;
+    // `join` keeps the directories the child joins through open until the
+    // command runs.
+    clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
 }
 
 /// What a sandbox holds on the host for its lifetime, released by [`finish`](Self::finish).
@@ -254,12 +278,16 @@ impl HostResources {
     }
 }
 
-/// Clone the child, place it, report it, and release it at the gate.
+/// Clone the child, place it in its cgroup, report it, and release it.
+///
+/// With a cgroup `join` plan, the cgroup is created after the gate, while the
+/// child sets itself up, and the child is told to join it once it exists.
 fn clone_and_release(
     config: &JailConfig,
     iso: &IsolationOptions,
     plan: &ProcessPlan,
-    host: &HostResources,
+    host: &mut HostResources,
+    join: Option<&vb_cgroup::JoinPlan>,
     mut warnings: Vec<String>,
     events: &mut EventSink,
 ) -> Result<(Running, i32, Vec<String>), Error> {
@@ -285,6 +313,13 @@ fn clone_and_release(
     if let Some(cgroup) = &host.cgroup {
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
+    let describe = |e| describe_child_error(e, plan, host.fs.as_ref());
+    let mut started = pending.open_gate().map_err(describe)?;
+    if let Some(join) = join {
+        let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
+        host.cgroup = Some(cgroup);
+        warnings.extend(created);
+    }
     if !warnings.is_empty() {
         events.warnings(&warnings);
         if config.runtime.fail_on_runtime_warnings {
@@ -297,9 +332,11 @@ fn clone_and_release(
         NamespaceIds::default()
     };
     events.spawned(pid, &ids);
-    let running = pending
-        .release()
-        .map_err(|e| describe_child_error(e, plan, host.fs.as_ref()))?;
+    started.cgroups_ready().map_err(describe)?;
+    if host.cgroup.is_some() {
+        cgroup_glue::sweep_once();
+    }
+    let running = started.finish().map_err(describe)?;
     events.setup_finished(pid);
     Ok((running, pid, warnings))
 }
@@ -363,6 +400,9 @@ pub(crate) fn describe_process_step(
         Some(Step::Ack) => "acknowledging setup".to_owned(),
         Some(Step::Stdio) => format!("installing standard stream {}", failure.index),
         Some(Step::Unshare) => "unshare".to_owned(),
+        Some(Step::CgroupJoin) => {
+            format!("joining the sandbox's cgroup (hierarchy {})", failure.index)
+        }
         Some(Step::OwnIdMap) => match failure.index {
             0 => "writing /proc/self/setgroups".to_owned(),
             1 => "writing /proc/self/uid_map".to_owned(),
