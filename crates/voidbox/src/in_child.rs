@@ -28,11 +28,12 @@
 //! ```
 
 use vb_fs::MountPlan;
-use vb_proc::{ChildFailure, ChildStage, InChildPlan, InChildSpec, Origin, Stages};
+use vb_proc::{ChildFailure, InChildPlan, InChildSpec, Origin};
 
 use crate::config::JailConfig;
 use crate::error::Error;
 use crate::session::effective_isolation;
+use crate::stages::ChildStages;
 use crate::{fs_glue, net_glue};
 
 /// Everything [`apply_isolation_in_child`] needs, prepared before the fork.
@@ -120,15 +121,7 @@ impl PreparedIsolation {
 /// may have had threads), before `execve`: it allocates nothing and must not
 /// be interrupted by code that does.
 pub unsafe fn apply_isolation_in_child(prepared: &PreparedIsolation) -> Result<(), ChildFailure> {
-    let fs_stage = prepared.fs.as_ref().map(fs_glue::FsStage);
-    let net_stage = prepared
-        .loopback
-        .then(|| net_glue::LoopbackStage(vb_netlink::LoopbackSetup::new()));
-    let stages = Stages {
-        filesystem: fs_stage.as_ref().map(|s| s as &dyn ChildStage),
-        network: net_stage.as_ref().map(|s| s as &dyn ChildStage),
-        security: None,
-    };
+    let stages = ChildStages::new(prepared.fs.as_ref(), prepared.loopback);
     // SAFETY: the caller upholds the single-threaded-child contract.
-    unsafe { prepared.plan.apply(&stages) }
+    unsafe { prepared.plan.apply(&stages.stages()) }
 }

@@ -43,6 +43,7 @@ mod host;
 mod in_child;
 mod net_glue;
 mod session;
+mod stages;
 
 pub use command::{Command, Output};
 pub use config::{

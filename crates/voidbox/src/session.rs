@@ -6,13 +6,14 @@ use std::os::unix::ffi::OsStrExt;
 
 use vb_fs::{MountPlan, RootSource};
 use vb_proc::{
-    ChildFailure, ChildStage, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running,
-    Stages, Step, apply_env_ops,
+    ChildFailure, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running, Step,
+    apply_env_ops,
 };
 
 use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
+use crate::stages::ChildStages;
 use crate::{cgroup_glue, fs_glue, net_glue};
 
 /// A running sandbox. [`wait`](Self::wait) may be called once; dropping an
@@ -295,15 +296,8 @@ fn clone_and_release(
         events.warnings(&warnings);
         return Err(Error::RuntimeWarnings(warnings));
     }
-    let fs_stage = host.fs.as_ref().map(fs_glue::FsStage);
-    let net_stage = iso
-        .net
-        .then(|| net_glue::LoopbackStage(vb_netlink::LoopbackSetup::new()));
-    let stages = Stages {
-        filesystem: fs_stage.as_ref().map(|s| s as &dyn ChildStage),
-        network: net_stage.as_ref().map(|s| s as &dyn ChildStage),
-        security: None,
-    };
+    let child_stages = ChildStages::new(host.fs.as_ref(), iso.net);
+    let stages = child_stages.stages();
     let cgroup_fd = host
         .cgroup
         .as_ref()
