@@ -561,6 +561,17 @@ fn owner_helper() {
     }
 }
 
+/// The owner process, killed and reaped even when an assertion fails first,
+/// so a failing run leaves no owner (and so no cgroup) behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn process_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
@@ -582,22 +593,24 @@ fn sigkilled_owner_is_swept_by_the_next_start() {
         say(&format!("SKIP {test}: no pids controller"));
         return;
     }
-    let mut owner = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "owner_helper",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(OWNER_HELPER_ENV, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut owner = KillOnDrop(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "owner_helper",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(OWNER_HELPER_ENV, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut dirs = Vec::new();
     let mut sleeper = None;
-    let stdout = owner.stdout.take().unwrap();
+    let stdout = owner.0.stdout.take().unwrap();
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         // libtest prints `test owner_helper ... ` without a newline before the
@@ -612,8 +625,8 @@ fn sigkilled_owner_is_swept_by_the_next_start() {
     }
     let sleeper = sleeper.expect("the owner helper did not report");
     assert!(!dirs.is_empty());
-    owner.kill().unwrap(); // SIGKILL: no destructor runs.
-    assert_eq!(owner.wait().unwrap().signal(), Some(libc::SIGKILL));
+    owner.0.kill().unwrap(); // SIGKILL: no destructor runs.
+    assert_eq!(owner.0.wait().unwrap().signal(), Some(libc::SIGKILL));
     assert!(
         dirs.iter().all(|d| d.is_dir()),
         "the owner's cgroups should still be there"
