@@ -163,6 +163,42 @@ pub fn processes_with_env(marker: &str) -> Vec<i32> {
     found
 }
 
+/// A marker (see [`MARK_VAR`]) that kills every process still carrying it when
+/// dropped — also when the test fails first — so a failing test leaves no
+/// sandbox running.
+#[derive(Debug)]
+pub struct Marked(String);
+
+impl Marked {
+    /// A fresh marker for `test`.
+    pub fn new(test: &str) -> Self {
+        Self(marker(test))
+    }
+}
+
+impl std::ops::Deref for Marked {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Marked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Drop for Marked {
+    fn drop(&mut self) {
+        for pid in processes_with_env(&self.0) {
+            // SAFETY: SIGKILL to processes this test started (they carry its
+            // unique marker in their environment).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
 /// Wait until `cond` holds or `timeout` passes; whether it held.
 pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

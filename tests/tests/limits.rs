@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use voidbox_tests::{
-    MARK_VAR, eventually, marker, needs_root, processes_with_env, run_vb, stderr, stdout, vb,
+    MARK_VAR, Marked, eventually, needs_root, processes_with_env, run_vb, stderr, stdout, vb,
 };
 
 /// Every directory under /sys/fs/cgroup (to depth 6) whose name starts with
@@ -272,7 +272,7 @@ fn no_cgroup_is_left_after_failure_or_a_sigkill_of_vb() {
         "left after a failed exec"
     );
 
-    let mark = marker("cgkill");
+    let mark = Marked::new("cgkill");
     let mut child = vb([
         "--rootfs",
         "/",
@@ -282,7 +282,7 @@ fn no_cgroup_is_left_after_failure_or_a_sigkill_of_vb() {
         "/bin/sleep",
         "1000",
     ])
-    .env(MARK_VAR, &mark)
+    .env(MARK_VAR, &*mark)
     .stdout(Stdio::null())
     .spawn()
     .unwrap();
@@ -342,7 +342,7 @@ fn processes_left_in_the_cgroup_are_killed_when_the_sandbox_ends() {
     }
     // Without a PID namespace a background process outlives the command; the
     // sandbox's cgroup still holds it, and removing the cgroup kills it.
-    let mark = marker("cgleft");
+    let mark = Marked::new("cgleft");
     let out = vb([
         "--rootfs",
         "/",
@@ -353,7 +353,7 @@ fn processes_left_in_the_cgroup_are_killed_when_the_sandbox_ends() {
         "-c",
         "sleep 1000 & echo started",
     ])
-    .env(MARK_VAR, &mark)
+    .env(MARK_VAR, &*mark)
     .output()
     .unwrap();
     assert_eq!(stdout(&out), "started", "{}", stderr(&out));

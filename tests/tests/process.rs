@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use voidbox_tests::{
-    MARK_VAR, eventually, is_root, marker, needs_userns, processes_with_env, run_vb, stderr,
-    stdout, vb,
+    MARK_VAR, Marked, eventually, is_root, marker, needs_userns, processes_with_env, run_vb,
+    stderr, stdout, vb,
 };
 
 fn sandbox(extra: &[&str], script: &str) -> std::process::Output {
@@ -84,10 +84,10 @@ fn catches(pid: i32, sig: i32) -> bool {
 }
 
 /// Start `vb` with `args`, marked so every process of the sandbox is found.
-fn start_marked(test: &str, args: &[&str]) -> (std::process::Child, String) {
-    let mark = marker(test);
+fn start_marked(test: &str, args: &[&str]) -> (std::process::Child, Marked) {
+    let mark = Marked::new(test);
     let child = vb(args)
-        .env(MARK_VAR, &mark)
+        .env(MARK_VAR, &*mark)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
