@@ -191,7 +191,7 @@ fn a_sigkill_during_setup_leaves_no_mounts_artifacts_or_processes() {
     let _serial = serial();
     let s = prepare(test);
     let before = state(&s);
-    let mark = voidbox_tests::marker("fs-sigkill");
+    let mark = voidbox_tests::Marked::new("fs-sigkill");
     // Enough work that setup takes a while: many binds, a /dev, a /proc.
     let mut argv = args(&["--die-with-parent", "--ro-bind", "/usr", "/usr"]);
     argv.extend(args(&[
@@ -213,7 +213,7 @@ fn a_sigkill_during_setup_leaves_no_mounts_artifacts_or_processes() {
     let mut delays = [0u64, 1, 2, 3, 5, 8, 12, 20, 30, 50].into_iter().cycle();
     for _ in 0..20 {
         let mut child = voidbox_tests::vb(&argv)
-            .env(voidbox_tests::MARK_VAR, &mark)
+            .env(voidbox_tests::MARK_VAR, &*mark)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -247,7 +247,7 @@ fn a_sigkill_while_the_child_is_inside_setup_leaves_no_mounts_or_artifacts() {
     // SAFETY: mkfifo on a NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c_fifo.as_ptr(), 0o666) }, 0);
     let before = state(&s);
-    let mark = voidbox_tests::marker("fs-stuck");
+    let mark = voidbox_tests::Marked::new("fs-stuck");
     let argv = args(&[
         "--die-with-parent",
         "--bind",
@@ -263,7 +263,7 @@ fn a_sigkill_while_the_child_is_inside_setup_leaves_no_mounts_or_artifacts() {
         "true",
     ]);
     let mut child = voidbox_tests::vb(&argv)
-        .env(voidbox_tests::MARK_VAR, &mark)
+        .env(voidbox_tests::MARK_VAR, &*mark)
         .stdin(std::fs::File::open(s.join("data.txt")).unwrap())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
