@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bpf;
+
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::PathBuf;

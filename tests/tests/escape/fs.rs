@@ -1,0 +1,3 @@
+//! Attacks on the filesystem: mounts, the root, staged data.
+
+#![allow(unused_imports)]

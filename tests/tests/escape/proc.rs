@@ -1,0 +1,3 @@
+//! Attacks on the processes and descriptors of the sandbox.
+
+#![allow(unused_imports)]
