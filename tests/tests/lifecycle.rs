@@ -157,12 +157,14 @@ fn info_and_json_status_descriptors_use_bubblewraps_formats() {
     let (info_r, info_w) = pipe();
     let (json_r, json_w) = pipe();
     let mut cfg = config(&["/bin/sh", "-c", "exit 7"]);
-    // voidbox closes the descriptors it is given once it is done with them.
-    cfg.status.info_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(info_w));
-    cfg.status.json_status_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(json_w));
+    // The configuration owns the descriptors; voidbox lets go of its
+    // references when it is done with them.
+    cfg.status.info_fd = Some(Arc::new(info_w));
+    cfg.status.json_status_fd = Some(Arc::new(json_w));
     let mut session = voidbox::spawn(&cfg).unwrap();
     let pid = session.pid();
     assert_eq!(session.wait().unwrap().code(), 7);
+    drop(cfg);
     let info = read_all(info_r);
     assert!(
         info.starts_with(&format!("{{\n    \"child-pid\": {pid},\n")),
@@ -196,9 +198,10 @@ fn json_status_has_no_exit_code_when_exec_fails() {
     let (json_r, json_w) = pipe();
     let mut cfg = config(&["/nonexistent/command"]);
     cfg.isolation = IsolationOptions::default();
-    cfg.status.json_status_fd = Some(std::os::fd::IntoRawFd::into_raw_fd(json_w));
+    cfg.status.json_status_fd = Some(Arc::new(json_w));
     let err = voidbox::spawn(&cfg).unwrap_err();
     assert!(matches!(err, Error::Exec { .. }), "{err}");
+    drop(cfg);
     let json = read_all(json_r);
     assert_eq!(json.lines().count(), 1, "{json}");
     assert!(!json.contains("exit-code"));
@@ -237,9 +240,33 @@ fn output_captures_both_streams() {
 }
 
 #[test]
+fn a_configuration_spawned_twice_keeps_its_descriptors() {
+    if needs_userns("a_configuration_spawned_twice_keeps_its_descriptors") {
+        return;
+    }
+    let (json_r, json_w) = pipe();
+    let mut cfg = config(&["/bin/sh", "-c", "exit 3"]);
+    cfg.status.json_status_fd = Some(Arc::new(json_w));
+    let copy = cfg.clone();
+    for config in [&cfg, &copy] {
+        assert_eq!(voidbox::launch(config).unwrap().code(), 3);
+    }
+    drop((cfg, copy));
+    let json = read_all(json_r);
+    let exits = json
+        .lines()
+        .filter(|l| *l == "{ \"exit-code\": 3 }")
+        .count();
+    assert_eq!(
+        exits, 2,
+        "both launches wrote to the same open descriptor: {json}"
+    );
+}
+
+#[test]
 fn unsupported_fields_are_refused_not_ignored() {
     let mut cfg = config(&["/bin/true"]);
-    cfg.security.cap_add = vec!["CAP_NET_ADMIN".into()];
+    cfg.security.seccomp_policy = Some("default".into());
     let err = voidbox::launch(&cfg).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("not supported yet"));

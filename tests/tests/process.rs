@@ -184,8 +184,11 @@ fn reaper_forwards_usr1_to_the_command() {
 fn die_with_parent_kills_the_sandboxed_tree() {
     // With a PID namespace the whole tree goes; without one, the command
     // itself (bubblewrap's semantics: the death signal is the command's).
+    // The counts are of the marked processes whose environment the suite can
+    // read: vb and the command's tree. The reaper is not dumpable, so an
+    // unprivileged reader cannot see its environment: it is followed by pid.
     let cases: [(&[&str], &str, usize); 2] = [
-        (&["--unshare-pid"], "sleep 1000 & sleep 1000 & wait", 5),
+        (&["--unshare-pid"], "sleep 1000 & sleep 1000 & wait", 4),
         (&[], "exec sleep 1000", 2),
     ];
     for (extra, script, expected) in cases {
@@ -201,11 +204,13 @@ fn die_with_parent_kills_the_sandboxed_tree() {
                 >= expected),
             "the sandbox did not start ({extra:?})"
         );
+        let first = child_of(child.id()).expect("vb has a child");
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(
             eventually(Duration::from_secs(5), || processes_with_env(&mark)
-                .is_empty()),
+                .is_empty()
+                && !std::path::Path::new(&format!("/proc/{first}")).exists()),
             "processes left after SIGKILL of vb ({extra:?}): {:?}",
             processes_with_env(&mark)
         );
@@ -362,10 +367,39 @@ fn argv0_replaces_what_the_command_sees() {
 
 #[test]
 fn new_session_detaches_from_the_session() {
+    let caller_sid = rustix::process::getsid(None)
+        .unwrap()
+        .as_raw_nonzero()
+        .get();
+    // Without a reaper the command leads the new session itself.
     let out = sandbox(&["--new-session"], "ps -o sid= -p $$ | tr -d ' '; echo $$");
     let text = stdout(&out);
     let mut lines = text.lines();
     let sid = lines.next().unwrap_or_default();
     let pid = lines.next().unwrap_or_default();
     assert_eq!(sid, pid, "the command leads its own session");
+    if needs_userns("new_session_detaches_from_the_session") {
+        return;
+    }
+    // Under a reaper the session is made before the reaper's fork, as
+    // bubblewrap does: pid 1 leads it, and keeps none of the caller's
+    // terminal either.
+    let out = sandbox(
+        &["--new-session", "--unshare-pid", "--proc", "/proc"],
+        "ps -o sid= -p $$ | tr -d ' '; ps -o sid= -p 1 | tr -d ' '; ps -o tty= -p 1",
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&"1"), "{text}");
+    assert_eq!(
+        lines.get(1),
+        Some(&"1"),
+        "the reaper leads the session: {text}"
+    );
+    assert_eq!(
+        lines.get(2).map(|l| l.trim()),
+        Some("?"),
+        "no terminal: {text}"
+    );
+    assert_ne!(caller_sid, 1);
 }

@@ -11,12 +11,13 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use voidbox::{
-    BindMode, CgroupError, DataSource, EnvOp, FsAction, IsolationOptions, JailConfig, LimitKind,
-    RootFs,
+    BindMode, BpfProgram, CapOp, CgroupError, DataSource, EnvOp, FsAction, IsolationOptions,
+    JailConfig, LimitKind, RootFs,
 };
 
 use crate::numbers::{MAX_TMPFS_BYTES, SizeError, parse_fd, parse_id, parse_mode, parse_size};
@@ -70,6 +71,12 @@ struct State {
     rootfs: Option<PathBuf>,
     swap_set: bool,
     total_args: usize,
+    /// Descriptors taken over from the command line, one owner per number.
+    fds: std::collections::HashMap<i32, Arc<OwnedFd>>,
+    /// `--seccomp FD`, read after the cross-option checks as bubblewrap does.
+    seccomp_fd: Option<i32>,
+    /// `--userns-block-fd FD`, taken over after the cross-option checks.
+    userns_block_fd: Option<i32>,
 }
 
 /// Host facts the parse depends on, injectable for tests.
@@ -477,11 +484,9 @@ fn parse_options(
             "--as-pid-1" => cfg.runtime.as_pid_1 = true,
             "--cap-add" | "--cap-drop" => {
                 let [cap] = values(argv, &format!("{opt} takes an argument"))?;
-                let cap = cap.to_string_lossy().into_owned();
-                if opt == "--cap-add" {
-                    cfg.security.cap_add.push(cap);
-                } else {
-                    cfg.security.cap_drop.push(cap);
+                match CapOp::parse(&cap.to_string_lossy(), opt == "--cap-add") {
+                    Ok(op) => cfg.security.capabilities.push(op),
+                    Err(unknown) => return die(unknown.to_string()),
                 }
             }
             "--perms" => {
@@ -597,10 +602,51 @@ fn set_limit(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError
     }
 }
 
+/// Whether descriptor `fd` is open in this process.
+fn fd_is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD only inspects the descriptor number.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+/// Take ownership of descriptor `fd` from the command line: one owner per
+/// number, so an fd named twice is closed once. `None` if it is not open.
+fn owned_fd(state: &mut State, fd: i32) -> Option<Arc<OwnedFd>> {
+    if let Some(owned) = state.fds.get(&fd) {
+        return Some(owned.clone());
+    }
+    if !fd_is_open(fd) {
+        return None;
+    }
+    // SAFETY: the descriptor is open (checked above) and handed to vb by its
+    // caller on the command line; from here on this is its only owner.
+    let owned = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
+    state.fds.insert(fd, owned.clone());
+    Some(owned)
+}
+
+/// Read a seccomp program from `fd` to its end (bubblewrap's checks and
+/// messages), then let go of the descriptor.
+fn read_seccomp(state: &mut State, fd: i32) -> Result<BpfProgram, CliError> {
+    let Some(owned) = owned_fd(state, fd) else {
+        return die("Can't read seccomp data: Bad file descriptor");
+    };
+    state.fds.remove(&fd);
+    let mut data = Vec::new();
+    let copy = rustix::io::dup(&*owned);
+    drop(owned);
+    let read = copy
+        .map_err(std::io::Error::from)
+        .and_then(|fd| File::from(fd).read_to_end(&mut data));
+    if let Err(e) = read {
+        return die(format!("Can't read seccomp data: {e}"));
+    }
+    BpfProgram::from_bytes(&data).or_else(|e| die(e.to_string()))
+}
+
 /// The options that take one descriptor.
 fn fd_option(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError> {
-    let sec_has_seccomp = state.config.security.seccomp_fd.is_some();
-    let sec_has_added = !state.config.security.add_seccomp_fds.is_empty();
+    let sec_has_seccomp = state.seccomp_fd.is_some();
+    let sec_has_added = !state.config.security.seccomp_programs.is_empty();
     if opt == "--seccomp" && sec_has_added {
         return die("--seccomp cannot be combined with --add-seccomp-fd");
     }
@@ -610,7 +656,7 @@ fn fd_option(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError
     let repeated = match opt {
         "--sync-fd" => state.config.status.sync_fd.is_some(),
         "--block-fd" => state.config.status.block_fd.is_some(),
-        "--userns-block-fd" => state.config.status.userns_block_fd.is_some(),
+        "--userns-block-fd" => state.userns_block_fd.is_some(),
         "--info-fd" => state.info_fd_set,
         "--json-status-fd" => state.json_fd_set,
         "--seccomp" => sec_has_seccomp,
@@ -623,24 +669,39 @@ fn fd_option(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError
         warn_last(state, opt);
     }
     let fd = fd_value(value)?;
-    let cfg = &mut state.config;
     match opt {
-        "--sync-fd" => cfg.status.sync_fd = Some(fd),
-        "--block-fd" => cfg.status.block_fd = Some(fd),
-        "--userns-block-fd" => cfg.status.userns_block_fd = Some(fd),
-        "--info-fd" => {
-            state.info_fd_set = true;
-            cfg.status.info_fd = Some(fd);
+        // bubblewrap ignores a sync or block descriptor that is not open.
+        "--sync-fd" => state.config.status.sync_fd = owned_fd(state, fd),
+        "--block-fd" => state.config.status.block_fd = owned_fd(state, fd),
+        "--userns-block-fd" => state.userns_block_fd = Some(fd),
+        "--info-fd" | "--json-status-fd" => {
+            let Some(owned) = owned_fd(state, fd) else {
+                // bubblewrap's words for both descriptors.
+                return die("Write to info_fd: Bad file descriptor");
+            };
+            if opt == "--info-fd" {
+                state.info_fd_set = true;
+                state.config.status.info_fd = Some(owned);
+            } else {
+                state.json_fd_set = true;
+                state.config.status.json_status_fd = Some(owned);
+            }
         }
-        "--json-status-fd" => {
-            state.json_fd_set = true;
-            cfg.status.json_status_fd = Some(fd);
+        "--seccomp" => state.seccomp_fd = Some(fd),
+        "--add-seccomp-fd" => {
+            let program = read_seccomp(state, fd)?;
+            state.config.security.seccomp_programs.push(program);
         }
-        "--seccomp" => cfg.security.seccomp_fd = Some(fd),
-        "--add-seccomp-fd" => cfg.security.add_seccomp_fds.push(fd),
-        "--userns" => cfg.namespace_fds.user = Some(fd),
-        "--userns2" => cfg.namespace_fds.user2 = Some(fd),
-        "--pidns" => cfg.namespace_fds.pid = Some(fd),
+        "--userns" | "--userns2" | "--pidns" => {
+            let owned = owned_fd(state, fd);
+            let ns = &mut state.config.namespace_fds;
+            let slot = match opt {
+                "--userns" => &mut ns.user,
+                "--userns2" => &mut ns.user2,
+                _ => &mut ns.pid,
+            };
+            *slot = owned;
+        }
         _ => {}
     }
     Ok(())
@@ -649,7 +710,7 @@ fn fd_option(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError
 /// The checks bubblewrap makes after parsing, in its order, then the config.
 fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailConfig, CliError> {
     let userns_fd = state.config.namespace_fds.user.is_some();
-    let userns_block = state.config.status.userns_block_fd.is_some();
+    let userns_block = state.userns_block_fd.is_some();
     if userns_block && !state.unshare_user {
         return die("--userns-block-fd requires --unshare-user");
     }
@@ -720,7 +781,17 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
     };
     cfg.cmd = command;
     cfg.name = "vb".into();
-    Ok(std::mem::take(cfg))
+    if let Some(fd) = state.seccomp_fd.take() {
+        let program = read_seccomp(state, fd)?;
+        state.config.security.seccomp_programs.push(program);
+    }
+    if let Some(fd) = state.userns_block_fd.take() {
+        match owned_fd(state, fd) {
+            Some(owned) => state.config.status.userns_block_fd = Some(owned),
+            None => return die("--userns-block-fd: Bad file descriptor"),
+        }
+    }
+    Ok(std::mem::take(&mut state.config))
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn run(args: Vec<OsString>, reporter: &Reporter) -> anyhow::Result<ExitCode> {
     for w in &warnings {
         eprintln!("{}", reporter.warning(w));
     }
-    let config = match parsed {
+    let mut config = match parsed {
         Ok(Invocation::Help) => {
             let mut out = std::io::stdout().lock();
             out.write_all(usage::usage_text(&reporter.prog).as_bytes())?;
@@ -80,7 +80,11 @@ fn run(args: Vec<OsString>, reporter: &Reporter) -> anyhow::Result<ExitCode> {
         }
         Err(CliError::Message(m)) => anyhow::bail!(m),
     };
-    let status = voidbox::launch(&config)?;
+    let mut session = voidbox::spawn(&config)?;
+    // bubblewrap closes the info descriptor once written: its reader sees
+    // end-of-file now, not when the sandbox ends.
+    config.status.info_fd = None;
+    let status = session.wait()?;
     Ok(exit_code(status.code()))
 }
 

@@ -1,8 +1,12 @@
 //! What the sandbox child runs between `clone3` and `execve`, in the fixed order
-//! the design gives: death signal, gate, id switch, hostname, the filesystem and
-//! network stages, joining the cgroups the parent made meanwhile, the cgroup
-//! namespace, the PID-1 fork, then on the command's side
-//! new session, working directory, the security stage, signal reset, the
+//! the design gives: death signal, gate (and `userns_block_fd`), id switch,
+//! hostname, the filesystem and network stages, joining the cgroups the parent
+//! made meanwhile, the cgroup namespace, the security context shared by every
+//! process (user-namespace policy, bounding set), `block_fd`, working
+//! directory, new session, lock files, the PID-1 fork; then on the reaper's
+//! side its own lockdown (no capabilities, not dumpable, descriptors closed)
+//! and on the command's side standard streams, the command's security context
+//! (capabilities, `no_new_privs`, label, seccomp), signal reset, the
 //! acknowledgement and `execve`.
 //!
 //! Everything here runs in a raw clone of a possibly multi-threaded process: only
@@ -16,10 +20,13 @@ use std::os::fd::{BorrowedFd, RawFd};
 use rustix::io::Errno;
 use rustix::process::{Gid, Pid, Uid};
 
+use std::sync::atomic::Ordering;
+
 use crate::clone::fork_raw;
+use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;
-use crate::spawn::{ProcessPlan, Stages};
+use crate::spawn::{Monitor, ProcessPlan, Stages};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, recv_token, send_failure, send_token,
 };
@@ -59,7 +66,7 @@ pub(crate) fn fail(step: Step, errno: Errno) -> ChildFailure {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn child_main(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> ! {
+pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> ! {
     close(fds.gate_write);
     close(fds.ack_read);
     close(fds.fail_read);
@@ -143,13 +150,59 @@ fn set_death_signal(expected_parent: Option<Pid>) -> Result<(), ChildFailure> {
     Ok(())
 }
 
-fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+/// Wait until a byte (or end-of-file) can be read from `fd`, then close it:
+/// bubblewrap's `--block-fd` and `--userns-block-fd`. A read error other than
+/// an interruption is a failure.
+fn block_on(fd: RawFd, step: Step) -> Result<(), ChildFailure> {
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::read(borrow(fd), &mut byte) {
+            Ok(_) => break,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(fail(step, e)),
+        }
+    }
+    close(fd);
+    Ok(())
+}
+
+/// Open and read-lock each lock file (paths inside the sandbox), recording
+/// the descriptors in the plan's slots. `fcntl` locks belong to the process
+/// that takes them and are not inherited by its children: the caller is the
+/// process that becomes the reaper.
+fn take_locks(monitor: &Monitor) -> Result<(), ChildFailure> {
+    let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    for (index, (path, slot)) in (0u32..).zip(monitor.lock_paths.iter().zip(&monitor.lock_fds)) {
+        let fd = rustix::fs::open(path.as_c_str(), flags, rustix::fs::Mode::empty())
+            .map_err(|e| ChildFailure::process(Step::LockOpen, index, e.raw_os_error()))?;
+        let raw = std::os::fd::IntoRawFd::into_raw_fd(fd);
+        slot.store(raw, Ordering::Relaxed);
+        // SAFETY: an all-zero flock is valid; the fields are set below.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        // Both constants are small (0 and 0): the C field is a short.
+        lock.l_type = libc::c_short::try_from(libc::F_RDLCK).unwrap_or_default();
+        lock.l_whence = libc::c_short::try_from(libc::SEEK_SET).unwrap_or_default();
+        // SAFETY: F_SETLK with a valid flock struct on a descriptor just opened.
+        if unsafe { libc::fcntl(raw, libc::F_SETLK, &raw const lock) } != 0 {
+            // SAFETY: reading this thread's errno.
+            let errno = unsafe { *libc::__errno_location() };
+            return Err(ChildFailure::process(Step::LockTake, index, errno));
+        }
+    }
+    Ok(())
+}
+
+fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
     if plan.die_with_parent {
         set_death_signal(plan.expected_parent)?;
     }
     recv_token(&mut FdChannel(borrow(fds.gate_read)), GATE_BYTE)
         .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
     close(fds.gate_read);
+    if let Some(fd) = plan.monitor.userns_block_fd {
+        // The caller writes the id maps (newuidmap) meanwhile.
+        block_on(fd, Step::UsernsBlockFd)?;
+    }
 
     if let Some((uid, gid)) = plan.switch_ids {
         switch_ids(uid, gid)?;
@@ -168,47 +221,132 @@ fn run(plan: &ProcessPlan, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), Ch
         unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
             .map_err(|e| fail(Step::CgroupNamespace, e))?;
     }
+    // For every process of the sandbox: the user-namespace policy and the
+    // bounding set, then what bubblewrap also does before its pid-1 fork.
+    plan.security.before_fork()?;
+    if let Some(fd) = plan.monitor.block_fd {
+        block_on(fd, Step::BlockFd)?;
+    }
+    plan.exec.enter_cwd().map_err(|e| fail(Step::Chdir, e))?;
+    if plan.new_session {
+        // Before the fork, so the reaper leaves the caller's session and
+        // terminal too.
+        rustix::process::setsid().map_err(|e| fail(Step::NewSession, e))?;
+    }
 
     if plan.reaper {
+        take_locks(&plan.monitor)?;
+        let reaper_pid = rustix::process::getpid();
         // Signals are still blocked from the clone (see ProcessPlan::clone_child):
         // the reaper unblocks the ones it forwards once its handlers are in.
         // SAFETY: the new child keeps to the same async-signal-safe contract.
         match unsafe { fork_raw() } {
             Err(e) => return Err(fail(Step::Fork, e)),
-            Ok(Some(command)) => {
-                close(fds.ack_write);
-                close(fds.fail_write);
-                pid1::supervise(command, fds.status_write)
-            }
+            Ok(Some(command)) => reaper_side(plan, fds, command),
             Ok(None) => {
                 if let Some(fd) = fds.status_write {
                     close(fd);
                 }
+                for slot in &plan.monitor.lock_fds {
+                    close(slot.load(Ordering::Relaxed));
+                }
+                if let Some(fd) = plan.monitor.sync_fd {
+                    close(fd);
+                }
+                if plan.new_session {
+                    // Its own process group in the reaper's session, so the
+                    // reaper's forwarded signals reach the whole job.
+                    rustix::process::setpgid(None, None).map_err(|e| fail(Step::NewSession, e))?;
+                }
                 if plan.die_with_parent {
-                    // The reaper is pid 1 of the new namespace.
-                    set_death_signal(Pid::from_raw(1))?;
+                    // The reaper is pid 1 of the new namespace, or the
+                    // process that forked this one.
+                    let parent = if plan.namespaces.pid {
+                        Pid::from_raw(1)
+                    } else {
+                        Some(reaper_pid)
+                    };
+                    set_death_signal(parent)?;
                 }
             }
         }
+    } else if let Some(fd) = plan.monitor.sync_fd {
+        // No reaper (as pid 1): the command itself keeps the descriptor open
+        // for the sandbox's life, as bubblewrap leaves it.
+        keep_across_exec(fd).map_err(|e| fail(Step::SyncFd, e))?;
     }
-    command_side(plan, stages, fds)
+    command_side(plan, fds)
 }
 
-fn command_side(
-    plan: &ProcessPlan,
-    stages: &Stages<'_>,
-    fds: &ChildFds,
-) -> Result<(), ChildFailure> {
-    if plan.new_session {
-        rustix::process::setsid().map_err(|e| fail(Step::NewSession, e))?;
+/// Clear close-on-exec on `fd`.
+fn keep_across_exec(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: fcntl on a descriptor number; failure is reported.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+        // SAFETY: reading this thread's errno.
+        return Err(Errno::from_raw_os_error(unsafe {
+            *libc::__errno_location()
+        }));
     }
+    Ok(())
+}
+
+/// The reaper after the fork: give up everything the command could use
+/// through it, then supervise. A failure here is reported like any other;
+/// the command, already forked, is killed first.
+fn reaper_side(plan: &ProcessPlan<'_>, fds: &ChildFds, command: Pid) -> ! {
+    close(fds.ack_write);
+    let locked_down = plan.security.reaper().and_then(|()| {
+        let mut keep = [-1; fds::MAX_KEPT];
+        let mut n = 0;
+        let mut push = |fd: RawFd| {
+            if let Some(slot) = keep.get_mut(n) {
+                *slot = fd;
+                n += 1;
+            }
+        };
+        push(fds.fail_write);
+        if let Some(fd) = fds.status_write {
+            push(fd);
+        }
+        if let Some(fd) = plan.monitor.sync_fd {
+            push(fd);
+        }
+        for slot in &plan.monitor.lock_fds {
+            push(slot.load(Ordering::Relaxed));
+        }
+        // Everything else goes: the launcher's descriptors (other threads'
+        // pipes, the handshake of concurrent spawns, directories into the
+        // host's trees) and the standard streams, which only the command
+        // needs.
+        fds::close_all_except(keep.get(..n).unwrap_or_default())
+            .map_err(|e| fail(Step::CloseFds, e))?;
+        plan.security.load_seccomp()
+    });
+    if let Err(failure) = locked_down {
+        send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
+        // SAFETY: kill(2) of the command this process just forked.
+        unsafe { libc::kill(command.as_raw_nonzero().get(), libc::SIGKILL) };
+        // SAFETY: _exit skips teardown, which must not run here.
+        unsafe { libc::_exit(SETUP_FAILED_EXIT) }
+    }
+    close(fds.fail_write);
+    pid1::supervise(command, fds.status_write)
+}
+
+fn command_side(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
     install_stdio(&plan.stdio)?;
-    plan.exec.enter_cwd().map_err(|e| fail(Step::Chdir, e))?;
-    stages.run_security()?;
-    reset_signals().map_err(|e| fail(Step::Signals, e))?;
+    plan.security.command()?;
+    // Setup is finished: acknowledge before the signal mask opens, so a
+    // signal that reached the sandbox during setup (forwarded by the reaper,
+    // pending here) ends the command as it would have ended the executed
+    // one, not as a failed setup.
     send_token(&mut FdChannel(borrow(fds.ack_write)), ACK_BYTE)
         .map_err(|_| fail(Step::Ack, Errno::PIPE))?;
     close(fds.ack_write);
+    reset_signals().map_err(|e| fail(Step::Signals, e))?;
+    // Last, as bubblewrap does: the caller's filters may refuse what the
+    // steps above need.
+    plan.security.load_seccomp()?;
     let errno = plan.exec.exec();
     Err(fail(Step::Exec, errno))
 }

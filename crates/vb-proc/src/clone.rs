@@ -123,7 +123,12 @@ pub(crate) unsafe fn clone_with_pidfd(
     let mut args = CloneArgs {
         flags: flags | u64::from(libc::CLONE_PIDFD.unsigned_abs()),
         pidfd: std::ptr::addr_of_mut!(pidfd) as u64,
-        exit_signal: u64::from(libc::SIGCHLD.unsigned_abs()),
+        // No exit signal: the child is a "clone" child that only a waiter
+        // asking for it (`__WALL`, as `Reapable::wait` does) can reap. A
+        // caller that ignores SIGCHLD (which makes the kernel reap children
+        // of its own accord) or reaps with `waitpid(-1)` from a SIGCHLD
+        // handler cannot take the sandbox's exit status away.
+        exit_signal: 0,
         ..CloneArgs::default()
     };
     if let Some(fd) = cgroup {
@@ -142,10 +147,13 @@ pub(crate) unsafe fn clone_with_pidfd(
     };
     let (ret, into_cgroup) = if ret == -1 && last_errno() == Errno::NOSYS {
         // clone(2) has no cgroup argument: the caller attaches the child itself.
-        let clone_flags = (flags | u64::from(libc::CLONE_PIDFD.unsigned_abs()))
-            | u64::from(libc::SIGCHLD.unsigned_abs());
-        // SAFETY: the x86-64/aarch64 argument order is (flags, stack, parent_tid,
-        // child_tid, tls); with CLONE_PIDFD the pidfd is stored through
+        // The low byte of the flags is the exit signal: none, as above.
+        let clone_flags = flags | u64::from(libc::CLONE_PIDFD.unsigned_abs());
+        // SAFETY: the argument order is (flags, stack, parent_tid, child_tid,
+        // tls) on x86-64 and (flags, stack, parent_tid, tls, child_tid) on
+        // aarch64 (CLONE_BACKWARDS); the last two are zero either way, so the
+        // call is the same on both, the only architectures this crate builds
+        // for (see lib.rs). With CLONE_PIDFD the pidfd is stored through
         // `parent_tid`. A null stack makes this behave like fork().
         let ret = unsafe {
             libc::syscall(

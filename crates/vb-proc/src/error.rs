@@ -6,6 +6,7 @@ use crate::env::EnvError;
 use crate::exec::ExecError;
 use crate::frame::ChildFailure;
 use crate::id_map::IdMapError;
+use crate::security::SecurityError;
 use crate::spawn::ExitStatus;
 use crate::sync::SyncError;
 
@@ -22,6 +23,21 @@ pub enum ProcError {
     /// `as_pid_1` was requested without a new PID namespace.
     #[error("Specifying --as-pid-1 requires --unshare-pid")]
     AsPid1NeedsPidNamespace,
+    /// Lock files were requested with `as_pid_1`: only a reaper holds them.
+    #[error("Specifying --as-pid-1 and --lock-file is not permitted")]
+    AsPid1WithLockFiles,
+    /// `userns_block_fd` without a new user namespace.
+    #[error("--userns-block-fd requires --unshare-user")]
+    UsernsBlockFdNeedsUserNamespace,
+    /// More lock files than [`crate::MAX_LOCK_FILES`].
+    #[error("too many lock files: {0} (at most 64)")]
+    TooManyLockFiles(usize),
+    /// A lock file path contains a NUL byte.
+    #[error("lock file path contains a NUL byte: {0:?}")]
+    LockFilePath(std::path::PathBuf),
+    /// The security context cannot be prepared.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
     /// The environment edits were invalid.
     #[error(transparent)]
     Env(#[from] EnvError),

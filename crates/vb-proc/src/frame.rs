@@ -20,7 +20,8 @@ pub enum Origin {
     Filesystem = 2,
     /// The network stage (interfaces inside the new network namespace).
     Network = 3,
-    /// The security stage (capabilities, no_new_privs, landlock, seccomp).
+    /// The security context (capabilities, no_new_privs, the user-namespace
+    /// policy, seccomp): see [`SecurityStep`](crate::SecurityStep).
     Security = 4,
 }
 
@@ -76,6 +77,18 @@ pub enum Step {
     /// Joining a cgroup through a prepared `tasks` file (the index says which;
     /// `u32::MAX` when the parent never signalled that the cgroups exist).
     CgroupJoin = 17,
+    /// Opening a lock file (the index says which).
+    LockOpen = 18,
+    /// Taking the read lock on a lock file (the index says which).
+    LockTake = 19,
+    /// Reading the block descriptor (`block_fd`).
+    BlockFd = 20,
+    /// Reading the user-namespace block descriptor (`userns_block_fd`).
+    UsernsBlockFd = 21,
+    /// Keeping the sync descriptor open across `execve` (`as_pid_1`).
+    SyncFd = 22,
+    /// The reaper closing the descriptors it does not need.
+    CloseFds = 23,
 }
 
 impl Step {
@@ -98,6 +111,12 @@ impl Step {
             15 => Self::Unshare,
             16 => Self::OwnIdMap,
             17 => Self::CgroupJoin,
+            18 => Self::LockOpen,
+            19 => Self::LockTake,
+            20 => Self::BlockFd,
+            21 => Self::UsernsBlockFd,
+            22 => Self::SyncFd,
+            23 => Self::CloseFds,
             _ => return None,
         })
     }
@@ -136,13 +155,16 @@ impl StageFailure {
 /// A child-side stage: work another crate prepared in the parent and that runs in
 /// the cloned child between the id switch and `execve`.
 ///
-/// # Contract
+/// # Safety
 ///
 /// `run` executes in a child created by a raw `clone3` from a possibly
-/// multi-threaded process. It must not allocate, take a lock, touch Rust's
-/// standard streams or environment, or panic: only system calls on data that was
-/// prepared before the clone.
-pub trait ChildStage {
+/// multi-threaded process, whose other threads do not exist there: a lock
+/// they held stays held forever. An implementation must not allocate, take a
+/// lock, touch Rust's standard streams or environment, or panic: only system
+/// calls on data that was prepared before the clone. The soundness of
+/// [`ProcessPlan::clone_child`](crate::ProcessPlan::clone_child) depends on
+/// it, so implementing the trait is `unsafe`.
+pub unsafe trait ChildStage {
     /// Run the stage; report the first failing step.
     fn run(&self) -> Result<(), StageFailure>;
 }
@@ -267,11 +289,11 @@ mod tests {
 
     #[test]
     fn step_numbers_are_stable() {
-        for raw in 1..=17 {
+        for raw in 1..=23 {
             let step = Step::from_u32(raw).unwrap();
             assert_eq!(step as u32, raw);
         }
         assert_eq!(Step::from_u32(0), None);
-        assert_eq!(Step::from_u32(18), None);
+        assert_eq!(Step::from_u32(24), None);
     }
 }

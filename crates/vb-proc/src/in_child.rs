@@ -18,10 +18,18 @@
 //!    waits for it, and exits with its status (so the caller's `waitpid` sees
 //!    the sandbox's status);
 //! 6. the filesystem and network stages;
-//! 7. without `as_pid_1`, another fork: pid 1 becomes the reaper (see
-//!    [`crate::FORWARDED_SIGNALS`]) and the command's process goes on as pid 2;
-//! 8. the security stage; then `apply` returns `Ok(())` in the process that
-//!    must exec.
+//! 7. the security context shared by every process (user-namespace policy,
+//!    bounding set);
+//! 8. without `as_pid_1`, another fork: pid 1 becomes the reaper (see
+//!    [`crate::FORWARDED_SIGNALS`]; it drops every capability and descriptor)
+//!    and the command's process goes on as pid 2;
+//! 9. the command's security context (capabilities, `no_new_privs`, label,
+//!    seccomp); then `apply` returns `Ok(())` in the process that must exec,
+//!    with the signal mask it was called with.
+//!
+//! The process the caller forked and, with a PID namespace, the waiter above
+//! pid 1 forward the usual termination and job-control signals down, so
+//! killing the pid the caller knows ends the sandbox.
 //!
 //! Everything the child does is a system call on prepared data: the fork-safety
 //! rule of the crate applies, since the caller's process may have had threads.
@@ -29,13 +37,14 @@
 use std::ffi::CString;
 
 use rustix::io::Errno;
-use rustix::process::WaitOptions;
 
 use crate::child::{arm_death_signal, fail, switch_ids};
 use crate::clone::{Namespaces, fork_raw};
 use crate::error::ProcError;
+use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;
+use crate::security::{SecurityPlan, SecuritySpec};
 use crate::spawn::Stages;
 
 /// What to apply in a caller-forked child.
@@ -54,6 +63,8 @@ pub struct InChildSpec {
     pub die_with_parent: bool,
     /// With a PID namespace, make the caller's command pid 1 (no reaper).
     pub as_pid_1: bool,
+    /// Capabilities, seccomp, the user-namespace policy, the exec label.
+    pub security: SecuritySpec,
 }
 
 /// The prepared form of an [`InChildSpec`].
@@ -66,6 +77,7 @@ pub struct InChildPlan {
     die_with_parent: bool,
     pid_namespace: bool,
     reaper: bool,
+    security: SecurityPlan,
 }
 
 impl InChildPlan {
@@ -117,7 +129,9 @@ impl InChildPlan {
                 ),
             ]
         });
+        let security = SecurityPlan::prepare(&spec.security, ns.user, uid, gid)?;
         Ok(Self {
+            security,
             unshare,
             own_maps,
             switch_ids: ns.user.then_some((uid, gid)),
@@ -165,41 +179,57 @@ impl InChildPlan {
             rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
         }
         if self.pid_namespace {
-            fork_and_wait()?;
+            // The process the caller forked stays outside the new namespace:
+            // it waits for pid 1 there, forwarding signals to it.
+            fork_supervised(None)?;
             if self.die_with_parent {
                 arm_death_signal()?;
             }
         }
         stages.run_setup()?;
+        self.security.before_fork()?;
         if self.reaper {
-            // SAFETY: the same contract holds in the new child.
-            match unsafe { fork_raw() } {
-                Err(e) => return Err(fail(Step::Fork, e)),
-                Ok(Some(command)) => pid1::supervise(command, None),
-                Ok(None) => {}
-            }
+            fork_supervised(Some(&self.security))?;
         }
-        stages.run_security()
+        self.security.command()?;
+        self.security.load_seccomp()
     }
 }
 
-/// Fork; the parent waits for the child and exits with its status, the child
-/// returns.
-fn fork_and_wait() -> Result<(), ChildFailure> {
+/// Fork with the forwarded signals blocked across it. The parent supervises
+/// the child (forwarding signals, exiting with its status); with `reaper`, it
+/// is the sandbox's pid 1 and first drops what the command could use through
+/// it. The child returns with the caller's signal mask back.
+fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
+    let blocked = pid1::ForwardedBlocked::block();
     // SAFETY: both sides keep to the async-signal-safe contract.
     match unsafe { fork_raw() } {
-        Err(e) => Err(fail(Step::Fork, e)),
-        Ok(None) => Ok(()),
+        Err(e) => {
+            blocked.restore();
+            Err(fail(Step::Fork, e))
+        }
+        Ok(None) => {
+            blocked.restore();
+            Ok(())
+        }
         Ok(Some(child)) => {
-            let status = loop {
-                match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
-                    Ok(Some((_, status))) => break status.as_raw(),
-                    Err(Errno::INTR) | Ok(None) => {}
-                    Err(_) => break libc::W_EXITCODE(1, 0),
-                }
+            let lockdown = match reaper {
+                Some(security) => security.reaper(),
+                None => Ok(()),
             };
-            // SAFETY: _exit skips teardown, which must not run in this child.
-            unsafe { libc::_exit(pid1::shell_code(status)) }
+            if let Err(failure) = lockdown {
+                // SAFETY: kill(2) of the process just forked.
+                unsafe { libc::kill(child.as_raw_nonzero().get(), libc::SIGKILL) };
+                return Err(failure);
+            }
+            // Neither the waiter nor the reaper needs any of the caller's
+            // descriptors; holding them would delay end-of-file on the
+            // caller's pipes and, for pid 1, hand them to the sandbox.
+            fds::close_all_except(&[]).map_err(|e| fail(Step::CloseFds, e))?;
+            if let Some(security) = reaper {
+                security.load_seccomp()?;
+            }
+            pid1::supervise(child, None)
         }
     }
 }

@@ -49,18 +49,26 @@
 //! *thread* that cloned the child: an embedder that spawns from a short-lived
 //! thread should not use it.
 
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("vb-proc supports x86_64 and aarch64 (raw clone argument order, seccomp ABIs)");
+
+pub mod caps;
 mod child;
 mod clone;
 mod env;
 mod error;
 mod exec;
+mod fds;
 mod frame;
 mod id_map;
 mod in_child;
 mod pid1;
+pub mod seccomp;
+mod security;
 mod spawn;
 mod sync;
 
+pub use caps::{CapOp, Capability, UnknownCapability};
 pub use clone::{CLONE_INTO_CGROUP, Namespaces};
 pub use env::{EnvError, EnvOp, apply_env_ops, lookup};
 pub use error::ProcError;
@@ -70,7 +78,14 @@ pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
 pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use rustix::process::{Pid, Signal};
-pub use spawn::{ExitStatus, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started};
+pub use seccomp::BpfProgram;
+pub use security::{
+    SecurityError, SecurityPlan, SecuritySpec, SecurityStep, has_controlling_terminal,
+    selinux_enabled,
+};
+pub use spawn::{
+    ExitStatus, MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started,
+};
 pub use sync::{
     ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token,
     send_token,

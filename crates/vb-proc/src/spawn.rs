@@ -10,9 +10,11 @@
 //! failure anywhere leaves no process behind.
 
 use std::ffi::{CString, OsString};
+use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicI32;
 
 use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
@@ -24,14 +26,18 @@ use crate::error::ProcError;
 use crate::exec::ExecPlan;
 use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
+use crate::security::{SecurityPlan, SecuritySpec};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
 
 /// What to run and how to isolate it, as far as vb-proc is concerned.
+///
+/// Descriptors are borrowed: they must stay open until
+/// [`ProcessPlan::clone_child`] returns (the child then holds its own copies).
 #[derive(Clone, Debug, Default)]
 #[allow(clippy::struct_excessive_bools)]
-pub struct ProcessSpec {
+pub struct ProcessSpec<'fd> {
     /// The namespaces to create.
     pub namespaces: Namespaces,
     /// The uid inside the sandbox (default: the caller's real uid). Other than
@@ -43,7 +49,8 @@ pub struct ProcessSpec {
     pub hostname: Option<OsString>,
     /// Kill the sandbox with `SIGKILL` when the spawning thread dies.
     pub die_with_parent: bool,
-    /// Call `setsid` before exec, detaching the command from the terminal.
+    /// Call `setsid` before the PID-1 fork, detaching the sandbox from the
+    /// caller's session and terminal.
     pub new_session: bool,
     /// With a new PID namespace, run the command as pid 1 instead of under a
     /// reaper.
@@ -58,18 +65,33 @@ pub struct ProcessSpec {
     /// else `$HOME`, else `/`.
     pub chdir: Option<PathBuf>,
     /// Descriptors to install as the command's stdin, stdout and stderr
-    /// (`None` inherits the caller's). They must stay open until
-    /// [`Pending::release`] returns; an invalid one fails the spawn with `EBADF`.
-    pub stdio: [Option<RawFd>; 3],
+    /// (`None` inherits the caller's).
+    pub stdio: [Option<BorrowedFd<'fd>>; 3],
     /// cgroups the child joins itself, each a `tasks` file named relative to an
     /// open directory: once the parent signals that they exist
     /// ([`Started::cgroups_ready`]), after the filesystem and network stages,
     /// the child opens each and writes `0`. The parent can so create the
     /// cgroups while the child sets itself up, and a process that moves itself
     /// skips the kernel's global thread-group lock, which moving another
-    /// process by pid takes and which waits for an RCU grace period. The
-    /// directories must stay open until the command runs.
-    pub join_cgroups: Vec<(RawFd, CString)>,
+    /// process by pid takes and which waits for an RCU grace period.
+    pub join_cgroups: Vec<(BorrowedFd<'fd>, CString)>,
+    /// Capabilities, seccomp, the user-namespace policy, the exec label.
+    pub security: SecuritySpec,
+    /// Files (paths inside the sandbox) the sandbox holds a read lock
+    /// (`fcntl(F_SETLK, F_RDLCK)`) on for its whole life, taken by the reaper
+    /// after setup (`--lock-file`). Not with `as_pid_1`.
+    pub lock_files: Vec<PathBuf>,
+    /// A descriptor the sandbox keeps open for its whole life, so the caller
+    /// sees end-of-file when it ends (`--sync-fd`): held by the reaper, or by
+    /// the command with `as_pid_1`.
+    pub sync_fd: Option<BorrowedFd<'fd>>,
+    /// After setup, the command waits until a byte (or end-of-file) can be
+    /// read from this descriptor (`--block-fd`).
+    pub block_fd: Option<BorrowedFd<'fd>>,
+    /// With a new user namespace: the parent writes no id maps; the child
+    /// waits until a byte (or end-of-file) can be read from this descriptor,
+    /// by which time the caller has written them (`--userns-block-fd`).
+    pub userns_block_fd: Option<BorrowedFd<'fd>>,
 }
 
 /// Child-side work prepared by other crates, run in this order between the id
@@ -81,9 +103,6 @@ pub struct Stages<'a> {
     pub filesystem: Option<&'a dyn ChildStage>,
     /// Network configuration inside the new network namespace.
     pub network: Option<&'a dyn ChildStage>,
-    /// Capabilities, no_new_privs, landlock, seccomp: runs in the command's
-    /// process only, last before exec.
-    pub security: Option<&'a dyn ChildStage>,
 }
 
 impl Stages<'_> {
@@ -101,16 +120,6 @@ impl Stages<'_> {
         }
         Ok(())
     }
-
-    /// Child side: the security stage, last before exec.
-    pub(crate) fn run_security(&self) -> Result<(), ChildFailure> {
-        match self.security {
-            Some(stage) => stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Security, f)),
-            None => Ok(()),
-        }
-    }
 }
 
 impl std::fmt::Debug for Stages<'_> {
@@ -118,14 +127,27 @@ impl std::fmt::Debug for Stages<'_> {
         f.debug_struct("Stages")
             .field("filesystem", &self.filesystem.is_some())
             .field("network", &self.network.is_some())
-            .field("security", &self.security.is_some())
             .finish()
     }
 }
 
+/// The most lock files one sandbox takes.
+pub const MAX_LOCK_FILES: usize = 64;
+
+/// The monitoring descriptors and lock files, prepared.
+#[derive(Debug, Default)]
+pub(crate) struct Monitor {
+    pub(crate) lock_paths: Vec<CString>,
+    /// Filled by the child with the descriptors it locked (no allocation).
+    pub(crate) lock_fds: Vec<AtomicI32>,
+    pub(crate) sync_fd: Option<RawFd>,
+    pub(crate) block_fd: Option<RawFd>,
+    pub(crate) userns_block_fd: Option<RawFd>,
+}
+
 /// A [`ProcessSpec`] turned into the data the child uses without allocating.
 #[derive(Debug)]
-pub struct ProcessPlan {
+pub struct ProcessPlan<'fd> {
     pub(crate) namespaces: Namespaces,
     pub(crate) switch_ids: Option<(u32, u32)>,
     maps: Option<(IdMapping, IdMapping)>,
@@ -137,11 +159,14 @@ pub struct ProcessPlan {
     pub(crate) exec: ExecPlan,
     pub(crate) stdio: [Option<RawFd>; 3],
     pub(crate) join_cgroups: Vec<(RawFd, CString)>,
+    pub(crate) security: SecurityPlan,
+    pub(crate) monitor: Monitor,
+    _fds: PhantomData<BorrowedFd<'fd>>,
 }
 
-impl ProcessPlan {
+impl<'fd> ProcessPlan<'fd> {
     /// Validate and prepare `spec`.
-    pub fn prepare(spec: &ProcessSpec) -> Result<Self, ProcError> {
+    pub fn prepare(spec: &ProcessSpec<'fd>) -> Result<Self, ProcError> {
         let real_uid = rustix::process::getuid().as_raw();
         let real_gid = rustix::process::getgid().as_raw();
         let uid = spec.uid.unwrap_or(real_uid);
@@ -161,6 +186,15 @@ impl ProcessPlan {
         if spec.as_pid_1 && !ns.pid {
             return Err(ProcError::AsPid1NeedsPidNamespace);
         }
+        if spec.as_pid_1 && !spec.lock_files.is_empty() {
+            return Err(ProcError::AsPid1WithLockFiles);
+        }
+        if spec.userns_block_fd.is_some() && !ns.user {
+            return Err(ProcError::UsernsBlockFdNeedsUserNamespace);
+        }
+        if spec.lock_files.len() > MAX_LOCK_FILES {
+            return Err(ProcError::TooManyLockFiles(spec.lock_files.len()));
+        }
         let exec = ExecPlan::new(
             &spec.command,
             spec.argv0.as_deref(),
@@ -168,7 +202,16 @@ impl ProcessPlan {
             spec.chdir.as_deref(),
             std::env::current_dir().ok().as_deref(),
         )?;
-        let maps = ns.user.then_some((
+        let security = SecurityPlan::prepare(&spec.security, ns.user, uid, gid)?;
+        let lock_paths = spec
+            .lock_files
+            .iter()
+            .map(|p| {
+                CString::new(p.as_os_str().as_bytes())
+                    .map_err(|_| ProcError::LockFilePath(p.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let maps = (ns.user && spec.userns_block_fd.is_none()).then_some((
             IdMapping {
                 inside: uid,
                 outside: real_uid,
@@ -178,6 +221,10 @@ impl ProcessPlan {
                 outside: real_gid,
             },
         ));
+        // Something must hold the locks and the sync descriptor while the
+        // command runs: the reaper, which then also runs without a PID
+        // namespace (as bubblewrap's monitor-side init does).
+        let holder = !lock_paths.is_empty() || spec.sync_fd.is_some();
         Ok(Self {
             namespaces: ns,
             switch_ids: ns.user.then_some((uid, gid)),
@@ -185,7 +232,7 @@ impl ProcessPlan {
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,
             new_session: spec.new_session,
-            reaper: ns.pid && !spec.as_pid_1,
+            reaper: !spec.as_pid_1 && (ns.pid || holder),
             // In a new PID namespace the parent is outside it and getppid() is 0.
             expected_parent: if ns.pid {
                 None
@@ -193,8 +240,21 @@ impl ProcessPlan {
                 Some(rustix::process::getpid())
             },
             exec,
-            stdio: spec.stdio,
-            join_cgroups: spec.join_cgroups.clone(),
+            stdio: spec.stdio.map(|fd| fd.map(|fd| fd.as_raw_fd())),
+            join_cgroups: spec
+                .join_cgroups
+                .iter()
+                .map(|(dir, path)| (dir.as_raw_fd(), path.clone()))
+                .collect(),
+            monitor: Monitor {
+                lock_fds: lock_paths.iter().map(|_| AtomicI32::new(-1)).collect(),
+                lock_paths,
+                sync_fd: spec.sync_fd.map(|fd| fd.as_raw_fd()),
+                block_fd: spec.block_fd.map(|fd| fd.as_raw_fd()),
+                userns_block_fd: spec.userns_block_fd.map(|fd| fd.as_raw_fd()),
+            },
+            security,
+            _fds: PhantomData,
         })
     }
 
@@ -327,9 +387,11 @@ impl Reapable {
     }
 
     fn wait(&mut self) -> Result<ExitStatus, ProcError> {
+        // `__WALL`: the child was cloned without an exit signal.
+        let options =
+            WaitIdOptions::EXITED | WaitIdOptions::from_bits_retain(libc::__WALL.unsigned_abs());
         loop {
-            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), WaitIdOptions::EXITED)
-            {
+            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), options) {
                 Ok(Some(status)) => {
                     self.reaped = true;
                     return Ok(ExitStatus::from_waitid(&status));

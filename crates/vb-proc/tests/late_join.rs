@@ -5,16 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::ffi::{CString, OsString};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use vb_proc::{ProcError, ProcessPlan, ProcessSpec, Stages, Step};
 
-fn spec(dir: &std::fs::File) -> ProcessSpec {
+fn spec(dir: &std::fs::File) -> ProcessSpec<'_> {
     ProcessSpec {
         command: vec![OsString::from("/bin/true")],
         join_cgroups: vec![
-            (dir.as_raw_fd(), CString::new("a/tasks").unwrap()),
-            (dir.as_raw_fd(), CString::new("b/tasks").unwrap()),
+            (dir.as_fd(), CString::new("a/tasks").unwrap()),
+            (dir.as_fd(), CString::new("b/tasks").unwrap()),
         ],
         ..ProcessSpec::default()
     }

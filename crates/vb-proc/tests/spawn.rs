@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use vb_proc::{
     ChildFailure, ExitStatus, Namespaces, ProcError, ProcessPlan, ProcessSpec, Stages, Step,
@@ -16,7 +16,7 @@ fn sh(script: &str) -> Vec<OsString> {
     vec!["/bin/sh".into(), "-c".into(), script.into()]
 }
 
-fn spec(command: Vec<OsString>) -> ProcessSpec {
+fn spec(command: Vec<OsString>) -> ProcessSpec<'static> {
     ProcessSpec {
         command,
         env: std::env::vars_os().collect(),
@@ -42,9 +42,10 @@ fn userns_available(test: &str) -> bool {
 }
 
 /// Run `spec` with stdout captured.
-fn run(mut spec: ProcessSpec) -> Result<(ExitStatus, String), ProcError> {
+fn run(spec: ProcessSpec<'_>) -> Result<(ExitStatus, String), ProcError> {
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
-    spec.stdio[1] = Some(write.as_raw_fd());
+    let mut spec = spec;
+    spec.stdio[1] = Some(write.as_fd());
     let plan = ProcessPlan::prepare(&spec)?;
     let pending = plan.clone_child(&Stages::default(), None)?;
     let running = pending.release();

@@ -2,8 +2,8 @@
 
 use std::ffi::OsStr;
 use std::io::Read;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use vb_proc::ExitStatus;
 
@@ -177,12 +177,12 @@ impl Command {
         let (err_read, err_write) = pipe()?;
         let mut config = self.config.clone();
         config.process.stdin = Stdio::Null;
-        config.process.stdout = Stdio::Fd(out_write.as_raw_fd());
-        config.process.stderr = Stdio::Fd(err_write.as_raw_fd());
+        config.process.stdout = Stdio::Fd(Arc::new(out_write));
+        config.process.stderr = Stdio::Fd(Arc::new(err_write));
         let spawned = spawn(&config);
-        // The child holds its own copies now; ours must go so reads see EOF.
-        drop(out_write);
-        drop(err_write);
+        // The child holds its own copies now; ours (in the configuration)
+        // must go so reads see EOF.
+        drop(config);
         let mut session = spawned?;
         // Read stderr on a second thread so neither pipe can fill and block.
         let stderr_reader = std::thread::spawn(move || {

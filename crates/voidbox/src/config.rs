@@ -5,15 +5,25 @@
 //! be written against the whole surface; until then a non-default value is
 //! refused by [`spawn`](crate::spawn) with [`Error::Unsupported`](crate::Error)
 //! — never silently ignored.
+//!
+//! # Descriptors
+//!
+//! Every descriptor in the configuration is owned: an `Arc<OwnedFd>`, so a
+//! configuration can be cloned and spawned more than once, and the
+//! descriptor is closed when the last configuration holding it is dropped —
+//! never by voidbox behind the owner's back. A descriptor voidbox consumes
+//! (status descriptors, data sources, the block descriptors) is marked
+//! close-on-exec and never reaches the command.
 
 use std::ffi::OsString;
 use std::fmt;
-use std::os::fd::RawFd;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
+use vb_proc::{BpfProgram, CapOp};
 pub use vb_proc::{EnvOp, Namespaces as IsolationOptions};
 
 use crate::event::StatusEvent;
@@ -57,16 +67,28 @@ pub struct JailConfig {
 }
 
 /// What a standard stream of the command is connected to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub enum Stdio {
     /// The caller's stream.
     #[default]
     Inherit,
     /// `/dev/null`.
     Null,
-    /// This open descriptor (it must stay open until spawn returns).
-    Fd(RawFd),
+    /// This descriptor.
+    Fd(Arc<OwnedFd>),
 }
+
+impl PartialEq for Stdio {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Inherit, Self::Inherit) | (Self::Null, Self::Null) => true,
+            (Self::Fd(a), Self::Fd(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Stdio {}
 
 /// The command's process.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,34 +142,42 @@ impl Default for RuntimeOptions {
     }
 }
 
-/// Security policy (not supported yet: any non-default value is refused).
+/// Security policy. `no_new_privs` is always set; capabilities follow
+/// bubblewrap's model (see [`vb_proc::caps`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct SecurityOptions {
-    /// Capabilities to keep, by name (`CAP_NET_ADMIN`) or `ALL`.
-    pub cap_add: Vec<String>,
-    /// Capabilities to drop, by name or `ALL`.
-    pub cap_drop: Vec<String>,
-    /// Set `no_new_privs`.
-    pub no_new_privs: bool,
-    /// A compiled seccomp BPF program to load from this descriptor (`--seccomp`).
-    pub seccomp_fd: Option<RawFd>,
-    /// Further seccomp programs, loaded in order (`--add-seccomp-fd`).
-    pub add_seccomp_fds: Vec<RawFd>,
-    /// A named seccomp policy.
+    /// Capability edits, applied in order to the starting set: the caller's
+    /// effective set when its real uid is 0, else none (`--cap-add`,
+    /// `--cap-drop`).
+    pub capabilities: Vec<CapOp>,
+    /// Compiled seccomp programs, installed in order on the command and on
+    /// the PID-1 reaper (`--seccomp`, `--add-seccomp-fd`).
+    pub seccomp_programs: Vec<BpfProgram>,
+    /// A named seccomp policy (not supported yet).
     pub seccomp_policy: Option<String>,
-    /// Landlock: paths the sandbox may read.
+    /// Landlock: paths the sandbox may read (not supported yet).
     pub landlock_read: Vec<PathBuf>,
-    /// Landlock: paths the sandbox may write.
+    /// Landlock: paths the sandbox may write (not supported yet).
     pub landlock_write: Vec<PathBuf>,
-    /// Keep the sandbox from creating user namespaces (`--disable-userns`).
+    /// Keep the sandbox from creating user namespaces (`--disable-userns`;
+    /// needs a new user namespace).
     pub disable_userns: bool,
-    /// Fail unless user namespaces are disabled (`--assert-userns-disabled`).
+    /// Fail unless creating a user namespace is refused inside the sandbox
+    /// (`--assert-userns-disabled`).
     pub assert_userns_disabled: bool,
-    /// SELinux exec label.
+    /// SELinux context the command runs in. Where SELinux is not enabled it
+    /// is ignored with a runtime warning.
     pub exec_label: Option<String>,
-    /// SELinux label for files the sandbox setup creates.
+    /// SELinux label for the files and mounts setup creates. Where SELinux is
+    /// not enabled it is ignored with a runtime warning.
     pub file_label: Option<String>,
+    /// Let the command use `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` on a
+    /// terminal it shares with the caller. By default, when the sandbox stays
+    /// in the caller's session (no `new_session`) and the caller has a
+    /// controlling terminal, a seccomp filter refuses them with `EPERM`, so
+    /// the command cannot type into the caller's shell.
+    pub allow_terminal_injection: bool,
 }
 
 /// A status-event callback.
@@ -159,19 +189,26 @@ pub struct StatusOptions {
     /// Called for every event, in order, on the thread that spawns and waits.
     pub on_event: Option<EventCallback>,
     /// bubblewrap's `--info-fd`: one JSON object with the child pid and
-    /// namespace ids, written after clone; the descriptor is then closed.
-    pub info_fd: Option<RawFd>,
+    /// namespace ids, written after clone. voidbox drops its reference then;
+    /// the descriptor closes when the configuration's does.
+    pub info_fd: Option<Arc<OwnedFd>>,
     /// bubblewrap's `--json-status-fd`: JSON lines, the child pid and namespace
-    /// ids, then `{ "exit-code": N }`; the descriptor is closed at the end.
-    pub json_status_fd: Option<RawFd>,
-    /// `--lock-file` paths (not supported yet).
+    /// ids, then `{ "exit-code": N }` once the command has ended.
+    pub json_status_fd: Option<Arc<OwnedFd>>,
+    /// Files (paths inside the sandbox) the sandbox holds a read lock on for
+    /// its whole life (`--lock-file`); not with `runtime.as_pid_1`.
     pub lock_files: Vec<PathBuf>,
-    /// `--sync-fd` (not supported yet).
-    pub sync_fd: Option<RawFd>,
-    /// `--block-fd` (not supported yet).
-    pub block_fd: Option<RawFd>,
-    /// `--userns-block-fd` (not supported yet).
-    pub userns_block_fd: Option<RawFd>,
+    /// Kept open by the sandbox for its whole life: the caller sees
+    /// end-of-file when it ends (`--sync-fd`).
+    pub sync_fd: Option<Arc<OwnedFd>>,
+    /// After setup, the command waits until a byte (or end-of-file) can be
+    /// read from it (`--block-fd`).
+    pub block_fd: Option<Arc<OwnedFd>>,
+    /// With a new user namespace, voidbox writes no id maps: the child waits
+    /// until a byte (or end-of-file) can be read from it, by which time the
+    /// caller has written them, for example with `newuidmap` after reading
+    /// the pid from `info_fd` (`--userns-block-fd`).
+    pub userns_block_fd: Option<Arc<OwnedFd>>,
 }
 
 impl fmt::Debug for StatusOptions {
@@ -197,30 +234,41 @@ pub struct NetworkOptions {
 
 /// Existing namespaces to join, as open `/proc/<pid>/ns/*` descriptors (not
 /// supported yet).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct NamespaceFds {
     /// A user namespace (`--userns`).
-    pub user: Option<RawFd>,
+    pub user: Option<Arc<OwnedFd>>,
     /// A user namespace to enter after setup (`--userns2`).
-    pub user2: Option<RawFd>,
+    pub user2: Option<Arc<OwnedFd>>,
     /// A PID namespace (`--pidns`).
-    pub pid: Option<RawFd>,
+    pub pid: Option<Arc<OwnedFd>>,
     /// A network namespace.
-    pub net: Option<RawFd>,
+    pub net: Option<Arc<OwnedFd>>,
     /// A mount namespace.
-    pub mount: Option<RawFd>,
+    pub mount: Option<Arc<OwnedFd>>,
     /// A UTS namespace.
-    pub uts: Option<RawFd>,
+    pub uts: Option<Arc<OwnedFd>>,
     /// An IPC namespace.
-    pub ipc: Option<RawFd>,
+    pub ipc: Option<Arc<OwnedFd>>,
     /// A cgroup namespace.
-    pub cgroup: Option<RawFd>,
+    pub cgroup: Option<Arc<OwnedFd>>,
 }
 
 impl NamespaceFds {
     /// Whether no namespace is to be joined.
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        [
+            &self.user,
+            &self.user2,
+            &self.pid,
+            &self.net,
+            &self.mount,
+            &self.uts,
+            &self.ipc,
+            &self.cgroup,
+        ]
+        .iter()
+        .all(|fd| fd.is_none())
     }
 }
 

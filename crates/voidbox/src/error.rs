@@ -51,10 +51,43 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A seccomp program could not be installed (the index counts the
+    /// caller's programs first, then voidbox's own).
+    #[error("{}", seccomp_message(.source))]
+    Seccomp {
+        /// Which program.
+        index: u32,
+        /// The kernel's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `assert_userns_disabled`: creating a user namespace still worked.
+    #[error("creation of new user namespaces was not disabled as requested")]
+    UsernsNotDisabled,
+    /// A lock file could not be opened (`open`) or locked.
+    #[error("{} lock file {path}: {source}", if *.open { "Unable to open" } else { "Unable to lock" })]
+    LockFile {
+        /// The path inside the sandbox.
+        path: String,
+        /// Whether opening (rather than locking) failed.
+        open: bool,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Setup produced runtime warnings and `fail_on_runtime_warnings` is set.
     #[error("refusing to run with {} runtime warning(s): {}", .0.len(), .0.join("; "))]
     RuntimeWarnings(Vec<String>),
     /// [`Session::wait`](crate::Session::wait) was already called.
     #[error("this session was already waited for")]
     SessionAlreadyWaited,
+}
+
+/// bubblewrap's wording for a seccomp program the kernel refused.
+fn seccomp_message(source: &std::io::Error) -> String {
+    if source.raw_os_error() == Some(libc::EINVAL) {
+        "Unable to set up system call filtering as requested: prctl(PR_SET_SECCOMP) reported EINVAL. (Hint: this requires a kernel configured with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER.)".to_owned()
+    } else {
+        format!("prctl(PR_SET_SECCOMP): {source}")
+    }
 }

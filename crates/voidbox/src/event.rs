@@ -5,7 +5,8 @@
 //! setup produced warnings), `spawned`, `setup_finished`, `exited`.
 
 use std::fmt::Write as _;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
 
 use vb_proc::ExitStatus;
 
@@ -119,9 +120,8 @@ pub(crate) fn exit_json(code: i32) -> String {
     format!("{{ \"exit-code\": {code} }}\n")
 }
 
-fn write_fd(fd: RawFd, text: &str) {
-    // SAFETY: the caller promised the descriptor is open for the session.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+fn write_fd(fd: &OwnedFd, text: &str) {
+    let fd = fd.as_fd();
     let mut rest = text.as_bytes();
     while !rest.is_empty() {
         match rustix::io::write(fd, rest) {
@@ -135,18 +135,12 @@ fn write_fd(fd: RawFd, text: &str) {
     }
 }
 
-fn close_fd(fd: RawFd) {
-    // SAFETY: the status descriptors are handed over to voidbox, which closes
-    // them when done as bubblewrap does; nothing else closes them.
-    unsafe { libc::close(fd) };
-}
-
 /// Delivers events to the configured sinks.
 #[derive(Clone, Default)]
 pub(crate) struct EventSink {
     callback: Option<EventCallback>,
-    info_fd: Option<RawFd>,
-    json_fd: Option<RawFd>,
+    info_fd: Option<Arc<OwnedFd>>,
+    json_fd: Option<Arc<OwnedFd>>,
 }
 
 impl std::fmt::Debug for EventSink {
@@ -163,8 +157,8 @@ impl EventSink {
     pub(crate) fn new(status: &StatusOptions) -> Self {
         Self {
             callback: status.on_event.clone(),
-            info_fd: status.info_fd,
-            json_fd: status.json_status_fd,
+            info_fd: status.info_fd.clone(),
+            json_fd: status.json_status_fd.clone(),
         }
     }
 
@@ -188,11 +182,12 @@ impl EventSink {
     }
 
     pub(crate) fn spawned(&mut self, pid: i32, ids: &NamespaceIds) {
+        // The info descriptor is done with: voidbox's reference goes (the
+        // descriptor closes once its owner drops it too).
         if let Some(fd) = self.info_fd.take() {
-            write_fd(fd, &info_json(pid, ids));
-            close_fd(fd);
+            write_fd(&fd, &info_json(pid, ids));
         }
-        if let Some(fd) = self.json_fd {
+        if let Some(fd) = &self.json_fd {
             write_fd(fd, &status_json(pid, ids));
         }
         self.emit(&StatusEvent::Spawned { pid });
@@ -204,21 +199,16 @@ impl EventSink {
 
     pub(crate) fn exited(&mut self, pid: i32, status: ExitStatus) {
         if let Some(fd) = self.json_fd.take() {
-            write_fd(fd, &exit_json(status.code()));
-            close_fd(fd);
+            write_fd(&fd, &exit_json(status.code()));
         }
         self.emit(&StatusEvent::Exited { pid, status });
     }
 
-    /// Setup failed: close the status descriptors without an exit code, as
-    /// bubblewrap does when exec fails.
+    /// Setup failed: let go of the status descriptors without an exit code,
+    /// as bubblewrap does when exec fails.
     pub(crate) fn abandon(&mut self) {
-        for fd in [self.info_fd.take(), self.json_fd.take()]
-            .into_iter()
-            .flatten()
-        {
-            close_fd(fd);
-        }
+        self.info_fd = None;
+        self.json_fd = None;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The facade's side of vb-fs: the [`FsSpec`] a configuration stands for, the
 //! child stage that executes the compiled plan, and the end-of-life cleanup.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 
 use vb_fs::{FsAction, FsSpec, MountApi, MountPlan, RealSys, RootSwitch};
@@ -27,9 +27,9 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
         .iter()
         .any(|a| matches!(a, FsAction::Dev { .. }));
     // The command's stdout: what `--dev` binds at `console` when it is a tty.
-    let stdout = match config.process.stdout {
+    let stdout = match &config.process.stdout {
         Stdio::Inherit => Some(1),
-        Stdio::Fd(fd) => Some(fd),
+        Stdio::Fd(fd) => Some(fd.as_raw_fd()),
         Stdio::Null => None,
     };
     Ok(MountPlan::compile(&FsSpec {
@@ -49,7 +49,9 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
 /// The child-side adapter of a vb-fs plan.
 pub(crate) struct FsStage<'a>(pub(crate) &'a MountPlan);
 
-impl ChildStage for FsStage<'_> {
+// SAFETY: `MountPlan::execute` is vb-fs's child-side executor: system calls on
+// the compiled plan only, no allocation, no locks, no panics.
+unsafe impl ChildStage for FsStage<'_> {
     fn run(&self) -> Result<(), StageFailure> {
         self.0
             .execute(&RealSys)

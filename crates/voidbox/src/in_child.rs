@@ -74,6 +74,7 @@ impl PreparedIsolation {
             hostname: config.runtime.hostname.clone(),
             die_with_parent: config.process.die_with_parent,
             as_pid_1: config.runtime.as_pid_1,
+            security: crate::session::security_spec(config, &iso),
         })?;
         let fs = if iso.mount {
             Some(fs_glue::compile(config, &iso)?)
@@ -104,8 +105,8 @@ impl PreparedIsolation {
                 None => vb_proc::ProcError::Child(failure).into(),
             },
             Origin::Network => net_glue::describe(failure.step, source),
-            Origin::Process => crate::session::describe_process_step(failure, None, source),
-            Origin::Security => vb_proc::ProcError::Child(failure).into(),
+            Origin::Process => crate::session::describe_process_step(failure, None, None, source),
+            Origin::Security => crate::session::describe_security_step(failure, source),
         }
     }
 }

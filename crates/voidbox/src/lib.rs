@@ -57,4 +57,6 @@ pub use host::{CgroupMode, HostReport, check_host};
 pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
 pub use vb_cgroup::CgroupError;
-pub use vb_proc::{ChildFailure, ExitStatus, Signal};
+pub use vb_proc::{
+    BpfProgram, CapOp, Capability, ChildFailure, ExitStatus, Signal, UnknownCapability,
+};

@@ -27,7 +27,9 @@ fn step_number(step: LoopbackStep) -> u32 {
         .unwrap_or(0)
 }
 
-impl ChildStage for LoopbackStage {
+// SAFETY: `LoopbackSetup::apply` runs on a request prepared in the parent, with
+// stack buffers and system calls only (vb-netlink's child-side contract).
+unsafe impl ChildStage for LoopbackStage {
     fn run(&self) -> Result<(), StageFailure> {
         self.0
             .apply()

@@ -1,13 +1,15 @@
 //! The spawn pipeline of the facade: validate, prepare everything in the
 //! parent, clone, hand over at the gate, emit events, wait, clean up.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
+use vb_fs::{DataSource, FsAction};
 use vb_fs::{MountPlan, RootSource};
 use vb_proc::{
-    ChildFailure, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running, Step,
-    apply_env_ops,
+    ChildFailure, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running, SecuritySpec,
+    SecurityStep, Step, apply_env_ops,
 };
 
 use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
@@ -87,56 +89,16 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
 
 pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     let sec = &config.security;
-    let checks: [(bool, &'static str); 17] = [
-        (!sec.cap_add.is_empty(), "security.cap_add (--cap-add)"),
-        (!sec.cap_drop.is_empty(), "security.cap_drop (--cap-drop)"),
-        (sec.no_new_privs, "security.no_new_privs"),
-        (sec.seccomp_fd.is_some(), "security.seccomp_fd (--seccomp)"),
-        (
-            !sec.add_seccomp_fds.is_empty(),
-            "security.add_seccomp_fds (--add-seccomp-fd)",
-        ),
+    let checks: [(bool, &'static str); 4] = [
         (sec.seccomp_policy.is_some(), "security.seccomp_policy"),
         (
             !sec.landlock_read.is_empty() || !sec.landlock_write.is_empty(),
             "security.landlock",
         ),
-        (
-            sec.disable_userns,
-            "security.disable_userns (--disable-userns)",
-        ),
-        (
-            sec.assert_userns_disabled,
-            "security.assert_userns_disabled (--assert-userns-disabled)",
-        ),
-        (
-            sec.exec_label.is_some(),
-            "security.exec_label (--exec-label)",
-        ),
-        (
-            sec.file_label.is_some(),
-            "security.file_label (--file-label)",
-        ),
         (config.network.is_some(), "network"),
         (
             !config.namespace_fds.is_empty(),
             "namespace_fds (--userns, --userns2, --pidns)",
-        ),
-        (
-            !config.status.lock_files.is_empty(),
-            "status.lock_files (--lock-file)",
-        ),
-        (
-            config.status.sync_fd.is_some(),
-            "status.sync_fd (--sync-fd)",
-        ),
-        (
-            config.status.block_fd.is_some(),
-            "status.block_fd (--block-fd)",
-        ),
-        (
-            config.status.userns_block_fd.is_some(),
-            "status.userns_block_fd (--userns-block-fd)",
         ),
     ];
     match checks.iter().find(|(set, _)| *set) {
@@ -145,16 +107,75 @@ pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     }
 }
 
+/// Mark every descriptor of `config` that voidbox consumes close-on-exec, so
+/// none reaches the command however the caller opened it. (vb-proc closes the
+/// sync and block descriptors in the processes that must not keep them.)
+pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
+    let status = &config.status;
+    let consumed = [
+        &status.info_fd,
+        &status.json_status_fd,
+        &status.block_fd,
+        &status.userns_block_fd,
+        &status.sync_fd,
+    ];
+    let data = config.fs_actions.iter().filter_map(|a| match a {
+        FsAction::File {
+            source: DataSource::Fd(fd),
+            ..
+        }
+        | FsAction::BindData {
+            source: DataSource::Fd(fd),
+            ..
+        } => Some(*fd),
+        FsAction::BindFd { fd, .. } => Some(*fd),
+        _ => None,
+    });
+    let set = |fd: BorrowedFd<'_>| {
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC).map_err(|e| Error::ChildStep {
+            what: "marking a consumed descriptor close-on-exec".into(),
+            source: e.into(),
+        })
+    };
+    for fd in consumed.into_iter().flatten() {
+        set(fd.as_fd())?;
+    }
+    for raw in data {
+        // SAFETY: the filesystem plan compiled from this configuration has
+        // already read or checked each of these descriptors, so they are open
+        // for the duration of this call.
+        set(unsafe { BorrowedFd::borrow_raw(raw) })?;
+    }
+    Ok(())
+}
+
+/// Runtime warnings the configuration itself gives rise to.
+fn config_warnings(config: &JailConfig) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !vb_proc::selinux_enabled() {
+        for (field, label) in [
+            ("security.exec_label", &config.security.exec_label),
+            ("security.file_label", &config.security.file_label),
+        ] {
+            if let Some(label) = label {
+                warnings.push(format!(
+                    "{field} {label:?} is ignored: SELinux is not enabled on this host"
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 /// Descriptors opened for the command's standard streams, kept open until the
 /// child has executed.
-fn stdio_fds(config: &JailConfig) -> Result<([Option<i32>; 3], Vec<OwnedFd>), Error> {
-    let mut keep = Vec::new();
-    let mut fds = [None; 3];
+fn stdio_fds(config: &JailConfig) -> Result<[Option<Arc<OwnedFd>>; 3], Error> {
     let p = &config.process;
-    for (slot, stdio) in fds.iter_mut().zip([p.stdin, p.stdout, p.stderr]) {
+    let mut fds: [Option<Arc<OwnedFd>>; 3] = [None, None, None];
+    for (slot, stdio) in fds.iter_mut().zip([&p.stdin, &p.stdout, &p.stderr]) {
         *slot = match stdio {
             Stdio::Inherit => None,
-            Stdio::Fd(fd) => Some(fd),
+            Stdio::Fd(fd) => Some(fd.clone()),
             Stdio::Null => {
                 let null = rustix::fs::open(
                     c"/dev/null",
@@ -165,13 +186,11 @@ fn stdio_fds(config: &JailConfig) -> Result<([Option<i32>; 3], Vec<OwnedFd>), Er
                     what: "open /dev/null".into(),
                     source: e.into(),
                 })?;
-                let raw = null.as_raw_fd();
-                keep.push(null);
-                Some(raw)
+                Some(Arc::new(null))
             }
         };
     }
-    Ok((fds, keep))
+    Ok(fds)
 }
 
 /// Spawn the sandbox described by `config` and return once the command runs.
@@ -191,7 +210,7 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
     }
     let iso = effective_isolation(config);
     let env = apply_env_ops(std::env::vars_os(), &config.process.env).map_err(ProcError::from)?;
-    let (stdio, _stdio_keep) = stdio_fds(config)?;
+    let stdio = stdio_fds(config)?;
     let mut host = HostResources {
         fs: None,
         cgroup: None,
@@ -219,20 +238,21 @@ fn prepare_and_launch(
     config: &JailConfig,
     iso: &IsolationOptions,
     env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
-    stdio: [Option<i32>; 3],
+    stdio: [Option<Arc<OwnedFd>>; 3],
     host: &mut HostResources,
     events: &mut EventSink,
 ) -> Result<(Running, i32, Vec<String>), Error> {
     if iso.mount {
         host.fs = Some(fs_glue::compile(config, iso)?);
     }
-    let mut warnings = Vec::new();
+    seal_consumed_fds(config)?;
+    let mut warnings = config_warnings(config);
     let mut join = None;
     match cgroup_glue::place(&config.resources)? {
         cgroup_glue::Placement::None => {}
         cgroup_glue::Placement::Before(cgroup, created) => {
             host.cgroup = Some(cgroup);
-            warnings = created;
+            warnings.extend(created);
         }
         cgroup_glue::Placement::Join(plan) => join = Some(plan),
     }
@@ -248,17 +268,42 @@ fn prepare_and_launch(
         argv0: config.process.argv0.clone(),
         env,
         chdir: config.process.chdir.clone(),
-        stdio,
+        stdio: [0, 1, 2].map(|i| stdio[i].as_deref().map(AsFd::as_fd)),
         join_cgroups: join
             .iter()
             .flat_map(vb_cgroup::JoinPlan::files)
-            .map(|(dir, path)| (dir.as_raw_fd(), path.to_owned()))
+            .map(|(dir, path)| (dir, path.to_owned()))
             .collect(),
+        security: security_spec(config, iso),
+        lock_files: config.status.lock_files.clone(),
+        sync_fd: config.status.sync_fd.as_deref().map(AsFd::as_fd),
+        block_fd: config.status.block_fd.as_deref().map(AsFd::as_fd),
+        userns_block_fd: config.status.userns_block_fd.as_deref().map(AsFd::as_fd),
     };
     let plan = ProcessPlan::prepare(&spec)?;
     // `join` keeps the directories the child joins through open until the
     // command runs.
     clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
+}
+
+/// vb-proc's security request for `config`.
+pub(crate) fn security_spec(config: &JailConfig, iso: &IsolationOptions) -> SecuritySpec {
+    let sec = &config.security;
+    SecuritySpec {
+        capabilities: sec.capabilities.clone(),
+        seccomp: sec.seccomp_programs.clone(),
+        // Only a sandbox that stays in the caller's session can reach the
+        // caller's terminal through TIOCSTI.
+        block_terminal_injection: !sec.allow_terminal_injection
+            && !config.process.new_session
+            && vb_proc::has_controlling_terminal(),
+        disable_userns: sec.disable_userns,
+        assert_userns_disabled: sec.assert_userns_disabled,
+        exec_label: sec
+            .exec_label
+            .clone()
+            .filter(|_| iso.any() && vb_proc::selinux_enabled()),
+    }
 }
 
 /// What a sandbox holds on the host for its lifetime, released by [`finish`](Self::finish).
@@ -286,7 +331,7 @@ impl HostResources {
 fn clone_and_release(
     config: &JailConfig,
     iso: &IsolationOptions,
-    plan: &ProcessPlan,
+    plan: &ProcessPlan<'_>,
     host: &mut HostResources,
     join: Option<&vb_cgroup::JoinPlan>,
     mut warnings: Vec<String>,
@@ -307,7 +352,7 @@ fn clone_and_release(
     if let Some(cgroup) = &host.cgroup {
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
-    let describe = |e| describe_child_error(e, plan, host.fs.as_ref());
+    let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
     let mut started = pending.open_gate().map_err(describe)?;
     if let Some(join) = join {
         let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
@@ -336,7 +381,12 @@ fn clone_and_release(
 }
 
 /// Turn a child's failure report into the error it stands for.
-fn describe_child_error(err: ProcError, plan: &ProcessPlan, fs: Option<&MountPlan>) -> Error {
+fn describe_child_error(
+    err: ProcError,
+    plan: &ProcessPlan<'_>,
+    lock_files: &[std::path::PathBuf],
+    fs: Option<&MountPlan>,
+) -> Error {
     let ProcError::Child(failure) = err else {
         return err.into();
     };
@@ -352,17 +402,48 @@ fn describe_child_error(err: ProcError, plan: &ProcessPlan, fs: Option<&MountPla
                 .into(),
             None => ProcError::Child(failure).into(),
         },
-        Origin::Process => describe_process_step(failure, Some(plan), source),
+        Origin::Process => describe_process_step(failure, Some(plan), Some(lock_files), source),
         Origin::Network => net_glue::describe(failure.step, source),
-        Origin::Security => ProcError::Child(failure).into(),
+        Origin::Security => describe_security_step(failure, source),
     }
+}
+
+/// The error a failure of the security context stands for, in bubblewrap's
+/// words where it has them.
+pub(crate) fn describe_security_step(failure: ChildFailure, source: std::io::Error) -> Error {
+    let what = match SecurityStep::of(&failure) {
+        Some(SecurityStep::Seccomp) => {
+            return Error::Seccomp {
+                index: failure.index,
+                source,
+            };
+        }
+        Some(SecurityStep::UsernsNotDisabled) => return Error::UsernsNotDisabled,
+        Some(SecurityStep::BoundingSet) => {
+            format!("Dropping capability {} from bounds", failure.index)
+        }
+        Some(SecurityStep::CapSet) => "capset failed".to_owned(),
+        Some(SecurityStep::Ambient) => format!("Adding ambient capability {}", failure.index),
+        Some(SecurityStep::NoNewPrivs) => "prctl(PR_SET_NO_NEW_PRIVS) failed".to_owned(),
+        Some(SecurityStep::DisableUserns) => match failure.index {
+            0 => "cannot open /proc/sys/user/max_user_namespaces".to_owned(),
+            1 => "sysctl user.max_user_namespaces = 1".to_owned(),
+            2 => "unshare user ns".to_owned(),
+            _ => "setting up uid map".to_owned(),
+        },
+        Some(SecurityStep::ExecLabel) => "setexeccon".to_owned(),
+        Some(SecurityStep::Dumpable) => "prctl(PR_SET_DUMPABLE)".to_owned(),
+        None => return ProcError::Child(failure).into(),
+    };
+    Error::ChildStep { what, source }
 }
 
 /// The error a failure of one of vb-proc's own steps stands for; `plan` names
 /// the command and working directory where there is one.
 pub(crate) fn describe_process_step(
     failure: ChildFailure,
-    plan: Option<&ProcessPlan>,
+    plan: Option<&ProcessPlan<'_>>,
+    lock_files: Option<&[std::path::PathBuf]>,
     source: std::io::Error,
 ) -> Error {
     let what = match Step::of(&failure) {
@@ -397,6 +478,18 @@ pub(crate) fn describe_process_step(
         Some(Step::CgroupJoin) => {
             format!("joining the sandbox's cgroup (hierarchy {})", failure.index)
         }
+        Some(Step::LockOpen | Step::LockTake) => {
+            let open = Step::of(&failure) == Some(Step::LockOpen);
+            let path = lock_files
+                .and_then(|files| files.get(usize::try_from(failure.index).ok()?))
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            return Error::LockFile { path, open, source };
+        }
+        Some(Step::BlockFd) => "reading --block-fd".to_owned(),
+        Some(Step::UsernsBlockFd) => "reading --userns-block-fd".to_owned(),
+        Some(Step::SyncFd) => "keeping --sync-fd open".to_owned(),
+        Some(Step::CloseFds) => "closing the reaper's descriptors".to_owned(),
         Some(Step::OwnIdMap) => match failure.index {
             0 => "writing /proc/self/setgroups".to_owned(),
             1 => "writing /proc/self/uid_map".to_owned(),

@@ -23,12 +23,11 @@ impl<'a> ChildStages<'a> {
         }
     }
 
-    /// The stages as vb-proc runs them (no security stage yet).
+    /// The stages as vb-proc runs them.
     pub(crate) fn stages(&self) -> Stages<'_> {
         Stages {
             filesystem: self.filesystem.as_ref().map(|s| s as &dyn ChildStage),
             network: self.network.as_ref().map(|s| s as &dyn ChildStage),
-            security: None,
         }
     }
 }

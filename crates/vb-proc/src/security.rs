@@ -1,0 +1,390 @@
+//! The sandbox's security context: capabilities, `no_new_privs`, seccomp,
+//! the user-namespace policy and the SELinux exec label — prepared in the
+//! parent ([`SecurityPlan::prepare`]) and applied in the child in three
+//! places:
+//!
+//! 1. before the PID-1 fork, for every process of the sandbox: the
+//!    user-namespace policy (`disable_userns` enters a nested user namespace
+//!    after capping the sandbox's count of them at one), then the bounding
+//!    set is cut;
+//! 2. in the reaper (pid 1): every capability dropped, `no_new_privs`, not
+//!    dumpable — so the command can neither ptrace it nor open anything
+//!    through `/proc/1/fd` — and the seccomp programs, as bubblewrap applies
+//!    them to its pid 1;
+//! 3. in the command's process, last before `execve`: the requested
+//!    capability sets, `no_new_privs`, the exec label, then the seccomp
+//!    programs (the caller's in order, then voidbox's own).
+
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+
+use rustix::io::Errno;
+
+use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
+use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::seccomp::{self, BpfProgram};
+
+/// What the sandbox may do, as the caller asks for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct SecuritySpec {
+    /// Capability edits in order (`--cap-add`, `--cap-drop`); see [`crate::caps`]
+    /// for the model.
+    pub capabilities: Vec<CapOp>,
+    /// seccomp programs to install, in order, on the command and on the
+    /// reaper (`--seccomp`, `--add-seccomp-fd`).
+    pub seccomp: Vec<BpfProgram>,
+    /// Refuse `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` with a seccomp filter of
+    /// voidbox's own (see [`seccomp::terminal_injection_filter`]).
+    pub block_terminal_injection: bool,
+    /// Keep the sandbox from creating user namespaces (`--disable-userns`):
+    /// needs a new user namespace.
+    pub disable_userns: bool,
+    /// Fail unless creating a user namespace is refused inside the sandbox
+    /// (`--assert-userns-disabled`).
+    pub assert_userns_disabled: bool,
+    /// The SELinux context to execute the command in (written to
+    /// `/proc/thread-self/attr/exec`). The caller checks that SELinux is
+    /// enabled.
+    pub exec_label: Option<String>,
+}
+
+/// Why a [`SecuritySpec`] cannot be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityError {
+    /// The capability request cannot be met.
+    #[error(transparent)]
+    Capabilities(#[from] CapError),
+    /// `disable_userns` without a new user namespace.
+    #[error("--disable-userns requires --unshare-user")]
+    DisableUsernsNeedsUserNamespace,
+    /// `/proc` could not be opened for the user-namespace limit or the label.
+    #[error("opening /proc: {0}")]
+    Proc(Errno),
+    /// The exec label contains a NUL byte.
+    #[error("invalid exec label {0:?}")]
+    Label(String),
+}
+
+/// The security steps of the child, reported with [`Origin::Security`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum SecurityStep {
+    /// `PR_CAPBSET_DROP`; the index is the capability number.
+    BoundingSet = 1,
+    /// `capset`.
+    CapSet = 2,
+    /// `PR_CAP_AMBIENT_RAISE`; the index is the capability number.
+    Ambient = 3,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    NoNewPrivs = 4,
+    /// Installing a seccomp program; the index says which (the caller's
+    /// first, voidbox's own after them).
+    Seccomp = 5,
+    /// `disable_userns`; the index is the sub-step: 0 opening
+    /// `/proc/sys/user/max_user_namespaces`, 1 writing it, 2 the nested
+    /// `unshare(CLONE_NEWUSER)`, 3 its `uid_map`, 4 its `gid_map`.
+    DisableUserns = 6,
+    /// Creating a user namespace still worked (`assert_userns_disabled`).
+    UsernsNotDisabled = 7,
+    /// Writing the exec label.
+    ExecLabel = 8,
+    /// `PR_SET_DUMPABLE` of the reaper.
+    Dumpable = 9,
+}
+
+impl SecurityStep {
+    fn from_u32(raw: u32) -> Option<Self> {
+        Some(match raw {
+            1 => Self::BoundingSet,
+            2 => Self::CapSet,
+            3 => Self::Ambient,
+            4 => Self::NoNewPrivs,
+            5 => Self::Seccomp,
+            6 => Self::DisableUserns,
+            7 => Self::UsernsNotDisabled,
+            8 => Self::ExecLabel,
+            9 => Self::Dumpable,
+            _ => return None,
+        })
+    }
+
+    /// The step named by a failure whose origin is [`Origin::Security`].
+    pub fn of(failure: &ChildFailure) -> Option<Self> {
+        match failure.origin {
+            Origin::Security => Self::from_u32(failure.step),
+            _ => None,
+        }
+    }
+}
+
+fn fail(step: SecurityStep, index: u32, errno: Errno) -> ChildFailure {
+    ChildFailure::stage(
+        Origin::Security,
+        StageFailure::new(step as u32, index, errno.raw_os_error()),
+    )
+}
+
+fn cap_fail(failure: CapFailure) -> ChildFailure {
+    match failure {
+        CapFailure::Bounding(cap, e) => fail(SecurityStep::BoundingSet, cap, e),
+        CapFailure::Set(e) => fail(SecurityStep::CapSet, 0, e),
+        CapFailure::Ambient(cap, e) => fail(SecurityStep::Ambient, cap, e),
+    }
+}
+
+/// The nested user namespace of `disable_userns`, prepared.
+#[derive(Debug)]
+struct DisableUserns {
+    uid_map: Vec<u8>,
+    gid_map: Vec<u8>,
+}
+
+/// A [`SecuritySpec`] turned into data the child applies without allocating.
+#[derive(Debug)]
+pub struct SecurityPlan {
+    caps: CapPlan,
+    seccomp: Vec<BpfProgram>,
+    disable_userns: Option<DisableUserns>,
+    assert_userns_disabled: bool,
+    exec_label: Option<CString>,
+    /// The host's `/proc`, for the per-namespace user-namespace limit and the
+    /// exec label; close-on-exec, and closed by the reaper.
+    proc_dir: Option<OwnedFd>,
+}
+
+impl SecurityPlan {
+    /// Prepare `spec` for a sandbox whose processes end up with `uid`/`gid`,
+    /// in a new (or joined) user namespace when `user_namespace`.
+    pub fn prepare(
+        spec: &SecuritySpec,
+        user_namespace: bool,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Self, SecurityError> {
+        let caller = CallerCaps::read().map_err(CapError::Read)?;
+        let caps = CapPlan::compute(&caller, &spec.capabilities, user_namespace)?;
+        if spec.disable_userns && !user_namespace {
+            return Err(SecurityError::DisableUsernsNeedsUserNamespace);
+        }
+        let exec_label = spec
+            .exec_label
+            .as_ref()
+            .map(|l| CString::new(l.as_bytes()).map_err(|_| SecurityError::Label(l.clone())))
+            .transpose()?;
+        let proc_dir = if spec.disable_userns || exec_label.is_some() {
+            let flags = rustix::fs::OFlags::PATH
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC;
+            Some(
+                rustix::fs::open(c"/proc", flags, rustix::fs::Mode::empty())
+                    .map_err(SecurityError::Proc)?,
+            )
+        } else {
+            None
+        };
+        let mut seccomp = spec.seccomp.clone();
+        if spec.block_terminal_injection {
+            seccomp.push(seccomp::terminal_injection_filter());
+        }
+        Ok(Self {
+            caps,
+            seccomp,
+            // The nested namespace maps the sandbox's ids onto themselves.
+            disable_userns: spec.disable_userns.then(|| DisableUserns {
+                uid_map: format!("{uid} {uid} 1\n").into_bytes(),
+                gid_map: format!("{gid} {gid} 1\n").into_bytes(),
+            }),
+            assert_userns_disabled: spec.assert_userns_disabled || spec.disable_userns,
+            exec_label,
+            proc_dir,
+        })
+    }
+
+    /// The descriptor the plan holds open for the child, if any.
+    #[cfg(test)]
+    fn proc_dir(&self) -> Option<std::os::fd::RawFd> {
+        self.proc_dir.as_ref().map(std::os::fd::AsRawFd::as_raw_fd)
+    }
+
+    /// Child, before the PID-1 fork: the user-namespace policy, then the
+    /// bounding set.
+    pub(crate) fn before_fork(&self) -> Result<(), ChildFailure> {
+        if let Some(nested) = &self.disable_userns {
+            self.enter_nested_user_namespace(nested)?;
+        }
+        if let Some(keep) = self.caps.bounding {
+            caps::cut_bounding_set(keep, self.caps.all).map_err(cap_fail)?;
+        }
+        if self.assert_userns_disabled {
+            // SAFETY: unshare in a single-threaded child; if it succeeds the
+            // process is in a new user namespace, and it fails right away.
+            let created =
+                unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) };
+            if created.is_ok() {
+                return Err(fail(SecurityStep::UsernsNotDisabled, 0, Errno::PERM));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cap the sandbox's user namespace at one nested user namespace, and use
+    /// it up by entering one: none can be created from inside afterwards.
+    fn enter_nested_user_namespace(&self, nested: &DisableUserns) -> Result<(), ChildFailure> {
+        let step = |index: u32| move |e: Errno| fail(SecurityStep::DisableUserns, index, e);
+        let proc_dir = self
+            .proc_dir
+            .as_ref()
+            .ok_or_else(|| fail(SecurityStep::DisableUserns, 0, Errno::BADF))?;
+        // Looked up now, from inside the sandbox's user namespace: the user
+        // sysctls are per namespace, chosen at lookup.
+        let limit = rustix::fs::openat(
+            proc_dir,
+            c"sys/user/max_user_namespaces",
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(step(0))?;
+        write_all(&limit, b"1").map_err(step(1))?;
+        drop(limit);
+        // SAFETY: unshare in a single-threaded child.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }
+            .map_err(step(2))?;
+        // setgroups stays denied: the new namespace inherits the setting.
+        write_at(proc_dir, c"self/uid_map", &nested.uid_map).map_err(step(3))?;
+        write_at(proc_dir, c"self/gid_map", &nested.gid_map).map_err(step(4))?;
+        Ok(())
+    }
+
+    /// Child, the reaper after the fork: no capabilities, `no_new_privs`,
+    /// not dumpable. ([`load_seccomp`](Self::load_seccomp) follows once it has
+    /// closed what it does not need.)
+    pub(crate) fn reaper(&self) -> Result<(), ChildFailure> {
+        caps::capset_all(0).map_err(|e| fail(SecurityStep::CapSet, 0, e))?;
+        no_new_privs()?;
+        // SAFETY: prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong) } != 0 {
+            return Err(fail(SecurityStep::Dumpable, 0, last_errno()));
+        }
+        Ok(())
+    }
+
+    /// Child, the command's process before `execve`: capabilities,
+    /// `no_new_privs`, the label. [`load_seccomp`](Self::load_seccomp) comes
+    /// last, right before `execve`.
+    pub(crate) fn command(&self) -> Result<(), ChildFailure> {
+        if let Some(mask) = self.caps.set {
+            caps::set_caps(mask).map_err(cap_fail)?;
+        }
+        no_new_privs()?;
+        if let Some(label) = &self.exec_label {
+            let proc_dir = self
+                .proc_dir
+                .as_ref()
+                .ok_or_else(|| fail(SecurityStep::ExecLabel, 0, Errno::BADF))?;
+            write_at(proc_dir, c"thread-self/attr/exec", label.as_bytes())
+                .map_err(|e| fail(SecurityStep::ExecLabel, 0, e))?;
+        }
+        Ok(())
+    }
+
+    /// Install the seccomp programs on the calling thread.
+    pub(crate) fn load_seccomp(&self) -> Result<(), ChildFailure> {
+        for (index, program) in (0u32..).zip(self.seccomp.iter()) {
+            program
+                .load()
+                .map_err(|e| fail(SecurityStep::Seccomp, index, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn last_errno() -> Errno {
+    // SAFETY: reading this thread's errno.
+    Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
+}
+
+fn no_new_privs() -> Result<(), ChildFailure> {
+    rustix::thread::set_no_new_privs(true).map_err(|e| fail(SecurityStep::NoNewPrivs, 0, e))
+}
+
+fn write_all(fd: &OwnedFd, bytes: &[u8]) -> Result<(), Errno> {
+    match rustix::io::write(fd, bytes) {
+        Ok(n) if n == bytes.len() => Ok(()),
+        Ok(_) => Err(Errno::IO),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_at(dir: &OwnedFd, path: &std::ffi::CStr, bytes: &[u8]) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        path,
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    write_all(&fd, bytes)
+}
+
+/// Whether the calling process has a controlling terminal that a sandbox
+/// sharing its session could inject input into.
+pub fn has_controlling_terminal() -> bool {
+    rustix::fs::open(
+        c"/dev/tty",
+        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .is_ok()
+}
+
+/// Whether SELinux is enabled on this host (its filesystem is mounted).
+pub fn selinux_enabled() -> bool {
+    std::fs::metadata("/sys/fs/selinux/enforce").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_steps_are_stable() {
+        for raw in 1..=9 {
+            assert_eq!(SecurityStep::from_u32(raw).unwrap() as u32, raw);
+        }
+        assert_eq!(SecurityStep::from_u32(0), None);
+        assert_eq!(SecurityStep::from_u32(10), None);
+    }
+
+    #[test]
+    fn disable_userns_needs_a_user_namespace() {
+        let spec = SecuritySpec {
+            disable_userns: true,
+            ..SecuritySpec::default()
+        };
+        assert!(matches!(
+            SecurityPlan::prepare(&spec, false, 0, 0),
+            Err(SecurityError::DisableUsernsNeedsUserNamespace)
+        ));
+        let plan = SecurityPlan::prepare(&spec, true, 5, 6).unwrap();
+        assert!(plan.assert_userns_disabled, "disabling implies the check");
+        assert!(plan.proc_dir().is_some());
+        let nested = plan.disable_userns.as_ref().unwrap();
+        assert_eq!(nested.uid_map, b"5 5 1\n");
+        assert_eq!(nested.gid_map, b"6 6 1\n");
+    }
+
+    #[test]
+    fn the_terminal_filter_goes_after_the_callers_programs() {
+        let own = BpfProgram::from_bytes(&[6, 0, 0, 0, 0, 0, 0xff, 0x7f]).unwrap();
+        let spec = SecuritySpec {
+            seccomp: vec![own.clone()],
+            block_terminal_injection: true,
+            ..SecuritySpec::default()
+        };
+        let plan = SecurityPlan::prepare(&spec, true, 0, 0).unwrap();
+        assert_eq!(plan.seccomp.len(), 2);
+        assert_eq!(plan.seccomp[0], own);
+        assert_eq!(plan.seccomp[1], seccomp::terminal_injection_filter());
+        assert!(plan.proc_dir().is_none(), "no /proc needed");
+    }
+}
