@@ -246,3 +246,32 @@ pub fn with_watchdog<T: Send + 'static>(
         }
     }
 }
+
+/// Give the command started by `cmd` descriptor `target` as a copy of
+/// `source` for each pair (`source` is read in the child after its standard
+/// streams are set up, so `1` means the child's stdout). Sources are first
+/// copied above every target, so pairs may overlap.
+pub fn with_fds<'c>(cmd: &'c mut Command, pairs: &[(i32, i32)]) -> &'c mut Command {
+    use std::os::unix::process::CommandExt;
+    let pairs = pairs.to_vec();
+    // SAFETY: the closure runs between fork and exec and only makes
+    // async-signal-safe system calls (fcntl, dup2, close) on integers.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut copies = [-1; 16];
+            for (slot, (_, source)) in copies.iter_mut().zip(&pairs) {
+                *slot = libc::fcntl(*source, libc::F_DUPFD_CLOEXEC, 100);
+                if *slot < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (copy, (target, _)) in copies.iter().zip(&pairs) {
+                if libc::dup2(*copy, *target) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(*copy);
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,3 +1,409 @@
-//! Attacks on the processes and descriptors of the sandbox.
+//! Attacks on the processes and descriptors of the sandbox: capabilities
+//! regained, pid 1 used as a stepping stone, descriptors vb consumed or held,
+//! terminal injection.
+//!
+//! Who is attacked matters: a caller whose real uid is 0 keeps its own
+//! capabilities by default (bubblewrap's model: `--cap-drop ALL` confines
+//! root), so the "cannot undo the sandbox" cases run as uid 65534 (with and
+//! without `--uid 0`) and as root with `--cap-drop ALL` (with and without a
+//! user namespace and `--uid 0`).
 
-#![allow(unused_imports)]
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::Stdio;
+use std::time::Duration;
+
+use voidbox_tests::{
+    is_root, needs_userns, run_vb, skip, stderr, stdout, vb, with_fds, with_watchdog,
+};
+
+/// The ways a sandbox is entered that must leave the command without any
+/// privilege over it.
+fn confined_profiles() -> Vec<Vec<&'static str>> {
+    if is_root() {
+        vec![
+            vec!["--cap-drop", "ALL"],
+            vec!["--cap-drop", "ALL", "--unshare-user"],
+            vec!["--cap-drop", "ALL", "--unshare-user", "--uid", "0"],
+        ]
+    } else {
+        vec![vec![], vec!["--uid", "0"]]
+    }
+}
+
+fn sandbox(profile: &[&str], extra: &[&str], script: &str) -> std::process::Output {
+    let mut args: Vec<&str> = vec!["--ro-bind", "/", "/"];
+    args.extend_from_slice(profile);
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "/bin/sh", "-c", script]);
+    run_vb(&args)
+}
+
+#[test]
+fn a_tmpfs_mask_cannot_be_unmounted_from_inside() {
+    if needs_userns("a_tmpfs_mask_cannot_be_unmounted_from_inside") {
+        return;
+    }
+    for profile in confined_profiles() {
+        // /etc is masked by an empty tmpfs; the attack unmounts it (lazily
+        // too) and looks for the host's passwd underneath.
+        let out = sandbox(
+            &profile,
+            &["--tmpfs", "/etc"],
+            "umount /etc 2>/dev/null; umount -l /etc 2>/dev/null; \
+             test -e /etc/passwd && echo EXPOSED || echo masked",
+        );
+        assert_eq!(stdout(&out), "masked", "{profile:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_read_only_bind_cannot_be_made_writable_from_inside() {
+    if needs_userns("a_read_only_bind_cannot_be_made_writable_from_inside") {
+        return;
+    }
+    let dir = tempdir("rw");
+    for profile in confined_profiles() {
+        let script = "mount -o remount,rw /mnt/w 2>/dev/null; \
+             mount -o remount,bind,rw /mnt/w 2>/dev/null; \
+             mount --bind /mnt/w /mnt/w 2>/dev/null; \
+             touch /mnt/w/pwned 2>/dev/null && echo WROTE || echo refused";
+        let mut extra = vec!["--tmpfs", "/mnt", "--ro-bind"];
+        let path = dir.to_str().unwrap();
+        extra.extend_from_slice(&[path, "/mnt/w"]);
+        let out = sandbox(&profile, &extra, script);
+        assert_eq!(stdout(&out), "refused", "{profile:?}: {}", stderr(&out));
+        assert!(!dir.join("pwned").exists(), "{profile:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_command_has_no_new_privs_and_no_capabilities_when_confined() {
+    if needs_userns("the_command_has_no_new_privs_and_no_capabilities_when_confined") {
+        return;
+    }
+    for profile in confined_profiles() {
+        let out = sandbox(
+            &profile,
+            &[],
+            "grep -E '^(CapPrm|CapEff|CapAmb|CapInh|NoNewPrivs):' /proc/self/status",
+        );
+        let text = stdout(&out);
+        for line in text.lines() {
+            let value = line.split_whitespace().nth(1).unwrap_or_default();
+            if line.starts_with("NoNewPrivs") {
+                assert_eq!(value, "1", "{profile:?}: {text}");
+            } else {
+                assert_eq!(value, "0000000000000000", "{profile:?}: {text}");
+            }
+        }
+        assert_eq!(text.lines().count(), 5, "{profile:?}: {text}");
+    }
+}
+
+#[test]
+fn uid_0_in_a_user_namespace_regains_nothing_on_exec() {
+    // Exec as uid 0 in a user namespace hands the bounding set back to the
+    // permitted set: it must have been cut.
+    if needs_userns("uid_0_in_a_user_namespace_regains_nothing_on_exec") {
+        return;
+    }
+    let out = if is_root() {
+        sandbox(
+            &["--unshare-user", "--uid", "0", "--cap-drop", "ALL"],
+            &[],
+            "grep -E '^CapBnd:' /proc/self/status",
+        )
+    } else {
+        sandbox(&["--uid", "0"], &[], "grep -E '^CapBnd:' /proc/self/status")
+    };
+    assert_eq!(
+        stdout(&out).split_whitespace().nth(1),
+        Some("0000000000000000"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn status_descriptors_never_reach_the_command() {
+    // A command that could write to --json-status-fd would forge the
+    // sandbox's exit status for whoever reads it.
+    for opt in ["--json-status-fd", "--info-fd"] {
+        let mut cmd = vb(["--ro-bind", "/", "/", opt, "3", "--", "/bin/sh", "-c"]);
+        cmd.arg("echo '{ \"exit-code\": 0 }' >&3 && echo FORGED; exit 5")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = with_fds(&mut cmd, &[(3, 1)]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!text.contains("FORGED"), "{opt}: {text}");
+        assert_eq!(out.status.code(), Some(5), "{opt}: {text}");
+        if opt == "--json-status-fd" {
+            let exits: Vec<&str> = text.lines().filter(|l| l.contains("exit-code")).collect();
+            assert_eq!(exits, ["{ \"exit-code\": 5 }"], "{text}");
+        }
+    }
+}
+
+#[test]
+fn consumed_descriptors_are_closed_and_inherited_ones_pass_through() {
+    // fd 5: --block-fd (a readable pipe), fd 6: --file source, fd 7: merely
+    // inherited.
+    let (block_r, block_w) = pipe();
+    rustix::io::write(&block_w, b"x").unwrap();
+    let data = voidbox_tests::bpf::data_fd(b"data\n");
+    let inherited = std::fs::File::open("/dev/null").unwrap();
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/mnt",
+        "--block-fd",
+        "5",
+        "--file",
+        "6",
+        "/mnt/data",
+        "--",
+        "/bin/sh",
+        "-c",
+        "for fd in 5 6 7; do test -e /proc/self/fd/$fd && echo open-$fd; done; cat /mnt/data",
+    ]);
+    let out = with_fds(
+        &mut cmd,
+        &[
+            (5, block_r.as_raw_fd()),
+            (6, data.as_raw_fd()),
+            (7, inherited.as_raw_fd()),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "open-7\ndata");
+}
+
+#[test]
+fn pid_1_holds_no_descriptor_of_the_launcher() {
+    if needs_userns("pid_1_holds_no_descriptor_of_the_launcher") {
+        return;
+    }
+    // vb runs with an extra inherited descriptor (7) and stdio pipes; the
+    // reaper must hold none of them, only its status pipe to vb.
+    let inherited = std::fs::File::open("/dev/null").unwrap();
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-pid",
+        "--",
+        "/bin/sleep",
+        "1000",
+    ]);
+    cmd.stdout(Stdio::piped());
+    let mut child = with_fds(&mut cmd, &[(7, inherited.as_raw_fd())])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let reaper = voidbox_tests::eventually(Duration::from_secs(10), || {
+        first_child(pid).is_some_and(|r| first_child(r).is_some())
+    });
+    assert!(reaper, "the sandbox did not start");
+    let reaper = first_child(pid).unwrap();
+    let fds = if is_root() {
+        let fds: Vec<String> = std::fs::read_dir(format!("/proc/{reaper}/fd"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                std::fs::read_link(e.path())
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        Some(fds)
+    } else {
+        // Not dumpable: an unprivileged process cannot even list them.
+        assert!(std::fs::read_dir(format!("/proc/{reaper}/fd")).is_err());
+        None
+    };
+    // SIGKILL to the sandbox's pid 1 ends its namespace; then vb exits.
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(i32::try_from(reaper).unwrap(), libc::SIGKILL) };
+    child.wait().unwrap();
+    if let Some(fds) = fds {
+        assert_eq!(fds.len(), 1, "only the status pipe: {fds:?}");
+        assert!(fds[0].starts_with("pipe:"), "{fds:?}");
+    }
+}
+
+#[test]
+fn pid_1_cannot_be_read_or_traced_from_inside() {
+    if needs_userns("pid_1_cannot_be_read_or_traced_from_inside") {
+        return;
+    }
+    // The reaper is a copy of the launcher's memory: nothing of it may be
+    // readable from the sandbox.
+    for profile in confined_profiles() {
+        let out = sandbox(
+            &profile,
+            &["--unshare-pid", "--proc", "/proc"],
+            "for f in environ mem maps fd cwd root; do \
+               if cat /proc/1/$f >/dev/null 2>&1 || ls /proc/1/$f >/dev/null 2>&1; \
+               then echo readable-$f; fi; done; \
+             grep -E '^(CapEff|CapPrm|NoNewPrivs):' /proc/1/status",
+        );
+        let text = stdout(&out);
+        assert!(!text.contains("readable"), "{profile:?}: {text}");
+        assert!(
+            text.contains("CapEff:\t0000000000000000"),
+            "{profile:?}: {text}"
+        );
+        assert!(
+            text.contains("CapPrm:\t0000000000000000"),
+            "{profile:?}: {text}"
+        );
+        assert!(text.contains("NoNewPrivs:\t1"), "{profile:?}: {text}");
+    }
+}
+
+#[test]
+fn reaper_keeps_no_pipe_of_other_threads() {
+    // Thread A keeps sandboxes with reapers alive; thread B runs short
+    // commands with captured output. A reaper holding B's pipe write ends
+    // would keep B's read waiting until that sandbox ends.
+    if needs_userns("reaper_keeps_no_pipe_of_other_threads") {
+        return;
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner_stop = stop.clone();
+    let spawner = std::thread::spawn(move || {
+        let config = voidbox::JailConfig {
+            rootfs: voidbox::RootFs::Dir("/".into()),
+            cmd: vec!["/bin/sleep".into(), "1000".into()],
+            isolation: voidbox::IsolationOptions {
+                pid: true,
+                user: true,
+                ..voidbox::IsolationOptions::default()
+            },
+            ..voidbox::JailConfig::default()
+        };
+        let mut sessions = Vec::new();
+        while !spawner_stop.load(std::sync::atomic::Ordering::Relaxed) && sessions.len() < 40 {
+            sessions.push(voidbox::spawn(&config).unwrap());
+        }
+        sessions
+    });
+    with_watchdog(Duration::from_secs(60), move || {
+        for _ in 0..40 {
+            let out = std::process::Command::new("/bin/echo")
+                .arg("ok")
+                .output()
+                .unwrap();
+            assert_eq!(out.stdout, b"ok\n");
+        }
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Dropping the sessions kills the sandboxes.
+    drop(spawner.join().unwrap());
+}
+
+#[test]
+fn a_seccomp_program_binds_the_command_and_pid_1() {
+    if needs_userns("a_seccomp_program_binds_the_command_and_pid_1") {
+        return;
+    }
+    // mkdir refused with ENOTSUP (95): distinctive, and a second stacked
+    // program refuses rmdir with EROFS.
+    let deny_mkdir = voidbox_tests::bpf::data_fd(&voidbox_tests::bpf::deny(&[(
+        libc::SYS_mkdir,
+        libc::ENOTSUP,
+    )]));
+    let deny_rmdir =
+        voidbox_tests::bpf::data_fd(&voidbox_tests::bpf::deny(&[(libc::SYS_rmdir, libc::EROFS)]));
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/tmp/d",
+        "--unshare-pid",
+        "--proc",
+        "/proc",
+        "--add-seccomp-fd",
+        "5",
+        "--add-seccomp-fd",
+        "6",
+        "--",
+        "/bin/sh",
+        "-c",
+        "mkdir /tmp/x; rmdir /tmp/d; grep Seccomp_filters /proc/1/status /proc/self/status",
+    ]);
+    let out = with_fds(
+        &mut cmd,
+        &[(5, deny_mkdir.as_raw_fd()), (6, deny_rmdir.as_raw_fd())],
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&out);
+    assert!(err.contains("Operation not supported"), "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("/proc/1/status:Seccomp_filters:\t2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/proc/self/status:Seccomp_filters:\t2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn terminal_injection_is_refused_when_the_session_is_shared() {
+    // python3 pushes a byte into its terminal with TIOCSTI; `script` gives
+    // the whole run a pseudo-terminal as controlling terminal.
+    if std::fs::read_to_string("/proc/sys/dev/tty/legacy_tiocsti").is_ok_and(|s| s.trim() == "0") {
+        skip(
+            "terminal_injection_is_refused_when_the_session_is_shared",
+            "TIOCSTI is disabled on this kernel (legacy_tiocsti=0)",
+        );
+        return;
+    }
+    let inject = "python3 -c 'import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b\"x\")\n    print(\"INJECTED\")\nexcept OSError as e:\n    print(\"refused\", e.errno)'";
+    let vb_bin = voidbox_tests::vb_bin();
+    let line = format!(
+        "{} --ro-bind / / --dev /dev -- /bin/sh -c \"{}\"",
+        vb_bin.display(),
+        inject.replace('"', "\\\"")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("refused {}", libc::EPERM)),
+        "{text} {}",
+        stderr(&out)
+    );
+}
+
+fn first_child(pid: u32) -> Option<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    rustix::pipe::pipe().unwrap()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vb-escape-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
