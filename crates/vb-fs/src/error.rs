@@ -86,6 +86,20 @@ pub enum FsError {
     /// A pipe for the child's failure details could not be created.
     #[error("Can't create a pipe for setup diagnostics: {0}")]
     DetailPipe(#[source] std::io::Error),
+    /// The kernel cannot resolve a destination inside the new root:
+    /// `openat2` with `RESOLVE_IN_ROOT` (Linux 5.6) is missing or refused by
+    /// a seccomp filter. A plain lookup could follow a symlink of the root
+    /// out of it, so the plan refuses before it changes anything.
+    #[error(
+        "Can't resolve {dest} inside the new root: openat2(RESOLVE_IN_ROOT) is unavailable (Linux 5.6 or later is needed, and a seccomp profile must allow openat2): {source}"
+    )]
+    InRootUnavailable {
+        /// The first destination the plan would have resolved.
+        dest: PathBuf,
+        /// Why `openat2` failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// A step of the plan failed in the sandbox child.
     #[error("{what}: {source}")]
     Step {

@@ -84,10 +84,14 @@ pub(crate) enum Fail {
     SymlinkConflict,
     /// `Can't chmod`.
     Chmod,
+    /// Destinations below a new root cannot be resolved inside it: no
+    /// `openat2(RESOLVE_IN_ROOT)`. Reported, before anything runs, for the
+    /// first operation with a destination.
+    InRoot,
 }
 
 impl Fail {
-    const ALL: [Self; 37] = [
+    const ALL: [Self; 38] = [
         Self::Prim,
         Self::SourceType,
         Self::Parents,
@@ -125,6 +129,7 @@ impl Fail {
         Self::SymlinkRead,
         Self::SymlinkConflict,
         Self::Chmod,
+        Self::InRoot,
     ];
 
     /// The step code reported for this kind at `sub`.

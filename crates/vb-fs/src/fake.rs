@@ -32,6 +32,8 @@ pub(crate) struct Fake {
     pub(crate) fail_at: Option<usize>,
     pub(crate) fail_errno: Errno,
     pub(crate) modern: bool,
+    /// What the `openat2` probe answers.
+    pub(crate) in_root: Result<(), Errno>,
     pub(crate) fs: RefCell<BTreeMap<String, Node>>,
     /// Mount targets, innermost last, with the paths below each that existed
     /// when it was mounted (what an unmount uncovers).
@@ -53,6 +55,7 @@ impl Default for Fake {
             fail_at: None,
             fail_errno: Errno::PERM,
             modern: true,
+            in_root: Ok(()),
             fs: RefCell::new(fs),
             mounts: RefCell::default(),
             fds: RefCell::default(),
@@ -138,14 +141,17 @@ impl Fake {
         self.counted.get()
     }
 
+    /// What a `/proc/self/fd` link of an open fake descriptor refers to.
+    fn fd_link(&self, path: &str) -> Option<String> {
+        ["/oldroot/proc/self/fd/", "/proc/self/fd/"]
+            .iter()
+            .find_map(|links| path.strip_prefix(links)?.parse::<RawFd>().ok())
+            .and_then(|fd| self.fds.borrow().get(&fd).cloned())
+    }
+
     fn resolve(&self, dirfd: RawFd, path: &str) -> String {
-        for links in ["/oldroot/proc/self/fd/", "/proc/self/fd/"] {
-            if let Some(n) = path.strip_prefix(links)
-                && let Ok(fd) = n.parse::<RawFd>()
-                && let Some(target) = self.fds.borrow().get(&fd)
-            {
-                return target.clone();
-            }
+        if let Some(target) = self.fd_link(path) {
+            return target;
         }
         if path.starts_with('/') {
             return normalize(path);
@@ -156,6 +162,58 @@ impl Fake {
             self.fds.borrow().get(&dirfd).cloned().unwrap_or_default()
         };
         normalize(&format!("{base}/{path}"))
+    }
+
+    /// Look `path` up from the directory `base` one component at a time,
+    /// following symlinks (the last one only with `follow_last`). With
+    /// `in_root`, `base` is the root of the lookup: absolute targets and
+    /// `..` stay inside it (`RESOLVE_IN_ROOT`); without, they are relative
+    /// to the model's `/`, as a plain `openat` from the setup root sees them.
+    fn walk(&self, base: &str, path: &str, follow_last: bool, in_root: bool) -> String {
+        let top = if in_root { base.to_owned() } else { "/".into() };
+        let join = |dir: &str, name: &str| normalize(&format!("{dir}/{name}"));
+        let mut cur = if path.starts_with('/') {
+            top.clone()
+        } else {
+            base.to_owned()
+        };
+        let mut pending: std::collections::VecDeque<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        let mut hops = 0;
+        while let Some(part) = pending.pop_front() {
+            match part.as_str() {
+                "." => {}
+                ".." => {
+                    if cur != top {
+                        cur = parent_of(&cur);
+                    }
+                }
+                name => {
+                    let next = join(&cur, name);
+                    let follow = follow_last || !pending.is_empty();
+                    match self.node(&next) {
+                        Some(Node::Link(target)) if follow && hops < 40 => {
+                            hops += 1;
+                            let mut parts: std::collections::VecDeque<String> = target
+                                .split('/')
+                                .filter(|c| !c.is_empty())
+                                .map(String::from)
+                                .collect();
+                            parts.extend(pending.drain(..));
+                            pending = parts;
+                            if target.starts_with('/') {
+                                cur = top.clone();
+                            }
+                        }
+                        _ => cur = next,
+                    }
+                }
+            }
+        }
+        cur
     }
 
     /// Follow a final symlink (absolute targets only; enough for tests).
@@ -238,6 +296,10 @@ impl Sys for Fake {
         self.modern
     }
 
+    fn resolve_in_root(&self) -> Result<(), Errno> {
+        self.in_root
+    }
+
     fn propagation(&self, target: &CStr, flags: MountPropagationFlags) -> Result<(), Errno> {
         let kind = if flags.contains(MountPropagationFlags::DOWNSTREAM) {
             "slave"
@@ -276,16 +338,18 @@ impl Sys for Fake {
     }
 
     fn remount_bind(&self, target: &CStr, flags: MountFlags) -> Result<(), Errno> {
-        self.record(format!("remount {} {:?}", s(target), flags))
+        let path = self.resolve(AT_FDCWD, &s(target));
+        self.record(format!("remount {path} {flags:?}"))
     }
 
-    fn mount_flags(&self, path: &CStr) -> Result<MountFlags, Errno> {
-        self.record(format!("statvfs {}", s(path)))?;
+    fn mount_flags(&self, fd: RawFd) -> Result<MountFlags, Errno> {
+        self.record(format!("statvfs {}", self.fd_path(fd)))?;
         Ok(MountFlags::empty())
     }
 
     fn remount_submounts(&self, _: &CStr, target: &CStr, add: MountFlags) -> Result<(), Errno> {
-        self.record(format!("remount-below {} {add:?}", s(target)))
+        let path = self.resolve(AT_FDCWD, &s(target));
+        self.record(format!("remount-below {path} {add:?}"))
     }
 
     fn unmount(&self, target: &CStr, _: UnmountFlags) -> Result<(), Errno> {
@@ -375,10 +439,17 @@ impl Sys for Fake {
             format!("{how} {raw}")
         };
         self.record(what)?;
-        let path = if flags.contains(OFlags::NOFOLLOW) {
-            raw
+        let follow_last = !flags.contains(OFlags::NOFOLLOW);
+        let text = s(path);
+        let path = if let Some(target) = self.fd_link(&text) {
+            target
         } else {
-            self.follow(raw)
+            let base = if dirfd == AT_FDCWD {
+                self.cwd.borrow().clone()
+            } else {
+                self.fd_path(dirfd)
+            };
+            self.walk(&base, &text, follow_last, in_root)
         };
         match self.node(&path) {
             None if creating => {

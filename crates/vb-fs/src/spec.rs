@@ -34,17 +34,21 @@ pub enum RootSwitch {
     Chroot,
 }
 
-/// Which kernel interface mounts go through.
+/// Which kernel interface mounts go through. Either way destinations are
+/// resolved inside the new root with `openat2(RESOLVE_IN_ROOT)`; without
+/// `openat2` a plan with destinations below a new root is refused (see
+/// [`MountPlan::execute`](crate::MountPlan::execute)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MountApi {
     /// The mount API of Linux 5.12 (`open_tree`, `mount_setattr`,
-    /// `move_mount`) with destinations resolved inside the new root
-    /// (`openat2`), when the kernel has it; the legacy path otherwise.
+    /// `move_mount`) when the kernel (and any seccomp profile) allows it; the
+    /// legacy method otherwise.
     #[default]
     Auto,
-    /// bubblewrap's path-based `mount(2)`: each read-only or nosuid bind walks
-    /// the mount table, and symlinks in destinations resolve against the
-    /// setup root. For comparison and for kernels where the probe misjudges.
+    /// bubblewrap's `mount(2)` method: each read-only or nosuid bind walks the
+    /// mount table to remount its submounts. Mounts still land on the
+    /// resolved destination's descriptor. For comparison and for kernels
+    /// where the probe misjudges.
     Legacy,
 }
 

@@ -1,3 +1,429 @@
 //! Attacks on the filesystem: mounts, the root, staged data.
+//!
+//! Each test plays an attacker who controls some input — the content of a
+//! `--rootfs` image, a directory in the shared temporary directory, the
+//! seccomp profile `vb` runs under — and checks that the host is untouched
+//! and the sandbox gets only what it was given.
 
-#![allow(unused_imports)]
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use vb_fs::{BindMode, FsAction, FsSpec, MountPlan, RealSys, RootSource};
+use voidbox_tests::{is_root, skip, userns_available};
+
+/// A scratch directory (0755, so a sandbox of the same user can use it),
+/// removed on drop even where a test left mode-0 directories in it.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "vb-escape-{test}-{}-{}",
+            std::process::id(),
+            nanos()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Self(path)
+    }
+
+    fn join(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        open_up(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn nanos() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default()
+}
+
+/// Give the owner access to every directory below `dir` (without following
+/// symlinks), so the scratch directory can be removed.
+fn open_up(dir: &Path) {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o700));
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            open_up(&e.path());
+        }
+    }
+}
+
+/// Every path below `dir` (symlinks not followed) with its type, mode and,
+/// for files, content.
+fn listing(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return out;
+    };
+    out.insert(format!(". {:o}", meta.permissions().mode() & 0o7777));
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            out.insert(format!("{} unreadable", d.display()));
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let rel = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.is_dir() {
+                stack.push(p.clone());
+                out.insert(format!("{rel} d {mode:o}"));
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap_or_default();
+                out.insert(format!("{rel} l -> {}", target.display()));
+            } else {
+                let content = std::fs::read(&p).unwrap_or_default();
+                out.insert(format!(
+                    "{rel} f {mode:o} {}",
+                    String::from_utf8_lossy(&content)
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn root_or_userns(test: &str) -> bool {
+    is_root() || userns_available() || !skip(test, "neither root nor user namespaces")
+}
+
+/// What a sandbox needs to run `sh`, `cat` and `python3` from the host's
+/// `/usr`.
+const SYSTEM: &[&str] = &[
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+];
+
+/// [`SYSTEM`] as library actions.
+fn system_actions() -> Vec<FsAction> {
+    let mut actions = vec![FsAction::Bind {
+        src: "/usr".into(),
+        dest: "/usr".into(),
+        mode: BindMode::ReadOnly,
+        optional: false,
+    }];
+    for dir in ["bin", "lib", "lib64", "sbin"] {
+        actions.push(FsAction::Symlink {
+            target: format!("usr/{dir}").into(),
+            link: format!("/{dir}").into(),
+        });
+    }
+    actions
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn last_error() -> std::io::Error {
+    std::io::Error::last_os_error()
+}
+
+/// Write `text` to `path` with raw calls (this runs between fork and exec).
+fn write_file(path: &CString, text: &CString) -> std::io::Result<()> {
+    // SAFETY: open/write/close on prepared NUL-terminated strings.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(last_error());
+        }
+        let bytes = text.as_bytes();
+        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        libc::close(fd);
+        if usize::try_from(n).ok() != Some(bytes.len()) {
+            return Err(last_error());
+        }
+    }
+    Ok(())
+}
+
+/// Execute a compiled plan through the library in a forked child with its
+/// own mount namespace (and user namespace when unprivileged), then run
+/// `script` there: stdout, or why it failed.
+fn run_plan(plan: Arc<MountPlan>, script: &str) -> Result<String, String> {
+    let root = is_root();
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    let maps = [
+        (c"/proc/self/setgroups".to_owned(), c"deny".to_owned()),
+        (
+            c"/proc/self/uid_map".to_owned(),
+            CString::new(format!("{uid} {uid} 1")).unwrap(),
+        ),
+        (
+            c"/proc/self/gid_map".to_owned(),
+            CString::new(format!("{gid} {gid} 1")).unwrap(),
+        ),
+    ];
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(script).current_dir("/");
+    // SAFETY: the closure only makes system calls on data prepared before
+    // the fork (the compiled plan executes without allocating).
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = if root {
+                libc::CLONE_NEWNS
+            } else {
+                libc::CLONE_NEWUSER | libc::CLONE_NEWNS
+            };
+            if libc::unshare(flags) != 0 {
+                return Err(last_error());
+            }
+            if !root {
+                for (path, text) in &maps {
+                    write_file(path, text)?;
+                }
+            }
+            plan.execute(&RealSys)
+                .map_err(|f| std::io::Error::from_raw_os_error(f.errno))
+        });
+    }
+    let out = cmd.output().map_err(|e| format!("setup failed: {e}"))?;
+    if !out.status.success() {
+        return Err(text(&out));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Destinations stay inside the new root, whichever mount method is used.
+// ---------------------------------------------------------------------------
+
+use vb_fs::{DataSource, MountApi};
+use voidbox_tests::bpf;
+
+/// Run `vb args` from `/` under a seccomp filter (`bpf` bytes) that the
+/// test loads in the child right before exec, as an outer container
+/// runtime's profile would be.
+fn vb_under_filter(filter: Vec<u8>, args: &[String]) -> Output {
+    let mut cmd = voidbox_tests::vb(args);
+    cmd.current_dir("/");
+    // SAFETY: the closure makes two system calls on memory prepared before
+    // the fork (the filter bytes and a stack struct pointing to them).
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: u16::try_from(filter.len() / 8).unwrap_or(0),
+                filter: filter.as_ptr().cast_mut().cast(),
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let set = libc::SECCOMP_SET_MODE_FILTER;
+            if libc::syscall(libc::SYS_seccomp, set, 0, &raw const prog) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("run vb")
+}
+
+/// A `--rootfs` image whose `evil` is an absolute symlink to a host
+/// directory as setup sees it (under `/oldroot`), and whose `rel` reaches
+/// the same place with `..`.
+fn hostile_rootfs(s: &Scratch) -> (PathBuf, PathBuf) {
+    let root = s.join("root");
+    let host = s.join("host");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("keep"), "host file\n").unwrap();
+    symlink(format!("/oldroot{}", host.display()), root.join("evil")).unwrap();
+    symlink(format!("../oldroot{}", host.display()), root.join("rel")).unwrap();
+    (root, host)
+}
+
+#[test]
+fn the_legacy_mount_method_resolves_destinations_inside_the_root() {
+    let test = "the_legacy_mount_method_resolves_destinations_inside_the_root";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let (root, host) = hostile_rootfs(&s);
+    let before = listing(&host);
+    let attacks = [
+        FsAction::Dir {
+            dest: "/evil/pwned".into(),
+            perms: None,
+        },
+        FsAction::Dir {
+            dest: "/rel/pwned".into(),
+            perms: None,
+        },
+        FsAction::File {
+            source: DataSource::Bytes(b"pwned\n".to_vec()),
+            dest: "/evil/keep".into(),
+            perms: None,
+        },
+        FsAction::Chmod {
+            path: "/evil/keep".into(),
+            mode: 0o777,
+        },
+        FsAction::Tmpfs {
+            dest: "/evil".into(),
+            size: None,
+            perms: None,
+        },
+        FsAction::Symlink {
+            target: "/etc/shadow".into(),
+            link: "/rel/pwned-link".into(),
+        },
+    ];
+    for api in [MountApi::Legacy, MountApi::Auto] {
+        for attack in &attacks {
+            let spec = FsSpec {
+                root: RootSource::Dir(root.clone()),
+                actions: vec![attack.clone()],
+                mount_api: api,
+                ..FsSpec::default()
+            };
+            let plan = Arc::new(MountPlan::compile(&spec).unwrap());
+            // Whether setup fails (the target does not exist inside the
+            // root) or succeeds (inside it), the host must not change.
+            let _ = run_plan(plan, "true");
+            assert_eq!(listing(&host), before, "{api:?} {attack:?}");
+        }
+        // The method itself works: a sandbox gets what it asks for.
+        let mut actions = system_actions();
+        actions.push(FsAction::Dir {
+            dest: "/inside".into(),
+            perms: None,
+        });
+        let spec = FsSpec {
+            root: RootSource::Dir(root.clone()),
+            actions,
+            mount_api: api,
+            ..FsSpec::default()
+        };
+        let plan = Arc::new(MountPlan::compile(&spec).unwrap());
+        let out = run_plan(plan, "test -d /inside && echo ok");
+        assert_eq!(out.as_deref(), Ok("ok\n"), "{api:?}");
+    }
+}
+
+/// What `vb` does when an outer seccomp profile refuses `mount_setattr`:
+/// it falls back to path-based `mount(2)`, and must still resolve
+/// destinations inside the root.
+#[test]
+fn a_profile_refusing_mount_setattr_does_not_loosen_resolution() {
+    let test = "a_profile_refusing_mount_setattr_does_not_loosen_resolution";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let (root, host) = hostile_rootfs(&s);
+    let before = listing(&host);
+    for errno in [libc::EPERM, libc::ENOSYS] {
+        let filter = bpf::deny(&[(libc::SYS_mount_setattr, errno)]);
+        for dest in ["/evil/pwned", "/rel/pwned"] {
+            let mut args = words(&["--rootfs", &root.display().to_string()]);
+            args.extend(words(&["--dir", dest, "/usr/bin/true"]));
+            let out = vb_under_filter(filter.clone(), &args);
+            assert_eq!(
+                listing(&host),
+                before,
+                "errno {errno} {dest}: {}",
+                text(&out)
+            );
+        }
+        // The fallback itself works: a sandbox still runs.
+        let mut args = words(&["--rootfs", &root.display().to_string()]);
+        args.extend(words(SYSTEM));
+        args.extend(words(&[
+            "--dir",
+            "/made",
+            "sh",
+            "-c",
+            "test -d /made && echo ok",
+        ]));
+        let out = vb_under_filter(filter.clone(), &args);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "ok\n",
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+/// Without `openat2` (Linux before 5.6, or a profile refusing it) nothing
+/// can resolve a destination inside the new root: `vb` refuses to set up a
+/// root switch with actions, says why, and creates nothing.
+#[test]
+fn without_openat2_a_root_switch_is_refused_and_nothing_is_created() {
+    let test = "without_openat2_a_root_switch_is_refused_and_nothing_is_created";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let (root, host) = hostile_rootfs(&s);
+    let before_host = listing(&host);
+    let before_root = listing(&root);
+    for errno in [libc::ENOSYS, libc::EPERM] {
+        let filter = bpf::deny(&[(libc::SYS_mount_setattr, errno), (libc::SYS_openat2, errno)]);
+        let mut args = words(&["--rootfs", &root.display().to_string()]);
+        args.extend(words(&[
+            "--dir",
+            "/fine/x",
+            "--dir",
+            "/evil/pwned",
+            "/usr/bin/true",
+        ]));
+        let out = vb_under_filter(filter, &args);
+        assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("openat2"), "{}", text(&out));
+        assert_eq!(listing(&host), before_host, "{}", text(&out));
+        assert_eq!(listing(&root), before_root, "{}", text(&out));
+    }
+}
