@@ -15,6 +15,22 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+    /// `rootfs_dev` or `rootfs_suid` was set without a directory root.
+    #[error("{option} applies to a directory root only")]
+    RootfsOption {
+        /// The option set (`rootfs_dev` or `rootfs_suid`).
+        option: &'static str,
+    },
+    /// The root directory found in the sandbox is not the one the plan was
+    /// compiled for: the path was swapped (for a symlink, or another
+    /// directory renamed in its place) in between.
+    #[error(
+        "Can't bind mount {path} on /newroot: the directory changed since the plan was compiled"
+    )]
+    RootfsChanged {
+        /// The root, as resolved at compile time.
+        path: PathBuf,
+    },
     /// No directory exists on which to stage the new root.
     #[error("no staging directory for the new root (tried {tried})")]
     NoStagingDir {

@@ -88,10 +88,12 @@ pub(crate) enum Fail {
     /// `openat2(RESOLVE_IN_ROOT)`. Reported, before anything runs, for the
     /// first operation with a destination.
     InRoot,
+    /// The rootfs directory found in the child is not the compiled one.
+    RootChanged,
 }
 
 impl Fail {
-    const ALL: [Self; 38] = [
+    const ALL: [Self; 39] = [
         Self::Prim,
         Self::SourceType,
         Self::Parents,
@@ -130,6 +132,7 @@ impl Fail {
         Self::SymlinkConflict,
         Self::Chmod,
         Self::InRoot,
+        Self::RootChanged,
     ];
 
     /// The step code reported for this kind at `sub`.

@@ -42,6 +42,9 @@ pub(crate) struct Fake {
     pub(crate) next_fd: Cell<RawFd>,
     pub(crate) cwd: RefCell<String>,
     pub(crate) counted: Cell<usize>,
+    /// Device and inode `fstat` reports for these paths (by default made up
+    /// from the path).
+    pub(crate) ids: RefCell<HashMap<String, (u64, u64)>>,
 }
 
 impl Default for Fake {
@@ -62,6 +65,7 @@ impl Default for Fake {
             next_fd: Cell::new(FIRST_FD),
             cwd: RefCell::new("/".into()),
             counted: Cell::new(0),
+            ids: RefCell::default(),
         }
     }
 }
@@ -106,6 +110,17 @@ impl Fake {
     pub(crate) fn dirs(&self, paths: &[&str]) {
         for p in paths {
             self.add(p, Node::Dir(0o755));
+        }
+    }
+
+    /// Make `path` in the model the real directory `host` (as far as
+    /// `fstat` tells): what a compiled `--rootfs` expects to find.
+    pub(crate) fn same_as_host(&self, path: &str, host: &str) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(host) {
+            self.ids
+                .borrow_mut()
+                .insert(path.into(), (meta.dev(), meta.ino()));
         }
     }
 
@@ -262,12 +277,20 @@ impl Fake {
 
     fn info(&self, path: &str) -> Result<FileInfo, Errno> {
         match self.node(path) {
-            Some(Node::Dir(mode)) => Ok(FileInfo {
-                is_dir: true,
-                dev: 1,
-                ino: u64::try_from(path.len()).unwrap_or(0),
-                mode,
-            }),
+            Some(Node::Dir(mode)) => {
+                let (dev, ino) = self
+                    .ids
+                    .borrow()
+                    .get(path)
+                    .copied()
+                    .unwrap_or((1, u64::try_from(path.len()).unwrap_or(0)));
+                Ok(FileInfo {
+                    is_dir: true,
+                    dev,
+                    ino,
+                    mode,
+                })
+            }
             Some(Node::File(mode, _)) => Ok(FileInfo {
                 is_dir: false,
                 dev: 1,

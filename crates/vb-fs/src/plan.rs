@@ -358,7 +358,7 @@ impl MountPlan {
 impl<S: Sys> Exec<'_, S> {
     fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
         match op {
-            Op::Prim(op) => self.run_prim(op),
+            Op::Prim(op) => self.run_prim(op, entry),
             Op::Bind(op) => self.run_bind(op, entry),
             Op::RemountRo(op) => self.run_remount(op, entry),
             Op::Proc(op) => self.run_proc(op, entry),

@@ -16,7 +16,9 @@ pub enum RootSource {
     /// bubblewrap's root: an empty tmpfs, populated by filesystem actions.
     Tmpfs,
     /// This host directory, bound recursively, becomes `/`; the actions apply
-    /// on top of it.
+    /// on top of it. Every mount of it is `nosuid,nodev` unless
+    /// [`FsSpec::rootfs_suid`] / [`FsSpec::rootfs_dev`] say otherwise: an
+    /// image's setuid files and device nodes are dead by default.
     Dir(PathBuf),
 }
 
@@ -70,4 +72,10 @@ pub struct FsSpec {
     pub console: Option<PathBuf>,
     /// The kernel interface for mounts.
     pub mount_api: MountApi,
+    /// Keep device nodes of a [`RootSource::Dir`] root usable (no `nodev`
+    /// on its mounts). Refused with any other root.
+    pub rootfs_dev: bool,
+    /// Keep setuid and setgid bits of a [`RootSource::Dir`] root effective
+    /// (no `nosuid` on its mounts). Refused with any other root.
+    pub rootfs_suid: bool,
 }

@@ -78,6 +78,9 @@ fn fail(
 
 fn host_files(fake: &Fake) {
     fake.dirs(&["/oldroot/usr", "/oldroot/etc", "/oldroot/dev"]);
+    // What a compiled `--rootfs /usr` or `--rootfs /` expects to find.
+    fake.same_as_host("/oldroot/usr", "/usr");
+    fake.same_as_host("/oldroot", "/");
     for node in ["null", "zero", "full", "random", "urandom", "tty"] {
         fake.add(
             &format!("/oldroot/dev/{node}"),
@@ -95,6 +98,7 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
     };
     let plan = MountPlan::compile(&spec).unwrap();
     let fake = Fake::default();
+    host_files(&fake);
     fake.dirs(&["/newroot/proc"]);
     plan.execute(&fake).unwrap();
     assert_eq!(
@@ -108,8 +112,23 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
             "mkdir /tmp/oldroot 755",
             "pivot . oldroot",
             "chdir /",
-            "bind-r /oldroot/usr /newroot",
+            // The rootfs: found without following a final symlink, checked,
+            // bound from its descriptor, nosuid and nodev on every mount.
+            "open /oldroot/usr",
+            "fstat /oldroot/usr",
+            "open /newroot",
+            "open_tree /oldroot/usr",
+            "setattr-r tree:/oldroot/usr MountFlags(NODEV | NOSUID)",
+            "move_mount tree:/oldroot/usr /newroot",
+            "close tree:/oldroot/usr",
+            "close /newroot",
+            "close /oldroot/usr",
+            // Its proc directory, found the same way.
+            "open /newroot",
+            "open /newroot/proc",
             "mount proc /newroot/proc",
+            "close /newroot/proc",
+            "close /newroot",
             "private /oldroot",
             "umount /oldroot",
             "chdir /newroot",
@@ -119,6 +138,132 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
             "umask 22",
         ]
     );
+}
+
+fn rootfs(dev: bool, suid: bool) -> FsSpec {
+    FsSpec {
+        root: RootSource::Dir("/usr".into()),
+        mount_proc: true,
+        rootfs_dev: dev,
+        rootfs_suid: suid,
+        ..FsSpec::default()
+    }
+}
+
+#[test]
+fn a_rootfs_keeps_devices_and_setuid_only_when_asked() {
+    let cases = [
+        (false, false, "MountFlags(NODEV | NOSUID)"),
+        (true, false, "MountFlags(NOSUID)"),
+        (false, true, "MountFlags(NODEV)"),
+        (true, true, "MountFlags(0x0)"),
+    ];
+    for (dev, suid, flags) in cases {
+        let plan = MountPlan::compile(&rootfs(dev, suid)).unwrap();
+        let fake = Fake::default();
+        host_files(&fake);
+        plan.execute(&fake).unwrap();
+        let want = format!("setattr-r tree:/oldroot/usr {flags}");
+        assert!(fake.log().contains(&want), "{want}: {:#?}", fake.log());
+        // The legacy method: bound through the descriptor's link, then the
+        // new mount's top and its submounts get the flags.
+        let fake = Fake {
+            modern: false,
+            ..Fake::default()
+        };
+        host_files(&fake);
+        plan.execute(&fake).unwrap();
+        let calls = counted(&fake.log());
+        let start = calls
+            .iter()
+            .position(|c| c == "bind-r /oldroot/usr /newroot")
+            .unwrap_or_else(|| panic!("{calls:#?}"));
+        assert_eq!(
+            calls[start + 1..start + 3],
+            ["open /newroot", "statvfs /newroot"]
+        );
+        if dev && suid {
+            assert_eq!(calls[start + 3], format!("remount-below /newroot {flags}"));
+        } else {
+            assert_eq!(calls[start + 3], format!("remount /newroot {flags}"));
+            assert_eq!(calls[start + 4], format!("remount-below /newroot {flags}"));
+        }
+    }
+}
+
+#[test]
+fn a_rootfs_swapped_since_compile_is_refused_before_anything_is_mounted() {
+    let plan = MountPlan::compile(&rootfs(false, false)).unwrap();
+    type Swap = fn(&Fake);
+    let swaps: [(&str, Swap); 2] = [
+        ("a symlink", |fake| {
+            fake.add("/oldroot/usr", Node::Link("/oldroot/etc".into()));
+        }),
+        ("another directory", |fake| {
+            fake.ids.borrow_mut().remove("/oldroot/usr");
+        }),
+    ];
+    for (what, swap) in swaps {
+        let fake = Fake::default();
+        host_files(&fake);
+        swap(&fake);
+        let err = plan.describe(plan.execute(&fake).unwrap_err());
+        let usr = std::fs::canonicalize("/usr").unwrap();
+        assert!(
+            matches!(&err, FsError::RootfsChanged { path } if *path == usr),
+            "{what}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Can't bind mount {} on /newroot: the directory changed since the plan was compiled",
+                usr.display()
+            )
+        );
+        let calls = counted(&fake.log());
+        assert!(
+            !calls.iter().any(|c| c.starts_with("open_tree /oldroot")),
+            "{what}: {calls:#?}"
+        );
+        assert!(fake.open_fds().is_empty(), "{what}: {:?}", fake.open_fds());
+    }
+}
+
+#[test]
+fn a_rootfs_proc_symlink_gets_no_procfs() {
+    let plan = MountPlan::compile(&rootfs(false, false)).unwrap();
+    for proc in [Node::Link("data".into()), Node::Link("/oldroot/etc".into())] {
+        let fake = Fake::default();
+        host_files(&fake);
+        fake.dirs(&["/newroot/data"]);
+        fake.add("/newroot/proc", proc);
+        plan.execute(&fake).unwrap();
+        let calls = fake.log();
+        assert!(
+            !calls.iter().any(|c| c.starts_with("mount proc")),
+            "{calls:#?}"
+        );
+    }
+}
+
+#[test]
+fn rootfs_options_need_a_directory_root() {
+    for (root, dev, suid, option) in [
+        (RootSource::Tmpfs, true, false, "rootfs_dev"),
+        (RootSource::Host, false, true, "rootfs_suid"),
+    ] {
+        let spec = FsSpec {
+            root,
+            rootfs_dev: dev,
+            rootfs_suid: suid,
+            ..FsSpec::default()
+        };
+        let err = MountPlan::compile(&spec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{option} applies to a directory root only")
+        );
+    }
 }
 
 #[test]
@@ -140,6 +285,7 @@ fn chroot_mode_copies_the_host_tree_instead_of_pivoting() {
     };
     let plan = MountPlan::compile(&spec).unwrap();
     let fake = Fake::default();
+    host_files(&fake);
     plan.execute(&fake).unwrap();
     let calls = counted(&fake.log());
     assert!(!calls.iter().any(|c| c.starts_with("pivot")), "{calls:#?}");

@@ -427,3 +427,180 @@ fn without_openat2_a_root_switch_is_refused_and_nothing_is_created() {
         assert_eq!(listing(&root), before_root, "{}", text(&out));
     }
 }
+
+// ---------------------------------------------------------------------------
+// The root of a --rootfs image.
+// ---------------------------------------------------------------------------
+
+/// The options of the mount at `target` in a mountinfo text.
+fn mount_options(mountinfo: &str, target: &str) -> Option<String> {
+    mountinfo
+        .lines()
+        .rfind(|l| l.split(' ').nth(4) == Some(target))
+        .and_then(|l| l.split(' ').nth(5).map(str::to_owned))
+}
+
+fn has_option(options: &str, name: &str) -> bool {
+    options.split(',').any(|o| o == name)
+}
+
+#[test]
+fn a_rootfs_is_mounted_nosuid_nodev_by_default() {
+    let test = "a_rootfs_is_mounted_nosuid_nodev_by_default";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let root = s.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    if is_root() {
+        // A device node shipped in the image: /dev/null's numbers.
+        let node = CString::new(root.join("null").display().to_string()).unwrap();
+        // SAFETY: mknod on a NUL-terminated path.
+        let made =
+            unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+        assert_eq!(made, 0, "mknod: {}", last_error());
+    }
+    let mut args = words(&["--rootfs", &root.display().to_string()]);
+    args.extend(words(SYSTEM));
+    args.extend(words(&[
+        "--proc",
+        "/proc",
+        "sh",
+        "-c",
+        "cat /proc/self/mountinfo; if [ -e /null ]; then echo x > /null && echo NODE-LIVE; fi; true",
+    ]));
+    let out = voidbox_tests::run_vb(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let options = mount_options(&stdout, "/").unwrap_or_else(|| panic!("{}", text(&out)));
+    assert!(
+        has_option(&options, "nosuid"),
+        "/ is {options}: {}",
+        text(&out)
+    );
+    assert!(
+        has_option(&options, "nodev"),
+        "/ is {options}: {}",
+        text(&out)
+    );
+    assert!(!stdout.contains("NODE-LIVE"), "{}", text(&out));
+    if !is_root() {
+        skip(test, "the device-node half needs root (mknod)");
+    }
+}
+
+#[test]
+fn a_rootfs_keeps_devices_and_setuid_only_when_asked() {
+    let test = "a_rootfs_keeps_devices_and_setuid_only_when_asked";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let root = s.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    // What the host's own mount of the image has, a sandbox cannot drop.
+    let host = rustix::fs::statvfs(&root).unwrap();
+    let host_nosuid = host.f_flag.contains(rustix::fs::StatVfsMountFlags::NOSUID);
+    let host_nodev = host.f_flag.contains(rustix::fs::StatVfsMountFlags::NODEV);
+    for (dev, suid) in [(true, false), (false, true), (true, true)] {
+        let mut actions = system_actions();
+        actions.push(FsAction::Proc {
+            dest: "/proc".into(),
+        });
+        let config = voidbox::JailConfig {
+            rootfs: voidbox::RootFs::Dir(root.clone()),
+            fs_actions: actions,
+            runtime: voidbox::RuntimeOptions {
+                rootfs_dev: dev,
+                rootfs_suid: suid,
+                ..voidbox::RuntimeOptions::default()
+            },
+            cmd: vec!["/bin/cat".into(), "/proc/self/mountinfo".into()],
+            ..voidbox::JailConfig::default()
+        };
+        let out = voidbox::Command::from_config(config).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let options = mount_options(&stdout, "/")
+            .unwrap_or_else(|| panic!("{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            has_option(&options, "nodev"),
+            !dev || host_nodev,
+            "{options}"
+        );
+        assert_eq!(
+            has_option(&options, "nosuid"),
+            !suid || host_nosuid,
+            "{options}"
+        );
+    }
+}
+
+/// An image whose `/proc` is a symlink must not steer the fresh procfs
+/// elsewhere: it is mounted only on a real `/proc` directory.
+#[test]
+fn a_rootfs_proc_symlink_does_not_steer_the_proc_mount() {
+    let test = "a_rootfs_proc_symlink_does_not_steer_the_proc_mount";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    let root = s.join("root");
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("data/own"), "image file\n").unwrap();
+    symlink("data", root.join("proc")).unwrap();
+    let mut args = words(&["--rootfs", &root.display().to_string(), "--unshare-pid"]);
+    args.extend(words(SYSTEM));
+    args.extend(words(&["ls", "-A", "/data"]));
+    let out = voidbox_tests::run_vb(&args);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "own\n",
+        "{}",
+        text(&out)
+    );
+}
+
+/// The rootfs directory is swapped between compile and execute — for a
+/// symlink to another tree, or for another directory renamed in its place.
+/// The plan must refuse rather than bind what is now at that path.
+#[test]
+fn a_rootfs_swapped_after_compile_is_refused() {
+    let test = "a_rootfs_swapped_after_compile_is_refused";
+    if !root_or_userns(test) {
+        return;
+    }
+    let s = Scratch::new(test);
+    for swap in ["symlink", "rename"] {
+        let root = s.join(&format!("root-{swap}"));
+        let decoy = s.join(&format!("decoy-{swap}"));
+        for (dir, marker) in [(&root, "real"), (&decoy, "decoy")] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("marker"), format!("{marker}\n")).unwrap();
+        }
+        let spec = FsSpec {
+            root: RootSource::Dir(root.clone()),
+            actions: system_actions(),
+            ..FsSpec::default()
+        };
+        let plan = Arc::new(MountPlan::compile(&spec).unwrap());
+        std::fs::rename(&root, s.join(&format!("moved-{swap}"))).unwrap();
+        match swap {
+            "symlink" => symlink(&decoy, &root).unwrap(),
+            _ => std::fs::rename(&decoy, &root).unwrap(),
+        }
+        let out = run_plan(plan, "cat /marker");
+        // Refused by the check of what was found (a symlink where the
+        // directory was, or a directory with another identity), not by
+        // some later failure.
+        let refusal = match swap {
+            "symlink" => [libc::ENOTDIR, libc::ELOOP],
+            _ => [libc::ESTALE, libc::ESTALE],
+        };
+        let refused = out.as_ref().is_err_and(|e| {
+            refusal
+                .iter()
+                .any(|errno| e.contains(&format!("(os error {errno})")))
+        });
+        assert!(refused, "{swap}: {out:?}");
+    }
+}
