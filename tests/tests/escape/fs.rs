@@ -604,3 +604,111 @@ fn a_rootfs_swapped_after_compile_is_refused() {
         assert!(refused, "{swap}: {out:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The sweep of stale staging directories in the shared temporary directory.
+// ---------------------------------------------------------------------------
+
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A name the sweep takes for a staging directory of a dead process: pids
+/// never reach `u32::MAX - 1` (`pid_max` is at most 2^22).
+fn stale_name(tag: &str, i: usize) -> String {
+    format!(".vb-fs-{}-{tag}-{i}", u32::MAX - 1)
+}
+
+/// Compile a plan that needs a host staging directory: that sweeps.
+fn sweep_now() {
+    let spec = FsSpec {
+        root: RootSource::Host,
+        actions: vec![FsAction::BindData {
+            source: DataSource::Bytes(b"x".to_vec()),
+            dest: "/nonexistent-dest".into(),
+            perms: None,
+            read_only: true,
+        }],
+        ..FsSpec::default()
+    };
+    let mut plan = MountPlan::compile(&spec).unwrap();
+    plan.finish().unwrap();
+}
+
+/// A local user plants a stale-looking staging tree in the shared temporary
+/// directory and keeps swapping a directory inside it for a symlink to a
+/// directory it wants destroyed (the pattern of CVE-2022-21658). The sweep
+/// must never chmod, list or delete through the symlink.
+#[test]
+fn the_staging_sweep_never_follows_a_swapped_symlink() {
+    let test = "the_staging_sweep_never_follows_a_swapped_symlink";
+    let s = Scratch::new(test);
+    let canary = s.join("canary");
+    std::fs::create_dir_all(canary.join("sub")).unwrap();
+    for name in ["a", "b", "c", "sub/d"] {
+        std::fs::write(canary.join(name), "precious\n").unwrap();
+    }
+    std::fs::set_permissions(canary.join("sub"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o751)).unwrap();
+    let before = listing(&canary);
+    let tmp = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+    for i in 0..1000 {
+        let tree = tmp.join(stale_name(&format!("swap{}", std::process::id()), i));
+        let inner = tree.join("d");
+        std::fs::create_dir_all(inner.join("sub")).unwrap();
+        for n in 0..8 {
+            std::fs::write(inner.join(format!("f{n}")), "x").unwrap();
+        }
+        // Mode 0: the sweep has to open it up before it can empty it.
+        std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o0)).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, tree, canary) = (Arc::clone(&stop), tree.clone(), canary.clone());
+            std::thread::spawn(move || {
+                let (d, held) = (tree.join("d"), tree.join("held"));
+                while !stop.load(Ordering::Relaxed) {
+                    if std::fs::rename(&d, &held).is_ok() {
+                        let _ = symlink(&canary, &d);
+                        std::thread::yield_now();
+                        let _ = std::fs::remove_file(&d);
+                        let _ = std::fs::rename(&held, &d);
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        };
+        sweep_now();
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        open_up(&tree);
+        let _ = std::fs::remove_dir_all(&tree);
+        assert_eq!(
+            listing(&canary),
+            before,
+            "the canary changed at iteration {i}"
+        );
+    }
+}
+
+#[test]
+fn the_staging_sweep_leaves_other_users_trees_alone() {
+    let test = "the_staging_sweep_leaves_other_users_trees_alone";
+    if !is_root() {
+        skip(test, "needs root to plant a tree owned by another user");
+        return;
+    }
+    let tmp = std::fs::canonicalize(std::env::temp_dir()).unwrap();
+    let tree = tmp.join(stale_name(&format!("other{}", std::process::id()), 0));
+    std::fs::create_dir_all(tree.join("d")).unwrap();
+    std::fs::write(tree.join("d/f"), "theirs\n").unwrap();
+    for p in [tree.join("d/f"), tree.join("d"), tree.clone()] {
+        std::os::unix::fs::lchown(&p, Some(65534), Some(65534)).unwrap();
+    }
+    let before = listing(&tree);
+    sweep_now();
+    let after = listing(&tree);
+    let owner = std::fs::symlink_metadata(&tree).map(|m| m.uid());
+    let _ = std::fs::remove_dir_all(&tree);
+    assert_eq!(after, before);
+    assert_eq!(owner.ok(), Some(65534));
+}
