@@ -712,3 +712,156 @@ fn the_staging_sweep_leaves_other_users_trees_alone() {
     assert_eq!(after, before);
     assert_eq!(owner.ok(), Some(65534));
 }
+
+// ---------------------------------------------------------------------------
+// --chroot.
+// ---------------------------------------------------------------------------
+
+/// The classic escape from a chroot: make a directory, chroot into it while
+/// the working directory stays outside, walk `..` up to the real root, and
+/// chroot there. In `--chroot` mode the mount namespace's root is the
+/// host's tree, so a command that may call `chroot(2)` reaches it.
+const ESCAPE: &str = r#"
+import os, sys
+marker = sys.argv[1]
+print("attempted")
+os.makedirs("/w/x", exist_ok=True)
+try:
+    os.chroot("/w/x")
+except OSError as e:
+    print("chroot refused:", e.errno)
+    sys.exit(0)
+for _ in range(256):
+    os.chdir("..")
+os.chroot(".")
+if os.path.exists(marker):
+    print("ESCAPED: the host's", marker, "is visible")
+else:
+    print("escaped somewhere without the marker:", sorted(os.listdir("/")))
+"#;
+
+/// A directory only the host has: `/var/tmp` is no staging candidate (the
+/// staging tmpfs goes on `/tmp`), so the host's stays visible from the
+/// mount namespace's root.
+struct HostMarker(PathBuf);
+
+impl HostMarker {
+    fn new(test: &str) -> Option<Self> {
+        let path = PathBuf::from(format!(
+            "/var/tmp/vb-escape-{test}-{}-{}",
+            std::process::id(),
+            nanos()
+        ));
+        std::fs::create_dir(&path).ok()?;
+        Some(Self(path))
+    }
+}
+
+impl Drop for HostMarker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+fn python3_available() -> bool {
+    Path::new("/usr/bin/python3").exists()
+}
+
+/// Run the escape in `vb --chroot` with `extra` options; assert it fails.
+///
+/// Which `--chroot` sandboxes must hold: those whose command has no
+/// CAP_SYS_CHROOT in its user namespace.
+///
+/// - An unprivileged caller (uid 65534 in the suites) keeps no capability in
+///   the sandbox, as with bubblewrap, whether it stays uid 65534 inside
+///   (with or without an explicit `--unshare-user`) or is mapped to uid 0
+///   with `--uid 0`. These cases run in the unprivileged pass and SKIP as
+///   root. The `--uid 0` case fails until vb-proc drops the capabilities of
+///   an unprivileged caller's command; nothing here is weakened for that.
+/// - Root mapped to another uid (`--unshare-user --uid 1000`) has none
+///   either, and neither has an unprivileged caller mapped so: that case
+///   runs in both passes.
+/// - Root without a user namespace, and root with `--unshare-user` as uid
+///   0, keep root's capabilities by design (bubblewrap does the same):
+///   `--chroot` cannot contain them, no test claims it does, and
+///   `docs/filesystem.md` says so.
+fn chroot_escape_fails(test: &str, extra: &[&str]) {
+    if !python3_available() {
+        skip(test, "needs /usr/bin/python3");
+        return;
+    }
+    let Some(marker) = HostMarker::new(test) else {
+        skip(test, "cannot create a marker in /var/tmp");
+        return;
+    };
+    let mut args = words(&["--chroot"]);
+    args.extend(words(extra));
+    args.extend(words(SYSTEM));
+    args.extend(words(&[
+        "--proc", "/proc", "--perms", "01777", "--tmpfs", "/w",
+    ]));
+    args.extend(words(&["/usr/bin/python3", "-c", ESCAPE]));
+    args.push(marker.0.display().to_string());
+    let out = voidbox_tests::run_vb(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("attempted"),
+        "the sandbox did not run: {}",
+        text(&out)
+    );
+    assert!(
+        !stdout.contains("ESCAPED") && !stdout.contains("escaped somewhere"),
+        "{extra:?}: {}",
+        text(&out)
+    );
+}
+
+/// `--chroot --unshare-user --uid 0` as uid 65534: uid 0 inside, but no
+/// capability (see [`chroot_escape_fails`]).
+#[test]
+fn chroot_escape_fails_for_an_unprivileged_caller_mapped_to_uid_0() {
+    let test = "chroot_escape_fails_for_an_unprivileged_caller_mapped_to_uid_0";
+    if is_root() {
+        skip(
+            test,
+            "root keeps its capabilities as uid 0; the uid 65534 pass runs this",
+        );
+        return;
+    }
+    if !userns_available() {
+        skip(test, "user namespaces are disabled on this host");
+        return;
+    }
+    chroot_escape_fails(test, &["--unshare-user", "--uid", "0"]);
+}
+
+/// `--chroot` and `--chroot --unshare-user` as uid 65534, which stays its
+/// uid inside.
+#[test]
+fn chroot_escape_fails_for_an_unprivileged_caller() {
+    let test = "chroot_escape_fails_for_an_unprivileged_caller";
+    if is_root() {
+        skip(
+            test,
+            "root keeps its capabilities; the uid 65534 pass runs this",
+        );
+        return;
+    }
+    if !userns_available() {
+        skip(test, "user namespaces are disabled on this host");
+        return;
+    }
+    chroot_escape_fails(test, &[]);
+    chroot_escape_fails(test, &["--unshare-user"]);
+}
+
+/// `--chroot --unshare-user --uid 1000`, for root and for uid 65534.
+#[test]
+fn chroot_escape_fails_as_a_non_root_uid_in_a_user_namespace() {
+    let test = "chroot_escape_fails_as_a_non_root_uid_in_a_user_namespace";
+    if !userns_available() {
+        skip(test, "user namespaces are disabled on this host");
+        return;
+    }
+    chroot_escape_fails(test, &["--unshare-user", "--uid", "1000"]);
+}
