@@ -152,8 +152,8 @@ pub(crate) fn write_all(sys: &impl Sys, fd: RawFd, mut bytes: &[u8]) -> Result<(
 pub(crate) struct Exec<'a, S: Sys> {
     pub(crate) sys: &'a S,
     pub(crate) plan: &'a MountPlan,
-    /// The new mount API is in use; otherwise path-based `mount(2)` on
-    /// descriptor links.
+    /// The new mount API is in use; otherwise `mount(2)` on descriptor
+    /// links.
     pub(crate) modern: bool,
     /// Lookups below the new root use `openat2(RESOLVE_IN_ROOT)`. Only false
     /// where the new root is the process's root, where a plain lookup is the

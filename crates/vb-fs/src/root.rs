@@ -25,7 +25,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
-use crate::bind::bind_error;
+use crate::bind::{bind_error, bind_fault};
 use crate::error::FsError;
 use crate::exec::{BindStage, Exec, Src};
 use crate::failure::{Fail, Fault, at};
@@ -365,14 +365,7 @@ impl<S: Sys> Exec<'_, S> {
             abs: link.as_cstr(),
         };
         self.bind(&src, target.raw(), set, entry, || self.root())
-            .map_err(|(stage, errno)| {
-                let kind = match stage {
-                    BindStage::Mount => Fail::BindMount,
-                    BindStage::Flags => Fail::BindFlags,
-                    BindStage::Submounts => Fail::BindSubmounts,
-                };
-                Fault::new(kind, 0, errno)
-            })
+            .map_err(bind_fault(Fail::BindMount, 0))
     }
 
     /// A fresh procfs on the new root's `proc`, found without following a

@@ -37,7 +37,8 @@ pub struct FileInfo {
 pub trait Sys {
     /// Whether the kernel offers the mount API of Linux 5.12 (`open_tree`,
     /// `move_mount`, `mount_setattr`); without it the plan falls back to
-    /// path-based `mount(2)`, as bubblewrap does.
+    /// bubblewrap's `mount(2)` method, on the resolved destinations'
+    /// descriptor links.
     fn new_mount_api(&self) -> bool;
     /// Whether `openat2` with `RESOLVE_IN_ROOT` (Linux 5.6) works: `Ok`, or
     /// the errno that says why not (ENOSYS on older kernels, whatever a
