@@ -195,7 +195,8 @@ fn die_with_parent_kills_the_sandboxed_tree() {
         if !extra.is_empty() && needs_userns("die_with_parent_kills_the_sandboxed_tree") {
             return;
         }
-        let mut args = vec!["--rootfs", "/", "--die-with-parent"];
+        // A --rootfs is nodev: the shell's background jobs need a /dev/null.
+        let mut args = vec!["--rootfs", "/", "--dev", "/dev", "--die-with-parent"];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["--", "/bin/sh", "-c", script]);
         let (mut child, mark) = start_marked("dwp", &args);

@@ -126,13 +126,9 @@ impl<S: Sys> Exec<'_, S> {
             Err(e) => return Err(Fault::new(Fail::SourceType, 0, e)),
         };
         let target = self.prepare(&op.dest, info.is_dir, entry)?;
-        self.bind(
-            &Src::path(&op.source),
-            target.raw(),
-            &op.dest.abs,
-            op.set,
-            entry,
-        )
+        self.bind(&Src::path(&op.source), target.raw(), op.set, entry, || {
+            self.reopen(&op.dest, OFlags::PATH)
+        })
         .map_err(bind_fault(Fail::BindMount, 0))?;
         if let Some(fd) = op.fd {
             // The source path was resolved from the descriptor before setup;
@@ -210,13 +206,14 @@ impl<S: Sys> Exec<'_, S> {
         }
         let current = self
             .sys
-            .mount_flags(&op.dest.abs)
+            .mount_flags(target.raw())
             .map_err(|e| Fault::new(Fail::RemountFlags, 0, e))?;
         if current.contains(REMOUNT_FLAGS) {
             return Ok(());
         }
+        let link = self.fd_path(target.raw());
         self.sys
-            .remount_bind(&op.dest.abs, current | REMOUNT_FLAGS)
+            .remount_bind(link.as_cstr(), current | REMOUNT_FLAGS)
             .map_err(|e| Fault::new(Fail::RemountFlags, 0, e))
     }
 }

@@ -25,6 +25,7 @@ use crate::fsmount::{FsKind, FsMountOp, MAX_TMPFS_BYTES, tmpfs_options};
 use crate::overlay::{self, Upper};
 use crate::plan::{DetailPipe, HOST, Layout, MountPlan, Op, STAGED, under_old_root};
 use crate::procfs::ProcOp;
+use crate::root::RootDir;
 use crate::spec::{FsSpec, RootSource};
 use crate::stage::{Artifacts, BindDataOp, push_fd, read_source};
 
@@ -44,16 +45,25 @@ fn canonical(path: &Path) -> Result<PathBuf, FsError> {
     })
 }
 
-fn resolve_root(dir: &Path) -> Result<PathBuf, FsError> {
+/// The `--rootfs` directory: one lookup, through a descriptor, gives both
+/// the canonical path the child looks for and the identity it must find
+/// there (a second lookup could land somewhere else).
+fn resolve_root(dir: &Path) -> Result<RootDir, FsError> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::fd::AsRawFd;
     let err = |source| FsError::Rootfs {
         path: dir.to_path_buf(),
         source,
     };
-    let resolved = std::fs::canonicalize(dir).map_err(err)?;
-    if !resolved.is_dir() {
-        return Err(err(std::io::Error::from_raw_os_error(libc::ENOTDIR)));
-    }
-    Ok(resolved)
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| err(e.into()))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| err(e.into()))?;
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(err)?;
+    Ok(RootDir {
+        path,
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
 }
 
 pub(crate) fn staging_dir() -> Result<PathBuf, FsError> {
@@ -384,7 +394,17 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<MountPlan, FsError> {
     let layout = if host { HOST } else { STAGED };
     let root_dir = match &spec.root {
         RootSource::Dir(dir) => Some(resolve_root(dir)?),
-        _ => None,
+        _ => {
+            for (set, option) in [
+                (spec.rootfs_dev, "rootfs_dev"),
+                (spec.rootfs_suid, "rootfs_suid"),
+            ] {
+                if set {
+                    return Err(FsError::RootfsOption { option });
+                }
+            }
+            None
+        }
     };
     let staging = if host { PathBuf::new() } else { staging_dir()? };
     let resolved = resolve(spec)?;
@@ -411,7 +431,7 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<MountPlan, FsError> {
     plan.compile_root_start(
         spec,
         &staging,
-        root_dir.as_deref(),
+        root_dir.as_ref(),
         tmp_overlays,
         host_stage.as_deref(),
     )?;

@@ -115,7 +115,7 @@ impl<S: Sys> Exec<'_, S> {
         let create = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY;
         let fd = match self
             .sys
-            .open(root.raw(), &op.dest.rel, create, op.mode, self.modern)
+            .open(root.raw(), &op.dest.rel, create, op.mode, self.in_root)
         {
             Ok(fd) => {
                 entry.mark(CREATED_FILE);
@@ -128,7 +128,7 @@ impl<S: Sys> Exec<'_, S> {
                     &op.dest.rel,
                     OFlags::WRONLY | OFlags::TRUNC,
                     0,
-                    self.modern,
+                    self.in_root,
                 )
                 .map_err(at(Fail::FileCreate))?,
             Err(e) => return Err(Fault::new(Fail::FileCreate, 0, e)),
@@ -179,13 +179,10 @@ impl<S: Sys> Exec<'_, S> {
             .open_in(root.raw(), &op.dest.rel, OFlags::PATH)
             .map_err(at(Fail::Chmod))?;
         let old = self.sys.fstat(target.raw()).map_err(at(Fail::Chmod))?;
-        if self.modern {
-            let link = self.fd_path(target.raw());
-            self.sys.chmod(link.as_cstr(), op.mode)
-        } else {
-            self.sys.chmod(&op.dest.abs, op.mode)
-        }
-        .map_err(at(Fail::Chmod))?;
+        let link = self.fd_path(target.raw());
+        self.sys
+            .chmod(link.as_cstr(), op.mode)
+            .map_err(at(Fail::Chmod))?;
         entry.chmodded(old.mode);
         Ok(())
     }

@@ -39,7 +39,7 @@ const STDIO: [(&CStr, &CStr); 3] = [
 pub(crate) struct DevBind {
     /// The host file during setup.
     pub(crate) source: CString,
-    /// Its place in the new `/dev`, from the setup root.
+    /// Its place in the new `/dev`, from the setup root (for messages).
     pub(crate) abs: CString,
 }
 
@@ -48,7 +48,6 @@ pub(crate) struct DevBind {
 pub(crate) struct DevOp {
     pub(crate) dest: Dest,
     pub(crate) nodes: Vec<DevBind>,
-    pub(crate) pts_abs: CString,
     pub(crate) console: Option<DevBind>,
 }
 
@@ -81,7 +80,6 @@ impl DevOp {
             None => None,
         };
         Ok(Self {
-            pts_abs: dest.abs_child("pts")?,
             dest,
             nodes,
             console,
@@ -141,7 +139,6 @@ impl<S: Sys> Exec<'_, S> {
         dir: RawFd,
         name: &CStr,
         source_fd: RawFd,
-        bind: &DevBind,
         faults: (Fail, Fail, u16),
         entry: &Entry,
     ) -> Result<(), Fault> {
@@ -163,7 +160,13 @@ impl<S: Sys> Exec<'_, S> {
             rel: link.as_cstr(),
             abs: link.as_cstr(),
         };
-        self.bind(&src, target.raw(), &bind.abs, MountFlags::NOSUID, entry)
+        let reopen = || {
+            let flags = OFlags::PATH | OFlags::NOFOLLOW;
+            self.sys
+                .open(dir, name, flags, 0, false)
+                .map(|raw| self.fd(raw))
+        };
+        self.bind(&src, target.raw(), MountFlags::NOSUID, entry, reopen)
             .map_err(bind_fault(bind_kind, sub))
     }
 
@@ -190,7 +193,6 @@ impl<S: Sys> Exec<'_, S> {
         self.mount_fs(
             c"tmpfs",
             target.raw(),
-            &op.dest.abs,
             MountFlags::NOSUID | MountFlags::NODEV,
             Some(c"mode=0755"),
         )
@@ -201,12 +203,9 @@ impl<S: Sys> Exec<'_, S> {
             .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
             .map_err(at(Fail::FsMount))?;
         let dev = dev.raw();
-        for ((i, name), (bind, source)) in (0u16..)
-            .zip(NODES)
-            .zip(op.nodes.iter().zip(guard.fds.iter()))
-        {
+        for ((i, name), source) in (0u16..).zip(NODES).zip(guard.fds.iter()) {
             let faults = (Fail::DevNode, Fail::DevNodeBind, i);
-            self.dev_bind(dev, name, *source, bind, faults, entry)?;
+            self.dev_bind(dev, name, *source, faults, entry)?;
         }
         for (i, (name, target)) in (0u16..).zip(STDIO) {
             self.sys
@@ -239,7 +238,6 @@ impl<S: Sys> Exec<'_, S> {
         self.mount_fs(
             c"devpts",
             pts.raw(),
-            &op.pts_abs,
             MountFlags::NOSUID | MountFlags::NOEXEC,
             Some(c"newinstance,ptmxmode=0666,mode=620"),
         )
@@ -247,9 +245,9 @@ impl<S: Sys> Exec<'_, S> {
         self.sys
             .symlinkat(c"pts/ptmx", dev, c"ptmx")
             .map_err(at(Fail::DevPtmx))?;
-        if let (Some(console), Some(source)) = (&op.console, guard.fds.get(op.nodes.len())) {
+        if let (Some(_), Some(source)) = (&op.console, guard.fds.get(op.nodes.len())) {
             let faults = (Fail::DevConsole, Fail::DevConsoleBind, 0);
-            self.dev_bind(dev, c"console", *source, console, faults, entry)?;
+            self.dev_bind(dev, c"console", *source, faults, entry)?;
         }
         Ok(())
     }

@@ -15,6 +15,22 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+    /// `rootfs_dev` or `rootfs_suid` was set without a directory root.
+    #[error("{option} applies to a directory root only")]
+    RootfsOption {
+        /// The option set (`rootfs_dev` or `rootfs_suid`).
+        option: &'static str,
+    },
+    /// The root directory found in the sandbox is not the one the plan was
+    /// compiled for: the path was swapped (for a symlink, or another
+    /// directory renamed in its place) in between.
+    #[error(
+        "Can't bind mount {path} on /newroot: the directory changed since the plan was compiled"
+    )]
+    RootfsChanged {
+        /// The root, as resolved at compile time.
+        path: PathBuf,
+    },
     /// No directory exists on which to stage the new root.
     #[error("no staging directory for the new root (tried {tried})")]
     NoStagingDir {
@@ -86,6 +102,20 @@ pub enum FsError {
     /// A pipe for the child's failure details could not be created.
     #[error("Can't create a pipe for setup diagnostics: {0}")]
     DetailPipe(#[source] std::io::Error),
+    /// The kernel cannot resolve a destination inside the new root:
+    /// `openat2` with `RESOLVE_IN_ROOT` (Linux 5.6) is missing or refused by
+    /// a seccomp filter. A plain lookup could follow a symlink of the root
+    /// out of it, so the plan refuses before it changes anything.
+    #[error(
+        "Can't resolve {dest} inside the new root: openat2(RESOLVE_IN_ROOT) is unavailable (Linux 5.6 or later is needed, and a seccomp profile must allow openat2): {source}"
+    )]
+    InRootUnavailable {
+        /// The first destination the plan would have resolved.
+        dest: PathBuf,
+        /// Why `openat2` failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// A step of the plan failed in the sandbox child.
     #[error("{what}: {source}")]
     Step {

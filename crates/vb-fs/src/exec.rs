@@ -8,9 +8,14 @@
 //! sandbox will see it and can never lead outside the new root. Mounts land on
 //! the resolved descriptor (`move_mount`, or `mount(2)` through its
 //! `/proc/self/fd` link), never on a path that could be re-resolved
-//! differently. Under [`MountApi::Legacy`](crate::MountApi) (or a kernel
-//! without the new API) the same walk uses plain `openat` and mounts use the
-//! `/newroot/...` paths: bubblewrap's semantics.
+//! differently.
+//!
+//! That holds for both mount methods: [`MountApi::Legacy`](crate::MountApi)
+//! (or a kernel or seccomp profile without `mount_setattr`) changes how a
+//! mount is made, not where. Where `openat2` itself is missing, a plan whose
+//! destinations lie below a new root is refused before it changes anything
+//! (see [`MountPlan::execute`](crate::MountPlan::execute)): a plain `openat`
+//! from the new root would follow an absolute symlink or `..` out of it.
 
 use std::cell::Cell;
 use std::ffi::CStr;
@@ -147,8 +152,13 @@ pub(crate) fn write_all(sys: &impl Sys, fd: RawFd, mut bytes: &[u8]) -> Result<(
 pub(crate) struct Exec<'a, S: Sys> {
     pub(crate) sys: &'a S,
     pub(crate) plan: &'a MountPlan,
-    /// The new mount API and `openat2` are in use.
+    /// The new mount API is in use; otherwise `mount(2)` on descriptor
+    /// links.
     pub(crate) modern: bool,
+    /// Lookups below the new root use `openat2(RESOLVE_IN_ROOT)`. Only false
+    /// where the new root is the process's root, where a plain lookup is the
+    /// same.
+    pub(crate) in_root: bool,
     /// A descriptor one root-switch step keeps for a later one (the chroot
     /// mode's copy of the host tree); -1 when none.
     pub(crate) held: Cell<RawFd>,
@@ -181,8 +191,7 @@ impl<'a, S: Sys> Exec<'a, S> {
             .map(|raw| self.fd(raw))
     }
 
-    /// Open `rel` below the new root `root`: inside it (modern) or as a plain
-    /// relative lookup (legacy).
+    /// Open `rel` below the new root `root`, inside it.
     pub(crate) fn open_in(
         &self,
         root: RawFd,
@@ -190,7 +199,7 @@ impl<'a, S: Sys> Exec<'a, S> {
         flags: OFlags,
     ) -> Result<Fd<'a, S>, Errno> {
         self.sys
-            .open(root, rel, flags, 0, self.modern)
+            .open(root, rel, flags, 0, self.in_root)
             .map(|raw| self.fd(raw))
     }
 
@@ -316,35 +325,32 @@ impl<'a, S: Sys> Exec<'a, S> {
         FdPath::new(self.plan.layout.fd_links, fd)
     }
 
-    /// Mount a new `fstype` instance on `target` (modern: through its
-    /// descriptor link; legacy: at `abs`).
+    /// Mount a new `fstype` instance on `target`, through its descriptor
+    /// link (`mount(2)` has no descriptor form for a new instance).
     pub(crate) fn mount_fs(
         &self,
         fstype: &CStr,
         target: RawFd,
-        abs: &CStr,
         flags: MountFlags,
         data: Option<&CStr>,
     ) -> Result<(), Errno> {
-        if self.modern {
-            let link = self.fd_path(target);
-            self.sys.mount_fs(fstype, link.as_cstr(), flags, data)
-        } else {
-            self.sys.mount_fs(fstype, abs, flags, data)
-        }
+        let link = self.fd_path(target);
+        self.sys.mount_fs(fstype, link.as_cstr(), flags, data)
     }
 
     /// A recursive bind of `src` on `target` with `set` added to every mount
     /// of the copied tree. Modern: clone the tree, set the flags on the whole
-    /// detached copy in one call, attach it. Legacy: bind, then remount the
-    /// top and walk the mount table for the submounts (bubblewrap's method).
+    /// detached copy in one call, attach it. Legacy: bind on the target's
+    /// descriptor link, then remount the new mount's top and walk the mount
+    /// table for its submounts (bubblewrap's method). `reopen` finds the new
+    /// mount's root for that: `target` still names the directory under it.
     pub(crate) fn bind(
         &self,
         src: &Src<'_>,
         target: RawFd,
-        target_abs: &CStr,
         set: MountFlags,
         entry: &Entry,
+        reopen: impl FnOnce() -> Result<Fd<'a, S>, Errno>,
     ) -> Result<(), (BindStage, Errno)> {
         if self.modern {
             let tree = self
@@ -361,21 +367,24 @@ impl<'a, S: Sys> Exec<'a, S> {
             entry.mark(MOUNTED);
             return Ok(());
         }
+        let link = self.fd_path(target);
         self.sys
-            .bind(src.abs, target_abs, true)
+            .bind(src.abs, link.as_cstr(), true)
             .map_err(|e| (BindStage::Mount, e))?;
         entry.mark(MOUNTED);
+        let top = reopen().map_err(|e| (BindStage::Flags, e))?;
         let current = self
             .sys
-            .mount_flags(target_abs)
+            .mount_flags(top.raw())
             .map_err(|e| (BindStage::Flags, e))?;
+        let top_link = self.fd_path(top.raw());
         if !current.contains(set) {
             self.sys
-                .remount_bind(target_abs, current | set)
+                .remount_bind(top_link.as_cstr(), current | set)
                 .map_err(|e| (BindStage::Flags, e))?;
         }
         self.sys
-            .remount_submounts(self.plan.layout.mountinfo, target_abs, set)
+            .remount_submounts(self.plan.layout.mountinfo, top_link.as_cstr(), set)
             .map_err(|e| (BindStage::Submounts, e))
     }
 }

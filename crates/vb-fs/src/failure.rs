@@ -84,10 +84,16 @@ pub(crate) enum Fail {
     SymlinkConflict,
     /// `Can't chmod`.
     Chmod,
+    /// Destinations below a new root cannot be resolved inside it: no
+    /// `openat2(RESOLVE_IN_ROOT)`. Reported, before anything runs, for the
+    /// first operation with a destination.
+    InRoot,
+    /// The rootfs directory found in the child is not the compiled one.
+    RootChanged,
 }
 
 impl Fail {
-    const ALL: [Self; 37] = [
+    const ALL: [Self; 39] = [
         Self::Prim,
         Self::SourceType,
         Self::Parents,
@@ -125,6 +131,8 @@ impl Fail {
         Self::SymlinkRead,
         Self::SymlinkConflict,
         Self::Chmod,
+        Self::InRoot,
+        Self::RootChanged,
     ];
 
     /// The step code reported for this kind at `sub`.

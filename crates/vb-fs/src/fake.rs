@@ -32,6 +32,8 @@ pub(crate) struct Fake {
     pub(crate) fail_at: Option<usize>,
     pub(crate) fail_errno: Errno,
     pub(crate) modern: bool,
+    /// What the `openat2` probe answers.
+    pub(crate) in_root: Result<(), Errno>,
     pub(crate) fs: RefCell<BTreeMap<String, Node>>,
     /// Mount targets, innermost last, with the paths below each that existed
     /// when it was mounted (what an unmount uncovers).
@@ -40,6 +42,9 @@ pub(crate) struct Fake {
     pub(crate) next_fd: Cell<RawFd>,
     pub(crate) cwd: RefCell<String>,
     pub(crate) counted: Cell<usize>,
+    /// Device and inode `fstat` reports for these paths (by default made up
+    /// from the path).
+    pub(crate) ids: RefCell<HashMap<String, (u64, u64)>>,
 }
 
 impl Default for Fake {
@@ -53,12 +58,14 @@ impl Default for Fake {
             fail_at: None,
             fail_errno: Errno::PERM,
             modern: true,
+            in_root: Ok(()),
             fs: RefCell::new(fs),
             mounts: RefCell::default(),
             fds: RefCell::default(),
             next_fd: Cell::new(FIRST_FD),
             cwd: RefCell::new("/".into()),
             counted: Cell::new(0),
+            ids: RefCell::default(),
         }
     }
 }
@@ -106,6 +113,17 @@ impl Fake {
         }
     }
 
+    /// Make `path` in the model the real directory `host` (as far as
+    /// `fstat` tells): what a compiled `--rootfs` expects to find.
+    pub(crate) fn same_as_host(&self, path: &str, host: &str) {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(host) {
+            self.ids
+                .borrow_mut()
+                .insert(path.into(), (meta.dev(), meta.ino()));
+        }
+    }
+
     pub(crate) fn exists(&self, path: &str) -> bool {
         self.fs.borrow().contains_key(path)
     }
@@ -138,14 +156,17 @@ impl Fake {
         self.counted.get()
     }
 
+    /// What a `/proc/self/fd` link of an open fake descriptor refers to.
+    fn fd_link(&self, path: &str) -> Option<String> {
+        ["/oldroot/proc/self/fd/", "/proc/self/fd/"]
+            .iter()
+            .find_map(|links| path.strip_prefix(links)?.parse::<RawFd>().ok())
+            .and_then(|fd| self.fds.borrow().get(&fd).cloned())
+    }
+
     fn resolve(&self, dirfd: RawFd, path: &str) -> String {
-        for links in ["/oldroot/proc/self/fd/", "/proc/self/fd/"] {
-            if let Some(n) = path.strip_prefix(links)
-                && let Ok(fd) = n.parse::<RawFd>()
-                && let Some(target) = self.fds.borrow().get(&fd)
-            {
-                return target.clone();
-            }
+        if let Some(target) = self.fd_link(path) {
+            return target;
         }
         if path.starts_with('/') {
             return normalize(path);
@@ -156,6 +177,58 @@ impl Fake {
             self.fds.borrow().get(&dirfd).cloned().unwrap_or_default()
         };
         normalize(&format!("{base}/{path}"))
+    }
+
+    /// Look `path` up from the directory `base` one component at a time,
+    /// following symlinks (the last one only with `follow_last`). With
+    /// `in_root`, `base` is the root of the lookup: absolute targets and
+    /// `..` stay inside it (`RESOLVE_IN_ROOT`); without, they are relative
+    /// to the model's `/`, as a plain `openat` from the setup root sees them.
+    fn walk(&self, base: &str, path: &str, follow_last: bool, in_root: bool) -> String {
+        let top = if in_root { base.to_owned() } else { "/".into() };
+        let join = |dir: &str, name: &str| normalize(&format!("{dir}/{name}"));
+        let mut cur = if path.starts_with('/') {
+            top.clone()
+        } else {
+            base.to_owned()
+        };
+        let mut pending: std::collections::VecDeque<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        let mut hops = 0;
+        while let Some(part) = pending.pop_front() {
+            match part.as_str() {
+                "." => {}
+                ".." => {
+                    if cur != top {
+                        cur = parent_of(&cur);
+                    }
+                }
+                name => {
+                    let next = join(&cur, name);
+                    let follow = follow_last || !pending.is_empty();
+                    match self.node(&next) {
+                        Some(Node::Link(target)) if follow && hops < 40 => {
+                            hops += 1;
+                            let mut parts: std::collections::VecDeque<String> = target
+                                .split('/')
+                                .filter(|c| !c.is_empty())
+                                .map(String::from)
+                                .collect();
+                            parts.extend(pending.drain(..));
+                            pending = parts;
+                            if target.starts_with('/') {
+                                cur = top.clone();
+                            }
+                        }
+                        _ => cur = next,
+                    }
+                }
+            }
+        }
+        cur
     }
 
     /// Follow a final symlink (absolute targets only; enough for tests).
@@ -204,12 +277,20 @@ impl Fake {
 
     fn info(&self, path: &str) -> Result<FileInfo, Errno> {
         match self.node(path) {
-            Some(Node::Dir(mode)) => Ok(FileInfo {
-                is_dir: true,
-                dev: 1,
-                ino: u64::try_from(path.len()).unwrap_or(0),
-                mode,
-            }),
+            Some(Node::Dir(mode)) => {
+                let (dev, ino) = self
+                    .ids
+                    .borrow()
+                    .get(path)
+                    .copied()
+                    .unwrap_or((1, u64::try_from(path.len()).unwrap_or(0)));
+                Ok(FileInfo {
+                    is_dir: true,
+                    dev,
+                    ino,
+                    mode,
+                })
+            }
             Some(Node::File(mode, _)) => Ok(FileInfo {
                 is_dir: false,
                 dev: 1,
@@ -236,6 +317,10 @@ impl Fake {
 impl Sys for Fake {
     fn new_mount_api(&self) -> bool {
         self.modern
+    }
+
+    fn resolve_in_root(&self) -> Result<(), Errno> {
+        self.in_root
     }
 
     fn propagation(&self, target: &CStr, flags: MountPropagationFlags) -> Result<(), Errno> {
@@ -276,16 +361,18 @@ impl Sys for Fake {
     }
 
     fn remount_bind(&self, target: &CStr, flags: MountFlags) -> Result<(), Errno> {
-        self.record(format!("remount {} {:?}", s(target), flags))
+        let path = self.resolve(AT_FDCWD, &s(target));
+        self.record(format!("remount {path} {flags:?}"))
     }
 
-    fn mount_flags(&self, path: &CStr) -> Result<MountFlags, Errno> {
-        self.record(format!("statvfs {}", s(path)))?;
+    fn mount_flags(&self, fd: RawFd) -> Result<MountFlags, Errno> {
+        self.record(format!("statvfs {}", self.fd_path(fd)))?;
         Ok(MountFlags::empty())
     }
 
     fn remount_submounts(&self, _: &CStr, target: &CStr, add: MountFlags) -> Result<(), Errno> {
-        self.record(format!("remount-below {} {add:?}", s(target)))
+        let path = self.resolve(AT_FDCWD, &s(target));
+        self.record(format!("remount-below {path} {add:?}"))
     }
 
     fn unmount(&self, target: &CStr, _: UnmountFlags) -> Result<(), Errno> {
@@ -375,10 +462,17 @@ impl Sys for Fake {
             format!("{how} {raw}")
         };
         self.record(what)?;
-        let path = if flags.contains(OFlags::NOFOLLOW) {
-            raw
+        let follow_last = !flags.contains(OFlags::NOFOLLOW);
+        let text = s(path);
+        let path = if let Some(target) = self.fd_link(&text) {
+            target
         } else {
-            self.follow(raw)
+            let base = if dirfd == AT_FDCWD {
+                self.cwd.borrow().clone()
+            } else {
+                self.fd_path(dirfd)
+            };
+            self.walk(&base, &text, follow_last, in_root)
         };
         match self.node(&path) {
             None if creating => {

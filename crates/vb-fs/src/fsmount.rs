@@ -90,14 +90,8 @@ impl FsMountOp {
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_fs_mount(&self, op: &FsMountOp, entry: &Entry) -> Result<(), Fault> {
         let target = self.prepare(&op.dest, true, entry)?;
-        self.mount_fs(
-            op.fstype(),
-            target.raw(),
-            &op.dest.abs,
-            op.flags,
-            op.data.as_deref(),
-        )
-        .map_err(at(Fail::FsMount))?;
+        self.mount_fs(op.fstype(), target.raw(), op.flags, op.data.as_deref())
+            .map_err(at(Fail::FsMount))?;
         entry.mark(MOUNTED);
         Ok(())
     }

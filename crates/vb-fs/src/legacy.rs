@@ -154,14 +154,25 @@ fn strictly_below(path: &[u8], dir: &[u8]) -> bool {
     path.len() > dir.len() && path.starts_with(dir) && path.get(dir.len()) == Some(&b'/')
 }
 
-/// Remount every mount strictly below `target` (as `mountinfo` lists them)
-/// with its current flags plus `add`. A mount that cannot be accessed is
-/// skipped, as bubblewrap does: the sandbox cannot reach it either.
+/// Remount every mount strictly below the mount `target` (a `/proc/self/fd`
+/// link to its root) is, as `mountinfo` lists them, with its current flags
+/// plus `add`. A mount that cannot be accessed is skipped, as bubblewrap
+/// does: the sandbox cannot reach it either.
+///
+/// The mount's path comes from the descriptor (the kernel's name for it, in
+/// the same terms as `mountinfo`), not from the destination as written: a
+/// destination resolved inside the new root through a symlink is elsewhere.
 pub(crate) fn remount_submounts(
     mountinfo: &CStr,
     target: &CStr,
     add: MountFlags,
 ) -> Result<(), Errno> {
+    let mut top = [0u8; 4097];
+    let top_len = rustix::fs::readlinkat_raw(rustix::fs::CWD, target, &mut top[..])?;
+    if top_len >= top.len() {
+        return Err(Errno::NAMETOOLONG);
+    }
+    let top = top.get(..top_len).unwrap_or_default();
     let fd = rustix::fs::open(mountinfo, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     let table = Scratch::read_to_end(&fd)?;
     let mut path = [0u8; 4097];
@@ -173,7 +184,7 @@ pub(crate) fn remount_submounts(
         let Some(len) = unescape(mountpoint, &mut path) else {
             continue;
         };
-        if !strictly_below(&path[..len], target.to_bytes()) {
+        if !strictly_below(&path[..len], top) {
             continue;
         }
         let current = option_flags(options);

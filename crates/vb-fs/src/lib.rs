@@ -47,7 +47,10 @@
 //! out of the sandbox. Binds use the new mount API (`open_tree`,
 //! `mount_setattr(AT_RECURSIVE)`, `move_mount`), so a read-only bind is
 //! read-only on every submount at a cost linear in the tree it copies; on
-//! kernels without it the plan falls back to bubblewrap's path-based method.
+//! kernels without it the plan falls back to bubblewrap's `mount(2)` method,
+//! still on the resolved descriptors. Without `openat2` (before Linux 5.6)
+//! a plan that would resolve destinations below a new root is refused rather
+//! than resolved unsafely.
 //!
 //! A failure undoes what the earlier operations changed on filesystems shared
 //! with the host (directories created in a bound host directory or a

@@ -39,6 +39,14 @@ pub(crate) struct Layout {
     pub(crate) host_proc: &'static CStr,
 }
 
+impl Layout {
+    /// Whether the new root is somewhere below the process's root during
+    /// setup, so that lookups there must be confined to it.
+    pub(crate) fn is_staged(&self) -> bool {
+        self.new_root.to_bytes() != b"/"
+    }
+}
+
 /// bubblewrap's layout: a staging tmpfs holds `newroot` and `oldroot`.
 pub(crate) const STAGED: Layout = Layout {
     new_root: c"/newroot",
@@ -114,6 +122,12 @@ impl Op {
     }
 
     fn describe(&self, fail: Fail, sub: u16, errno: i32, detail: &str) -> Option<FsError> {
+        if fail == Fail::InRoot {
+            return Some(FsError::InRootUnavailable {
+                dest: PathBuf::from(&self.dest()?.shown),
+                source: std::io::Error::from_raw_os_error(errno),
+            });
+        }
         match self {
             Self::Prim(op) => op.describe(fail, errno),
             Self::Bind(op) => op.describe(fail, sub, errno),
@@ -246,7 +260,28 @@ impl MountPlan {
     /// operations so far changed outside the mount namespace, then report it.
     /// Allocation-free; the umask is 0 while it runs, as in bubblewrap, so
     /// modes are exact.
+    ///
+    /// Destinations below a new root are resolved inside it with `openat2`
+    /// whichever mount method is used. On a kernel (or under a seccomp
+    /// profile) without `openat2`, such a plan fails before it does anything,
+    /// reported for its first destination
+    /// ([`FsError::InRootUnavailable`]); a plan without a root switch, or
+    /// without destinations, runs with plain lookups, which are the same
+    /// there.
     pub fn execute(&self, sys: &impl Sys) -> Result<(), FsFailure> {
+        let in_root = match sys.resolve_in_root() {
+            Ok(()) => true,
+            Err(errno) => {
+                if let Some(index) = self.first_confined_dest() {
+                    return Err(FsFailure {
+                        step: Fail::InRoot.code(0),
+                        index,
+                        errno: errno.raw_os_error(),
+                    });
+                }
+                false
+            }
+        };
         for entry in &self.journal {
             entry.reset();
         }
@@ -255,6 +290,7 @@ impl MountPlan {
             sys,
             plan: self,
             modern: self.api == MountApi::Auto && sys.new_mount_api(),
+            in_root,
             held: Cell::new(-1),
         };
         let mut result = Ok(());
@@ -272,6 +308,19 @@ impl MountPlan {
         exec.release_held();
         sys.umask(old_umask);
         result
+    }
+
+    /// The index of the first operation that resolves a destination below a
+    /// new root other than the process's own, if any. The new root itself
+    /// (`--ro-bind / /`) takes no lookup.
+    fn first_confined_dest(&self) -> Option<u32> {
+        if !self.layout.is_staged() {
+            return None;
+        }
+        (0u32..)
+            .zip(&self.ops)
+            .find(|(_, op)| op.dest().is_some_and(|d| d.rel.as_bytes() != b"."))
+            .map(|(index, _)| index)
     }
 
     /// Parent side: the error a child's failure report stands for.
@@ -309,7 +358,7 @@ impl MountPlan {
 impl<S: Sys> Exec<'_, S> {
     fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
         match op {
-            Op::Prim(op) => self.run_prim(op),
+            Op::Prim(op) => self.run_prim(op, entry),
             Op::Bind(op) => self.run_bind(op, entry),
             Op::RemountRo(op) => self.run_remount(op, entry),
             Op::Proc(op) => self.run_proc(op, entry),

@@ -31,7 +31,7 @@ pub(crate) struct ProcOp {
     pub(crate) fresh: bool,
     /// The host's procfs during setup.
     pub(crate) host: &'static CStr,
-    /// `dest/<entry>` from the setup root, per covered entry.
+    /// `dest/<entry>` from the setup root, per covered entry (for messages).
     pub(crate) covered_abs: Vec<CString>,
 }
 
@@ -86,24 +86,21 @@ impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
         let target = self.prepare(&op.dest, true, entry)?;
         if op.fresh {
-            self.mount_fs(c"proc", target.raw(), &op.dest.abs, PROC_FLAGS, None)
+            self.mount_fs(c"proc", target.raw(), PROC_FLAGS, None)
                 .map_err(at(Fail::ProcMount))?;
             entry.mark(MOUNTED);
         } else {
-            self.bind(
-                &Src::path(op.host),
-                target.raw(),
-                &op.dest.abs,
-                MountFlags::NOSUID | MountFlags::NODEV,
-                entry,
-            )
+            let set = MountFlags::NOSUID | MountFlags::NODEV;
+            self.bind(&Src::path(op.host), target.raw(), set, entry, || {
+                self.reopen(&op.dest, OFlags::PATH)
+            })
             .map_err(bind_fault(Fail::BindMount, 0))?;
         }
         drop(target);
         let proc = self
             .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
             .map_err(|e| Fault::new(Fail::ProcAccess, 0, e))?;
-        for ((i, name), abs) in (0u16..).zip(COVERED).zip(&op.covered_abs) {
+        for (i, name) in (0u16..).zip(COVERED) {
             match self.sys.access_write(proc.raw(), name) {
                 Ok(()) => {}
                 // Already read-only to the sandbox, or absent.
@@ -115,13 +112,22 @@ impl<S: Sys> Exec<'_, S> {
                 .open(proc.raw(), name, OFlags::PATH | OFlags::NOFOLLOW, 0, false)
                 .map_err(|e| Fault::new(Fail::ProcCover, i, e))?;
             let covered = self.fd(covered);
+            // The entry is bound on itself; the legacy method names the
+            // source by the descriptor's link, not by a path below a
+            // destination that may have resolved through a symlink.
+            let link = self.fd_path(covered.raw());
             let src = Src {
                 dirfd: proc.raw(),
                 rel: name,
-                abs,
+                abs: link.as_cstr(),
             };
             let flags = MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV;
-            self.bind(&src, covered.raw(), abs, flags, entry)
+            let reopen = || {
+                let flags = OFlags::PATH | OFlags::NOFOLLOW;
+                let raw = self.sys.open(proc.raw(), name, flags, 0, false)?;
+                Ok(self.fd(raw))
+            };
+            self.bind(&src, covered.raw(), flags, entry, reopen)
                 .map_err(bind_fault(Fail::ProcCover, i))?;
         }
         Ok(())

@@ -108,26 +108,21 @@ impl<S: Sys> Exec<'_, S> {
         let Ok(root) = self.root() else {
             return;
         };
-        if flags & MOUNTED != 0 {
-            if self.modern {
-                if let Ok(top) = self.open_in(root.raw(), &dest.rel, OFlags::PATH) {
-                    let link = self.fd_path(top.raw());
-                    let _ = self.sys.unmount(link.as_cstr(), UnmountFlags::DETACH);
-                }
-            } else {
-                let _ = self.sys.unmount(&dest.abs, UnmountFlags::DETACH);
-            }
+        // Both go through the destination's descriptor, resolved inside the
+        // new root as the action resolved it: a path would follow symlinks
+        // the action did not.
+        if flags & MOUNTED != 0
+            && let Ok(top) = self.open_in(root.raw(), &dest.rel, OFlags::PATH)
+        {
+            let link = self.fd_path(top.raw());
+            let _ = self.sys.unmount(link.as_cstr(), UnmountFlags::DETACH);
         }
-        if flags & CHMODDED != 0 {
+        if flags & CHMODDED != 0
+            && let Ok(fd) = self.open_in(root.raw(), &dest.rel, OFlags::PATH)
+        {
             let old = entry.old_mode.load(Ordering::Relaxed);
-            if self.modern {
-                if let Ok(fd) = self.open_in(root.raw(), &dest.rel, OFlags::PATH) {
-                    let link = self.fd_path(fd.raw());
-                    let _ = self.sys.chmod(link.as_cstr(), old);
-                }
-            } else {
-                let _ = self.sys.chmod(&dest.abs, old);
-            }
+            let link = self.fd_path(fd.raw());
+            let _ = self.sys.chmod(link.as_cstr(), old);
         }
         if flags & (CREATED_DIR | CREATED_FILE) != 0 {
             let dir = OFlags::PATH | OFlags::DIRECTORY;

@@ -9,19 +9,41 @@
 //! chroots into the staging tmpfs, and finally into `/newroot`. Without a root
 //! switch ([`RootSource::Host`]) the actions apply to the host's paths in the
 //! sandbox's mount namespace.
+//!
+//! A `--rootfs` directory is an untrusted tree. The parent resolves it once,
+//! through a descriptor, to a canonical path and an identity (device and
+//! inode); the child opens that path under the old root without following a
+//! final symlink, checks the identity, and binds from the descriptor, with
+//! `nosuid,nodev` on every mount unless the caller opted out. Its `/proc` is
+//! opened relative to the new root without following a symlink: an image
+//! cannot steer the fresh procfs somewhere else.
 
 use std::ffi::{CStr, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::OFlags;
+use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
+use crate::bind::{bind_error, bind_fault};
 use crate::error::FsError;
-use crate::exec::Exec;
+use crate::exec::{BindStage, Exec, Src};
 use crate::failure::{Fail, Fault, at};
 use crate::plan::{MountPlan, Op, step_error};
+use crate::rollback::Entry;
 use crate::spec::{FsSpec, RootSource, RootSwitch};
 use crate::sys::{AT_FDCWD, Sys};
+
+/// A `--rootfs` directory as the parent resolved it.
+#[derive(Debug, Clone)]
+pub(crate) struct RootDir {
+    /// The canonical host path.
+    pub(crate) path: PathBuf,
+    /// The directory's device, to recognise it in the child.
+    pub(crate) dev: u64,
+    /// The directory's inode.
+    pub(crate) ino: u64,
+}
 
 /// One primitive step of the root switch.
 #[derive(Debug)]
@@ -66,6 +88,20 @@ pub(crate) enum PrimKind {
     AttachHostRoot {
         path: CString,
     },
+    /// Bind the `--rootfs` directory (`source`, under the old root) on the
+    /// new root, with `set` added to every mount, once the directory found
+    /// there is the one with this device and inode.
+    BindRoot {
+        source: CString,
+        /// The canonical host path, for messages.
+        shown: String,
+        dev: u64,
+        ino: u64,
+        set: MountFlags,
+    },
+    /// A fresh procfs on the new root's `proc`, if that is a directory (not
+    /// a symlink).
+    MountRootProc,
 }
 
 /// A primitive step and its message (bubblewrap's, where it has one).
@@ -77,7 +113,24 @@ pub(crate) struct Prim {
 
 impl Prim {
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        (fail == Fail::Prim).then(|| step_error(self.what.clone(), errno))
+        if fail == Fail::Prim {
+            return Some(step_error(self.what.clone(), errno));
+        }
+        let PrimKind::BindRoot { shown, .. } = &self.kind else {
+            return None;
+        };
+        let stage = match fail {
+            Fail::BindMount => BindStage::Mount,
+            Fail::BindFlags => BindStage::Flags,
+            Fail::BindSubmounts => BindStage::Submounts,
+            Fail::RootChanged => {
+                return Some(FsError::RootfsChanged {
+                    path: PathBuf::from(shown),
+                });
+            }
+            _ => return None,
+        };
+        Some(bind_error(shown, "/newroot", stage, errno))
     }
 }
 
@@ -120,7 +173,7 @@ impl MountPlan {
         &mut self,
         spec: &FsSpec,
         staging: &Path,
-        root_dir: Option<&Path>,
+        root_dir: Option<&RootDir>,
         tmp_overlays: usize,
         host_stage: Option<&Path>,
     ) -> Result<(), FsError> {
@@ -208,24 +261,27 @@ impl MountPlan {
         }
         self.prim(PrimKind::Chdir { path: c("/") }, "chdir / (base path)");
         if let Some(dir) = root_dir {
-            let source = crate::plan::under_old_root(&self.layout, dir);
+            let source = crate::plan::under_old_root(&self.layout, &dir.path);
+            let mut set = MountFlags::empty();
+            if !spec.rootfs_suid {
+                set |= MountFlags::NOSUID;
+            }
+            if !spec.rootfs_dev {
+                set |= MountFlags::NODEV;
+            }
+            let shown = dir.path.display().to_string();
             self.prim(
-                PrimKind::Bind {
+                PrimKind::BindRoot {
                     source: cpath(&source)?,
-                    target: c("/newroot"),
+                    shown: shown.clone(),
+                    dev: dir.dev,
+                    ino: dir.ino,
+                    set,
                 },
-                format!("Can't bind mount {} on /newroot", dir.display()),
+                format!("Can't bind mount {shown} on /newroot"),
             );
             if spec.mount_proc {
-                self.prim(
-                    PrimKind::MountFs {
-                        fstype: c"proc",
-                        target: c("/newroot/proc"),
-                        flags: PROC_FLAGS,
-                        if_dir: true,
-                    },
-                    "Can't mount proc on /proc",
-                );
+                self.prim(PrimKind::MountRootProc, "Can't mount proc on /proc");
             }
         }
         Ok(())
@@ -277,7 +333,57 @@ pub(crate) const PROC_FLAGS: MountFlags = MountFlags::NOSUID
     .union(MountFlags::NODEV);
 
 impl<S: Sys> Exec<'_, S> {
-    pub(crate) fn run_prim(&self, prim: &Prim) -> Result<(), Fault> {
+    /// Open the `--rootfs` directory under the old root, check it is the
+    /// compiled one, and bind it on the new root from that descriptor.
+    fn bind_root(
+        &self,
+        source: &CStr,
+        identity: (u64, u64),
+        set: MountFlags,
+        entry: &Entry,
+    ) -> Result<(), Fault> {
+        // Only a final symlink matters here: a swapped intermediate
+        // component leads to a directory with another identity.
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let found = self
+            .sys
+            .open(AT_FDCWD, source, flags, 0, false)
+            .map_err(|e| match e {
+                Errno::NOTDIR | Errno::LOOP => Fault::new(Fail::RootChanged, 0, e),
+                e => Fault::new(Fail::Prim, 0, e),
+            })?;
+        let found = self.fd(found);
+        let info = self.sys.fstat(found.raw()).map_err(at(Fail::Prim))?;
+        if (info.dev, info.ino) != identity {
+            return Err(Fault::new(Fail::RootChanged, 0, Errno::STALE));
+        }
+        let target = self.root().map_err(at(Fail::Prim))?;
+        let link = self.fd_path(found.raw());
+        let src = Src {
+            dirfd: found.raw(),
+            rel: c"",
+            abs: link.as_cstr(),
+        };
+        self.bind(&src, target.raw(), set, entry, || self.root())
+            .map_err(bind_fault(Fail::BindMount, 0))
+    }
+
+    /// A fresh procfs on the new root's `proc`, found without following a
+    /// symlink; nothing when the root has no such directory.
+    fn mount_root_proc(&self) -> Result<(), Errno> {
+        let root = self.root()?;
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        match self.sys.open(root.raw(), c"proc", flags, 0, false) {
+            Ok(proc) => {
+                let proc = self.fd(proc);
+                self.mount_fs(c"proc", proc.raw(), PROC_FLAGS, None)
+            }
+            Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn run_prim(&self, prim: &Prim, entry: &Entry) -> Result<(), Fault> {
         let sys = self.sys;
         let result = match &prim.kind {
             PrimKind::Propagation { target, flags } => sys.propagation(target, *flags),
@@ -322,6 +428,14 @@ impl<S: Sys> Exec<'_, S> {
                     sys.bind(c"/", path, true)
                 }
             }
+            PrimKind::BindRoot {
+                source,
+                dev,
+                ino,
+                set,
+                ..
+            } => return self.bind_root(source, (*dev, *ino), *set, entry),
+            PrimKind::MountRootProc => self.mount_root_proc(),
         };
         result.map_err(at(Fail::Prim))
     }

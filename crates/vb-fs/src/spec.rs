@@ -16,7 +16,9 @@ pub enum RootSource {
     /// bubblewrap's root: an empty tmpfs, populated by filesystem actions.
     Tmpfs,
     /// This host directory, bound recursively, becomes `/`; the actions apply
-    /// on top of it.
+    /// on top of it. Every mount of it is `nosuid,nodev` unless
+    /// [`FsSpec::rootfs_suid`] / [`FsSpec::rootfs_dev`] say otherwise: an
+    /// image's setuid files and device nodes are dead by default.
     Dir(PathBuf),
 }
 
@@ -34,17 +36,21 @@ pub enum RootSwitch {
     Chroot,
 }
 
-/// Which kernel interface mounts go through.
+/// Which kernel interface mounts go through. Either way destinations are
+/// resolved inside the new root with `openat2(RESOLVE_IN_ROOT)`; without
+/// `openat2` a plan with destinations below a new root is refused (see
+/// [`MountPlan::execute`](crate::MountPlan::execute)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MountApi {
     /// The mount API of Linux 5.12 (`open_tree`, `mount_setattr`,
-    /// `move_mount`) with destinations resolved inside the new root
-    /// (`openat2`), when the kernel has it; the legacy path otherwise.
+    /// `move_mount`) when the kernel (and any seccomp profile) allows it; the
+    /// legacy method otherwise.
     #[default]
     Auto,
-    /// bubblewrap's path-based `mount(2)`: each read-only or nosuid bind walks
-    /// the mount table, and symlinks in destinations resolve against the
-    /// setup root. For comparison and for kernels where the probe misjudges.
+    /// bubblewrap's `mount(2)` method: each read-only or nosuid bind walks the
+    /// mount table to remount its submounts. Mounts still land on the
+    /// resolved destination's descriptor. For comparison and for kernels
+    /// where the probe misjudges.
     Legacy,
 }
 
@@ -66,4 +72,10 @@ pub struct FsSpec {
     pub console: Option<PathBuf>,
     /// The kernel interface for mounts.
     pub mount_api: MountApi,
+    /// Keep device nodes of a [`RootSource::Dir`] root usable (no `nodev`
+    /// on its mounts). Refused with any other root.
+    pub rootfs_dev: bool,
+    /// Keep setuid and setgid bits of a [`RootSource::Dir`] root effective
+    /// (no `nosuid` on its mounts). Refused with any other root.
+    pub rootfs_suid: bool,
 }

@@ -10,14 +10,23 @@
 //! layers need a host directory: the parent creates a private one
 //! ([`Artifacts`]) and removes it when the sandbox is over; directories of
 //! owners that died without removing theirs are swept on the next creation.
+//!
+//! The temporary directory is shared with every local user, so removal never
+//! follows a symlink: each level of a tree is opened `O_NOFOLLOW` relative
+//! to its parent's descriptor, its mode is changed through that descriptor,
+//! and entries are removed with `unlinkat` relative to it. A directory
+//! swapped for a symlink mid-walk is unlinked as a symlink, never entered.
+//! The sweep takes only trees owned by the effective uid.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io::ErrorKind;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use rustix::fs::OFlags;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::action::DataSource;
@@ -115,13 +124,9 @@ impl<S: Sys> Exec<'_, S> {
         let target = self
             .ensure_file(root.raw(), &op.dest, &parent, entry)
             .map_err(at(Fail::CreateFileAt))?;
-        self.bind(
-            &Src::path(&op.staged),
-            target.raw(),
-            &op.dest.abs,
-            op.set,
-            entry,
-        )
+        self.bind(&Src::path(&op.staged), target.raw(), op.set, entry, || {
+            self.reopen(&op.dest, OFlags::PATH)
+        })
         .map_err(bind_fault(Fail::BindMount, 0))?;
         // The mount keeps the file; its name goes so nothing else reaches it.
         let _ = self.sys.unlinkat(AT_FDCWD, &op.staged, false);
@@ -187,50 +192,122 @@ impl Drop for Artifacts {
     }
 }
 
-/// Remove `path` and everything below it. Directories the kernel created
-/// without permissions (overlayfs's `work/work` is mode 0) are opened up
-/// first; a path that is already gone is not an error.
+/// How deep [`remove_at`] goes before it gives up: far below `PATH_MAX`
+/// depths a sandbox creates, and a bound on the stack a hostile tree costs.
+const MAX_DEPTH: usize = 256;
+
+/// Remove `path` and everything below it, without following a symlink
+/// anywhere (see the module documentation). A path that is already gone is
+/// not an error.
 pub(crate) fn remove_tree(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Errno::INVAL.into());
     };
-    if !meta.is_dir() {
-        return std::fs::remove_file(path);
+    let parent = match rustix::fs::open(
+        parent,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let name = CString::new(name.as_bytes()).map_err(|_| std::io::Error::from(Errno::INVAL))?;
+    remove_at(parent.as_fd(), &name, None, 0)
+}
+
+/// Remove the entry `name` of the directory `parent`, and everything below
+/// it when it is a directory. With `owner`, a directory owned by another
+/// uid is left alone. Directories without owner permissions (overlayfs's
+/// `work/work` is mode 0) are opened up first.
+fn remove_at(
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    owner: Option<u32>,
+    depth: usize,
+) -> std::io::Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(Errno::LOOP.into());
     }
-    if meta.permissions().mode() & 0o700 != 0o700 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let dir = match rustix::fs::openat(parent, name, flags, Mode::empty()) {
+        Ok(dir) => dir,
+        Err(Errno::NOENT) => return Ok(()),
+        // Not a directory, or a symlink (to anything): the name itself goes.
+        Err(Errno::NOTDIR | Errno::LOOP) if owner.is_none() => {
+            return match rustix::fs::unlinkat(parent, name, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(e.into()),
+            };
+        }
+        Err(Errno::NOTDIR | Errno::LOOP) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let st = rustix::fs::fstat(&dir)?;
+    if owner.is_some_and(|uid| uid != st.st_uid) {
+        return Ok(());
     }
-    for entry in std::fs::read_dir(path)? {
-        remove_tree(&entry?.path())?;
+    if st.st_mode & 0o700 != 0o700 {
+        // fchmod refuses O_PATH descriptors; the descriptor's link in
+        // /proc names exactly this directory, whatever its path is now.
+        let link = format!("/proc/self/fd/{}", dir.as_raw_fd());
+        rustix::fs::chmod(
+            link.as_str(),
+            Mode::from_raw_mode((st.st_mode & 0o7777) | 0o700),
+        )?;
     }
-    match std::fs::remove_dir(path) {
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        other => other,
+    // Opened through the pinned descriptor, not by name again.
+    let listing = rustix::fs::openat(
+        &dir,
+        c".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::new(listing)? {
+        let entry = entry?;
+        let entry_name = entry.file_name();
+        if entry_name != c"." && entry_name != c".." {
+            names.push(entry_name.to_owned());
+        }
+    }
+    for entry_name in &names {
+        remove_at(dir.as_fd(), entry_name, None, depth + 1)?;
+    }
+    match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The owner pid encoded in a staging directory's name.
-fn owner(name: &str) -> Option<u32> {
+fn owner(name: &[u8]) -> Option<u32> {
+    let name = std::str::from_utf8(name).ok()?;
     name.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
 }
 
 /// Remove staging directories whose owner process no longer exists (it was
-/// killed before it could clean up).
+/// killed before it could clean up). Only trees owned by the effective uid
+/// are taken: another user's look-alike is theirs to keep.
 fn sweep(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(dir) = rustix::fs::open(base, flags, Mode::empty()) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = owner(&name.to_string_lossy()) else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = remove_tree(&entry.path());
-        }
+    let Ok(entries) = rustix::fs::Dir::read_from(&dir) else {
+        return;
+    };
+    let stale: Vec<CString> = entries
+        .flatten()
+        .filter(|entry| {
+            owner(entry.file_name().to_bytes())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        })
+        .map(|entry| entry.file_name().to_owned())
+        .collect();
+    let euid = rustix::process::geteuid().as_raw();
+    for name in stale {
+        let _ = remove_at(dir.as_fd(), &name, Some(euid), 0);
     }
 }
 
@@ -300,6 +377,32 @@ mod tests {
         let dir = artifacts.dir().unwrap().to_path_buf();
         drop(artifacts);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn removal_never_follows_a_symlink() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let base = std::env::temp_dir().join(format!("vb-fs-remove-{}", std::process::id()));
+        let canary = base.join("canary");
+        std::fs::create_dir_all(canary.join("sub")).unwrap();
+        std::fs::write(canary.join("file"), b"keep").unwrap();
+        std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let tree = base.join("tree");
+        std::fs::create_dir_all(tree.join("inner")).unwrap();
+        symlink(&canary, tree.join("dirlink")).unwrap();
+        symlink(canary.join("file"), tree.join("inner/filelink")).unwrap();
+        std::fs::set_permissions(tree.join("inner"), std::fs::Permissions::from_mode(0o0)).unwrap();
+        symlink(&canary, base.join("toplink")).unwrap();
+        remove_tree(&tree).unwrap();
+        remove_tree(&base.join("toplink")).unwrap();
+        assert!(!tree.exists());
+        assert!(std::fs::symlink_metadata(base.join("toplink")).is_err());
+        assert_eq!(std::fs::read(canary.join("file")).unwrap(), b"keep");
+        assert!(canary.join("sub").is_dir());
+        let mode = std::fs::metadata(&canary).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o500);
+        std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -36,9 +36,16 @@ pub struct FileInfo {
 /// The filesystem system calls of a mount plan.
 pub trait Sys {
     /// Whether the kernel offers the mount API of Linux 5.12 (`open_tree`,
-    /// `move_mount`, `mount_setattr`) and `openat2`; without it the plan falls
-    /// back to path-based `mount(2)`, as bubblewrap does.
+    /// `move_mount`, `mount_setattr`); without it the plan falls back to
+    /// bubblewrap's `mount(2)` method, on the resolved destinations'
+    /// descriptor links.
     fn new_mount_api(&self) -> bool;
+    /// Whether `openat2` with `RESOLVE_IN_ROOT` (Linux 5.6) works: `Ok`, or
+    /// the errno that says why not (ENOSYS on older kernels, whatever a
+    /// seccomp filter returns). Destinations below a new root are resolved
+    /// with it whichever mount method is used; without it the plan refuses
+    /// to resolve them.
+    fn resolve_in_root(&self) -> Result<(), Errno>;
     /// Change the propagation type of the mount at `target`.
     fn propagation(&self, target: &CStr, flags: MountPropagationFlags) -> Result<(), Errno>;
     /// `mount(fstype, target, fstype, flags, data)`: a new filesystem instance.
@@ -54,10 +61,11 @@ pub trait Sys {
     fn bind(&self, source: &CStr, target: &CStr, recursive: bool) -> Result<(), Errno>;
     /// Remount the bind mount at `target` with exactly `flags` (legacy API).
     fn remount_bind(&self, target: &CStr, flags: MountFlags) -> Result<(), Errno>;
-    /// The flags of the mount `path` is on (`statvfs`).
-    fn mount_flags(&self, path: &CStr) -> Result<MountFlags, Errno>;
-    /// Add `add` to every mount strictly below `target`, as listed in the
-    /// `mountinfo` file (legacy API; bubblewrap's submount walk).
+    /// The flags of the mount `fd` is on (`fstatvfs`).
+    fn mount_flags(&self, fd: RawFd) -> Result<MountFlags, Errno>;
+    /// Add `add` to every mount strictly below the mount whose root `target`
+    /// (a `/proc/self/fd` link) refers to, as listed in the `mountinfo` file
+    /// (legacy API; bubblewrap's submount walk).
     fn remount_submounts(
         &self,
         mountinfo: &CStr,
@@ -67,7 +75,8 @@ pub trait Sys {
     /// `umount2(target, flags)`.
     fn unmount(&self, target: &CStr, flags: UnmountFlags) -> Result<(), Errno>;
     /// `open_tree(dirfd, path, OPEN_TREE_CLONE | AT_RECURSIVE)`: a detached
-    /// copy of the mount tree at `path`.
+    /// copy of the mount tree at `path` (of `dirfd` itself when `path` is
+    /// empty).
     fn open_tree(&self, dirfd: RawFd, path: &CStr) -> Result<RawFd, Errno>;
     /// `mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE])`, setting the
     /// `RDONLY`, `NOSUID`, `NODEV` and `NOEXEC` bits of `set`.
@@ -205,20 +214,21 @@ impl Sys for RealSys {
         // fails with EBADF, a missing (or filtered) one with ENOSYS or EPERM.
         let mut attr = MountAttr::default();
         let setattr = raw_mount_setattr(-1, libc::AT_EMPTY_PATH as u32, &mut attr);
-        let usable = |r: Result<(), Errno>| !matches!(r, Err(Errno::NOSYS | Errno::PERM));
-        if !usable(setattr) {
-            return false;
-        }
+        !matches!(setattr, Err(Errno::NOSYS | Errno::PERM))
+    }
+
+    fn resolve_in_root(&self) -> Result<(), Errno> {
         // openat2 has no harmless invalid form that tells ENOSYS apart: open
-        // `/` for real and drop the descriptor.
-        let openat2 = rustix::fs::openat2(
+        // `/` for real, with the flags destinations use, and drop it. Any
+        // failure means the lookups that matter would fail too.
+        rustix::fs::openat2(
             rustix::fs::CWD,
             c"/",
-            OFlags::PATH | OFlags::CLOEXEC,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
-            ResolveFlags::empty(),
-        );
-        usable(openat2.map(drop))
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        )
+        .map(drop)
     }
 
     fn propagation(&self, target: &CStr, flags: MountPropagationFlags) -> Result<(), Errno> {
@@ -247,9 +257,9 @@ impl Sys for RealSys {
         rustix::mount::mount_remount(target, flags | MountFlags::BIND, c"")
     }
 
-    fn mount_flags(&self, path: &CStr) -> Result<MountFlags, Errno> {
+    fn mount_flags(&self, fd: RawFd) -> Result<MountFlags, Errno> {
         use rustix::fs::StatVfsMountFlags as F;
-        let st = rustix::fs::statvfs(path)?;
+        let st = rustix::fs::fstatvfs(borrow(fd))?;
         let mut flags = MountFlags::empty();
         for (vfs, ms) in [
             (F::RDONLY, MountFlags::RDONLY),
@@ -281,9 +291,12 @@ impl Sys for RealSys {
     }
 
     fn open_tree(&self, dirfd: RawFd, path: &CStr) -> Result<RawFd, Errno> {
-        let flags = OpenTreeFlags::OPEN_TREE_CLONE
+        let mut flags = OpenTreeFlags::OPEN_TREE_CLONE
             | OpenTreeFlags::OPEN_TREE_CLOEXEC
             | OpenTreeFlags::AT_RECURSIVE;
+        if path.is_empty() {
+            flags |= OpenTreeFlags::AT_EMPTY_PATH;
+        }
         rustix::mount::open_tree(borrow(dirfd), path, flags).map(IntoRawFd::into_raw_fd)
     }
 

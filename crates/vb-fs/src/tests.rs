@@ -78,6 +78,9 @@ fn fail(
 
 fn host_files(fake: &Fake) {
     fake.dirs(&["/oldroot/usr", "/oldroot/etc", "/oldroot/dev"]);
+    // What a compiled `--rootfs /usr` or `--rootfs /` expects to find.
+    fake.same_as_host("/oldroot/usr", "/usr");
+    fake.same_as_host("/oldroot", "/");
     for node in ["null", "zero", "full", "random", "urandom", "tty"] {
         fake.add(
             &format!("/oldroot/dev/{node}"),
@@ -95,6 +98,7 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
     };
     let plan = MountPlan::compile(&spec).unwrap();
     let fake = Fake::default();
+    host_files(&fake);
     fake.dirs(&["/newroot/proc"]);
     plan.execute(&fake).unwrap();
     assert_eq!(
@@ -108,8 +112,23 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
             "mkdir /tmp/oldroot 755",
             "pivot . oldroot",
             "chdir /",
-            "bind-r /oldroot/usr /newroot",
+            // The rootfs: found without following a final symlink, checked,
+            // bound from its descriptor, nosuid and nodev on every mount.
+            "open /oldroot/usr",
+            "fstat /oldroot/usr",
+            "open /newroot",
+            "open_tree /oldroot/usr",
+            "setattr-r tree:/oldroot/usr MountFlags(NODEV | NOSUID)",
+            "move_mount tree:/oldroot/usr /newroot",
+            "close tree:/oldroot/usr",
+            "close /newroot",
+            "close /oldroot/usr",
+            // Its proc directory, found the same way.
+            "open /newroot",
+            "open /newroot/proc",
             "mount proc /newroot/proc",
+            "close /newroot/proc",
+            "close /newroot",
             "private /oldroot",
             "umount /oldroot",
             "chdir /newroot",
@@ -119,6 +138,132 @@ fn pivot_into_a_directory_assembles_under_newroot_then_detaches_the_old_root() {
             "umask 22",
         ]
     );
+}
+
+fn rootfs(dev: bool, suid: bool) -> FsSpec {
+    FsSpec {
+        root: RootSource::Dir("/usr".into()),
+        mount_proc: true,
+        rootfs_dev: dev,
+        rootfs_suid: suid,
+        ..FsSpec::default()
+    }
+}
+
+#[test]
+fn a_rootfs_keeps_devices_and_setuid_only_when_asked() {
+    let cases = [
+        (false, false, "MountFlags(NODEV | NOSUID)"),
+        (true, false, "MountFlags(NOSUID)"),
+        (false, true, "MountFlags(NODEV)"),
+        (true, true, "MountFlags(0x0)"),
+    ];
+    for (dev, suid, flags) in cases {
+        let plan = MountPlan::compile(&rootfs(dev, suid)).unwrap();
+        let fake = Fake::default();
+        host_files(&fake);
+        plan.execute(&fake).unwrap();
+        let want = format!("setattr-r tree:/oldroot/usr {flags}");
+        assert!(fake.log().contains(&want), "{want}: {:#?}", fake.log());
+        // The legacy method: bound through the descriptor's link, then the
+        // new mount's top and its submounts get the flags.
+        let fake = Fake {
+            modern: false,
+            ..Fake::default()
+        };
+        host_files(&fake);
+        plan.execute(&fake).unwrap();
+        let calls = counted(&fake.log());
+        let start = calls
+            .iter()
+            .position(|c| c == "bind-r /oldroot/usr /newroot")
+            .unwrap_or_else(|| panic!("{calls:#?}"));
+        assert_eq!(
+            calls[start + 1..start + 3],
+            ["open /newroot", "statvfs /newroot"]
+        );
+        if dev && suid {
+            assert_eq!(calls[start + 3], format!("remount-below /newroot {flags}"));
+        } else {
+            assert_eq!(calls[start + 3], format!("remount /newroot {flags}"));
+            assert_eq!(calls[start + 4], format!("remount-below /newroot {flags}"));
+        }
+    }
+}
+
+#[test]
+fn a_rootfs_swapped_since_compile_is_refused_before_anything_is_mounted() {
+    let plan = MountPlan::compile(&rootfs(false, false)).unwrap();
+    type Swap = fn(&Fake);
+    let swaps: [(&str, Swap); 2] = [
+        ("a symlink", |fake| {
+            fake.add("/oldroot/usr", Node::Link("/oldroot/etc".into()));
+        }),
+        ("another directory", |fake| {
+            fake.ids.borrow_mut().remove("/oldroot/usr");
+        }),
+    ];
+    for (what, swap) in swaps {
+        let fake = Fake::default();
+        host_files(&fake);
+        swap(&fake);
+        let err = plan.describe(plan.execute(&fake).unwrap_err());
+        let usr = std::fs::canonicalize("/usr").unwrap();
+        assert!(
+            matches!(&err, FsError::RootfsChanged { path } if *path == usr),
+            "{what}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Can't bind mount {} on /newroot: the directory changed since the plan was compiled",
+                usr.display()
+            )
+        );
+        let calls = counted(&fake.log());
+        assert!(
+            !calls.iter().any(|c| c.starts_with("open_tree /oldroot")),
+            "{what}: {calls:#?}"
+        );
+        assert!(fake.open_fds().is_empty(), "{what}: {:?}", fake.open_fds());
+    }
+}
+
+#[test]
+fn a_rootfs_proc_symlink_gets_no_procfs() {
+    let plan = MountPlan::compile(&rootfs(false, false)).unwrap();
+    for proc in [Node::Link("data".into()), Node::Link("/oldroot/etc".into())] {
+        let fake = Fake::default();
+        host_files(&fake);
+        fake.dirs(&["/newroot/data"]);
+        fake.add("/newroot/proc", proc);
+        plan.execute(&fake).unwrap();
+        let calls = fake.log();
+        assert!(
+            !calls.iter().any(|c| c.starts_with("mount proc")),
+            "{calls:#?}"
+        );
+    }
+}
+
+#[test]
+fn rootfs_options_need_a_directory_root() {
+    for (root, dev, suid, option) in [
+        (RootSource::Tmpfs, true, false, "rootfs_dev"),
+        (RootSource::Host, false, true, "rootfs_suid"),
+    ] {
+        let spec = FsSpec {
+            root,
+            rootfs_dev: dev,
+            rootfs_suid: suid,
+            ..FsSpec::default()
+        };
+        let err = MountPlan::compile(&spec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{option} applies to a directory root only")
+        );
+    }
 }
 
 #[test]
@@ -140,6 +285,7 @@ fn chroot_mode_copies_the_host_tree_instead_of_pivoting() {
     };
     let plan = MountPlan::compile(&spec).unwrap();
     let fake = Fake::default();
+    host_files(&fake);
     plan.execute(&fake).unwrap();
     let calls = counted(&fake.log());
     assert!(!calls.iter().any(|c| c.starts_with("pivot")), "{calls:#?}");
@@ -214,7 +360,7 @@ fn a_read_only_bind_clones_sets_flags_on_the_whole_tree_then_attaches() {
 }
 
 #[test]
-fn legacy_binds_remount_the_top_and_walk_the_submounts() {
+fn legacy_binds_remount_the_new_mounts_top_and_walk_its_submounts() {
     let spec = FsSpec {
         mount_api: MountApi::Legacy,
         ..tmpfs(vec![bind("/usr", "/usr", BindMode::Dev)])
@@ -228,20 +374,182 @@ fn legacy_binds_remount_the_top_and_walk_the_submounts() {
         .iter()
         .position(|c| c.starts_with("bind-r /oldroot/usr"))
         .unwrap();
+    // The mount point's descriptor names the directory under the new
+    // mount: its top is found again, inside the new root, for the flags.
     assert_eq!(
-        &calls[start..start + 4],
+        &calls[start..start + 6],
         &[
             "bind-r /oldroot/usr /newroot/usr",
+            "open /newroot",
+            "openat2 /newroot/usr",
             "statvfs /newroot/usr",
             "remount /newroot/usr MountFlags(NOSUID)",
             "remount-below /newroot/usr MountFlags(NOSUID)",
         ]
     );
     assert!(
-        calls.iter().any(|c| c == "open /newroot/usr"),
-        "plain openat"
+        !calls.iter().any(|c| c == "open /newroot/usr"),
+        "a destination was looked up without RESOLVE_IN_ROOT: {calls:#?}"
     );
-    assert!(!calls.iter().any(|c| c.starts_with("openat2")));
+    assert!(fake.open_fds().is_empty());
+}
+
+/// A new root holding an absolute symlink to a host directory as setup
+/// sees it (`/oldroot/h`), and a relative one reaching it with `..`.
+fn hostile_root(fake: &Fake) {
+    fake.dirs(&["/oldroot/h"]);
+    fake.add("/oldroot/h/f", Node::File(0o644, b"host".to_vec()));
+    fake.add("/newroot/evil", Node::Link("/oldroot/h".into()));
+    fake.add("/newroot/rel", Node::Link("../oldroot/h".into()));
+}
+
+#[test]
+fn every_mount_method_resolves_destinations_inside_the_new_root() {
+    let attacks = [
+        dir("/evil/pwned", None),
+        dir("/rel/pwned", None),
+        FsAction::File {
+            source: DataSource::Bytes(b"pwned".to_vec()),
+            dest: "/evil/f".into(),
+            perms: None,
+        },
+        FsAction::Chmod {
+            path: "/rel/f".into(),
+            mode: 0o777,
+        },
+        FsAction::Symlink {
+            target: "/etc/shadow".into(),
+            link: "/evil/l".into(),
+        },
+        FsAction::Tmpfs {
+            dest: "/evil".into(),
+            size: None,
+            perms: None,
+        },
+        bind("/usr", "/rel/usr", BindMode::ReadOnly),
+    ];
+    for (api, modern) in [
+        (MountApi::Auto, true),
+        (MountApi::Auto, false),
+        (MountApi::Legacy, true),
+    ] {
+        for attack in &attacks {
+            let spec = FsSpec {
+                mount_api: api,
+                ..tmpfs(vec![attack.clone()])
+            };
+            let plan = MountPlan::compile(&spec).unwrap();
+            let fake = Fake {
+                modern,
+                ..Fake::default()
+            };
+            host_files(&fake);
+            hostile_root(&fake);
+            let before: BTreeMap<String, Node> = fake
+                .snapshot()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("/oldroot/h"))
+                .collect();
+            let _ = plan.execute(&fake);
+            let after: BTreeMap<String, Node> = fake
+                .snapshot()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("/oldroot/h"))
+                .collect();
+            assert_eq!(after, before, "{api:?} modern={modern} {attack:?}");
+            let mounted: Vec<String> = fake.mounts.borrow().iter().map(|m| m.0.clone()).collect();
+            assert!(
+                !mounted.iter().any(|m| m.starts_with("/oldroot")),
+                "{api:?} modern={modern} {attack:?} mounted on {mounted:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_openat2_a_plan_below_a_new_root_is_refused_before_it_starts() {
+    use rustix::io::Errno;
+    let spec = FsSpec {
+        root: RootSource::Dir("/usr".into()),
+        ..tmpfs(vec![
+            FsAction::Tmpfs {
+                dest: "/tmp".into(),
+                size: None,
+                perms: None,
+            },
+            dir("/evil/pwned", None),
+        ])
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    for errno in [Errno::NOSYS, Errno::PERM] {
+        let fake = Fake {
+            modern: false,
+            in_root: Err(errno),
+            ..Fake::default()
+        };
+        hostile_root(&fake);
+        let before = fake.snapshot();
+        let failure = plan.execute(&fake).unwrap_err();
+        assert!(fake.log().is_empty(), "it started: {:#?}", fake.log());
+        assert_eq!(fake.snapshot(), before);
+        let err = plan.describe(failure);
+        assert!(
+            matches!(&err, FsError::InRootUnavailable { dest, .. } if dest == Path::new("/tmp")),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "Can't resolve /tmp inside the new root: openat2(RESOLVE_IN_ROOT) is unavailable"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(&format!(
+                "{}",
+                std::io::Error::from_raw_os_error(errno.raw_os_error())
+            )),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn without_openat2_plans_that_resolve_nothing_below_a_new_root_still_run() {
+    use rustix::io::Errno;
+    let no_openat2 = || Fake {
+        in_root: Err(Errno::NOSYS),
+        ..Fake::default()
+    };
+    // A tmpfs root without actions resolves nothing, nor does a bind on the
+    // new root itself.
+    MountPlan::compile(&tmpfs(vec![]))
+        .unwrap()
+        .execute(&no_openat2())
+        .unwrap();
+    let fake = no_openat2();
+    host_files(&fake);
+    MountPlan::compile(&tmpfs(vec![bind("/usr", "/", BindMode::ReadOnly)]))
+        .unwrap()
+        .execute(&fake)
+        .unwrap();
+    assert!(
+        fake.log()
+            .iter()
+            .any(|c| c.starts_with("move_mount tree:/oldroot/usr /newroot"))
+    );
+    // Without a root switch the new root is the process's own: a plain
+    // lookup from it is what RESOLVE_IN_ROOT would do.
+    let spec = FsSpec {
+        root: RootSource::Host,
+        actions: vec![dir("/h/a", None)],
+        ..FsSpec::default()
+    };
+    let fake = no_openat2();
+    fake.dirs(&["/h"]);
+    MountPlan::compile(&spec).unwrap().execute(&fake).unwrap();
+    assert!(fake.exists("/h/a"));
+    assert!(!fake.log().iter().any(|c| c.starts_with("openat2")));
 }
 
 #[test]

@@ -120,6 +120,7 @@ pub struct ProcessOptions {
 
 /// Runtime behaviour.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct RuntimeOptions {
     /// The hostname (needs a new UTS namespace).
     pub hostname: Option<OsString>,
@@ -129,6 +130,14 @@ pub struct RuntimeOptions {
     pub as_pid_1: bool,
     /// Refuse to run the command when setup produced runtime warnings.
     pub fail_on_runtime_warnings: bool,
+    /// Keep the device nodes of a [`RootFs::Dir`](crate::RootFs) root usable.
+    /// By default every mount of it is `nodev`: an image's device nodes are
+    /// dead. Refused with another root.
+    pub rootfs_dev: bool,
+    /// Keep the setuid and setgid bits of a [`RootFs::Dir`](crate::RootFs)
+    /// root effective. By default every mount of it is `nosuid`. Refused
+    /// with another root.
+    pub rootfs_suid: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -138,6 +147,8 @@ impl Default for RuntimeOptions {
             use_pivot_root: true,
             as_pid_1: false,
             fail_on_runtime_warnings: false,
+            rootfs_dev: false,
+            rootfs_suid: false,
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
         actions: config.fs_actions.clone(),
         console: stdout.filter(|_| wants_console).and_then(terminal_of),
         mount_api: MountApi::Auto,
+        rootfs_dev: config.runtime.rootfs_dev,
+        rootfs_suid: config.runtime.rootfs_suid,
     })?)
 }
 
