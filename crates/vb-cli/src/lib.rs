@@ -1,0 +1,131 @@
+//! `vb`: a drop-in for bubblewrap's `bwrap`, on voidbox.
+//!
+//! Exit status: the command's (its code, or 128 + the signal that killed it);
+//! 1 for vb's own errors, reported as `vb: <message>` on stderr (`bwrap:` when
+//! the binary is invoked as `bwrap`).
+//!
+//! Every option is a row of one table, from which the parser dispatches and
+//! `--help`, the man page and the bash and zsh completions are rendered. The
+//! binary calls [`vb_main`]; `cargo xtask gen-cli-docs` writes
+//! [`generated_files`] into the repository:
+//!
+//! ```
+//! let files = vb_cli::generated_files();
+//! let man = files.iter().find(|f| f.path == "docs/vb.1").unwrap();
+//! assert!(man.contents.contains(r"\-\-ro\-bind"));
+//! ```
+
+mod apply;
+mod bash_completion;
+mod cli;
+mod generated;
+mod man_page;
+mod message;
+mod numbers;
+mod state;
+mod table;
+mod usage;
+mod zsh_completion;
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use voidbox::StatusEvent;
+
+use cli::{Host, Invocation};
+use message::Reporter;
+use state::CliError;
+
+pub use generated::{GeneratedFile, generated_files};
+
+/// What `--version` prints as the bubblewrap version this CLI follows.
+const BWRAP_COMPAT_VERSION: &str = "0.11.1";
+
+fn program_name(argv0: Option<&OsString>) -> String {
+    let invoked = argv0
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    match invoked.as_deref() {
+        Some("bwrap") => "bwrap".into(),
+        _ => "vb".into(),
+    }
+}
+
+fn version_line(prog: &str) -> String {
+    if prog == "bwrap" {
+        format!("bubblewrap {BWRAP_COMPAT_VERSION}")
+    } else {
+        format!(
+            "vb {} (bubblewrap {BWRAP_COMPAT_VERSION} compatible)",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
+fn run(
+    result: Result<Invocation, CliError>,
+    argv0: &OsStr,
+    reporter: &Reporter,
+) -> anyhow::Result<ExitCode> {
+    let config = match result {
+        Ok(Invocation::Help) => {
+            usage::write_usage(&mut std::io::stdout().lock(), argv0)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ok(Invocation::Version) => {
+            println!("{}", version_line(&reporter.prog));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ok(Invocation::Run(mut config)) => {
+            let printer = reporter.clone();
+            config.status.on_event = Some(Arc::new(move |event: &StatusEvent| {
+                if let StatusEvent::RuntimeInitWarnings { warnings, .. } = event {
+                    for w in warnings {
+                        eprintln!("{}", printer.warning(w));
+                    }
+                }
+            }));
+            config
+        }
+        Err(CliError::Usage) => {
+            usage::write_usage(&mut std::io::stderr().lock(), argv0)?;
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(CliError::Message(m)) => anyhow::bail!(m),
+    };
+    let status = voidbox::launch(&config)?;
+    Ok(exit_code(status.code()))
+}
+
+/// The `vb` program: parse the command line, run the sandbox, return the
+/// command's exit status.
+pub fn vb_main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    let prog = program_name(argv.next().as_ref());
+    let argv0 = OsString::from(&prog);
+    let args: Vec<OsString> = argv.collect();
+    let reporter = Reporter {
+        level_prefix: args
+            .iter()
+            .take_while(|a| a.to_str().is_some_and(|s| s.starts_with('-') && s != "--"))
+            .any(|a| a == "--level-prefix"),
+        prog,
+    };
+    let parsed = cli::parse(args, Host::detect());
+    for warning in &parsed.warnings {
+        eprintln!("{}", reporter.warning(warning));
+    }
+    match run(parsed.result, &argv0, &reporter) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}", reporter.error(&e.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! What the parser accumulates while it walks the command line: the
+//! configuration being built, bubblewrap's `opt_*` variables that only the
+//! post-parse checks read, and the diagnostics printed so far.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use voidbox::JailConfig;
+
+/// A command-line error: the message, printed as `vb: <message>`, exit 1.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CliError {
+    /// No command was given: print usage to stderr and exit 1.
+    Usage,
+    /// Any other error.
+    Message(String),
+}
+
+/// Fail with `msg`.
+pub(crate) fn die<T>(msg: impl Into<String>) -> Result<T, CliError> {
+    Err(CliError::Message(msg.into()))
+}
+
+/// Parser state.
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) config: JailConfig,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) unshare_user: bool,
+    pub(crate) unshare_user_try: bool,
+    pub(crate) unshare_cgroup: bool,
+    pub(crate) unshare_cgroup_try: bool,
+    pub(crate) chdir_set: bool,
+    pub(crate) uid: Option<u32>,
+    pub(crate) gid: Option<u32>,
+    pub(crate) hostname_set: bool,
+    pub(crate) info_fd_set: bool,
+    pub(crate) json_fd_set: bool,
+    /// A `--perms` waiting for the option it applies to.
+    pub(crate) next_perms: Option<u32>,
+    /// A `--size` waiting for its `--tmpfs`.
+    pub(crate) next_size: Option<u64>,
+    /// `--overlay-src` paths waiting for their overlay.
+    pub(crate) overlay_srcs: Vec<OsString>,
+    /// How many overlay layers have been keyed so far.
+    pub(crate) overlay_keys: usize,
+    pub(crate) rootfs: Option<PathBuf>,
+    pub(crate) swap_set: bool,
+    /// Arguments seen, counting argv[0] and everything read by `--args`.
+    pub(crate) total_args: usize,
+}
+
+impl State {
+    /// Record a warning.
+    pub(crate) fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+
+    /// bubblewrap's warning for a single-valued option given again.
+    pub(crate) fn warn_last(&mut self, opt: &str) {
+        self.warn(format!("Only the last {opt} option will take effect"));
+    }
+}
