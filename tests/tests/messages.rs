@@ -1,10 +1,12 @@
-//! What vb prints about itself: the `--help` text.
+//! What vb prints about itself: the `--help` text, and `--level-prefix`,
+//! which marks the messages printed after it, as bubblewrap 0.11 does.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-use voidbox_tests::run_vb;
+use voidbox_tests::{run_vb, stderr, vb};
 
 /// vb's options that bubblewrap lacks, listed after bubblewrap's.
 const VOIDBOX_OPTIONS: &[&str] = &[
@@ -50,4 +52,119 @@ fn help_lists_bubblewraps_options_then_voidboxs() {
             "bwrap is not installed to compare with",
         );
     }
+}
+
+/// Run vb with `args` and return (exit status, stderr lines).
+fn messages(args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let out = run_vb(args);
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), text.lines().map(str::to_owned).collect())
+}
+
+#[test]
+fn level_prefix_marks_the_messages_after_it() {
+    let chdir_twice = "Only the last --chdir option will take effect";
+    // After filesystem actions: still an option, so the warning is marked.
+    let (code, lines) = messages(&[
+        "--bind",
+        "/",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--level-prefix",
+        "--chdir",
+        "/",
+        "--chdir",
+        "/",
+        "true",
+    ]);
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert_eq!(lines, [format!("<4>vb: {chdir_twice}")]);
+    // A warning printed before the option is seen has no prefix.
+    let (code, lines) = messages(&[
+        "--ro-bind",
+        "/",
+        "/",
+        "--chdir",
+        "/",
+        "--chdir",
+        "/",
+        "--level-prefix",
+        "--chdir",
+        "/",
+        "true",
+    ]);
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert_eq!(
+        lines,
+        [
+            format!("vb: {chdir_twice}"),
+            format!("<4>vb: {chdir_twice}")
+        ]
+    );
+    // Errors: marked only once the option has been parsed.
+    let (code, lines) = messages(&["--level-prefix", "--bogus", "true"]);
+    assert_eq!(
+        (code, lines),
+        (Some(1), vec!["<3>vb: Unknown option --bogus".into()])
+    );
+    let (code, lines) = messages(&["--bogus", "--level-prefix", "true"]);
+    assert_eq!(
+        (code, lines),
+        (Some(1), vec!["vb: Unknown option --bogus".into()])
+    );
+    let (code, lines) = messages(&[
+        "--hostname",
+        "x",
+        "--level-prefix",
+        "--ro-bind",
+        "/",
+        "/",
+        "true",
+    ]);
+    assert_eq!(
+        (code, lines),
+        (
+            Some(1),
+            vec!["<3>vb: Specifying --hostname requires --unshare-uts".into()]
+        )
+    );
+    // An argument of the command is not an option.
+    let (code, lines) = messages(&["--bogus-after", "true", "--level-prefix"]);
+    assert_eq!(
+        (code, lines),
+        (Some(1), vec!["vb: Unknown option --bogus-after".into()])
+    );
+}
+
+#[test]
+fn level_prefix_from_an_args_file_counts_from_there() {
+    let mut child = vb([
+        "--args",
+        "0",
+        "--chdir",
+        "/",
+        "--chdir",
+        "/",
+        "--ro-bind",
+        "/",
+        "/",
+        "true",
+    ])
+    .stdin(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"--level-prefix\0")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "<4>vb: Only the last --chdir option will take effect"
+    );
 }

@@ -37,8 +37,8 @@ pub(crate) fn argv0(s: &mut State, v: OsString) -> Outcome {
     Ok(())
 }
 
-/// Read by `vb_main` before parsing.
-pub(crate) fn level_prefix(_: &mut State) -> Outcome {
+pub(crate) fn level_prefix(s: &mut State) -> Outcome {
+    s.level_prefix = true;
     Ok(())
 }
 

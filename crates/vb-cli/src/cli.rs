@@ -18,7 +18,7 @@ use std::os::fd::FromRawFd;
 use voidbox::{IsolationOptions, JailConfig, RootFs};
 
 use crate::apply::fd_value;
-use crate::state::{CliError, State, die};
+use crate::state::{CliError, State, Warning, die};
 use crate::table::{self, Action, OptionSpec};
 
 /// bubblewrap's limit on argv plus everything read through `--args`.
@@ -95,8 +95,11 @@ impl Args {
 #[derive(Debug)]
 pub(crate) struct Parsed {
     pub(crate) result: Result<Invocation, CliError>,
-    /// Warnings, in the order they arose.
-    pub(crate) warnings: Vec<String>,
+    /// Warnings, in the order they arose, each with its own prefix state.
+    pub(crate) warnings: Vec<Warning>,
+    /// Whether `--level-prefix` was seen before parsing ended: it applies to
+    /// the error that ended the parse, if any, and to every later message.
+    pub(crate) level_prefix: bool,
 }
 
 /// Parse `args` (without the program name).
@@ -106,6 +109,7 @@ pub(crate) fn parse(args: Vec<OsString>, host: Host) -> Parsed {
     Parsed {
         result,
         warnings: std::mem::take(&mut state.warnings),
+        level_prefix: state.level_prefix,
     }
 }
 
@@ -522,12 +526,63 @@ mod tests {
         assert_eq!(cfg.process.chdir, Some(PathBuf::from("/b")));
         assert_eq!(
             parsed.warnings,
-            vec!["Only the last --chdir option will take effect"]
+            vec![Warning {
+                message: "Only the last --chdir option will take effect".into(),
+                level_prefix: false
+            }]
         );
     }
 
     fn parse_strs(args: &[&str]) -> Parsed {
         parse(args.iter().map(OsString::from).collect(), ROOT)
+    }
+
+    #[test]
+    fn level_prefix_applies_from_where_it_appears() {
+        // Warnings before the option have no prefix, those after it do.
+        let parsed = parse_strs(&[
+            "--chdir",
+            "/",
+            "--chdir",
+            "/",
+            "--level-prefix",
+            "--chdir",
+            "/",
+            "true",
+        ]);
+        assert!(parsed.result.is_ok());
+        let prefixes: Vec<bool> = parsed.warnings.iter().map(|w| w.level_prefix).collect();
+        assert_eq!(prefixes, vec![false, true]);
+        assert!(parsed.level_prefix);
+        // An error that ends the parse before the option: no prefix.
+        let parsed = parse_strs(&["--bogus", "--level-prefix", "true"]);
+        assert!(parsed.result.is_err() && !parsed.level_prefix);
+        let parsed = parse_strs(&["--level-prefix", "--bogus", "true"]);
+        assert!(parsed.result.is_err() && parsed.level_prefix);
+        // Well after the options, even behind filesystem actions.
+        let parsed = parse_strs(&[
+            "--bind",
+            "/",
+            "/",
+            "--tmpfs",
+            "/tmp",
+            "--level-prefix",
+            "--chdir",
+            "/",
+            "--chdir",
+            "/",
+            "true",
+        ]);
+        assert_eq!(
+            parsed.warnings,
+            vec![Warning {
+                message: "Only the last --chdir option will take effect".into(),
+                level_prefix: true
+            }]
+        );
+        // Not an option once the command has started.
+        let parsed = parse_strs(&["true", "--level-prefix"]);
+        assert!(!parsed.level_prefix);
     }
 
     #[test]

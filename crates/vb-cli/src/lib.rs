@@ -109,17 +109,15 @@ pub fn vb_main() -> ExitCode {
     let mut argv = std::env::args_os();
     let prog = program_name(argv.next().as_ref());
     let argv0 = OsString::from(&prog);
-    let args: Vec<OsString> = argv.collect();
+    let parsed = cli::parse(argv.collect(), Host::detect());
+    // Each parse warning carries the prefix state of its moment; the error
+    // that ended the parse, and everything after, use the final state.
     let reporter = Reporter {
-        level_prefix: args
-            .iter()
-            .take_while(|a| a.to_str().is_some_and(|s| s.starts_with('-') && s != "--"))
-            .any(|a| a == "--level-prefix"),
         prog,
+        level_prefix: parsed.level_prefix,
     };
-    let parsed = cli::parse(args, Host::detect());
     for warning in &parsed.warnings {
-        eprintln!("{}", reporter.warning(warning));
+        eprintln!("{}", reporter.parse_warning(warning));
     }
     match run(parsed.result, &argv0, &reporter) {
         Ok(code) => code,

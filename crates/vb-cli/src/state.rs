@@ -21,11 +21,24 @@ pub(crate) fn die<T>(msg: impl Into<String>) -> Result<T, CliError> {
     Err(CliError::Message(msg.into()))
 }
 
+/// A warning emitted while parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Warning {
+    /// The text after `vb: `.
+    pub(crate) message: String,
+    /// Whether `--level-prefix` had been seen when the warning was emitted:
+    /// bubblewrap prints each message as soon as it arises, so a warning
+    /// from before the option carries no `<4>`.
+    pub(crate) level_prefix: bool,
+}
+
 /// Parser state.
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) config: JailConfig,
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
+    /// `--level-prefix` has been seen.
+    pub(crate) level_prefix: bool,
     pub(crate) unshare_user: bool,
     pub(crate) unshare_user_try: bool,
     pub(crate) unshare_cgroup: bool,
@@ -51,9 +64,12 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Record a warning.
+    /// Record a warning with the `--level-prefix` state of this moment.
     pub(crate) fn warn(&mut self, message: String) {
-        self.warnings.push(message);
+        self.warnings.push(Warning {
+            message,
+            level_prefix: self.level_prefix,
+        });
     }
 
     /// bubblewrap's warning for a single-valued option given again.
