@@ -1,12 +1,14 @@
-//! What vb prints about itself: the `--help` text, and `--level-prefix`,
-//! which marks the messages printed after it, as bubblewrap 0.11 does.
+//! What vb prints about itself: the usage text (`--help` on stdout, and on
+//! stderr when there is no command) naming the program as it was invoked,
+//! and `--level-prefix`, which marks the messages printed after it, as
+//! bubblewrap 0.11 does.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use voidbox_tests::{run_vb, stderr, vb};
+use voidbox_tests::{marker, run_vb, stderr, vb, vb_bin};
 
 /// vb's options that bubblewrap lacks, listed after bubblewrap's.
 const VOIDBOX_OPTIONS: &[&str] = &[
@@ -29,6 +31,43 @@ fn listed_options(help: &str) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("    --"))
         .map(|l| format!("--{}", l.split_whitespace().next().unwrap_or_default()))
         .collect()
+}
+
+#[test]
+fn usage_names_the_program_as_invoked() {
+    let out = run_vb(["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    let expected = format!(
+        "usage: {} [OPTIONS...] [--] COMMAND [ARGS...]\n\n",
+        vb_bin().display()
+    );
+    assert!(help.starts_with(&expected), "{help}");
+    // Without a command: the same text on stderr, exit status 1.
+    let out = run_vb(["--unshare-pid"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), help);
+    assert!(out.stdout.is_empty());
+
+    // A relative name stays relative, under either name.
+    let dir = std::env::temp_dir().join(marker("argv0"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["vb", "bwrap"] {
+        std::os::unix::fs::symlink(vb_bin(), dir.join(name)).unwrap();
+        let out = Command::new(format!("./{name}"))
+            .current_dir(&dir)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with(&format!(
+                "usage: ./{name} [OPTIONS...] [--] COMMAND [ARGS...]\n"
+            )),
+            "{text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

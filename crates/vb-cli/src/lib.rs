@@ -107,8 +107,9 @@ fn run(
 /// command's exit status.
 pub fn vb_main() -> ExitCode {
     let mut argv = std::env::args_os();
-    let prog = program_name(argv.next().as_ref());
-    let argv0 = OsString::from(&prog);
+    let argv0 = argv.next();
+    let prog = program_name(argv0.as_ref());
+    let argv0 = argv0.unwrap_or_else(|| OsString::from(&prog));
     let parsed = cli::parse(argv.collect(), Host::detect());
     // Each parse warning carries the prefix state of its moment; the error
     // that ended the parse, and everything after, use the final state.
