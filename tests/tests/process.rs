@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -210,6 +211,40 @@ fn die_with_parent_kills_the_sandboxed_tree() {
             processes_with_env(&mark)
         );
     }
+}
+
+/// A launcher that execs vb with SIGCHLD ignored (inherited across exec)
+/// still gets the command's exit status, and the command gets the default
+/// disposition back, as under bubblewrap.
+#[test]
+fn an_ignored_sigchld_in_the_launcher_keeps_the_exit_status() {
+    let mut cmd = vb([
+        "--rootfs",
+        "/",
+        "--",
+        "/bin/sh",
+        "-c",
+        "grep SigIgn /proc/self/status; exit 7",
+    ]);
+    // SAFETY: signal() is async-signal-safe, and this runs in the forked
+    // child just before it execs vb.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let ignored = stdout(&out)
+        .strip_prefix("SigIgn:")
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .expect("the command's SigIgn line");
+    assert_eq!(
+        ignored & (1 << (libc::SIGCHLD - 1)),
+        0,
+        "the command inherited an ignored SIGCHLD"
+    );
 }
 
 #[test]

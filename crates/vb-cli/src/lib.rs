@@ -68,6 +68,15 @@ fn exit_code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
 }
 
+/// A launcher may exec vb with SIGCHLD ignored, and an ignored SIGCHLD is
+/// inherited across exec: the kernel would then reap the sandbox by itself
+/// and waiting for it would fail with ECHILD. bubblewrap resets it too.
+fn reset_sigchld() {
+    // SAFETY: installs the default disposition (no handler runs), before any
+    // other thread exists.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+}
+
 fn run(
     result: Result<Invocation, CliError>,
     argv0: &OsStr,
@@ -106,6 +115,7 @@ fn run(
 /// The `vb` program: parse the command line, run the sandbox, return the
 /// command's exit status.
 pub fn vb_main() -> ExitCode {
+    reset_sigchld();
     let mut argv = std::env::args_os();
     let argv0 = argv.next();
     let prog = program_name(argv0.as_ref());
