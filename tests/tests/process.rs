@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::process::CommandExt;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use voidbox_tests::{
     MARK_VAR, Marked, eventually, is_root, marker, needs_userns, processes_with_env, run_vb,
-    stderr, stdout, vb,
+    stderr, stdout, vb, vb_bin,
 };
 
 fn sandbox(extra: &[&str], script: &str) -> std::process::Output {
@@ -209,6 +209,53 @@ fn die_with_parent_kills_the_sandboxed_tree() {
                 .is_empty()),
             "processes left after SIGKILL of vb ({extra:?}): {:?}",
             processes_with_env(&mark)
+        );
+    }
+}
+
+/// `--die-with-parent` covers vb itself, as in bubblewrap: when the process
+/// that started vb dies, vb and the sandbox die too rather than live on
+/// reparented.
+#[test]
+fn die_with_parent_kills_vb_when_its_parent_dies() {
+    let cases: [(&[&str], usize); 2] = [(&[], 1), (&["--unshare-pid"], 2)];
+    for (extra, sandbox_processes) in cases {
+        if !extra.is_empty() && needs_userns("die_with_parent_kills_vb_when_its_parent_dies") {
+            return;
+        }
+        let mark = Marked::new("dwp-vb");
+        // A shell starts vb in the background and exits once its stdin closes.
+        let mut shell = Command::new("/bin/sh")
+            .args(["-c", r#""$0" "$@" & read _"#])
+            .arg(vb_bin())
+            .args(["--rootfs", "/", "--die-with-parent"])
+            .args(extra)
+            .args(["--", "/bin/sleep", "1000"])
+            .env(MARK_VAR, &*mark)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The shell, vb and the sandbox's processes.
+        assert!(
+            eventually(Duration::from_secs(10), || {
+                let found = processes_with_env(&mark);
+                found.len() > 1 + sandbox_processes && found.iter().any(|p| comm(*p) == "sleep")
+            }),
+            "the sandbox did not start ({extra:?})"
+        );
+        let vb_pid = child_of(shell.id()).expect("the shell started vb");
+        drop(shell.stdin.take());
+        shell.wait().unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || processes_with_env(&mark)
+                .is_empty()),
+            "left after vb's parent died ({extra:?}, vb was {vb_pid}): {:?}",
+            processes_with_env(&mark)
+                .iter()
+                .map(|p| (*p, comm(*p)))
+                .collect::<Vec<_>>()
         );
     }
 }

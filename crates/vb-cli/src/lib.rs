@@ -32,6 +32,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use rustix::process::{Pid, Signal};
 use voidbox::StatusEvent;
 
 use cli::{Host, Invocation};
@@ -77,9 +78,25 @@ fn reset_sigchld() {
     unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
 }
 
+/// `--die-with-parent` applies to vb itself as well as to the sandbox, as in
+/// bubblewrap: vb is killed when its parent dies, and the sandbox's own death
+/// signal follows from vb's death.
+fn die_with_parent(parent_at_start: Option<Pid>) -> anyhow::Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(Signal::KILL))
+        .map_err(|e| anyhow::anyhow!("prctl: {e}"))?;
+    // The parent may have died before the signal was armed, which would
+    // leave vb reparented and never signalled: do what the kernel would have.
+    if rustix::process::getppid() != parent_at_start {
+        let _ = rustix::process::kill_process(rustix::process::getpid(), Signal::KILL);
+        anyhow::bail!("prctl: the parent process has already exited");
+    }
+    Ok(())
+}
+
 fn run(
     result: Result<Invocation, CliError>,
     argv0: &OsStr,
+    parent_at_start: Option<Pid>,
     reporter: &Reporter,
 ) -> anyhow::Result<ExitCode> {
     let config = match result {
@@ -108,6 +125,9 @@ fn run(
         }
         Err(CliError::Message(m)) => anyhow::bail!(m),
     };
+    if config.process.die_with_parent {
+        die_with_parent(parent_at_start)?;
+    }
     let status = voidbox::launch(&config)?;
     Ok(exit_code(status.code()))
 }
@@ -116,6 +136,7 @@ fn run(
 /// command's exit status.
 pub fn vb_main() -> ExitCode {
     reset_sigchld();
+    let parent_at_start = rustix::process::getppid();
     let mut argv = std::env::args_os();
     let argv0 = argv.next();
     let prog = program_name(argv0.as_ref());
@@ -130,7 +151,7 @@ pub fn vb_main() -> ExitCode {
     for warning in &parsed.warnings {
         eprintln!("{}", reporter.parse_warning(warning));
     }
-    match run(parsed.result, &argv0, &reporter) {
+    match run(parsed.result, &argv0, parent_at_start, &reporter) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}", reporter.error(&e.to_string()));
