@@ -71,10 +71,10 @@ pub(crate) fn man_page() -> String {
     let mut in_voidbox = false;
     for section in Section::ALL {
         let rows: Vec<&OptionSpec> = OPTIONS.iter().filter(|o| o.section == section).collect();
-        let Some(first) = rows.first() else {
+        if rows.is_empty() {
             continue;
-        };
-        if first.origin == Origin::Voidbox && !in_voidbox {
+        }
+        if section.origin() == Origin::Voidbox && !in_voidbox {
             in_voidbox = true;
             out.push_str(".SH VOIDBOX OPTIONS\nThese options are voidbox's own; bubblewrap has no equivalent.\n");
         }

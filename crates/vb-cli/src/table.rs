@@ -85,6 +85,20 @@ impl Section {
             Section::Resources => "Resource limits",
         }
     }
+
+    /// Whose options the section holds: the man page puts voidbox's sections
+    /// after bubblewrap's, under their own heading.
+    pub(crate) fn origin(self) -> Origin {
+        match self {
+            Section::General
+            | Section::Namespaces
+            | Section::Environment
+            | Section::Monitoring
+            | Section::Filesystem
+            | Section::Lockdown => Origin::Bubblewrap,
+            Section::RootFilesystem | Section::Resources => Origin::Voidbox,
+        }
+    }
 }
 
 /// Where an option comes from.
@@ -840,14 +854,16 @@ mod tests {
         assert_eq!(bwrap, 67);
         assert!(OPTIONS[bwrap..].iter().all(|o| o.origin == Origin::Voidbox));
         for spec in OPTIONS {
-            let voidbox_section = matches!(spec.section, RootFilesystem | Resources);
             assert_eq!(
-                voidbox_section,
-                spec.origin == Origin::Voidbox,
-                "{} is documented under the wrong origin",
+                spec.section.origin(),
+                spec.origin,
+                "{} is documented under another origin's section",
                 spec.name
             );
         }
+        // The man page lists bubblewrap's sections first.
+        let origins: Vec<Origin> = Section::ALL.iter().map(|s| s.origin()).collect();
+        assert!(origins.is_sorted_by_key(|o| *o == Origin::Voidbox));
     }
 
     #[test]
