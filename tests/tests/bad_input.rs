@@ -103,7 +103,11 @@ fn explicit_chdir_that_does_not_exist() {
 fn no_command_prints_usage_and_exits_1() {
     let out = run_vb(["--unshare-pid"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("usage: vb [OPTIONS...] [--] COMMAND [ARGS...]"));
+    let usage = format!(
+        "usage: {} [OPTIONS...] [--] COMMAND [ARGS...]",
+        vb_bin().display()
+    );
+    assert!(stderr(&out).starts_with(&usage));
     let out = run_vb(["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--unshare-pid"));

@@ -3,12 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Stdio;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use voidbox_tests::{
     MARK_VAR, Marked, eventually, is_root, marker, needs_userns, processes_with_env, run_vb,
-    stderr, stdout, vb,
+    stderr, stdout, vb, vb_bin,
 };
 
 fn sandbox(extra: &[&str], script: &str) -> std::process::Output {
@@ -216,6 +217,87 @@ fn die_with_parent_kills_the_sandboxed_tree() {
             processes_with_env(&mark)
         );
     }
+}
+
+/// `--die-with-parent` covers vb itself, as in bubblewrap: when the process
+/// that started vb dies, vb and the sandbox die too rather than live on
+/// reparented.
+#[test]
+fn die_with_parent_kills_vb_when_its_parent_dies() {
+    let cases: [(&[&str], usize); 2] = [(&[], 1), (&["--unshare-pid"], 2)];
+    for (extra, sandbox_processes) in cases {
+        if !extra.is_empty() && needs_userns("die_with_parent_kills_vb_when_its_parent_dies") {
+            return;
+        }
+        let mark = Marked::new("dwp-vb");
+        // A shell starts vb in the background and exits once its stdin closes.
+        let mut shell = Command::new("/bin/sh")
+            .args(["-c", r#""$0" "$@" & read _"#])
+            .arg(vb_bin())
+            .args(["--rootfs", "/", "--die-with-parent"])
+            .args(extra)
+            .args(["--", "/bin/sleep", "1000"])
+            .env(MARK_VAR, &*mark)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The shell, vb and the sandbox's processes.
+        assert!(
+            eventually(Duration::from_secs(10), || {
+                let found = processes_with_env(&mark);
+                found.len() > 1 + sandbox_processes && found.iter().any(|p| comm(*p) == "sleep")
+            }),
+            "the sandbox did not start ({extra:?})"
+        );
+        let vb_pid = child_of(shell.id()).expect("the shell started vb");
+        drop(shell.stdin.take());
+        shell.wait().unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || processes_with_env(&mark)
+                .is_empty()),
+            "left after vb's parent died ({extra:?}, vb was {vb_pid}): {:?}",
+            processes_with_env(&mark)
+                .iter()
+                .map(|p| (*p, comm(*p)))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A launcher that execs vb with SIGCHLD ignored (inherited across exec)
+/// still gets the command's exit status, and the command gets the default
+/// disposition back, as under bubblewrap.
+#[test]
+fn an_ignored_sigchld_in_the_launcher_keeps_the_exit_status() {
+    let mut cmd = vb([
+        "--rootfs",
+        "/",
+        "--",
+        "/bin/sh",
+        "-c",
+        "grep SigIgn /proc/self/status; exit 7",
+    ]);
+    // SAFETY: signal() is async-signal-safe, and this runs in the forked
+    // child just before it execs vb.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let ignored = stdout(&out)
+        .strip_prefix("SigIgn:")
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .expect("the command's SigIgn line");
+    assert_eq!(
+        ignored & (1 << (libc::SIGCHLD - 1)),
+        0,
+        "the command inherited an ignored SIGCHLD"
+    );
 }
 
 #[test]

@@ -12,12 +12,14 @@
 //!   with a nightly toolchain, else the proptest suite over the seed corpus.
 //! * `cargo xtask dist` — the release `vb`, statically linked (static-pie), the
 //!   binary the benchmark measures.
+//! * `cargo xtask gen-cli-docs` — write the files rendered from vb's option
+//!   table: `docs/vb.1` and the bash and zsh completions under `completions/`.
 
 mod bench;
 mod integration;
 mod run;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,7 +39,8 @@ fn dispatch(args: &[String]) -> Result<()> {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(),
         Some("dist") => run::dist().map(|path| println!("{}", path.display())),
-        _ => bail!("usage: cargo xtask <test|integration|bench|fuzz|dist>"),
+        Some("gen-cli-docs") => gen_cli_docs(),
+        _ => bail!("usage: cargo xtask <test|integration|bench|fuzz|dist|gen-cli-docs>"),
     }
 }
 
@@ -66,6 +69,26 @@ fn test() -> Result<()> {
         ]),
     )?;
     integration::run_suites()
+}
+
+/// Write the man page and completions rendered from vb's option table (a
+/// vb-cli test fails while the committed copies differ).
+fn gen_cli_docs() -> Result<()> {
+    let root = run::root();
+    for file in vb_cli::generated_files() {
+        let path = root.join(file.path);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents) {
+            println!("xtask: {} is up to date", file.path);
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, &file.contents)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("xtask: wrote {}", file.path);
+    }
+    Ok(())
 }
 
 fn fuzz() -> Result<()> {

@@ -5,22 +5,20 @@
 //! short options. That is not getopt's grammar, so the parser walks lexopt's
 //! raw arguments instead of using its option iterator.
 //!
-//! The result is a [`voidbox::JailConfig`] plus the CLI-level cross-option
-//! checks, with bubblewrap's messages.
+//! Every option is looked up in [`crate::table`]: a name without a row there
+//! is `Unknown option`, whatever the rest of the code knows about it. `--` is
+//! grammar, not an option. The result is a [`voidbox::JailConfig`] plus the
+//! CLI-level cross-option checks, with bubblewrap's messages.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::PathBuf;
-use std::sync::Arc;
 
-use voidbox::{
-    BindMode, BpfProgram, CapOp, CgroupError, DataSource, EnvOp, FsAction, IsolationOptions,
-    JailConfig, LimitKind, RootFs,
-};
+use voidbox::{IsolationOptions, JailConfig, RootFs};
 
-use crate::numbers::{MAX_TMPFS_BYTES, SizeError, parse_fd, parse_id, parse_mode, parse_size};
+use crate::apply::fd_value;
+use crate::state::{CliError, State, Warning, die};
+use crate::table::{self, Action, OptionSpec};
 
 /// bubblewrap's limit on argv plus everything read through `--args`.
 pub(crate) const MAX_ARGS: usize = 9000;
@@ -34,49 +32,6 @@ pub(crate) enum Invocation {
     Version,
     /// Run a sandbox.
     Run(Box<JailConfig>),
-}
-
-/// A command-line error: the message, printed as `vb: <message>`, exit 1.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum CliError {
-    /// No command was given: print usage to stderr and exit 1.
-    Usage,
-    /// Any other error.
-    Message(String),
-}
-
-fn die<T>(msg: impl Into<String>) -> Result<T, CliError> {
-    Err(CliError::Message(msg.into()))
-}
-
-/// Parser state: bubblewrap's `opt_*` variables.
-#[derive(Default)]
-struct State {
-    config: JailConfig,
-    warnings: Vec<String>,
-    unshare_user: bool,
-    unshare_user_try: bool,
-    unshare_cgroup: bool,
-    unshare_cgroup_try: bool,
-    chdir_set: bool,
-    uid: Option<u32>,
-    gid: Option<u32>,
-    hostname_set: bool,
-    info_fd_set: bool,
-    json_fd_set: bool,
-    next_perms: Option<u32>,
-    next_size: Option<u64>,
-    overlay_srcs: Vec<OsString>,
-    overlay_keys: usize,
-    rootfs: Option<PathBuf>,
-    swap_set: bool,
-    total_args: usize,
-    /// Descriptors taken over from the command line, one owner per number.
-    fds: std::collections::HashMap<i32, Arc<OwnedFd>>,
-    /// `--seccomp FD`, read after the cross-option checks as bubblewrap does.
-    seccomp_fd: Option<i32>,
-    /// `--userns-block-fd FD`, taken over after the cross-option checks.
-    userns_block_fd: Option<i32>,
 }
 
 /// Host facts the parse depends on, injectable for tests.
@@ -135,14 +90,26 @@ impl Args {
     }
 }
 
+/// The outcome of parsing a command line.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub(crate) result: Result<Invocation, CliError>,
+    /// Warnings, in the order they arose, each with its own prefix state.
+    pub(crate) warnings: Vec<Warning>,
+    /// Whether `--level-prefix` was seen before parsing ended: it applies to
+    /// the error that ended the parse, if any, and to every later message.
+    pub(crate) level_prefix: bool,
+}
+
 /// Parse `args` (without the program name).
-pub(crate) fn parse(
-    args: Vec<OsString>,
-    host: Host,
-) -> (Result<Invocation, CliError>, Vec<String>) {
+pub(crate) fn parse(args: Vec<OsString>, host: Host) -> Parsed {
     let mut state = State::default();
     let result = parse_into(&mut state, args, host);
-    (result, state.warnings)
+    Parsed {
+        result,
+        warnings: std::mem::take(&mut state.warnings),
+        level_prefix: state.level_prefix,
+    }
 }
 
 fn parse_into(state: &mut State, args: Vec<OsString>, host: Host) -> Result<Invocation, CliError> {
@@ -163,37 +130,37 @@ fn parse_into(state: &mut State, args: Vec<OsString>, host: Host) -> Result<Invo
 
 const OVERLAY_SRC_DANGLING: &str = "--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, or --ro-overlay";
 
-/// Take `n` values for `opt`, or fail with bubblewrap's arity message.
-fn values<const N: usize>(argv: &mut Args, arity_msg: &str) -> Result<[OsString; N], CliError> {
+/// Take `N` values for `spec`, or fail with bubblewrap's arity message.
+fn values<const N: usize>(argv: &mut Args, spec: &OptionSpec) -> Result<[OsString; N], CliError> {
     let mut out: [OsString; N] = std::array::from_fn(|_| OsString::new());
     for slot in &mut out {
         *slot = match argv.next() {
             Some(v) => v,
-            None => return die(arity_msg),
+            None => return die(spec.missing_message()),
         };
     }
     Ok(out)
 }
 
-fn fd_value(v: &OsStr) -> Result<i32, CliError> {
-    parse_fd(v).map_or_else(|| die(format!("Invalid fd: {}", v.to_string_lossy())), Ok)
-}
-
-fn warn_last(state: &mut State, opt: &str) {
-    state
-        .warnings
-        .push(format!("Only the last {opt} option will take effect"));
-}
-
 /// Read an `--args` descriptor to its end and close it; split on NUL.
-fn read_args_fd(fd: i32) -> Result<Vec<OsString>, CliError> {
+fn read_args_fd(state: &mut State, fd: i32) -> Result<Vec<OsString>, CliError> {
     use std::os::unix::ffi::OsStringExt;
-    // SAFETY: the command line hands this descriptor to us; bubblewrap reads
-    // and closes it too, so taking ownership is the documented behaviour.
-    let mut file = unsafe { File::from_raw_fd(fd) };
+    // bubblewrap reads the descriptor to its end and closes it.
+    let Some(owned) = state.owned_fd(fd) else {
+        return die("Can't read --args data: Bad file descriptor");
+    };
+    state.fds.remove(&fd);
+    let copy = rustix::io::dup(&*owned);
+    drop(owned);
     let mut data = Vec::new();
-    if let Err(e) = file.read_to_end(&mut data) {
-        return die(format!("Can't read --args data: {e}"));
+    let read = copy
+        .map_err(std::io::Error::from)
+        .and_then(|fd| File::from(fd).read_to_end(&mut data));
+    if let Err(e) = read {
+        return die(format!(
+            "Can't read --args data: {}",
+            crate::message::strip_os_error(&e.to_string())
+        ));
     }
     let mut parts: Vec<&[u8]> = data.split(|b| *b == 0).collect();
     // A trailing NUL does not make an extra empty argument; an empty file adds none.
@@ -208,7 +175,6 @@ fn read_args_fd(fd: i32) -> Result<Vec<OsString>, CliError> {
 
 /// Parse options until the command (or the end). Returns `Some` for `--help`
 /// and `--version`.
-#[allow(clippy::too_many_lines)]
 fn parse_options(
     state: &mut State,
     argv: &mut Args,
@@ -230,481 +196,63 @@ fn parse_options(
             return Ok(None);
         }
         argv.next();
-        let mut consumed_perms = false;
-        let mut consumed_size = false;
-        let mut is_overlay_op = false;
-        let cfg = &mut state.config;
-        match opt.as_str() {
-            "--help" => return Ok(Some(Invocation::Help)),
-            "--version" => return Ok(Some(Invocation::Version)),
-            "--" => return Ok(None),
-            "--args" => {
+        if opt == "--" {
+            return Ok(None);
+        }
+        let Some(spec) = table::find(&opt) else {
+            return die(format!("Unknown option {opt}"));
+        };
+        match spec.action {
+            Action::Help => return Ok(Some(Invocation::Help)),
+            Action::Version => return Ok(Some(Invocation::Version)),
+            Action::Args(_) => {
                 if in_file {
                     return die("--args not supported in arguments file");
                 }
-                let [fd] = values(argv, "--args takes an argument")?;
-                let fd = fd_value(&fd)?;
-                let file_args = read_args_fd(fd)?;
-                state.total_args += file_args.len();
-                if state.total_args > MAX_ARGS {
-                    return die(format!("Exceeded maximum number of arguments {MAX_ARGS}"));
-                }
-                // Options only: the inner parse stops at a non-option and the
-                // rest of the file is ignored, as bubblewrap does.
-                let mut inner = Args::new(file_args);
-                if let Some(early) = parse_options(state, &mut inner, true)? {
+                let [fd] = values(argv, spec)?;
+                if let Some(early) = args_file(state, &fd)? {
                     return Ok(Some(early));
                 }
             }
-            "--argv0" => {
-                let [v] = values(argv, "--argv0 takes one argument")?;
-                if cfg.process.argv0.is_some() {
-                    return die("--argv0 used multiple times");
-                }
-                cfg.process.argv0 = Some(v);
+            Action::Flag(apply) => apply(state)?,
+            Action::One(_, apply) => {
+                let [a] = values(argv, spec)?;
+                apply(state, a)?;
             }
-            "--level-prefix" => {}
-            "--unshare-all" => {
-                state.unshare_user_try = true;
-                state.unshare_cgroup_try = true;
-                cfg.isolation.ipc = true;
-                cfg.isolation.pid = true;
-                cfg.isolation.uts = true;
-                cfg.isolation.net = true;
+            Action::Two(_, apply) => {
+                let [a, b] = values(argv, spec)?;
+                apply(state, a, b)?;
             }
-            "--unshare-user" => state.unshare_user = true,
-            "--unshare-user-try" => state.unshare_user_try = true,
-            "--unshare-ipc" => cfg.isolation.ipc = true,
-            "--unshare-pid" => cfg.isolation.pid = true,
-            "--unshare-net" => cfg.isolation.net = true,
-            "--unshare-uts" => cfg.isolation.uts = true,
-            "--unshare-cgroup" => state.unshare_cgroup = true,
-            "--unshare-cgroup-try" => state.unshare_cgroup_try = true,
-            "--share-net" => cfg.isolation.net = false,
-            "--chdir" => {
-                let [v] = values(argv, "--chdir takes one argument")?;
-                if state.chdir_set {
-                    warn_last(state, "--chdir");
-                }
-                state.chdir_set = true;
-                state.config.process.chdir = Some(v.into());
+            Action::Three(_, apply) => {
+                let [a, b, c] = values(argv, spec)?;
+                apply(state, a, b, c)?;
             }
-            "--disable-userns" => cfg.security.disable_userns = true,
-            "--assert-userns-disabled" => cfg.security.assert_userns_disabled = true,
-            "--remount-ro" => {
-                let [dest] = values(argv, "--remount-ro takes one argument")?;
-                cfg.fs_actions
-                    .push(FsAction::RemountRo { dest: dest.into() });
-            }
-            "--bind" | "--bind-try" | "--ro-bind" | "--ro-bind-try" | "--dev-bind"
-            | "--dev-bind-try" => {
-                let [src, dest] = values(argv, &format!("{opt} takes two arguments"))?;
-                let mode = match opt.trim_end_matches("-try") {
-                    "--ro-bind" => BindMode::ReadOnly,
-                    "--dev-bind" => BindMode::Dev,
-                    _ => BindMode::ReadWrite,
-                };
-                cfg.fs_actions.push(FsAction::Bind {
-                    src: src.into(),
-                    dest: dest.into(),
-                    mode,
-                    optional: opt.ends_with("-try"),
-                });
-            }
-            "--bind-fd" | "--ro-bind-fd" => {
-                // bubblewrap names --bind-fd in this message for both options.
-                let [fd, dest] = values(argv, "--bind-fd takes two arguments")?;
-                let fd = fd_value(&fd)?;
-                cfg.fs_actions.push(FsAction::BindFd {
-                    fd,
-                    dest: dest.into(),
-                    read_only: opt == "--ro-bind-fd",
-                });
-            }
-            "--overlay-src" => {
-                let [src] = values(argv, "--overlay-src takes an argument")?;
-                state.overlay_srcs.push(src);
-                is_overlay_op = true;
-            }
-            "--overlay" => {
-                let [upper, work, dest] = values(argv, "--overlay takes three arguments")?;
-                if state.overlay_srcs.is_empty() {
-                    return die("--overlay requires at least one --overlay-src");
-                }
-                let sources = take_overlay_sources(state);
-                state.config.fs_actions.push(FsAction::Overlay {
-                    sources,
-                    upper: upper.into(),
-                    work: work.into(),
-                    dest: dest.into(),
-                });
-            }
-            "--tmp-overlay" => {
-                let [dest] = values(argv, "--tmp-overlay takes an argument")?;
-                if state.overlay_srcs.is_empty() {
-                    return die("--tmp-overlay requires at least one --overlay-src");
-                }
-                let sources = take_overlay_sources(state);
-                state.config.fs_actions.push(FsAction::TmpOverlay {
-                    sources,
-                    dest: dest.into(),
-                });
-            }
-            "--ro-overlay" => {
-                let [dest] = values(argv, "--ro-overlay takes an argument")?;
-                if state.overlay_srcs.len() < 2 {
-                    return die("--ro-overlay requires at least two --overlay-src");
-                }
-                let sources = take_overlay_sources(state);
-                state.config.fs_actions.push(FsAction::RoOverlay {
-                    sources,
-                    dest: dest.into(),
-                });
-            }
-            "--proc" => {
-                let [dest] = values(argv, "--proc takes an argument")?;
-                cfg.fs_actions.push(FsAction::Proc { dest: dest.into() });
-            }
-            "--exec-label" => {
-                let [v] = values(argv, "--exec-label takes an argument")?;
-                if cfg.security.exec_label.is_some() {
-                    warn_last(state, "--exec-label");
-                }
-                state.config.security.exec_label = Some(v.to_string_lossy().into_owned());
-            }
-            "--file-label" => {
-                let [v] = values(argv, "--file-label takes an argument")?;
-                if cfg.security.file_label.is_some() {
-                    warn_last(state, "--file-label");
-                }
-                state.config.security.file_label = Some(v.to_string_lossy().into_owned());
-            }
-            "--dev" => {
-                let [dest] = values(argv, "--dev takes an argument")?;
-                cfg.fs_actions.push(FsAction::Dev { dest: dest.into() });
-            }
-            "--tmpfs" => {
-                let [dest] = values(argv, "--tmpfs takes an argument")?;
-                cfg.fs_actions.push(FsAction::Tmpfs {
-                    dest: dest.into(),
-                    size: state.next_size.take(),
-                    perms: state.next_perms.take(),
-                });
-                consumed_perms = true;
-                consumed_size = true;
-            }
-            "--mqueue" => {
-                let [dest] = values(argv, "--mqueue takes an argument")?;
-                cfg.fs_actions.push(FsAction::Mqueue { dest: dest.into() });
-            }
-            "--dir" => {
-                let [dest] = values(argv, "--dir takes an argument")?;
-                cfg.fs_actions.push(FsAction::Dir {
-                    dest: dest.into(),
-                    perms: state.next_perms.take(),
-                });
-                consumed_perms = true;
-            }
-            "--file" | "--bind-data" | "--ro-bind-data" => {
-                let [fd, dest] = values(argv, &format!("{opt} takes two arguments"))?;
-                let fd = fd_value(&fd)?;
-                let perms = state.next_perms.take();
-                consumed_perms = true;
-                let source = DataSource::Fd(fd);
-                state.config.fs_actions.push(if opt == "--file" {
-                    FsAction::File {
-                        source,
-                        dest: dest.into(),
-                        perms,
-                    }
-                } else {
-                    FsAction::BindData {
-                        source,
-                        dest: dest.into(),
-                        perms,
-                        read_only: opt == "--ro-bind-data",
-                    }
-                });
-            }
-            "--symlink" => {
-                let [target, link] = values(argv, "--symlink takes two arguments")?;
-                cfg.fs_actions.push(FsAction::Symlink {
-                    target: target.into(),
-                    link: link.into(),
-                });
-            }
-            "--lock-file" => {
-                let [dest] = values(argv, "--lock-file takes an argument")?;
-                cfg.status.lock_files.push(dest.into());
-            }
-            "--sync-fd" | "--block-fd" | "--userns-block-fd" | "--info-fd" | "--json-status-fd"
-            | "--seccomp" | "--add-seccomp-fd" | "--userns" | "--userns2" | "--pidns" => {
-                let [v] = values(argv, &format!("{opt} takes an argument"))?;
-                fd_option(state, &opt, &v)?;
-            }
-            "--clearenv" => cfg.process.env.push(EnvOp::Clear),
-            "--setenv" => {
-                let [key, value] = values(argv, "--setenv takes two arguments")?;
-                cfg.process.env.push(EnvOp::Set { key, value });
-            }
-            "--unsetenv" => {
-                let [key] = values(argv, "--unsetenv takes an argument")?;
-                cfg.process.env.push(EnvOp::Unset(key));
-            }
-            "--uid" | "--gid" => {
-                let [v] = values(argv, &format!("{opt} takes an argument"))?;
-                let which = &opt[2..];
-                let already = if which == "uid" {
-                    state.uid.is_some()
-                } else {
-                    state.gid.is_some()
-                };
-                if already {
-                    warn_last(state, &opt);
-                }
-                let Some(id) = parse_id(&v) else {
-                    return die(format!("Invalid {which}: {}", v.to_string_lossy()));
-                };
-                if which == "uid" {
-                    state.uid = Some(id);
-                } else {
-                    state.gid = Some(id);
-                }
-            }
-            "--hostname" => {
-                let [v] = values(argv, "--hostname takes an argument")?;
-                if state.hostname_set {
-                    warn_last(state, "--hostname");
-                }
-                state.hostname_set = true;
-                state.config.runtime.hostname = Some(v);
-            }
-            "--new-session" => cfg.process.new_session = true,
-            "--die-with-parent" => cfg.process.die_with_parent = true,
-            "--as-pid-1" => cfg.runtime.as_pid_1 = true,
-            "--cap-add" | "--cap-drop" => {
-                let [cap] = values(argv, &format!("{opt} takes an argument"))?;
-                match CapOp::parse(&cap.to_string_lossy(), opt == "--cap-add") {
-                    Ok(op) => cfg.security.capabilities.push(op),
-                    Err(unknown) => return die(unknown.to_string()),
-                }
-            }
-            "--perms" => {
-                let [v] = values(argv, "--perms takes an argument")?;
-                if state.next_perms.is_some() {
-                    return die("--perms given twice for the same action");
-                }
-                let Some(mode) = parse_mode(&v) else {
-                    return die("--perms takes an octal argument <= 07777");
-                };
-                state.next_perms = Some(mode);
-                consumed_perms = true;
-                consumed_size = true;
-            }
-            "--size" => {
-                let [v] = values(argv, "--size takes an argument")?;
-                if state.next_size.is_some() {
-                    return die("--size given twice for the same action");
-                }
-                match parse_size(&v) {
-                    Ok(size) => state.next_size = Some(size),
-                    Err(SizeError::Invalid) => {
-                        return die("--size takes a non-zero number of bytes");
-                    }
-                    Err(SizeError::TooLarge) => {
-                        return die(format!(
-                            "--size (for tmpfs) is limited to {MAX_TMPFS_BYTES}"
-                        ));
-                    }
-                }
-                consumed_perms = true;
-                consumed_size = true;
-            }
-            "--chmod" => {
-                let [mode, path] = values(argv, "--chmod takes two arguments")?;
-                let Some(mode) = parse_mode(&mode) else {
-                    return die("--chmod takes an octal argument <= 07777");
-                };
-                cfg.fs_actions.push(FsAction::Chmod {
-                    path: path.into(),
-                    mode,
-                });
-            }
-            // voidbox's own options.
-            "--rootfs" => {
-                let [dir] = values(argv, "--rootfs takes an argument")?;
-                state.rootfs = Some(dir.into());
-            }
-            "--memory-max" | "--memory-swap-max" | "--cpu-max" | "--cpu-weight" | "--pids-max"
-            | "--io-weight" => {
-                let [v] = values(argv, &format!("{opt} takes an argument"))?;
-                set_limit(state, &opt, &v)?;
-            }
-            "--fail-on-warnings" => cfg.runtime.fail_on_runtime_warnings = true,
-            "--pivot-root" => cfg.runtime.use_pivot_root = true,
-            "--no-pivot-root" | "--chroot" => cfg.runtime.use_pivot_root = false,
-            _ => return die(format!("Unknown option {opt}")),
         }
         // A modifier applies only to the option right after it.
-        if !consumed_perms && state.next_perms.is_some() {
+        if !spec.follows.perms && state.next_perms.is_some() {
             return die("--perms must be followed by an option that creates a file");
         }
-        if !consumed_size && state.next_size.is_some() {
+        if !spec.follows.size && state.next_size.is_some() {
             return die("--size must be followed by --tmpfs");
         }
-        if !is_overlay_op && !state.overlay_srcs.is_empty() {
+        if !spec.follows.overlay_src && !state.overlay_srcs.is_empty() {
             return die(OVERLAY_SRC_DANGLING);
         }
     }
 }
 
-/// Turn the pending `--overlay-src` paths into keyed `OverlaySrc` actions and
-/// return their keys, bottom to top.
-fn take_overlay_sources(state: &mut State) -> Vec<String> {
-    let srcs = std::mem::take(&mut state.overlay_srcs);
-    srcs.into_iter()
-        .map(|path| {
-            let key = format!("overlay-src-{}", state.overlay_keys);
-            state.overlay_keys += 1;
-            state.config.fs_actions.push(FsAction::OverlaySrc {
-                key: key.clone(),
-                path: path.into(),
-            });
-            key
-        })
-        .collect()
-}
-
-/// A resource-limit option: parsed now, so a bad value fails before anything
-/// is created.
-fn set_limit(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError> {
-    let kind = match opt {
-        "--memory-max" => LimitKind::MemoryMax,
-        "--memory-swap-max" => LimitKind::MemorySwapMax,
-        "--cpu-max" => LimitKind::CpuMax,
-        "--cpu-weight" => LimitKind::CpuWeight,
-        "--pids-max" => LimitKind::PidsMax,
-        _ => LimitKind::IoWeight,
-    };
-    let text = value.to_string_lossy();
-    match state.config.resources.set(kind, &text) {
-        Ok(_) => {
-            if kind == LimitKind::MemorySwapMax {
-                state.swap_set = true;
-            }
-            Ok(())
-        }
-        Err(CgroupError::InvalidLimit { reason, .. }) => die(format!(
-            "Invalid {opt} value {text:?}: {reason}; expected {}",
-            kind.expected()
-        )),
-        Err(other) => die(format!("{opt}: {other}")),
+/// `--args FD`: read the arguments and parse them in place. Options only:
+/// the inner parse stops at a non-option and the rest of the file is
+/// ignored, as bubblewrap does.
+fn args_file(state: &mut State, fd: &OsStr) -> Result<Option<Invocation>, CliError> {
+    let fd = fd_value(fd)?;
+    let file_args = read_args_fd(state, fd)?;
+    state.total_args += file_args.len();
+    if state.total_args > MAX_ARGS {
+        return die(format!("Exceeded maximum number of arguments {MAX_ARGS}"));
     }
-}
-
-/// Whether descriptor `fd` is open in this process.
-fn fd_is_open(fd: i32) -> bool {
-    // SAFETY: F_GETFD only inspects the descriptor number.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
-}
-
-/// Take ownership of descriptor `fd` from the command line: one owner per
-/// number, so an fd named twice is closed once. `None` if it is not open.
-fn owned_fd(state: &mut State, fd: i32) -> Option<Arc<OwnedFd>> {
-    if let Some(owned) = state.fds.get(&fd) {
-        return Some(owned.clone());
-    }
-    if !fd_is_open(fd) {
-        return None;
-    }
-    // SAFETY: the descriptor is open (checked above) and handed to vb by its
-    // caller on the command line; from here on this is its only owner.
-    let owned = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
-    state.fds.insert(fd, owned.clone());
-    Some(owned)
-}
-
-/// Read a seccomp program from `fd` to its end (bubblewrap's checks and
-/// messages), then let go of the descriptor.
-fn read_seccomp(state: &mut State, fd: i32) -> Result<BpfProgram, CliError> {
-    let Some(owned) = owned_fd(state, fd) else {
-        return die("Can't read seccomp data: Bad file descriptor");
-    };
-    state.fds.remove(&fd);
-    let mut data = Vec::new();
-    let copy = rustix::io::dup(&*owned);
-    drop(owned);
-    let read = copy
-        .map_err(std::io::Error::from)
-        .and_then(|fd| File::from(fd).read_to_end(&mut data));
-    if let Err(e) = read {
-        return die(format!("Can't read seccomp data: {e}"));
-    }
-    BpfProgram::from_bytes(&data).or_else(|e| die(e.to_string()))
-}
-
-/// The options that take one descriptor.
-fn fd_option(state: &mut State, opt: &str, value: &OsStr) -> Result<(), CliError> {
-    let sec_has_seccomp = state.seccomp_fd.is_some();
-    let sec_has_added = !state.config.security.seccomp_programs.is_empty();
-    if opt == "--seccomp" && sec_has_added {
-        return die("--seccomp cannot be combined with --add-seccomp-fd");
-    }
-    if opt == "--add-seccomp-fd" && sec_has_seccomp {
-        return die("--add-seccomp-fd cannot be combined with --seccomp");
-    }
-    let repeated = match opt {
-        "--sync-fd" => state.config.status.sync_fd.is_some(),
-        "--block-fd" => state.config.status.block_fd.is_some(),
-        "--userns-block-fd" => state.userns_block_fd.is_some(),
-        "--info-fd" => state.info_fd_set,
-        "--json-status-fd" => state.json_fd_set,
-        "--seccomp" => sec_has_seccomp,
-        "--userns" => state.config.namespace_fds.user.is_some(),
-        "--userns2" => state.config.namespace_fds.user2.is_some(),
-        "--pidns" => state.config.namespace_fds.pid.is_some(),
-        _ => false,
-    };
-    if repeated {
-        warn_last(state, opt);
-    }
-    let fd = fd_value(value)?;
-    match opt {
-        // bubblewrap ignores a sync or block descriptor that is not open.
-        "--sync-fd" => state.config.status.sync_fd = owned_fd(state, fd),
-        "--block-fd" => state.config.status.block_fd = owned_fd(state, fd),
-        "--userns-block-fd" => state.userns_block_fd = Some(fd),
-        "--info-fd" | "--json-status-fd" => {
-            let Some(owned) = owned_fd(state, fd) else {
-                // bubblewrap's words for both descriptors.
-                return die("Write to info_fd: Bad file descriptor");
-            };
-            if opt == "--info-fd" {
-                state.info_fd_set = true;
-                state.config.status.info_fd = Some(owned);
-            } else {
-                state.json_fd_set = true;
-                state.config.status.json_status_fd = Some(owned);
-            }
-        }
-        "--seccomp" => state.seccomp_fd = Some(fd),
-        "--add-seccomp-fd" => {
-            let program = read_seccomp(state, fd)?;
-            state.config.security.seccomp_programs.push(program);
-        }
-        "--userns" | "--userns2" | "--pidns" => {
-            let owned = owned_fd(state, fd);
-            let ns = &mut state.config.namespace_fds;
-            let slot = match opt {
-                "--userns" => &mut ns.user,
-                "--userns2" => &mut ns.user2,
-                _ => &mut ns.pid,
-            };
-            *slot = owned;
-        }
-        _ => {}
-    }
-    Ok(())
+    let mut inner = Args::new(file_args);
+    parse_options(state, &mut inner, true)
 }
 
 /// The checks bubblewrap makes after parsing, in its order, then the config.
@@ -782,11 +330,11 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
     cfg.cmd = command;
     cfg.name = "vb".into();
     if let Some(fd) = state.seccomp_fd.take() {
-        let program = read_seccomp(state, fd)?;
+        let program = crate::apply::read_seccomp(state, fd)?;
         state.config.security.seccomp_programs.push(program);
     }
     if let Some(fd) = state.userns_block_fd.take() {
-        match owned_fd(state, fd) {
+        match state.owned_fd(fd) {
             Some(owned) => state.config.status.userns_block_fd = Some(owned),
             None => return die("--userns-block-fd: Bad file descriptor"),
         }
@@ -797,6 +345,8 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+    use voidbox::{EnvOp, FsAction};
 
     const ROOT: Host = Host {
         root: true,
@@ -806,7 +356,7 @@ mod tests {
     };
 
     fn run(args: &[&str]) -> Result<JailConfig, CliError> {
-        let (res, _) = parse(args.iter().map(OsString::from).collect(), ROOT);
+        let res = parse(args.iter().map(OsString::from).collect(), ROOT).result;
         match res? {
             Invocation::Run(cfg) => Ok(*cfg),
             other => panic!("unexpected {other:?}"),
@@ -982,28 +532,119 @@ mod tests {
 
     #[test]
     fn repeated_single_options_warn_and_last_wins() {
-        let (res, warnings) = parse(
+        let parsed = parse(
             ["--chdir", "/a", "--chdir", "/b", "true"]
                 .iter()
                 .map(OsString::from)
                 .collect(),
             ROOT,
         );
-        let Ok(Invocation::Run(cfg)) = res else {
+        let Ok(Invocation::Run(cfg)) = parsed.result else {
             panic!("parse failed")
         };
         assert_eq!(cfg.process.chdir, Some(PathBuf::from("/b")));
         assert_eq!(
-            warnings,
-            vec!["Only the last --chdir option will take effect"]
+            parsed.warnings,
+            vec![Warning {
+                message: "Only the last --chdir option will take effect".into(),
+                level_prefix: false
+            }]
         );
+    }
+
+    fn parse_strs(args: &[&str]) -> Parsed {
+        parse(args.iter().map(OsString::from).collect(), ROOT)
+    }
+
+    #[test]
+    fn level_prefix_applies_from_where_it_appears() {
+        // Warnings before the option have no prefix, those after it do.
+        let parsed = parse_strs(&[
+            "--chdir",
+            "/",
+            "--chdir",
+            "/",
+            "--level-prefix",
+            "--chdir",
+            "/",
+            "true",
+        ]);
+        assert!(parsed.result.is_ok());
+        let prefixes: Vec<bool> = parsed.warnings.iter().map(|w| w.level_prefix).collect();
+        assert_eq!(prefixes, vec![false, true]);
+        assert!(parsed.level_prefix);
+        // An error that ends the parse before the option: no prefix.
+        let parsed = parse_strs(&["--bogus", "--level-prefix", "true"]);
+        assert!(parsed.result.is_err() && !parsed.level_prefix);
+        let parsed = parse_strs(&["--level-prefix", "--bogus", "true"]);
+        assert!(parsed.result.is_err() && parsed.level_prefix);
+        // Well after the options, even behind filesystem actions.
+        let parsed = parse_strs(&[
+            "--bind",
+            "/",
+            "/",
+            "--tmpfs",
+            "/tmp",
+            "--level-prefix",
+            "--chdir",
+            "/",
+            "--chdir",
+            "/",
+            "true",
+        ]);
+        assert_eq!(
+            parsed.warnings,
+            vec![Warning {
+                message: "Only the last --chdir option will take effect".into(),
+                level_prefix: true
+            }]
+        );
+        // Not an option once the command has started.
+        let parsed = parse_strs(&["true", "--level-prefix"]);
+        assert!(!parsed.level_prefix);
+    }
+
+    #[test]
+    fn every_row_of_the_table_parses_and_nothing_else_does() {
+        // A descriptor number that is not open: parsing takes ownership of
+        // open ones, which must not be the test harness's.
+        let sample = |c: table::Complete| match c {
+            table::Complete::Fd => "999",
+            table::Complete::Number => "1",
+            table::Complete::Capability => "ALL",
+            _ => "/",
+        };
+        for spec in table::OPTIONS {
+            if matches!(spec.action, Action::Args(_)) {
+                // Reads its descriptor: covered by the suites.
+                continue;
+            }
+            let mut args = vec![spec.name];
+            args.extend(spec.values().iter().map(|v| sample(v.complete)));
+            args.push("true");
+            if let Err(CliError::Message(m)) = parse_strs(&args).result {
+                assert!(!m.starts_with("Unknown option"), "{}: {m}", spec.name);
+            }
+        }
+        for unknown in [
+            "--bogus",
+            "--Bind",
+            "--bind ",
+            "--rootfs=/",
+            "--no-such-option",
+        ] {
+            assert_eq!(
+                err(&[unknown, "/", "/", "true"]),
+                format!("Unknown option {unknown}")
+            );
+        }
     }
 
     #[test]
     fn no_command_is_a_usage_error() {
-        let (res, _) = parse(vec![], ROOT);
+        let res = parse(vec![], ROOT).result;
         assert_eq!(res.unwrap_err(), CliError::Usage);
-        let (res, _) = parse(vec!["--unshare-pid".into()], ROOT);
+        let res = parse(vec!["--unshare-pid".into()], ROOT).result;
         assert_eq!(res.unwrap_err(), CliError::Usage);
     }
 
@@ -1013,7 +654,7 @@ mod tests {
             root: false,
             ..ROOT
         };
-        let (res, _) = parse(vec!["true".into()], host);
+        let res = parse(vec!["true".into()], host).result;
         let Ok(Invocation::Run(cfg)) = res else {
             panic!("parse failed")
         };
@@ -1054,13 +695,14 @@ mod tests {
             cfg.resources.memory_swap_max, None,
             "no swap on the host: left alone"
         );
-        let (res, _) = parse(
+        let res = parse(
             ["--memory-max", "1G", "true"]
                 .iter()
                 .map(OsString::from)
                 .collect(),
             Host { swap: true, ..ROOT },
-        );
+        )
+        .result;
         let Ok(Invocation::Run(cfg)) = res else {
             panic!("parse failed")
         };

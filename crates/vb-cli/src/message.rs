@@ -1,6 +1,8 @@
 //! Diagnostics in bubblewrap's format: `<prog>: <message>` on stderr, with an
 //! optional syslog level prefix (`--level-prefix`).
 
+use crate::state::Warning;
+
 /// Rust's `io::Error` renders as `<strerror text> (os error N)`; bubblewrap
 /// prints the `strerror` text alone. Remove the suffix wherever it occurs.
 pub(crate) fn strip_os_error(message: &str) -> String {
@@ -31,8 +33,8 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    fn line(&self, level: u8, message: &str) -> String {
-        let prefix = if self.level_prefix {
+    fn line(&self, level: u8, level_prefix: bool, message: &str) -> String {
+        let prefix = if level_prefix {
             format!("<{level}>")
         } else {
             String::new()
@@ -42,12 +44,18 @@ impl Reporter {
 
     /// An error line (`<3>` with `--level-prefix`).
     pub(crate) fn error(&self, message: &str) -> String {
-        self.line(3, message)
+        self.line(3, self.level_prefix, message)
     }
 
     /// A warning line (`<4>` with `--level-prefix`).
     pub(crate) fn warning(&self, message: &str) -> String {
-        self.line(4, message)
+        self.line(4, self.level_prefix, message)
+    }
+
+    /// A warning from the parse, prefixed as `--level-prefix` stood when it
+    /// arose.
+    pub(crate) fn parse_warning(&self, warning: &Warning) -> String {
+        self.line(4, warning.level_prefix, &warning.message)
     }
 }
 
@@ -73,5 +81,10 @@ mod tests {
         };
         assert_eq!(r.error("boom"), "<3>bwrap: boom");
         assert_eq!(r.warning("hm"), "<4>bwrap: hm");
+        let early = Warning {
+            message: "early".into(),
+            level_prefix: false,
+        };
+        assert_eq!(r.parse_warning(&early), "bwrap: early");
     }
 }
