@@ -47,6 +47,8 @@ pub(crate) struct ChildFds {
     pub(crate) status_write: Option<RawFd>,
     pub(crate) ready_read: Option<RawFd>,
     pub(crate) ready_write: Option<RawFd>,
+    pub(crate) nsid_read: Option<RawFd>,
+    pub(crate) nsid_write: Option<RawFd>,
 }
 
 fn close(fd: RawFd) {
@@ -74,6 +76,9 @@ pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &Chil
         close(fd);
     }
     if let Some(fd) = fds.ready_write {
+        close(fd);
+    }
+    if let Some(fd) = fds.nsid_read {
         close(fd);
     }
     let result = run(plan, stages, fds);
@@ -199,6 +204,9 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     recv_token(&mut FdChannel(borrow(fds.gate_read)), GATE_BYTE)
         .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
     close(fds.gate_read);
+    if plan.namespaces.cgroup && plan.cgroup_ns_early {
+        enter_cgroup_namespace(plan, fds)?;
+    }
     if let Some(fd) = plan.monitor.userns_block_fd {
         // The caller writes the id maps (newuidmap) meanwhile.
         block_on(fd, Step::UsernsBlockFd)?;
@@ -214,12 +222,10 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     if let Some(ready) = fds.ready_read {
         join_cgroups(ready, &plan.join_cgroups)?;
     }
-    if plan.namespaces.cgroup {
+    if plan.namespaces.cgroup && !plan.cgroup_ns_early {
         // After the cgroups are joined, so the namespace is rooted at the
-        // sandbox's own cgroup. SAFETY: unshare(CLONE_NEWCGROUP) only changes
-        // this process's cgroup namespace; no other thread exists to see it.
-        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
-            .map_err(|e| fail(Step::CgroupNamespace, e))?;
+        // sandbox's own cgroup.
+        enter_cgroup_namespace(plan, fds)?;
     }
     // For every process of the sandbox: the user-namespace policy and the
     // bounding set, then what bubblewrap also does before its pid-1 fork.
@@ -276,6 +282,30 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
         keep_across_exec(fd).map_err(|e| fail(Step::SyncFd, e))?;
     }
     command_side(plan, fds)
+}
+
+/// Make the cgroup namespace (rooted at the cgroup the child is in now) and,
+/// when asked, report its id to the parent: by then the child may no longer
+/// be readable through `/proc/<pid>` from outside (the reaper is made not
+/// dumpable), so it reads the id itself, through the host's `/proc`.
+fn enter_cgroup_namespace(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+    // SAFETY: unshare(CLONE_NEWCGROUP) only changes this process's cgroup
+    // namespace; no other thread exists to see it.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
+        .map_err(|e| fail(Step::CgroupNamespace, e))?;
+    let (Some(dir), Some(out)) = (&plan.proc_dir, fds.nsid_write) else {
+        return Ok(());
+    };
+    let stat = rustix::fs::statat(dir, c"thread-self/ns/cgroup", rustix::fs::AtFlags::empty())
+        .map_err(|e| fail(Step::CgroupNamespace, e))?;
+    let id = stat.st_ino.to_le_bytes();
+    let sent = rustix::io::write(borrow(out), &id);
+    close(out);
+    match sent {
+        Ok(n) if n == id.len() => Ok(()),
+        Ok(_) => Err(fail(Step::CgroupNamespace, Errno::PIPE)),
+        Err(e) => Err(fail(Step::CgroupNamespace, e)),
+    }
 }
 
 /// Clear close-on-exec on `fd`.

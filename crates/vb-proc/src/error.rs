@@ -35,6 +35,9 @@ pub enum ProcError {
     /// A lock file path contains a NUL byte.
     #[error("lock file path contains a NUL byte: {0:?}")]
     LockFilePath(std::path::PathBuf),
+    /// `/proc` could not be opened.
+    #[error("opening /proc: {0}")]
+    Proc(Errno),
     /// The security context cannot be prepared.
     #[error(transparent)]
     Security(#[from] SecurityError),

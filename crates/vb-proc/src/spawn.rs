@@ -92,6 +92,11 @@ pub struct ProcessSpec<'fd> {
     /// waits until a byte (or end-of-file) can be read from this descriptor,
     /// by which time the caller has written them (`--userns-block-fd`).
     pub userns_block_fd: Option<BorrowedFd<'fd>>,
+    /// With a new cgroup namespace, have the child report its id (the
+    /// inode of `/proc/<pid>/ns/cgroup`) through
+    /// [`Started::cgroup_namespace_id`]: the namespace is made after the
+    /// clone, once the child is in its final cgroup.
+    pub report_cgroup_namespace: bool,
 }
 
 /// Child-side work prepared by other crates, run in this order between the id
@@ -161,6 +166,13 @@ pub struct ProcessPlan<'fd> {
     pub(crate) join_cgroups: Vec<(RawFd, CString)>,
     pub(crate) security: SecurityPlan,
     pub(crate) monitor: Monitor,
+    /// Enter the cgroup namespace right after the gate rather than after
+    /// joining the cgroups (there are none to join, or the caller must learn
+    /// its id before the child goes on: `userns_block_fd`).
+    pub(crate) cgroup_ns_early: bool,
+    /// The host's `/proc`, through which the child reads its cgroup
+    /// namespace's id when asked to report it.
+    pub(crate) proc_dir: Option<OwnedFd>,
     _fds: PhantomData<BorrowedFd<'fd>>,
 }
 
@@ -225,6 +237,17 @@ impl<'fd> ProcessPlan<'fd> {
         // command runs: the reaper, which then also runs without a PID
         // namespace (as bubblewrap's monitor-side init does).
         let holder = !lock_paths.is_empty() || spec.sync_fd.is_some();
+        let proc_dir = if ns.cgroup && spec.report_cgroup_namespace {
+            let flags = rustix::fs::OFlags::PATH
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC;
+            Some(
+                rustix::fs::open(c"/proc", flags, rustix::fs::Mode::empty())
+                    .map_err(ProcError::Proc)?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             namespaces: ns,
             switch_ids: ns.user.then_some((uid, gid)),
@@ -254,6 +277,8 @@ impl<'fd> ProcessPlan<'fd> {
                 userns_block_fd: spec.userns_block_fd.map(|fd| fd.as_raw_fd()),
             },
             security,
+            cgroup_ns_early: spec.join_cgroups.is_empty() || spec.userns_block_fd.is_some(),
+            proc_dir,
             _fds: PhantomData,
         })
     }
@@ -293,6 +318,11 @@ impl<'fd> ProcessPlan<'fd> {
         } else {
             Some(pipe()?)
         };
+        let nsid = if self.proc_dir.is_some() {
+            Some(pipe()?)
+        } else {
+            None
+        };
         let fds = ChildFds {
             gate_read: gate_read.as_raw_fd(),
             gate_write: gate_write.as_raw_fd(),
@@ -304,6 +334,8 @@ impl<'fd> ProcessPlan<'fd> {
             status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
             ready_read: ready.as_ref().map(|(r, _)| r.as_raw_fd()),
             ready_write: ready.as_ref().map(|(_, w)| w.as_raw_fd()),
+            nsid_read: nsid.as_ref().map(|(r, _)| r.as_raw_fd()),
+            nsid_write: nsid.as_ref().map(|(_, w)| w.as_raw_fd()),
         };
         // Every signal is blocked across the clone, so the child starts with
         // them blocked: none can run one of the caller's handlers in the child,
@@ -333,6 +365,7 @@ impl<'fd> ProcessPlan<'fd> {
                 fail: fail_read,
                 status: status.map(|(r, _)| r),
                 ready: ready.map(|(_, w)| w),
+                nsid: nsid.map(|(r, _)| r),
                 maps: self.maps,
                 into_cgroup,
             }),
@@ -427,6 +460,7 @@ pub struct Pending {
     fail: OwnedFd,
     status: Option<OwnedFd>,
     ready: Option<OwnedFd>,
+    nsid: Option<OwnedFd>,
     maps: Option<(IdMapping, IdMapping)>,
     into_cgroup: bool,
 }
@@ -468,6 +502,7 @@ impl Pending {
             fail: self.fail,
             status: self.status.take(),
             ready: self.ready.take(),
+            nsid: self.nsid.take(),
         };
         if let Some((uid, gid)) = self.maps {
             write_id_maps(started.child.pid, uid, gid)?;
@@ -494,6 +529,7 @@ pub struct Started {
     fail: OwnedFd,
     status: Option<OwnedFd>,
     ready: Option<OwnedFd>,
+    nsid: Option<OwnedFd>,
 }
 
 impl Started {
@@ -512,6 +548,43 @@ impl Started {
             return Err(self.child_failed_or(ProcError::Handshake("cgroup signal", e)));
         }
         Ok(())
+    }
+
+    /// The id (nsfs inode) of the sandbox's new cgroup namespace, which the
+    /// child reports once it has made it (see
+    /// [`ProcessSpec::report_cgroup_namespace`]); `None` when it was not
+    /// asked to. With cgroups to join, call
+    /// [`cgroups_ready`](Self::cgroups_ready) first: the namespace is made
+    /// once they are joined.
+    pub fn cgroup_namespace_id(&mut self) -> Result<Option<u64>, ProcError> {
+        let Some(fd) = self.nsid.take() else {
+            return Ok(None);
+        };
+        let mut buf = [0u8; 8];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match rustix::io::read(&fd, buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(Errno::INTR) => {}
+                Err(e) => {
+                    return Err(self.child_failed_or(ProcError::Handshake(
+                        "namespace report",
+                        SyncError::Io(e),
+                    )));
+                }
+            }
+        }
+        if filled == buf.len() {
+            Ok(Some(u64::from_le_bytes(buf)))
+        } else {
+            let short = SyncError::Short {
+                direction: "read",
+                expected: buf.len(),
+                got: filled,
+            };
+            Err(self.child_failed_or(ProcError::Handshake("namespace report", short)))
+        }
     }
 
     /// Wait until the command is executed. A child still waiting for

@@ -279,6 +279,8 @@ fn prepare_and_launch(
         sync_fd: config.status.sync_fd.as_deref().map(AsFd::as_fd),
         block_fd: config.status.block_fd.as_deref().map(AsFd::as_fd),
         userns_block_fd: config.status.userns_block_fd.as_deref().map(AsFd::as_fd),
+        report_cgroup_namespace: config.status.info_fd.is_some()
+            || config.status.json_status_fd.is_some(),
     };
     let plan = ProcessPlan::prepare(&spec)?;
     // `join` keeps the directories the child joins through open until the
@@ -353,6 +355,13 @@ fn clone_and_release(
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
     let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
+    // Read while the child waits at the gate, the only time it is sure to be
+    // readable from outside.
+    let ids = if events.wants_namespace_ids() {
+        NamespaceIds::read(pid, iso)
+    } else {
+        NamespaceIds::default()
+    };
     let mut started = pending.open_gate().map_err(describe)?;
     if let Some(join) = join {
         let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
@@ -365,13 +374,9 @@ fn clone_and_release(
             return Err(Error::RuntimeWarnings(warnings));
         }
     }
-    let ids = if events.wants_namespace_ids() {
-        NamespaceIds::read(pid, iso)
-    } else {
-        NamespaceIds::default()
-    };
-    events.spawned(pid, &ids);
     started.cgroups_ready().map_err(describe)?;
+    let ids = ids.with_cgroup(started.cgroup_namespace_id().map_err(describe)?);
+    events.spawned(pid, &ids);
     if host.cgroup.is_some() {
         cgroup_glue::sweep_once();
     }
