@@ -364,6 +364,7 @@ fn parse_vector(line_no: usize, line: &str) -> Result<Option<Vector>, String> {
     }
     if let Some(n) = v.keys.get("norm")
         && n != "usage"
+        && n != "usage-added"
     {
         return Err(format!("unknown norm={n}"));
     }
@@ -1100,9 +1101,11 @@ fn normalise(text: &str, host: &BTreeMap<String, u64>) -> String {
     out
 }
 
-/// Usage text: drop the lines of options bubblewrap 0.8.0 lacks and vb's
-/// own section (documented additions), so the rest compares.
-fn usage_0_8(text: &str) -> String {
+/// Usage text, split by the bubblewrap version that documents each line.
+/// With `added`, only the lines of the options newer than 0.8.0 (and their
+/// continuation lines) stay; without, those lines and vb's own section
+/// (documented additions) go, so the rest compares with bwrap 0.8.0.
+fn usage_filter(text: &str, added: bool) -> String {
     const NEWER: &[&str] = &[
         "--argv0 ",
         "--level-prefix ",
@@ -1112,21 +1115,28 @@ fn usage_0_8(text: &str) -> String {
         "--ro-overlay ",
     ];
     let mut lines: Vec<&str> = Vec::new();
-    let mut in_own = false;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with("--- ") {
-            in_own = false;
+    let (mut newer, mut own) = (false, false);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 0 || line.starts_with("--- ") {
+            (newer, own) = (false, false);
+            lines.push(line);
+            continue;
         }
         if line.trim_end() == "voidbox options:" {
-            in_own = true;
-            if lines.last().is_some_and(|l| l.trim().is_empty()) {
+            own = true;
+            if !added && lines.last().is_some_and(|l| l.trim().is_empty()) {
                 lines.pop();
             }
         }
-        if in_own || NEWER.iter().any(|o| line.trim_start().starts_with(o)) {
-            continue;
+        let option = line.trim_start();
+        if option.starts_with("--") {
+            newer = NEWER.iter().any(|o| option.starts_with(o));
+        } else if !line.starts_with(&" ".repeat(20)) {
+            newer = false;
         }
-        lines.push(line);
+        if !own && newer == added {
+            lines.push(line);
+        }
     }
     lines.concat()
 }
@@ -1308,10 +1318,14 @@ fn vb_matches_bubblewrap_on_every_vector() {
         }
         let began = Instant::now();
         let mark = format!("vb-matrix-{}-{}", std::process::id(), v.name);
-        let usage = v.keys.get("norm").is_some_and(|n| n == "usage");
+        let usage = v.keys.get("norm").map(String::as_str);
         let finish = |o: &Outcome| {
             let text = normalise(&render(o), &host);
-            if usage { usage_0_8(&text) } else { text }
+            match usage {
+                Some("usage") => usage_filter(&text, false),
+                Some(_) => usage_filter(&text, true),
+                None => text,
+            }
         };
         let (reference, source) = if v.doc() {
             documented += 1;
