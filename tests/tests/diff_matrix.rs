@@ -5,11 +5,15 @@
 //! directory and the same descriptors. Exit status, stdout, stderr and the
 //! descriptors the tool writes (`--info-fd`, `--json-status-fd`) are compared
 //! after normalisation (pipe and socket inode numbers, namespace ids as
-//! `host`/`new`, `child-pid` values, `/proc/<pid>` paths).
+//! `host`/`new`, `child-pid` values, `/proc/<pid>` paths of host processes,
+//! NUL bytes shown as `\0`); the probes the commands run print only what is
+//! stable between runs (sorted mount points with their options, ids, maps,
+//! capability lines, descriptors, small pids).
 //!
-//! Options bubblewrap 0.8.0 lacks, and behaviour that changed after 0.8.0,
-//! are checked against the documented upstream (0.11.1) result written in the
-//! vector itself (`doc`), never against the installed bwrap.
+//! Options bubblewrap 0.8.0 lacks, behaviour that changed after 0.8.0 and the
+//! differences `docs/cli.md` documents are checked against the result written
+//! in the vector itself (`doc`, with its reason), not against the installed
+//! bwrap.
 //!
 //! Every differing vector is reported (name, line, command line, diff of the
 //! normalised outputs), then the test fails once with the count. Set
