@@ -1109,43 +1109,63 @@ fn normalise(text: &str, host: &BTreeMap<String, u64>) -> String {
 }
 
 /// Usage text, split by the bubblewrap version that documents each line.
-/// With `added`, only the lines of the options newer than 0.8.0 (and their
-/// continuation lines) stay; without, those lines and vb's own section
-/// (documented additions) go, so the rest compares with bwrap 0.8.0.
+/// With `added`, only the lines of the options newer than 0.8.0 stay;
+/// without, those lines and vb's own section (documented additions) go, so
+/// the rest compares with bwrap 0.8.0. Each option line is cut to its
+/// synopsis (the option and the names of its values): vb's help describes
+/// the options in its own words, and what must match is which options exist
+/// and what they take, in bubblewrap's order.
 fn usage_filter(text: &str, added: bool) -> String {
     const NEWER: &[&str] = &[
-        "--argv0 ",
-        "--level-prefix ",
-        "--overlay-src ",
-        "--overlay ",
-        "--tmp-overlay ",
-        "--ro-overlay ",
+        "--argv0",
+        "--level-prefix",
+        "--overlay-src",
+        "--overlay",
+        "--tmp-overlay",
+        "--ro-overlay",
     ];
-    let mut lines: Vec<&str> = Vec::new();
-    let (mut newer, mut own) = (false, false);
+    let mut lines: Vec<String> = Vec::new();
+    let mut own = false;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         if i == 0 || line.starts_with("--- ") {
-            (newer, own) = (false, false);
-            lines.push(line);
+            own = false;
+            lines.push(line.to_owned());
             continue;
         }
         if line.trim_end() == "voidbox options:" {
             own = true;
-            if !added && lines.last().is_some_and(|l| l.trim().is_empty()) {
-                lines.pop();
-            }
         }
         let option = line.trim_start();
-        if option.starts_with("--") {
-            newer = NEWER.iter().any(|o| option.starts_with(o));
-        } else if !line.starts_with(&" ".repeat(20)) {
-            newer = false;
+        if !option.starts_with("--") {
+            // Blank lines, descriptions continued on a second line.
+            continue;
         }
+        let name = option.split_whitespace().next().unwrap_or_default();
+        let newer = NEWER.contains(&name);
         if !own && newer == added {
-            lines.push(line);
+            lines.push(format!("{}\n", synopsis(option)));
         }
     }
     lines.concat()
+}
+
+/// `--bind SRC DEST   Bind mount ...` -> `--bind SRC DEST`: the option, then
+/// the words that name values (capitals, digits, `_`, `[`, `]`, `/`, `.`).
+fn synopsis(option_line: &str) -> String {
+    let mut words = option_line.split_whitespace();
+    let mut out = String::from(words.next().unwrap_or_default());
+    for word in words {
+        let is_value = word.chars().any(|c| c.is_ascii_uppercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_[]/.".contains(c));
+        if !is_value {
+            break;
+        }
+        out.push(' ');
+        out.push_str(word);
+    }
+    out
 }
 
 /// The outcome as one text: status, then each stream.

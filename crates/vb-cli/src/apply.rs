@@ -104,16 +104,14 @@ pub(crate) fn unshare_cgroup_try(s: &mut State) -> Outcome {
 }
 
 pub(crate) fn userns(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.config.namespace_fds.user.is_some();
-    let fd = single_fd(s, "--userns", repeated, &v)?;
-    s.config.namespace_fds.user = s.owned_fd(fd);
+    let fd = single_fd(s, "--userns", s.fd_options.userns.is_some(), &v)?;
+    s.fd_options.userns = Some(fd);
     Ok(())
 }
 
 pub(crate) fn userns2(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.config.namespace_fds.user2.is_some();
-    let fd = single_fd(s, "--userns2", repeated, &v)?;
-    s.config.namespace_fds.user2 = s.owned_fd(fd);
+    let fd = single_fd(s, "--userns2", s.fd_options.userns2.is_some(), &v)?;
+    s.fd_options.userns2 = Some(fd);
     Ok(())
 }
 
@@ -128,9 +126,8 @@ pub(crate) fn assert_userns_disabled(s: &mut State) -> Outcome {
 }
 
 pub(crate) fn pidns(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.config.namespace_fds.pid.is_some();
-    let fd = single_fd(s, "--pidns", repeated, &v)?;
-    s.config.namespace_fds.pid = s.owned_fd(fd);
+    let fd = single_fd(s, "--pidns", s.fd_options.pidns.is_some(), &v)?;
+    s.fd_options.pidns = Some(fd);
     Ok(())
 }
 
@@ -203,40 +200,87 @@ pub(crate) fn lock_file(s: &mut State, dest: OsString) -> Outcome {
 }
 
 pub(crate) fn sync_fd(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.config.status.sync_fd.is_some();
-    let fd = single_fd(s, "--sync-fd", repeated, &v)?;
-    // bubblewrap ignores a sync or block descriptor that is not open.
-    s.config.status.sync_fd = s.owned_fd(fd);
+    let fd = single_fd(s, "--sync-fd", s.fd_options.sync.is_some(), &v)?;
+    s.fd_options.sync = Some(fd);
     Ok(())
 }
 
 pub(crate) fn block_fd(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.config.status.block_fd.is_some();
-    let fd = single_fd(s, "--block-fd", repeated, &v)?;
-    s.config.status.block_fd = s.owned_fd(fd);
+    let fd = single_fd(s, "--block-fd", s.fd_options.block.is_some(), &v)?;
+    s.fd_options.block = Some(fd);
     Ok(())
 }
 
 pub(crate) fn userns_block_fd(s: &mut State, v: OsString) -> Outcome {
-    let repeated = s.userns_block_fd.is_some();
+    let repeated = s.fd_options.userns_block.is_some();
     let fd = single_fd(s, "--userns-block-fd", repeated, &v)?;
-    // Taken over after the cross-option checks, which come first.
-    s.userns_block_fd = Some(fd);
+    s.fd_options.userns_block = Some(fd);
     Ok(())
 }
 
 pub(crate) fn info_fd(s: &mut State, v: OsString) -> Outcome {
-    let fd = single_fd(s, "--info-fd", s.info_fd_set, &v)?;
-    s.info_fd_set = true;
-    s.config.status.info_fd = Some(status_fd(s, fd)?);
+    let fd = single_fd(s, "--info-fd", s.fd_options.info.is_some(), &v)?;
+    s.fd_options.info = Some(fd);
     Ok(())
 }
 
 pub(crate) fn json_status_fd(s: &mut State, v: OsString) -> Outcome {
-    let fd = single_fd(s, "--json-status-fd", s.json_fd_set, &v)?;
-    s.json_fd_set = true;
-    s.config.status.json_status_fd = Some(status_fd(s, fd)?);
+    let repeated = s.fd_options.json_status.is_some();
+    let fd = single_fd(s, "--json-status-fd", repeated, &v)?;
+    s.fd_options.json_status = Some(fd);
     Ok(())
+}
+
+/// Take over the last value of each single-valued descriptor option, after
+/// the cross-option checks (bubblewrap meets a bad descriptor only when it
+/// uses it, after them).
+pub(crate) fn resolve_fd_options(s: &mut State) -> Outcome {
+    let o = std::mem::take(&mut s.fd_options);
+    if let Some(fd) = o.seccomp {
+        let program = read_seccomp(s, fd)?;
+        s.config.security.seccomp_programs.push(program);
+    }
+    // bubblewrap closes the info descriptor once written, so a status
+    // descriptor of the same number is closed by the time it is written.
+    if o.info.is_some() && o.info == o.json_status {
+        return die("Write to info_fd: Bad file descriptor");
+    }
+    if let Some(fd) = o.info {
+        s.config.status.info_fd = Some(status_fd(s, fd)?);
+    }
+    if let Some(fd) = o.json_status {
+        s.config.status.json_status_fd = Some(status_fd(s, fd)?);
+    }
+    // bubblewrap ignores a sync or block descriptor that is not open.
+    s.config.status.sync_fd = o.sync.and_then(|fd| s.owned_fd(fd));
+    s.config.status.block_fd = o.block.and_then(|fd| s.owned_fd(fd));
+    if let Some(fd) = o.userns_block {
+        match s.owned_fd(fd) {
+            Some(owned) => s.config.status.userns_block_fd = Some(owned),
+            None => return die("--userns-block-fd: Bad file descriptor"),
+        }
+    }
+    for (fd, message) in [
+        (o.userns, "Joining specified user namespace failed"),
+        (o.userns2, "Setting userns2 failed"),
+        (o.pidns, "Setting pidns failed"),
+    ] {
+        let Some(fd) = fd else { continue };
+        let Some(owned) = s.owned_fd(fd) else {
+            return die(format!("{message}: Bad file descriptor"));
+        };
+        let ns = &mut s.config.namespace_fds;
+        let slot = match message {
+            "Joining specified user namespace failed" => &mut ns.user,
+            "Setting userns2 failed" => &mut ns.user2,
+            _ => &mut ns.pid,
+        };
+        *slot = Some(owned);
+    }
+    match s.data_error.take() {
+        Some(message) => die(message),
+        None => Ok(()),
+    }
 }
 
 // Filesystem.
@@ -409,8 +453,9 @@ pub(crate) fn dir(s: &mut State, dest: OsString) -> Outcome {
 
 pub(crate) fn file(s: &mut State, fd: OsString, dest: OsString) -> Outcome {
     let fd = fd_value(&fd)?;
+    let source = DataSource::Bytes(read_data(s, fd, &dest));
     let action = FsAction::File {
-        source: DataSource::Fd(fd),
+        source,
         dest: dest.into(),
         perms: s.next_perms.take(),
     };
@@ -419,13 +464,47 @@ pub(crate) fn file(s: &mut State, fd: OsString, dest: OsString) -> Outcome {
 
 fn bind_data_action(s: &mut State, fd: &OsStr, dest: OsString, read_only: bool) -> Outcome {
     let fd = fd_value(fd)?;
+    let source = DataSource::Bytes(read_data(s, fd, &dest));
     let action = FsAction::BindData {
-        source: DataSource::Fd(fd),
+        source,
         dest: dest.into(),
         perms: s.next_perms.take(),
         read_only,
     };
     push(s, action)
+}
+
+/// Read a data descriptor to its end and close it, as bubblewrap does. A
+/// descriptor that is not open (or was read already) leaves an error for
+/// after the cross-option checks, with bubblewrap's message, and no data.
+fn read_data(s: &mut State, fd: i32, dest: &OsStr) -> Vec<u8> {
+    let mut data = Vec::new();
+    let owned = if s.consumed.contains(&fd) {
+        None
+    } else {
+        s.owned_fd(fd)
+    };
+    let read = match owned {
+        Some(owned) => {
+            s.fds.remove(&fd);
+            s.consumed.push(fd);
+            let copy = rustix::io::dup(&*owned);
+            drop(owned);
+            copy.map_err(std::io::Error::from)
+                .and_then(|fd| std::fs::File::from(fd).read_to_end(&mut data))
+        }
+        None => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
+    };
+    if let Err(e) = read
+        && s.data_error.is_none()
+    {
+        s.data_error = Some(format!(
+            "Can't write data to file {}: {}",
+            dest.to_string_lossy(),
+            strerror(&e)
+        ));
+    }
+    data
 }
 
 pub(crate) fn bind_data(s: &mut State, fd: OsString, dest: OsString) -> Outcome {
@@ -492,15 +571,15 @@ pub(crate) fn seccomp(s: &mut State, v: OsString) -> Outcome {
     if !s.config.security.seccomp_programs.is_empty() {
         return die("--seccomp cannot be combined with --add-seccomp-fd");
     }
-    let repeated = s.seccomp_fd.is_some();
+    let repeated = s.fd_options.seccomp.is_some();
     let fd = single_fd(s, "--seccomp", repeated, &v)?;
     // Read after the cross-option checks, as bubblewrap does.
-    s.seccomp_fd = Some(fd);
+    s.fd_options.seccomp = Some(fd);
     Ok(())
 }
 
 pub(crate) fn add_seccomp_fd(s: &mut State, v: OsString) -> Outcome {
-    if s.seccomp_fd.is_some() {
+    if s.fd_options.seccomp.is_some() {
         return die("--add-seccomp-fd cannot be combined with --seccomp");
     }
     let fd = fd_value(&v)?;
@@ -540,7 +619,17 @@ fn status_fd(s: &mut State, fd: i32) -> Result<Arc<OwnedFd>, CliError> {
         .map_or_else(|| die("Write to info_fd: Bad file descriptor"), Ok)
 }
 
+/// bubblewrap refuses a label where SELinux is not enabled.
+fn check_label() -> Outcome {
+    if voidbox::selinux_enabled() {
+        Ok(())
+    } else {
+        die("labeling not supported on this system")
+    }
+}
+
 pub(crate) fn exec_label(s: &mut State, v: OsString) -> Outcome {
+    check_label()?;
     if s.config.security.exec_label.is_some() {
         s.warn_last("--exec-label");
     }
@@ -549,6 +638,7 @@ pub(crate) fn exec_label(s: &mut State, v: OsString) -> Outcome {
 }
 
 pub(crate) fn file_label(s: &mut State, v: OsString) -> Outcome {
+    check_label()?;
     if s.config.security.file_label.is_some() {
         s.warn_last("--file-label");
     }

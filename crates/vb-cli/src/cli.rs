@@ -257,12 +257,12 @@ fn args_file(state: &mut State, fd: &OsStr) -> Result<Option<Invocation>, CliErr
 
 /// The checks bubblewrap makes after parsing, in its order, then the config.
 fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailConfig, CliError> {
-    let userns_fd = state.config.namespace_fds.user.is_some();
-    let userns_block = state.userns_block_fd.is_some();
+    let userns_fd = state.fd_options.userns.is_some();
+    let userns_block = state.fd_options.userns_block.is_some();
     if userns_block && !state.unshare_user {
         return die("--userns-block-fd requires --unshare-user");
     }
-    if userns_block && state.config.status.info_fd.is_none() {
+    if userns_block && state.fd_options.info.is_none() {
         return die("--userns-block-fd requires --info-fd");
     }
     if userns_fd && state.unshare_user {
@@ -329,16 +329,7 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
     };
     cfg.cmd = command;
     cfg.name = "vb".into();
-    if let Some(fd) = state.seccomp_fd.take() {
-        let program = crate::apply::read_seccomp(state, fd)?;
-        state.config.security.seccomp_programs.push(program);
-    }
-    if let Some(fd) = state.userns_block_fd.take() {
-        match state.owned_fd(fd) {
-            Some(owned) => state.config.status.userns_block_fd = Some(owned),
-            None => return die("--userns-block-fd: Bad file descriptor"),
-        }
-    }
+    crate::apply::resolve_fd_options(state)?;
     Ok(std::mem::take(&mut state.config))
 }
 

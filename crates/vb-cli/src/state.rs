@@ -50,8 +50,6 @@ pub(crate) struct State {
     pub(crate) uid: Option<u32>,
     pub(crate) gid: Option<u32>,
     pub(crate) hostname_set: bool,
-    pub(crate) info_fd_set: bool,
-    pub(crate) json_fd_set: bool,
     /// A `--perms` waiting for the option it applies to.
     pub(crate) next_perms: Option<u32>,
     /// A `--size` waiting for its `--tmpfs`.
@@ -66,10 +64,31 @@ pub(crate) struct State {
     pub(crate) total_args: usize,
     /// Descriptors taken over from the command line, one owner per number.
     pub(crate) fds: HashMap<i32, Arc<OwnedFd>>,
-    /// `--seccomp FD`, read after the cross-option checks as bubblewrap does.
-    pub(crate) seccomp_fd: Option<i32>,
-    /// `--userns-block-fd FD`, taken over after the cross-option checks.
-    pub(crate) userns_block_fd: Option<i32>,
+    /// The single-valued descriptor options: the last of each wins and is
+    /// taken over after the cross-option checks; an earlier number is left
+    /// alone, as bubblewrap leaves it (the command inherits it).
+    pub(crate) fd_options: FdOptions,
+    /// Descriptors `--file`, `--bind-data` and `--ro-bind-data` read to
+    /// their end and closed, as bubblewrap does: naming one again finds it
+    /// closed.
+    pub(crate) consumed: Vec<i32>,
+    /// A data descriptor that could not be read: reported after the
+    /// cross-option checks, where bubblewrap's setup would report it.
+    pub(crate) data_error: Option<String>,
+}
+
+/// The last value of each single-valued descriptor option.
+#[derive(Default)]
+pub(crate) struct FdOptions {
+    pub(crate) info: Option<i32>,
+    pub(crate) json_status: Option<i32>,
+    pub(crate) sync: Option<i32>,
+    pub(crate) block: Option<i32>,
+    pub(crate) userns_block: Option<i32>,
+    pub(crate) userns: Option<i32>,
+    pub(crate) userns2: Option<i32>,
+    pub(crate) pidns: Option<i32>,
+    pub(crate) seccomp: Option<i32>,
 }
 
 impl State {

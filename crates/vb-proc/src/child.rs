@@ -259,11 +259,6 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
                 if let Some(fd) = plan.monitor.sync_fd {
                     close(fd);
                 }
-                if plan.new_session {
-                    // Its own process group in the reaper's session, so the
-                    // reaper's forwarded signals reach the whole job.
-                    rustix::process::setpgid(None, None).map_err(|e| fail(Step::NewSession, e))?;
-                }
                 if plan.die_with_parent {
                     // The reaper is pid 1 of the new namespace, or the
                     // process that forked this one.

@@ -250,7 +250,9 @@ impl<'fd> ProcessPlan<'fd> {
         };
         Ok(Self {
             namespaces: ns,
-            switch_ids: ns.user.then_some((uid, gid)),
+            // With maps written by the caller (userns_block_fd), the ids are
+            // the caller's choice too, as under bubblewrap.
+            switch_ids: (ns.user && spec.userns_block_fd.is_none()).then_some((uid, gid)),
             maps,
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,

@@ -59,4 +59,5 @@ pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wa
 pub use vb_cgroup::CgroupError;
 pub use vb_proc::{
     BpfProgram, CapOp, Capability, ChildFailure, ExitStatus, Signal, UnknownCapability,
+    selinux_enabled,
 };
