@@ -44,7 +44,7 @@ use crate::error::ProcError;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;
-use crate::security::{SecurityPlan, SecuritySpec};
+use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
 use crate::spawn::Stages;
 
 /// What to apply in a caller-forked child.
@@ -129,7 +129,11 @@ impl InChildPlan {
                 ),
             ]
         });
-        let security = SecurityPlan::prepare(&spec.security, ns.user, uid, gid)?;
+        let ids = ns.user.then_some(SandboxIds {
+            setup: (uid, gid),
+            command: (uid, gid),
+        });
+        let security = SecurityPlan::prepare(&spec.security, ns.user, ids)?;
         Ok(Self {
             security,
             unshare,

@@ -80,7 +80,7 @@ pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use rustix::process::{Pid, Signal};
 pub use seccomp::BpfProgram;
 pub use security::{
-    SecurityError, SecurityPlan, SecuritySpec, SecurityStep, has_controlling_terminal,
+    SandboxIds, SecurityError, SecurityPlan, SecuritySpec, SecurityStep, has_controlling_terminal,
     selinux_enabled,
 };
 pub use spawn::{

@@ -81,9 +81,10 @@ pub enum SecurityStep {
     /// Installing a seccomp program; the index says which (the caller's
     /// first, voidbox's own after them).
     Seccomp = 5,
-    /// `disable_userns`; the index is the sub-step: 0 opening
-    /// `/proc/sys/user/max_user_namespaces`, 1 writing it, 2 the nested
-    /// `unshare(CLONE_NEWUSER)`, 3 its `uid_map`, 4 its `gid_map`.
+    /// The nested user namespace (`disable_userns`, or setup as uid 0); the
+    /// index is the sub-step: 0 opening `/proc/sys/user/max_user_namespaces`,
+    /// 1 writing it, 2 the nested `unshare(CLONE_NEWUSER)`, 3 its `uid_map`,
+    /// 4 its `gid_map`.
     DisableUserns = 6,
     /// Creating a user namespace still worked (`assert_userns_disabled`).
     UsernsNotDisabled = 7,
@@ -133,11 +134,25 @@ fn cap_fail(failure: CapFailure) -> ChildFailure {
     }
 }
 
-/// The nested user namespace of `disable_userns`, prepared.
+/// The nested user namespace the command ends up in, prepared: for
+/// `disable_userns` (which first caps the sandbox's count of user namespaces
+/// at one, so none can be created inside), and when setup ran as uid 0 of
+/// the sandbox's user namespace and the command's ids are others (the
+/// nested namespace maps them onto the ids setup had).
 #[derive(Debug)]
-struct DisableUserns {
+struct NestedUserns {
+    limit: bool,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
+}
+
+/// The ids of the sandbox's processes in its user namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SandboxIds {
+    /// The uid and gid setup runs as (what the sandbox's id maps give).
+    pub setup: (u32, u32),
+    /// The uid and gid the command runs as.
+    pub command: (u32, u32),
 }
 
 /// A [`SecuritySpec`] turned into data the child applies without allocating.
@@ -145,7 +160,7 @@ struct DisableUserns {
 pub struct SecurityPlan {
     caps: CapPlan,
     seccomp: Vec<BpfProgram>,
-    disable_userns: Option<DisableUserns>,
+    nested: Option<NestedUserns>,
     assert_userns_disabled: bool,
     exec_label: Option<CString>,
     /// The host's `/proc`, for the per-namespace user-namespace limit and the
@@ -154,13 +169,12 @@ pub struct SecurityPlan {
 }
 
 impl SecurityPlan {
-    /// Prepare `spec` for a sandbox whose processes end up with `uid`/`gid`,
-    /// in a new (or joined) user namespace when `user_namespace`.
+    /// Prepare `spec` for a sandbox in a new (or joined) user namespace when
+    /// `ids` is given (and the ids are vb's to choose: `None` otherwise).
     pub fn prepare(
         spec: &SecuritySpec,
         user_namespace: bool,
-        uid: u32,
-        gid: u32,
+        ids: Option<SandboxIds>,
     ) -> Result<Self, SecurityError> {
         let caller = CallerCaps::read().map_err(CapError::Read)?;
         let caps = CapPlan::compute(&caller, &spec.capabilities, user_namespace)?;
@@ -172,7 +186,17 @@ impl SecurityPlan {
             .as_ref()
             .map(|l| CString::new(l.as_bytes()).map_err(|_| SecurityError::Label(l.clone())))
             .transpose()?;
-        let proc_dir = if spec.disable_userns || exec_label.is_some() {
+        let nested = ids
+            .filter(|ids| spec.disable_userns || ids.setup != ids.command)
+            .map(|SandboxIds { setup, command }| NestedUserns {
+                limit: spec.disable_userns,
+                uid_map: format!("{} {} 1\n", command.0, setup.0).into_bytes(),
+                gid_map: format!("{} {} 1\n", command.1, setup.1).into_bytes(),
+            });
+        if spec.disable_userns && nested.is_none() {
+            return Err(SecurityError::DisableUsernsNeedsUserNamespace);
+        }
+        let proc_dir = if nested.is_some() || exec_label.is_some() {
             let flags = rustix::fs::OFlags::PATH
                 | rustix::fs::OFlags::DIRECTORY
                 | rustix::fs::OFlags::CLOEXEC;
@@ -190,11 +214,7 @@ impl SecurityPlan {
         Ok(Self {
             caps,
             seccomp,
-            // The nested namespace maps the sandbox's ids onto themselves.
-            disable_userns: spec.disable_userns.then(|| DisableUserns {
-                uid_map: format!("{uid} {uid} 1\n").into_bytes(),
-                gid_map: format!("{gid} {gid} 1\n").into_bytes(),
-            }),
+            nested,
             assert_userns_disabled: spec.assert_userns_disabled || spec.disable_userns,
             exec_label,
             proc_dir,
@@ -210,7 +230,7 @@ impl SecurityPlan {
     /// Child, before the PID-1 fork: the user-namespace policy, then the
     /// bounding set.
     pub(crate) fn before_fork(&self) -> Result<(), ChildFailure> {
-        if let Some(nested) = &self.disable_userns {
+        if let Some(nested) = &self.nested {
             self.enter_nested_user_namespace(nested)?;
         }
         if let Some(keep) = self.caps.bounding {
@@ -228,25 +248,27 @@ impl SecurityPlan {
         Ok(())
     }
 
-    /// Cap the sandbox's user namespace at one nested user namespace, and use
-    /// it up by entering one: none can be created from inside afterwards.
-    fn enter_nested_user_namespace(&self, nested: &DisableUserns) -> Result<(), ChildFailure> {
+    /// Enter the nested user namespace. With `limit`, first cap the
+    /// sandbox's user namespace at one nested user namespace, which entering
+    /// this one uses up: none can be created from inside afterwards.
+    fn enter_nested_user_namespace(&self, nested: &NestedUserns) -> Result<(), ChildFailure> {
         let step = |index: u32| move |e: Errno| fail(SecurityStep::DisableUserns, index, e);
         let proc_dir = self
             .proc_dir
             .as_ref()
             .ok_or_else(|| fail(SecurityStep::DisableUserns, 0, Errno::BADF))?;
-        // Looked up now, from inside the sandbox's user namespace: the user
-        // sysctls are per namespace, chosen at lookup.
-        let limit = rustix::fs::openat(
-            proc_dir,
-            c"sys/user/max_user_namespaces",
-            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .map_err(step(0))?;
-        write_all(&limit, b"1").map_err(step(1))?;
-        drop(limit);
+        if nested.limit {
+            // Looked up now, from inside the sandbox's user namespace: the
+            // user sysctls are per namespace, chosen at lookup.
+            let limit = rustix::fs::openat(
+                proc_dir,
+                c"sys/user/max_user_namespaces",
+                rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(step(0))?;
+            write_all(&limit, b"1").map_err(step(1))?;
+        }
         // SAFETY: unshare in a single-threaded child.
         unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }
             .map_err(step(2))?;
@@ -362,15 +384,40 @@ mod tests {
             ..SecuritySpec::default()
         };
         assert!(matches!(
-            SecurityPlan::prepare(&spec, false, 0, 0),
+            SecurityPlan::prepare(&spec, false, None),
             Err(SecurityError::DisableUsernsNeedsUserNamespace)
         ));
-        let plan = SecurityPlan::prepare(&spec, true, 5, 6).unwrap();
+        let ids = SandboxIds {
+            setup: (5, 6),
+            command: (5, 6),
+        };
+        let plan = SecurityPlan::prepare(&spec, true, Some(ids)).unwrap();
         assert!(plan.assert_userns_disabled, "disabling implies the check");
         assert!(plan.proc_dir().is_some());
-        let nested = plan.disable_userns.as_ref().unwrap();
+        let nested = plan.nested.as_ref().unwrap();
+        assert!(nested.limit);
         assert_eq!(nested.uid_map, b"5 5 1\n");
         assert_eq!(nested.gid_map, b"6 6 1\n");
+    }
+
+    #[test]
+    fn setup_as_root_nests_the_command_under_its_own_ids() {
+        let ids = SandboxIds {
+            setup: (0, 0),
+            command: (1000, 65534),
+        };
+        let plan = SecurityPlan::prepare(&SecuritySpec::default(), true, Some(ids)).unwrap();
+        let nested = plan.nested.as_ref().unwrap();
+        assert!(!nested.limit, "no cap on user namespaces unless asked");
+        assert_eq!(nested.uid_map, b"1000 0 1\n");
+        assert_eq!(nested.gid_map, b"65534 0 1\n");
+        assert!(!plan.assert_userns_disabled);
+        let same = SandboxIds {
+            setup: (0, 0),
+            command: (0, 0),
+        };
+        let plan = SecurityPlan::prepare(&SecuritySpec::default(), true, Some(same)).unwrap();
+        assert!(plan.nested.is_none());
     }
 
     #[test]
@@ -381,7 +428,7 @@ mod tests {
             block_terminal_injection: true,
             ..SecuritySpec::default()
         };
-        let plan = SecurityPlan::prepare(&spec, true, 0, 0).unwrap();
+        let plan = SecurityPlan::prepare(&spec, true, None).unwrap();
         assert_eq!(plan.seccomp.len(), 2);
         assert_eq!(plan.seccomp[0], own);
         assert_eq!(plan.seccomp[1], seccomp::terminal_injection_filter());

@@ -26,7 +26,7 @@ use crate::error::ProcError;
 use crate::exec::ExecPlan;
 use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
-use crate::security::{SecurityPlan, SecuritySpec};
+use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
@@ -97,6 +97,10 @@ pub struct ProcessSpec<'fd> {
     /// [`Started::cgroup_namespace_id`]: the namespace is made after the
     /// clone, once the child is in its final cgroup.
     pub report_cgroup_namespace: bool,
+    /// With a new user namespace, run setup as its uid and gid 0 (bubblewrap
+    /// does so when it mounts a devpts), then move the command into a nested
+    /// user namespace where it has `uid`/`gid`.
+    pub setup_as_root: bool,
 }
 
 /// Child-side work prepared by other crates, run in this order between the id
@@ -214,7 +218,18 @@ impl<'fd> ProcessPlan<'fd> {
             spec.chdir.as_deref(),
             std::env::current_dir().ok().as_deref(),
         )?;
-        let security = SecurityPlan::prepare(&spec.security, ns.user, uid, gid)?;
+        // The ids vb's maps give the sandbox (none when the caller writes them).
+        let own_maps = ns.user && spec.userns_block_fd.is_none();
+        let setup_ids = if spec.setup_as_root {
+            (0, 0)
+        } else {
+            (uid, gid)
+        };
+        let ids = own_maps.then_some(SandboxIds {
+            setup: setup_ids,
+            command: (uid, gid),
+        });
+        let security = SecurityPlan::prepare(&spec.security, ns.user, ids)?;
         let lock_paths = spec
             .lock_files
             .iter()
@@ -223,13 +238,13 @@ impl<'fd> ProcessPlan<'fd> {
                     .map_err(|_| ProcError::LockFilePath(p.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let maps = (ns.user && spec.userns_block_fd.is_none()).then_some((
+        let maps = own_maps.then_some((
             IdMapping {
-                inside: uid,
+                inside: setup_ids.0,
                 outside: real_uid,
             },
             IdMapping {
-                inside: gid,
+                inside: setup_ids.1,
                 outside: real_gid,
             },
         ));
@@ -252,7 +267,7 @@ impl<'fd> ProcessPlan<'fd> {
             namespaces: ns,
             // With maps written by the caller (userns_block_fd), the ids are
             // the caller's choice too, as under bubblewrap.
-            switch_ids: (ns.user && spec.userns_block_fd.is_none()).then_some((uid, gid)),
+            switch_ids: own_maps.then_some(setup_ids),
             maps,
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,

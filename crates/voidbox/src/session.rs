@@ -281,6 +281,12 @@ fn prepare_and_launch(
         userns_block_fd: config.status.userns_block_fd.as_deref().map(AsFd::as_fd),
         report_cgroup_namespace: config.status.info_fd.is_some()
             || config.status.json_status_fd.is_some(),
+        // bubblewrap mounts a devpts as uid 0 of the sandbox's user namespace,
+        // then nests the command's ids: the same maps, seen from inside.
+        setup_as_root: config
+            .fs_actions
+            .iter()
+            .any(|a| matches!(a, FsAction::Dev { .. })),
     };
     let plan = ProcessPlan::prepare(&spec)?;
     // `join` keeps the directories the child joins through open until the
