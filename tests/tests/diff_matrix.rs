@@ -430,7 +430,14 @@ fn generated(name: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-const NS_INPUTS: &[&str] = &["user", "user2-outer", "user2-inner", "pid", "pid-user"];
+const NS_INPUTS: &[&str] = &[
+    "user",
+    "user2-outer",
+    "user2-inner",
+    "pid",
+    "pid-user",
+    "pid-host",
+];
 
 /// A helper process holding namespaces for one run.
 struct NsHelper {
@@ -446,6 +453,8 @@ impl NsHelper {
             "user" => {}
             "user2" => words.extend(["unshare", "--user", "--map-root-user"]),
             "pid" => words.extend(["--pid", "--fork"]),
+            // A PID namespace of the caller's own user namespace (root only).
+            "pid-host" => words = vec!["--pid", "--fork"],
             other => return Err(format!("unknown helper {other}")),
         }
         let mut child = Command::new("unshare")
@@ -498,6 +507,9 @@ impl NsHelper {
                 fds.insert("user2-outer", parent);
                 fds.insert("user2-inner", inner);
             }
+            "pid-host" => {
+                fds.insert("pid-host", open("pid_for_children")?);
+            }
             _ => {
                 fds.insert("pid", open("pid_for_children")?);
                 fds.insert("pid-user", open("user")?);
@@ -524,6 +536,7 @@ fn ns_family(name: &str) -> &'static str {
     match name {
         "user" => "user",
         "user2-outer" | "user2-inner" => "user2",
+        "pid-host" => "pid-host",
         _ => "pid",
     }
 }

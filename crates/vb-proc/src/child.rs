@@ -15,7 +15,7 @@
 //! calls on purpose: glibc's `setresuid` would try to synchronise the threads of
 //! the parent, which do not exist here.
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
 
 use rustix::io::Errno;
 use rustix::process::{Gid, Pid, Uid};
@@ -140,10 +140,22 @@ pub(crate) fn arm_death_signal() -> Result<(), ChildFailure> {
 /// Switch to the sandbox's ids with per-thread raw system calls (see the
 /// module docs for why not glibc's).
 pub(crate) fn switch_ids(uid: u32, gid: u32) -> Result<(), ChildFailure> {
-    let gid = Gid::from_raw(gid);
-    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail(Step::SetGid, e))?;
-    let uid = Uid::from_raw(uid);
-    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail(Step::SetUid, e))
+    switch_ids_each(Some(uid), Some(gid))
+}
+
+/// [`switch_ids`] for the ids given; a failure's index is the id.
+fn switch_ids_each(uid: Option<u32>, gid: Option<u32>) -> Result<(), ChildFailure> {
+    if let Some(gid) = gid {
+        let id = Gid::from_raw(gid);
+        rustix::thread::set_thread_res_gid(id, id, id)
+            .map_err(|e| ChildFailure::process(Step::SetGid, gid, e.raw_os_error()))?;
+    }
+    if let Some(uid) = uid {
+        let id = Uid::from_raw(uid);
+        rustix::thread::set_thread_res_uid(id, id, id)
+            .map_err(|e| ChildFailure::process(Step::SetUid, uid, e.raw_os_error()))?;
+    }
+    Ok(())
 }
 
 fn set_death_signal(expected_parent: Option<Pid>) -> Result<(), ChildFailure> {
@@ -204,17 +216,39 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     recv_token(&mut FdChannel(borrow(fds.gate_read)), GATE_BYTE)
         .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
     close(fds.gate_read);
-    if plan.namespaces.cgroup && plan.cgroup_ns_early {
-        enter_cgroup_namespace(plan, fds)?;
+    if let Some(join) = &plan.join {
+        let proc_dir = plan
+            .proc_dir
+            .as_ref()
+            .map(AsFd::as_fd)
+            .ok_or_else(|| fail(Step::JoinNamespace, Errno::BADF))?;
+        join.enter(proc_dir)?;
+        if join.intermediate {
+            // The PID namespace applies to children: the sandbox's first
+            // process is one fork further (see crate::join), two when a new
+            // one nests in the joined one (unshare refuses a new PID
+            // namespace once setns has chosen the children's).
+            fork_below(plan, fds)?;
+            if join.nested_pid {
+                // SAFETY: unshare in a single-threaded child.
+                unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWPID) }
+                    .map_err(|e| fail(Step::Unshare, e))?;
+                fork_below(plan, fds)?;
+            }
+        }
+        send_report(plan, fds)?;
+    } else if plan.namespaces.cgroup && plan.cgroup_ns_early {
+        enter_cgroup_namespace()?;
+        send_report(plan, fds)?;
+    } else if !plan.namespaces.cgroup {
+        send_report(plan, fds)?;
     }
     if let Some(fd) = plan.monitor.userns_block_fd {
         // The caller writes the id maps (newuidmap) meanwhile.
         block_on(fd, Step::UsernsBlockFd)?;
     }
 
-    if let Some((uid, gid)) = plan.switch_ids {
-        switch_ids(uid, gid)?;
-    }
+    switch_ids_each(plan.switch_ids.0, plan.switch_ids.1)?;
     if let Some(name) = &plan.hostname {
         rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
     }
@@ -222,14 +256,19 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     if let Some(ready) = fds.ready_read {
         join_cgroups(ready, &plan.join_cgroups)?;
     }
-    if plan.namespaces.cgroup && !plan.cgroup_ns_early {
+    if plan.join.is_none() && plan.namespaces.cgroup && !plan.cgroup_ns_early {
         // After the cgroups are joined, so the namespace is rooted at the
         // sandbox's own cgroup.
-        enter_cgroup_namespace(plan, fds)?;
+        enter_cgroup_namespace()?;
+        send_report(plan, fds)?;
     }
     // For every process of the sandbox: the user-namespace policy and the
     // bounding set, then what bubblewrap also does before its pid-1 fork.
     plan.security.before_fork()?;
+    if let Some(fd) = plan.user2 {
+        // After setup and the bounding set, as bubblewrap enters it.
+        crate::join::setns(fd, crate::join::NamespaceKind::User2)?;
+    }
     if let Some(fd) = plan.monitor.block_fd {
         block_on(fd, Step::BlockFd)?;
     }
@@ -279,28 +318,72 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     command_side(plan, fds)
 }
 
-/// Make the cgroup namespace (rooted at the cgroup the child is in now) and,
-/// when asked, report its id to the parent: by then the child may no longer
-/// be readable through `/proc/<pid>` from outside (the reaper is made not
-/// dumpable), so it reads the id itself, through the host's `/proc`.
-fn enter_cgroup_namespace(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+/// Make the cgroup namespace, rooted at the cgroup the child is in now.
+fn enter_cgroup_namespace() -> Result<(), ChildFailure> {
     // SAFETY: unshare(CLONE_NEWCGROUP) only changes this process's cgroup
     // namespace; no other thread exists to see it.
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }
-        .map_err(|e| fail(Step::CgroupNamespace, e))?;
+        .map_err(|e| fail(Step::CgroupNamespace, e))
+}
+
+/// Send the parent the [`SandboxReport`](crate::SandboxReport) when it asked
+/// for one: once the sandbox's namespaces are final (see [`crate::report`]).
+fn send_report(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
     let (Some(dir), Some(out)) = (&plan.proc_dir, fds.nsid_write) else {
         return Ok(());
     };
-    let stat = rustix::fs::statat(dir, c"thread-self/ns/cgroup", rustix::fs::AtFlags::empty())
-        .map_err(|e| fail(Step::CgroupNamespace, e))?;
-    let id = stat.st_ino.to_le_bytes();
-    let sent = rustix::io::write(borrow(out), &id);
-    close(out);
-    match sent {
-        Ok(n) if n == id.len() => Ok(()),
-        Ok(_) => Err(fail(Step::CgroupNamespace, Errno::PIPE)),
-        Err(e) => Err(fail(Step::CgroupNamespace, e)),
+    crate::report::send(out, dir.as_fd()).map_err(|e| fail(Step::Report, e))
+}
+
+/// Fork; this process stays above as a waiter ([`intermediate_side`]) and
+/// the child goes on as the sandbox's first process.
+fn fork_below(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+    // SAFETY: both sides keep to the async-signal-safe contract.
+    match unsafe { fork_raw() } {
+        Err(e) => Err(fail(Step::Fork, e)),
+        Ok(Some(first)) => intermediate_side(plan, fds, first),
+        Ok(None) => {
+            if plan.die_with_parent {
+                // The waiter is outside the PID namespace: getppid() is 0.
+                set_death_signal(None)?;
+            }
+            Ok(())
+        }
     }
+}
+
+/// The process above a PID namespace joined or made after the clone: it
+/// gives up what it does not need (it is a copy of the launcher's memory)
+/// and supervises the sandbox's first process like a reaper, forwarding
+/// signals and exiting with its status.
+fn intermediate_side(plan: &ProcessPlan<'_>, fds: &ChildFds, first: Pid) -> ! {
+    close(fds.ack_write);
+    if let Some(fd) = fds.nsid_write {
+        close(fd);
+    }
+    // The reaper below reports the command's raw status; without one this
+    // process does.
+    let status = if plan.reaper {
+        if let Some(fd) = fds.status_write {
+            close(fd);
+        }
+        None
+    } else {
+        fds.status_write
+    };
+    let done = plan.security.reaper().and_then(|()| {
+        let keep = [fds.fail_write, status.unwrap_or(-1)];
+        fds::close_all_except(&keep).map_err(|e| fail(Step::CloseFds, e))
+    });
+    if let Err(failure) = done {
+        send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
+        // SAFETY: kill(2) of the process just forked.
+        unsafe { libc::kill(first.as_raw_nonzero().get(), libc::SIGKILL) };
+        // SAFETY: _exit skips teardown, which must not run here.
+        unsafe { libc::_exit(SETUP_FAILED_EXIT) }
+    }
+    close(fds.fail_write);
+    pid1::supervise(first, status)
 }
 
 /// Clear close-on-exec on `fd`.

@@ -35,6 +35,12 @@ pub enum ProcError {
     /// A lock file path contains a NUL byte.
     #[error("lock file path contains a NUL byte: {0:?}")]
     LockFilePath(std::path::PathBuf),
+    /// A namespace kind is both joined and created.
+    #[error("cannot both join and create a {0:?} namespace")]
+    JoinAndCreate(crate::join::NamespaceKind),
+    /// Namespaces to join with `userns_block_fd`.
+    #[error("joining namespaces does not combine with --userns-block-fd")]
+    JoinWithUsernsBlockFd,
     /// `/proc` could not be opened.
     #[error("opening /proc: {0}")]
     Proc(Errno),

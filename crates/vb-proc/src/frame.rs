@@ -47,9 +47,9 @@ pub enum Step {
     ParentGone = 2,
     /// Reading the one-byte gate from the parent.
     Gate = 3,
-    /// `setresgid` to the sandbox gid.
+    /// `setresgid` to the sandbox gid (the index is the gid).
     SetGid = 4,
-    /// `setresuid` to the sandbox uid.
+    /// `setresuid` to the sandbox uid (the index is the uid).
     SetUid = 5,
     /// `unshare(CLONE_NEWCGROUP)` once the parent has placed the child in its cgroup.
     CgroupNamespace = 6,
@@ -89,6 +89,11 @@ pub enum Step {
     SyncFd = 22,
     /// The reaper closing the descriptors it does not need.
     CloseFds = 23,
+    /// `setns` into an existing namespace (the index is its
+    /// [`NamespaceKind`](crate::NamespaceKind)).
+    JoinNamespace = 24,
+    /// Reporting the sandbox's first process to the parent.
+    Report = 25,
 }
 
 impl Step {
@@ -117,6 +122,8 @@ impl Step {
             21 => Self::UsernsBlockFd,
             22 => Self::SyncFd,
             23 => Self::CloseFds,
+            24 => Self::JoinNamespace,
+            25 => Self::Report,
             _ => return None,
         })
     }
@@ -289,11 +296,11 @@ mod tests {
 
     #[test]
     fn step_numbers_are_stable() {
-        for raw in 1..=23 {
+        for raw in 1..=25 {
             let step = Step::from_u32(raw).unwrap();
             assert_eq!(step as u32, raw);
         }
         assert_eq!(Step::from_u32(0), None);
-        assert_eq!(Step::from_u32(24), None);
+        assert_eq!(Step::from_u32(26), None);
     }
 }

@@ -26,6 +26,8 @@ use crate::error::ProcError;
 use crate::exec::ExecPlan;
 use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
+use crate::join::{JoinNamespaces, JoinPlan};
+use crate::report::{REPORT_LEN, SandboxReport};
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
@@ -92,11 +94,12 @@ pub struct ProcessSpec<'fd> {
     /// waits until a byte (or end-of-file) can be read from this descriptor,
     /// by which time the caller has written them (`--userns-block-fd`).
     pub userns_block_fd: Option<BorrowedFd<'fd>>,
-    /// With a new cgroup namespace, have the child report its id (the
-    /// inode of `/proc/<pid>/ns/cgroup`) through
-    /// [`Started::cgroup_namespace_id`]: the namespace is made after the
-    /// clone, once the child is in its final cgroup.
-    pub report_cgroup_namespace: bool,
+    /// Have the child report the ids of the sandbox's namespaces through
+    /// [`Started::report`] (the parent cannot read them reliably from
+    /// outside: see [`crate::report`]).
+    pub report_namespaces: bool,
+    /// Existing namespaces to join (see [`crate::join`]).
+    pub join: JoinNamespaces<'fd>,
     /// With a new user namespace, run setup as its uid and gid 0 (bubblewrap
     /// does so when it mounts a devpts), then move the command into a nested
     /// user namespace where it has `uid`/`gid`.
@@ -158,7 +161,8 @@ pub(crate) struct Monitor {
 #[derive(Debug)]
 pub struct ProcessPlan<'fd> {
     pub(crate) namespaces: Namespaces,
-    pub(crate) switch_ids: Option<(u32, u32)>,
+    /// The uid and gid to switch to (each only when it must change).
+    pub(crate) switch_ids: (Option<u32>, Option<u32>),
     maps: Option<(IdMapping, IdMapping)>,
     pub(crate) hostname: Option<Vec<u8>>,
     pub(crate) die_with_parent: bool,
@@ -174,9 +178,15 @@ pub struct ProcessPlan<'fd> {
     /// joining the cgroups (there are none to join, or the caller must learn
     /// its id before the child goes on: `userns_block_fd`).
     pub(crate) cgroup_ns_early: bool,
-    /// The host's `/proc`, through which the child reads its cgroup
-    /// namespace's id when asked to report it.
+    /// The host's `/proc`, through which the child reports the sandbox's
+    /// namespaces and writes its own id maps after a join.
     pub(crate) proc_dir: Option<OwnedFd>,
+    /// Namespaces to join, and what is created after them.
+    pub(crate) join: Option<JoinPlan>,
+    /// `--userns2`, entered after setup.
+    pub(crate) user2: Option<RawFd>,
+    /// Whether the child sends a [`SandboxReport`].
+    pub(crate) report: bool,
     _fds: PhantomData<BorrowedFd<'fd>>,
 }
 
@@ -188,7 +198,7 @@ impl<'fd> ProcessPlan<'fd> {
         let uid = spec.uid.unwrap_or(real_uid);
         let gid = spec.gid.unwrap_or(real_gid);
         let ns = spec.namespaces;
-        if !ns.user {
+        if !ns.user && spec.join.user.is_none() {
             if uid != real_uid {
                 return Err(ProcError::IdsNeedUserNamespace("uid"));
             }
@@ -229,7 +239,15 @@ impl<'fd> ProcessPlan<'fd> {
             setup: setup_ids,
             command: (uid, gid),
         });
-        let security = SecurityPlan::prepare(&spec.security, ns.user, ids)?;
+        let join = JoinPlan::prepare(&spec.join, ns, setup_ids)?;
+        if join.is_some() && spec.userns_block_fd.is_some() {
+            return Err(ProcError::JoinWithUsernsBlockFd);
+        }
+        // Joining a user namespace counts as one for the capability model;
+        // the ids are then the joined namespace's (no maps of vb's).
+        let joined_user = spec.join.user.is_some();
+        let ids = ids.filter(|_| !joined_user);
+        let security = SecurityPlan::prepare(&spec.security, ns.user || joined_user, ids)?;
         let lock_paths = spec
             .lock_files
             .iter()
@@ -238,7 +256,8 @@ impl<'fd> ProcessPlan<'fd> {
                     .map_err(|_| ProcError::LockFilePath(p.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let maps = own_maps.then_some((
+        // After a join the child writes its own maps (see crate::join).
+        let maps = (own_maps && join.is_none()).then_some((
             IdMapping {
                 inside: setup_ids.0,
                 outside: real_uid,
@@ -252,7 +271,9 @@ impl<'fd> ProcessPlan<'fd> {
         // command runs: the reaper, which then also runs without a PID
         // namespace (as bubblewrap's monitor-side init does).
         let holder = !lock_paths.is_empty() || spec.sync_fd.is_some();
-        let proc_dir = if ns.cgroup && spec.report_cgroup_namespace {
+        let intermediate = join.as_ref().is_some_and(|j| j.intermediate);
+        let report = spec.report_namespaces || intermediate;
+        let proc_dir = if report || join.is_some() {
             let flags = rustix::fs::OFlags::PATH
                 | rustix::fs::OFlags::DIRECTORY
                 | rustix::fs::OFlags::CLOEXEC;
@@ -267,14 +288,25 @@ impl<'fd> ProcessPlan<'fd> {
             namespaces: ns,
             // With maps written by the caller (userns_block_fd), the ids are
             // the caller's choice too, as under bubblewrap.
-            switch_ids: own_maps.then_some(setup_ids),
+            switch_ids: if joined_user {
+                // As bubblewrap: only an id other than the caller's is set,
+                // and it must be mapped in the joined namespace.
+                (
+                    (uid != real_uid).then_some(uid),
+                    (gid != real_gid).then_some(gid),
+                )
+            } else if own_maps {
+                (Some(setup_ids.0), Some(setup_ids.1))
+            } else {
+                (None, None)
+            },
             maps,
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,
             new_session: spec.new_session,
             reaper: !spec.as_pid_1 && (ns.pid || holder),
             // In a new PID namespace the parent is outside it and getppid() is 0.
-            expected_parent: if ns.pid {
+            expected_parent: if ns.pid && join.is_none() {
                 None
             } else {
                 Some(rustix::process::getpid())
@@ -296,6 +328,9 @@ impl<'fd> ProcessPlan<'fd> {
             security,
             cgroup_ns_early: spec.join_cgroups.is_empty() || spec.userns_block_fd.is_some(),
             proc_dir,
+            join,
+            user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
+            report,
             _fds: PhantomData,
         })
     }
@@ -335,11 +370,7 @@ impl<'fd> ProcessPlan<'fd> {
         } else {
             Some(pipe()?)
         };
-        let nsid = if self.proc_dir.is_some() {
-            Some(pipe()?)
-        } else {
-            None
-        };
+        let nsid = if self.report { Some(pipe()?) } else { None };
         let fds = ChildFds {
             gate_read: gate_read.as_raw_fd(),
             gate_write: gate_write.as_raw_fd(),
@@ -360,9 +391,15 @@ impl<'fd> ProcessPlan<'fd> {
         // (the reaper forwards it once it handles signals; a command gets it
         // when its mask is reset just before exec).
         let blocked = BlockAllSignals::new();
+        // With namespaces to join, the child makes its own after joining them.
+        let flags = if self.join.is_some() {
+            0
+        } else {
+            self.namespaces.clone_flags()
+        };
         // SAFETY: the child branch runs child_main, which keeps to the
         // async-signal-safe contract and never returns.
-        let forked = unsafe { clone_with_pidfd(self.namespaces.clone_flags(), cgroup) };
+        let forked = unsafe { clone_with_pidfd(flags, cgroup) };
         if let Ok(Forked::Child) = forked {
             // The child keeps every signal blocked: restoring the caller's mask
             // is the parent's business only.
@@ -567,17 +604,16 @@ impl Started {
         Ok(())
     }
 
-    /// The id (nsfs inode) of the sandbox's new cgroup namespace, which the
-    /// child reports once it has made it (see
-    /// [`ProcessSpec::report_cgroup_namespace`]); `None` when it was not
-    /// asked to. With cgroups to join, call
-    /// [`cgroups_ready`](Self::cgroups_ready) first: the namespace is made
-    /// once they are joined.
-    pub fn cgroup_namespace_id(&mut self) -> Result<Option<u64>, ProcError> {
+    /// The child's report on the sandbox's first process (see
+    /// [`crate::report`]): its pid when it is not the cloned child, and the
+    /// ids of its namespaces; `None` when none was asked for. With cgroups
+    /// to join, call [`cgroups_ready`](Self::cgroups_ready) first: the
+    /// cgroup namespace is made once they are joined.
+    pub fn report(&mut self) -> Result<Option<SandboxReport>, ProcError> {
         let Some(fd) = self.nsid.take() else {
             return Ok(None);
         };
-        let mut buf = [0u8; 8];
+        let mut buf = [0u8; REPORT_LEN];
         let mut filled = 0;
         while filled < buf.len() {
             match rustix::io::read(&fd, buf.get_mut(filled..).unwrap_or_default()) {
@@ -586,21 +622,21 @@ impl Started {
                 Err(Errno::INTR) => {}
                 Err(e) => {
                     return Err(self.child_failed_or(ProcError::Handshake(
-                        "namespace report",
+                        "sandbox report",
                         SyncError::Io(e),
                     )));
                 }
             }
         }
         if filled == buf.len() {
-            Ok(Some(u64::from_le_bytes(buf)))
+            Ok(Some(SandboxReport::decode(&buf)))
         } else {
             let short = SyncError::Short {
                 direction: "read",
                 expected: buf.len(),
                 got: filled,
             };
-            Err(self.child_failed_or(ProcError::Handshake("namespace report", short)))
+            Err(self.child_failed_or(ProcError::Handshake("sandbox report", short)))
         }
     }
 

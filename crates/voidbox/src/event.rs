@@ -71,13 +71,15 @@ impl StatusEvent {
 pub(crate) struct NamespaceIds(pub(crate) Vec<(&'static str, u64)>);
 
 impl NamespaceIds {
-    /// Read the inode numbers of `/proc/<pid>/ns/<name>` for the namespaces
-    /// that were created at clone (the mount namespace always; never the user
-    /// namespace). Call while the child waits at the gate: later it may no
-    /// longer be readable from outside. The cgroup namespace, made after the
-    /// gate, is added with [`with_cgroup`](Self::with_cgroup).
-    pub(crate) fn read(pid: i32, created: &crate::config::IsolationOptions) -> Self {
+    /// The ids of the namespaces that were created (the mount namespace
+    /// always; never the user namespace, as bubblewrap lists them), from the
+    /// child's report.
+    pub(crate) fn from_report(
+        report: &vb_proc::SandboxReport,
+        created: &crate::config::IsolationOptions,
+    ) -> Self {
         let wanted = [
+            ("cgroup", "cgroup-namespace", created.cgroup),
             ("ipc", "ipc-namespace", created.ipc),
             ("mnt", "mnt-namespace", true),
             ("net", "net-namespace", created.net),
@@ -88,20 +90,9 @@ impl NamespaceIds {
             wanted
                 .iter()
                 .filter(|(_, _, on)| *on)
-                .filter_map(|(file, key, _)| {
-                    let meta = std::fs::metadata(format!("/proc/{pid}/ns/{file}")).ok()?;
-                    Some((*key, std::os::unix::fs::MetadataExt::ino(&meta)))
-                })
+                .filter_map(|(name, key, _)| Some((*key, report.namespace_id(name)?)))
                 .collect(),
         )
-    }
-
-    /// Add the cgroup namespace's id, first as bubblewrap lists it.
-    pub(crate) fn with_cgroup(mut self, id: Option<u64>) -> Self {
-        if let Some(id) = id {
-            self.0.insert(0, ("cgroup-namespace", id));
-        }
-        self
     }
 }
 

@@ -39,7 +39,8 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
         } else {
             RootSwitch::Chroot
         },
-        mount_proc: iso.pid,
+        // A PID namespace of its own, new or joined, gets its own procfs.
+        mount_proc: iso.pid || config.namespace_fds.pid.is_some(),
         actions: config.fs_actions.clone(),
         console: stdout.filter(|_| wants_console).and_then(terminal_of),
         mount_api: MountApi::Auto,

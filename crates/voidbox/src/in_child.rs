@@ -56,6 +56,11 @@ impl PreparedIsolation {
     /// limits, status descriptors) are refused.
     pub fn new(config: &JailConfig) -> Result<Self, Error> {
         crate::session::reject_unsupported(config)?;
+        if !config.namespace_fds.is_empty() {
+            return Err(Error::Unsupported(
+                "namespace_fds with apply_isolation_in_child",
+            ));
+        }
         if !config.resources.is_empty() {
             return Err(Error::Unsupported(
                 "resources with apply_isolation_in_child",

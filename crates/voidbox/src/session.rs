@@ -8,11 +8,11 @@ use std::sync::Arc;
 use vb_fs::{DataSource, FsAction};
 use vb_fs::{MountPlan, RootSource};
 use vb_proc::{
-    ChildFailure, ExitStatus, Origin, ProcError, ProcessPlan, ProcessSpec, Running, SecuritySpec,
-    SecurityStep, Step, apply_env_ops,
+    ChildFailure, ExitStatus, JoinNamespaces, Origin, ProcError, ProcessPlan, ProcessSpec, Running,
+    SecuritySpec, SecurityStep, Step, apply_env_ops,
 };
 
-use crate::config::{IsolationOptions, JailConfig, ShellConfig, Stdio};
+use crate::config::{IsolationOptions, JailConfig, NamespaceFds, ShellConfig, Stdio};
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
 use crate::stages::ChildStages;
@@ -75,13 +75,15 @@ impl Drop for Session {
 
 /// The namespaces actually created: as configured, plus the mount namespace a
 /// root switch needs, plus a user namespace when an unprivileged caller asks
-/// for any (as bubblewrap implies `--unshare-user`).
+/// for any and joins none (as bubblewrap implies `--unshare-user`).
 pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
     let mut iso = config.isolation;
     if config.rootfs != RootSource::Host || !config.fs_actions.is_empty() {
         iso.mount = true;
     }
-    if iso.any() && !rustix::process::geteuid().is_root() {
+    // A joined user namespace stands in for the implied one (bubblewrap's
+    // `--userns`).
+    if iso.any() && !rustix::process::geteuid().is_root() && config.namespace_fds.user.is_none() {
         iso.user = true;
     }
     iso
@@ -89,17 +91,13 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
 
 pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     let sec = &config.security;
-    let checks: [(bool, &'static str); 4] = [
+    let checks: [(bool, &'static str); 3] = [
         (sec.seccomp_policy.is_some(), "security.seccomp_policy"),
         (
             !sec.landlock_read.is_empty() || !sec.landlock_write.is_empty(),
             "security.landlock",
         ),
         (config.network.is_some(), "network"),
-        (
-            !config.namespace_fds.is_empty(),
-            "namespace_fds (--userns, --userns2, --pidns)",
-        ),
     ];
     match checks.iter().find(|(set, _)| *set) {
         Some((_, what)) => Err(Error::Unsupported(what)),
@@ -279,8 +277,8 @@ fn prepare_and_launch(
         sync_fd: config.status.sync_fd.as_deref().map(AsFd::as_fd),
         block_fd: config.status.block_fd.as_deref().map(AsFd::as_fd),
         userns_block_fd: config.status.userns_block_fd.as_deref().map(AsFd::as_fd),
-        report_cgroup_namespace: config.status.info_fd.is_some()
-            || config.status.json_status_fd.is_some(),
+        report_namespaces: events.wants_namespace_ids(),
+        join: join_namespaces(&config.namespace_fds),
         // bubblewrap mounts a devpts as uid 0 of the sandbox's user namespace,
         // then nests the command's ids: the same maps, seen from inside.
         setup_as_root: config
@@ -292,6 +290,23 @@ fn prepare_and_launch(
     // `join` keeps the directories the child joins through open until the
     // command runs.
     clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
+}
+
+/// vb-proc's view of the namespaces to join.
+fn join_namespaces(fds: &NamespaceFds) -> JoinNamespaces<'_> {
+    fn fd(f: &Option<Arc<OwnedFd>>) -> Option<BorrowedFd<'_>> {
+        f.as_deref().map(AsFd::as_fd)
+    }
+    JoinNamespaces {
+        user: fd(&fds.user),
+        user2: fd(&fds.user2),
+        pid: fd(&fds.pid),
+        net: fd(&fds.net),
+        mount: fd(&fds.mount),
+        uts: fd(&fds.uts),
+        ipc: fd(&fds.ipc),
+        cgroup: fd(&fds.cgroup),
+    }
 }
 
 /// vb-proc's security request for `config`.
@@ -361,13 +376,6 @@ fn clone_and_release(
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
     let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
-    // Read while the child waits at the gate, the only time it is sure to be
-    // readable from outside.
-    let ids = if events.wants_namespace_ids() {
-        NamespaceIds::read(pid, iso)
-    } else {
-        NamespaceIds::default()
-    };
     let mut started = pending.open_gate().map_err(describe)?;
     if let Some(join) = join {
         let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
@@ -381,7 +389,16 @@ fn clone_and_release(
         }
     }
     started.cgroups_ready().map_err(describe)?;
-    let ids = ids.with_cgroup(started.cgroup_namespace_id().map_err(describe)?);
+    // The child's report: the sandbox's first process (one fork further
+    // after a PID namespace was joined or made after the clone) and its
+    // namespaces.
+    let report = started.report().map_err(describe)?;
+    let pid = report
+        .and_then(|r| r.first_pid)
+        .map_or(pid, |p| p.as_raw_nonzero().get());
+    let ids = report
+        .map(|r| NamespaceIds::from_report(&r, iso))
+        .unwrap_or_default();
     events.spawned(pid, &ids);
     if host.cgroup.is_some() {
         cgroup_glue::sweep_once();
@@ -476,8 +493,25 @@ pub(crate) fn describe_process_step(
         Some(Step::DeathSignal) => "prctl(PR_SET_PDEATHSIG)".to_owned(),
         Some(Step::ParentGone) => "the parent exited during setup".to_owned(),
         Some(Step::Gate) => "waiting for the parent at the gate".to_owned(),
-        Some(Step::SetGid) => "setresgid".to_owned(),
-        Some(Step::SetUid) => "setresuid".to_owned(),
+        Some(Step::SetGid) => format!("unable to switch to gid {}", failure.index),
+        Some(Step::SetUid) => format!("unable to switch to uid {}", failure.index),
+        Some(Step::JoinNamespace) => {
+            use vb_proc::NamespaceKind as K;
+            match K::from_index(failure.index) {
+                // bubblewrap's words for the options it has.
+                Some(K::User) if source.raw_os_error() == Some(libc::EINVAL) => {
+                    return Error::InvalidConfig(
+                        "Joining the specified user namespace failed, it might not be a descendant of the current user namespace.".into(),
+                    );
+                }
+                Some(K::User) => "Joining specified user namespace failed".to_owned(),
+                Some(K::User2) => "Setting userns2 failed".to_owned(),
+                Some(K::Pid) => "Setting pidns failed".to_owned(),
+                Some(kind) => format!("Joining the {kind:?} namespace failed"),
+                None => "setns".to_owned(),
+            }
+        }
+        Some(Step::Report) => "reporting the sandbox to the parent".to_owned(),
         Some(Step::CgroupNamespace) => "unshare(CLONE_NEWCGROUP)".to_owned(),
         Some(Step::Hostname) => "sethostname".to_owned(),
         Some(Step::Fork) => "Can't fork".to_owned(),

@@ -1,0 +1,353 @@
+//! Joining existing namespaces (bubblewrap's `--userns`, `--userns2`,
+//! `--pidns`, and the library's descriptors for every kind).
+//!
+//! A multi-threaded caller cannot `setns` its own process into a user or
+//! mount namespace, and namespaces made by `clone` belong to the caller's
+//! user namespace, so with anything to join the child is cloned without
+//! namespace flags and, after the gate, does it all itself, in an order that
+//! works:
+//!
+//! 1. `setns` into the user namespace, first: the others are joined and
+//!    created with the capabilities it grants;
+//! 2. `setns` into the PID, network, UTS, IPC and cgroup namespaces, then the
+//!    mount namespace last (it changes the root and working directory; every
+//!    other namespace is named by a descriptor opened before);
+//! 3. `unshare` of the namespaces to create, which then belong to the
+//!    joined user namespace — or to a new one made in the same call, whose
+//!    id maps the child writes itself (one line for its own ids, which the
+//!    kernel allows without help);
+//! 4. a PID namespace joined or created this way takes effect for children
+//!    only: the child forks once more and stays outside as a waiter that
+//!    forwards signals; a new PID namespace nested in a joined one takes a
+//!    second fork (`unshare` refuses it once `setns` has chosen the
+//!    children's). The sandbox's first process reports itself to the parent
+//!    (see [`crate::report`]).
+//!
+//! `--userns2` is entered later, after setup and the bounding set, as
+//! bubblewrap does.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+use rustix::io::Errno;
+use rustix::thread::UnshareFlags;
+
+use crate::clone::Namespaces;
+use crate::error::ProcError;
+use crate::frame::{ChildFailure, Step};
+
+/// Existing namespaces to join, as open `/proc/<pid>/ns/*` descriptors.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JoinNamespaces<'fd> {
+    /// A user namespace, entered first (`--userns`).
+    pub user: Option<BorrowedFd<'fd>>,
+    /// A user namespace (a descendant of the first) entered after setup
+    /// (`--userns2`).
+    pub user2: Option<BorrowedFd<'fd>>,
+    /// A PID namespace: the sandbox's first process is born in it, or in a
+    /// new one inside it when a PID namespace is also created (`--pidns`).
+    pub pid: Option<BorrowedFd<'fd>>,
+    /// A network namespace.
+    pub net: Option<BorrowedFd<'fd>>,
+    /// A mount namespace.
+    pub mount: Option<BorrowedFd<'fd>>,
+    /// A UTS namespace.
+    pub uts: Option<BorrowedFd<'fd>>,
+    /// An IPC namespace.
+    pub ipc: Option<BorrowedFd<'fd>>,
+    /// A cgroup namespace.
+    pub cgroup: Option<BorrowedFd<'fd>>,
+}
+
+impl JoinNamespaces<'_> {
+    /// Whether anything is to be joined before setup (`user2` is entered
+    /// later and needs no special clone).
+    pub fn any(&self) -> bool {
+        self.user.is_some()
+            || self.pid.is_some()
+            || self.net.is_some()
+            || self.mount.is_some()
+            || self.uts.is_some()
+            || self.ipc.is_some()
+            || self.cgroup.is_some()
+    }
+}
+
+/// Which namespace a join step is about: the index of a
+/// [`Step::JoinNamespace`] failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum NamespaceKind {
+    /// The user namespace (`--userns`).
+    User = 0,
+    /// The PID namespace (`--pidns`).
+    Pid = 1,
+    /// The network namespace.
+    Net = 2,
+    /// The UTS namespace.
+    Uts = 3,
+    /// The IPC namespace.
+    Ipc = 4,
+    /// The cgroup namespace.
+    Cgroup = 5,
+    /// The mount namespace.
+    Mount = 6,
+    /// The second user namespace (`--userns2`).
+    User2 = 7,
+}
+
+impl NamespaceKind {
+    /// The kind a [`Step::JoinNamespace`] index names.
+    pub fn from_index(index: u32) -> Option<Self> {
+        Some(match index {
+            0 => Self::User,
+            1 => Self::Pid,
+            2 => Self::Net,
+            3 => Self::Uts,
+            4 => Self::Ipc,
+            5 => Self::Cgroup,
+            6 => Self::Mount,
+            7 => Self::User2,
+            _ => return None,
+        })
+    }
+
+    fn flag(self) -> libc::c_int {
+        match self {
+            Self::User | Self::User2 => libc::CLONE_NEWUSER,
+            Self::Pid => libc::CLONE_NEWPID,
+            Self::Net => libc::CLONE_NEWNET,
+            Self::Uts => libc::CLONE_NEWUTS,
+            Self::Ipc => libc::CLONE_NEWIPC,
+            Self::Cgroup => libc::CLONE_NEWCGROUP,
+            Self::Mount => libc::CLONE_NEWNS,
+        }
+    }
+}
+
+/// The join steps, prepared.
+#[derive(Debug)]
+pub(crate) struct JoinPlan {
+    /// In the order they are entered (user first, mount last).
+    setns: Vec<(RawFd, NamespaceKind)>,
+    /// The namespaces the child creates itself afterwards.
+    pub(crate) unshare: UnshareFlags,
+    /// With a new user namespace among them: the child's own maps
+    /// (setgroups, uid_map, gid_map).
+    own_maps: Option<[(&'static CStr, Vec<u8>); 3]>,
+    /// Whether the PID namespace changes, so the child must fork once more.
+    pub(crate) intermediate: bool,
+    /// Whether a new PID namespace nests in a joined one: made after the
+    /// first fork, with a second one.
+    pub(crate) nested_pid: bool,
+}
+
+impl JoinPlan {
+    /// Validate and prepare: joining a namespace of a kind that is also
+    /// created is a contradiction (but for PID, where the new one nests in
+    /// the joined one).
+    pub(crate) fn prepare(
+        join: &JoinNamespaces<'_>,
+        create: Namespaces,
+        setup_ids: (u32, u32),
+    ) -> Result<Option<Self>, ProcError> {
+        let joined = [
+            (join.user, NamespaceKind::User, create.user),
+            (join.pid, NamespaceKind::Pid, false),
+            (join.net, NamespaceKind::Net, create.net),
+            (join.uts, NamespaceKind::Uts, create.uts),
+            (join.ipc, NamespaceKind::Ipc, create.ipc),
+            (join.cgroup, NamespaceKind::Cgroup, create.cgroup),
+            (join.mount, NamespaceKind::Mount, create.mount),
+        ];
+        for (fd, kind, created) in joined {
+            if fd.is_some() && created {
+                return Err(ProcError::JoinAndCreate(kind));
+            }
+        }
+        if !join.any() {
+            return Ok(None);
+        }
+        let setns = joined
+            .iter()
+            .filter_map(|(fd, kind, _)| fd.map(|fd| (fd.as_raw_fd(), *kind)))
+            .collect();
+        let nested_pid = join.pid.is_some() && create.pid;
+        let mut unshare = UnshareFlags::empty();
+        for (on, flag) in [
+            (create.user, UnshareFlags::NEWUSER),
+            (create.pid && !nested_pid, UnshareFlags::NEWPID),
+            (create.mount, UnshareFlags::NEWNS),
+            (create.uts, UnshareFlags::NEWUTS),
+            (create.ipc, UnshareFlags::NEWIPC),
+            (create.net, UnshareFlags::NEWNET),
+            (create.cgroup, UnshareFlags::NEWCGROUP),
+        ] {
+            if on {
+                unshare |= flag;
+            }
+        }
+        let real_uid = rustix::process::getuid().as_raw();
+        let real_gid = rustix::process::getgid().as_raw();
+        let own_maps = create.user.then(|| {
+            [
+                (c"self/setgroups", b"deny".to_vec()),
+                (
+                    c"self/uid_map",
+                    format!("{} {real_uid} 1\n", setup_ids.0).into_bytes(),
+                ),
+                (
+                    c"self/gid_map",
+                    format!("{} {real_gid} 1\n", setup_ids.1).into_bytes(),
+                ),
+            ]
+        });
+        Ok(Some(Self {
+            setns,
+            unshare,
+            own_maps,
+            intermediate: join.pid.is_some() || create.pid,
+            nested_pid,
+        }))
+    }
+
+    /// Child: join and create, in the order of the module docs. The maps of
+    /// a new user namespace are written through `proc_dir` (the host's
+    /// `/proc`, which stays reachable whatever the mount namespace).
+    pub(crate) fn enter(&self, proc_dir: BorrowedFd<'_>) -> Result<(), ChildFailure> {
+        for (fd, kind) in &self.setns {
+            setns(*fd, *kind)?;
+        }
+        if !self.unshare.is_empty() {
+            // SAFETY: unshare in a single-threaded child; it affects only
+            // this process (and, for the PID namespace, its children).
+            unsafe { rustix::thread::unshare_unsafe(self.unshare) }
+                .map_err(|e| ChildFailure::process(Step::Unshare, 0, e.raw_os_error()))?;
+        }
+        if let Some(maps) = &self.own_maps {
+            for (index, (path, text)) in (0u32..).zip(maps.iter()) {
+                write_at(proc_dir, path, text)
+                    .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Child: `setns(fd, kind)`; a failure names the kind.
+pub(crate) fn setns(fd: RawFd, kind: NamespaceKind) -> Result<(), ChildFailure> {
+    // SAFETY: setns(2) on a descriptor number with a namespace type; the
+    // kernel checks both.
+    if unsafe { libc::setns(fd, kind.flag()) } == 0 {
+        return Ok(());
+    }
+    // SAFETY: reading this thread's errno.
+    let errno = unsafe { *libc::__errno_location() };
+    Err(ChildFailure::process(
+        Step::JoinNamespace,
+        kind as u32,
+        errno,
+    ))
+}
+
+/// Write `text` to `path` (relative to `dir`) in one `write(2)`, as the
+/// kernel wants id maps.
+fn write_at(dir: BorrowedFd<'_>, path: &CStr, text: &[u8]) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        path,
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    match rustix::io::write(&fd, text) {
+        Ok(n) if n == text.len() => Ok(()),
+        Ok(_) => Err(Errno::IO),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn joining_and_creating_one_kind_is_refused() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let join = JoinNamespaces {
+            net: Some(file.as_fd()),
+            ..JoinNamespaces::default()
+        };
+        let create = Namespaces {
+            net: true,
+            ..Namespaces::default()
+        };
+        assert!(matches!(
+            JoinPlan::prepare(&join, create, (0, 0)),
+            Err(ProcError::JoinAndCreate(NamespaceKind::Net))
+        ));
+        // A PID namespace may be created inside the joined one.
+        let join = JoinNamespaces {
+            pid: Some(file.as_fd()),
+            ..JoinNamespaces::default()
+        };
+        let create = Namespaces {
+            pid: true,
+            ..Namespaces::default()
+        };
+        let plan = JoinPlan::prepare(&join, create, (0, 0)).unwrap().unwrap();
+        assert!(plan.intermediate && plan.nested_pid);
+        assert!(plan.unshare.is_empty(), "made after the first fork");
+    }
+
+    #[test]
+    fn the_user_namespace_is_joined_first_and_the_mount_namespace_last() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let fd = file.as_fd();
+        let join = JoinNamespaces {
+            user: Some(fd),
+            mount: Some(fd),
+            net: Some(fd),
+            pid: Some(fd),
+            ..JoinNamespaces::default()
+        };
+        let plan = JoinPlan::prepare(&join, Namespaces::default(), (0, 0))
+            .unwrap()
+            .unwrap();
+        let kinds: Vec<NamespaceKind> = plan.setns.iter().map(|(_, k)| *k).collect();
+        assert_eq!(
+            kinds,
+            [
+                NamespaceKind::User,
+                NamespaceKind::Pid,
+                NamespaceKind::Net,
+                NamespaceKind::Mount
+            ]
+        );
+        assert!(plan.own_maps.is_none());
+        assert!(
+            JoinPlan::prepare(&JoinNamespaces::default(), Namespaces::ALL, (0, 0))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_new_user_namespace_gets_the_childs_own_maps() {
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let join = JoinNamespaces {
+            net: Some(file.as_fd()),
+            ..JoinNamespaces::default()
+        };
+        let create = Namespaces {
+            user: true,
+            ..Namespaces::default()
+        };
+        let plan = JoinPlan::prepare(&join, create, (0, 7)).unwrap().unwrap();
+        let maps = plan.own_maps.unwrap();
+        let uid = rustix::process::getuid().as_raw();
+        assert_eq!(maps[1].1, format!("0 {uid} 1\n").into_bytes());
+        assert!(String::from_utf8_lossy(&maps[2].1).starts_with("7 "));
+        assert!(!plan.intermediate);
+    }
+}
