@@ -95,3 +95,59 @@ fn limits_are_refused_in_this_mode() {
     let err = PreparedIsolation::new(&config).unwrap_err();
     assert!(err.to_string().contains("not supported yet"), "{err}");
 }
+
+#[test]
+fn killing_the_pid_the_caller_knows_ends_the_sandbox() {
+    // The process the caller forked stays above the new PID namespace as a
+    // waiter; a SIGTERM to it must reach the command (hardening: it used to
+    // forward nothing, leaving the sandbox running).
+    if needs_userns("killing_the_pid_the_caller_knows_ends_the_sandbox") {
+        return;
+    }
+    let config = JailConfig {
+        rootfs: RootFs::Dir("/".into()),
+        isolation: IsolationOptions {
+            pid: true,
+            ..IsolationOptions::default()
+        },
+        ..JailConfig::default()
+    };
+    let prepared = PreparedIsolation::new(&config).unwrap();
+    let sleep = c"/bin/sleep";
+    let argv = [sleep.as_ptr(), c"1000".as_ptr(), std::ptr::null()];
+    let envp = [std::ptr::null()];
+    // SAFETY: a raw fork; the child only makes system calls on prepared data.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) };
+    if pid == 0 {
+        // SAFETY: the child: apply, exec.
+        unsafe {
+            if voidbox::apply_isolation_in_child(&prepared).is_err() {
+                libc::_exit(99);
+            }
+            libc::execve(sleep.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            libc::_exit(98);
+        }
+    }
+    let pid = i32::try_from(pid).unwrap();
+    // Wait until the sleep runs two levels below (waiter, reaper, command).
+    let grandchild_runs = voidbox_tests::eventually(std::time::Duration::from_secs(10), || {
+        let children = |p: i32| {
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default()
+        };
+        children(pid)
+            .split_whitespace()
+            .filter_map(|c| c.parse::<i32>().ok())
+            .any(|reaper| !children(reaper).trim().is_empty())
+    });
+    assert!(grandchild_runs, "the sandbox did not start");
+    // SAFETY: signalling the child this test forked.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = voidbox_tests::with_watchdog(std::time::Duration::from_secs(10), move || {
+        let mut status = 0;
+        // SAFETY: waiting for the child forked above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        status
+    });
+    assert!(libc::WIFEXITED(status), "{status:#x}");
+    assert_eq!(libc::WEXITSTATUS(status), 128 + libc::SIGTERM);
+}

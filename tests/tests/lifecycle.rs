@@ -159,7 +159,7 @@ fn info_and_json_status_descriptors_use_bubblewraps_formats() {
     let mut cfg = config(&["/bin/sh", "-c", "exit 7"]);
     // The configuration owns the descriptors; voidbox lets go of its
     // references when it is done with them.
-    cfg.status.info_fd = Some(Arc::new(info_w));
+    cfg.status.info_fd = Some(voidbox::HandOff::new(info_w));
     cfg.status.json_status_fd = Some(Arc::new(json_w));
     let mut session = voidbox::spawn(&cfg).unwrap();
     let pid = session.pid();

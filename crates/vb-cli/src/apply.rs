@@ -246,7 +246,16 @@ pub(crate) fn resolve_fd_options(s: &mut State) -> Outcome {
         return die("Write to info_fd: Bad file descriptor");
     }
     if let Some(fd) = o.info {
-        s.config.status.info_fd = Some(status_fd(s, fd)?);
+        // Handed over: closed once written, as bubblewrap closes it. A
+        // number also used elsewhere is duplicated so the other use keeps it.
+        let owned = status_fd(s, fd)?;
+        let own = match std::sync::Arc::try_unwrap(owned) {
+            Ok(fd) => fd,
+            Err(shared) => rustix::io::fcntl_dupfd_cloexec(&*shared, 0)
+                .map_err(|e| CliError::Message(format!("Write to info_fd: {e}")))?,
+        };
+        s.fds.remove(&fd);
+        s.config.status.info_fd = Some(voidbox::HandOff::new(own));
     }
     if let Some(fd) = o.json_status {
         s.config.status.json_status_fd = Some(status_fd(s, fd)?);
@@ -687,6 +696,16 @@ pub(crate) fn rootfs(s: &mut State, dir: OsString) -> Outcome {
     Ok(())
 }
 
+pub(crate) fn rootfs_dev(s: &mut State) -> Outcome {
+    s.config.runtime.rootfs_dev = true;
+    Ok(())
+}
+
+pub(crate) fn rootfs_suid(s: &mut State) -> Outcome {
+    s.config.runtime.rootfs_suid = true;
+    Ok(())
+}
+
 pub(crate) fn pivot_root(s: &mut State) -> Outcome {
     s.config.runtime.use_pivot_root = true;
     Ok(())
@@ -743,5 +762,10 @@ pub(crate) fn io_weight(s: &mut State, v: OsString) -> Outcome {
 
 pub(crate) fn fail_on_warnings(s: &mut State) -> Outcome {
     s.config.runtime.fail_on_runtime_warnings = true;
+    Ok(())
+}
+
+pub(crate) fn allow_tiocsti(s: &mut State) -> Outcome {
+    s.config.security.allow_terminal_injection = true;
     Ok(())
 }

@@ -99,7 +99,7 @@ fn run(
     parent_at_start: Option<Pid>,
     reporter: &Reporter,
 ) -> anyhow::Result<ExitCode> {
-    let mut config = match result {
+    let config = match result {
         Ok(Invocation::Help) => {
             usage::write_usage(&mut std::io::stdout().lock(), argv0)?;
             return Ok(ExitCode::SUCCESS);
@@ -128,11 +128,7 @@ fn run(
     if config.process.die_with_parent {
         die_with_parent(parent_at_start)?;
     }
-    let mut session = voidbox::spawn(&config)?;
-    // bubblewrap closes the info descriptor once written: its reader sees
-    // end-of-file now, not when the sandbox ends.
-    config.status.info_fd = None;
-    let status = session.wait()?;
+    let status = voidbox::spawn(&config)?.wait()?;
     Ok(exit_code(status.code()))
 }
 

@@ -57,11 +57,13 @@ pub(crate) enum Section {
     RootFilesystem,
     /// voidbox's: cgroup limits.
     Resources,
+    /// voidbox's: security beyond bubblewrap's.
+    Security,
 }
 
 impl Section {
     /// Every section, in the man page's order.
-    pub(crate) const ALL: [Section; 8] = [
+    pub(crate) const ALL: [Section; 9] = [
         Section::General,
         Section::Namespaces,
         Section::Environment,
@@ -70,6 +72,7 @@ impl Section {
         Section::Lockdown,
         Section::RootFilesystem,
         Section::Resources,
+        Section::Security,
     ];
 
     /// The heading in the man page.
@@ -83,6 +86,7 @@ impl Section {
             Section::Lockdown => "Lockdown",
             Section::RootFilesystem => "Root filesystem",
             Section::Resources => "Resource limits",
+            Section::Security => "Security",
         }
     }
 
@@ -96,7 +100,7 @@ impl Section {
             | Section::Monitoring
             | Section::Filesystem
             | Section::Lockdown => Origin::Bubblewrap,
-            Section::RootFilesystem | Section::Resources => Origin::Voidbox,
+            Section::RootFilesystem | Section::Resources | Section::Security => Origin::Voidbox,
         }
     }
 }
@@ -308,6 +312,7 @@ use Action::{Flag, One, Three, Two};
 use Complete::{Capability, Directory, Fd, Number, Path};
 use Section::{
     Environment, Filesystem, General, Lockdown, Monitoring, Namespaces, Resources, RootFilesystem,
+    Security,
 };
 
 const FD: Value = val("FD", Fd);
@@ -763,6 +768,18 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     ),
     voidbox(
         RootFilesystem,
+        "--rootfs-dev",
+        Flag(apply::rootfs_dev),
+        "Keep device nodes of the --rootfs usable (it is mounted nodev by default)",
+    ),
+    voidbox(
+        RootFilesystem,
+        "--rootfs-suid",
+        Flag(apply::rootfs_suid),
+        "Keep set-uid and file capabilities of the --rootfs (it is mounted nosuid by default)",
+    ),
+    voidbox(
+        RootFilesystem,
         "--pivot-root",
         Flag(apply::pivot_root),
         "Enter the root with pivot_root and detach the old one (the default)",
@@ -820,6 +837,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "--fail-on-warnings",
         Flag(apply::fail_on_warnings),
         "Refuse to run when a limit cannot be applied as asked",
+    ),
+    voidbox(
+        Security,
+        "--allow-tiocsti",
+        Flag(apply::allow_tiocsti),
+        "Let the command push input into a terminal it shares with the caller (refused by default)",
     ),
 ];
 

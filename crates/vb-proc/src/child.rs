@@ -81,6 +81,9 @@ pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &Chil
     if let Some(fd) = fds.nsid_read {
         close(fd);
     }
+    for fd in &plan.close_in_child {
+        close(*fd);
+    }
     let result = run(plan, stages, fds);
     if let Err(failure) = result {
         send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);

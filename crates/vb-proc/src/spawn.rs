@@ -100,6 +100,12 @@ pub struct ProcessSpec<'fd> {
     pub report_namespaces: bool,
     /// Existing namespaces to join (see [`crate::join`]).
     pub join: JoinNamespaces<'fd>,
+    /// Descriptor numbers the child closes as soon as it runs: the caller's
+    /// descriptors that the sandbox must not hold even before it executes
+    /// the command, such as a status descriptor whose reader waits for
+    /// end-of-file (close-on-exec alone would keep it open until then).
+    /// Only the child's copies are closed.
+    pub close_in_child: Vec<RawFd>,
     /// With a new user namespace, run setup as its uid and gid 0 (bubblewrap
     /// does so when it mounts a devpts), then move the command into a nested
     /// user namespace where it has `uid`/`gid`.
@@ -174,6 +180,7 @@ pub struct ProcessPlan<'fd> {
     pub(crate) join_cgroups: Vec<(RawFd, CString)>,
     pub(crate) security: SecurityPlan,
     pub(crate) monitor: Monitor,
+    pub(crate) close_in_child: Vec<RawFd>,
     /// Enter the cgroup namespace right after the gate rather than after
     /// joining the cgroups (there are none to join, or the caller must learn
     /// its id before the child goes on: `userns_block_fd`).
@@ -329,6 +336,7 @@ impl<'fd> ProcessPlan<'fd> {
             cgroup_ns_early: spec.join_cgroups.is_empty() || spec.userns_block_fd.is_some(),
             proc_dir,
             join,
+            close_in_child: spec.close_in_child.clone(),
             user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
             report,
             _fds: PhantomData,

@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
@@ -191,6 +191,36 @@ pub struct SecurityOptions {
     pub allow_terminal_injection: bool,
 }
 
+/// A descriptor handed over for one use: the first spawn that needs it takes
+/// it out and closes it when done with it (bubblewrap's `--info-fd`, which
+/// is closed once written). Clones of a configuration share it, so only one
+/// of their spawns gets it.
+#[derive(Clone, Debug, Default)]
+pub struct HandOff(Arc<Mutex<Option<OwnedFd>>>);
+
+impl HandOff {
+    /// Hand `fd` over.
+    pub fn new(fd: impl Into<OwnedFd>) -> Self {
+        Self(Arc::new(Mutex::new(Some(fd.into()))))
+    }
+
+    /// Take the descriptor, if no spawn took it yet.
+    pub fn take(&self) -> Option<OwnedFd> {
+        // A poisoned lock only means another thread panicked while taking:
+        // the value is still consistent.
+        match self.0.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+}
+
+impl From<OwnedFd> for HandOff {
+    fn from(fd: OwnedFd) -> Self {
+        Self::new(fd)
+    }
+}
+
 /// A status-event callback.
 pub type EventCallback = Arc<dyn Fn(&StatusEvent) + Send + Sync>;
 
@@ -200,9 +230,10 @@ pub struct StatusOptions {
     /// Called for every event, in order, on the thread that spawns and waits.
     pub on_event: Option<EventCallback>,
     /// bubblewrap's `--info-fd`: one JSON object with the child pid and
-    /// namespace ids, written after clone. voidbox drops its reference then;
-    /// the descriptor closes when the configuration's does.
-    pub info_fd: Option<Arc<OwnedFd>>,
+    /// namespace ids, written after clone; then the descriptor is closed, so
+    /// its reader sees end-of-file (a `--userns-block-fd` helper waits for
+    /// it). Handed over for one use: the first spawn takes it.
+    pub info_fd: Option<HandOff>,
     /// bubblewrap's `--json-status-fd`: JSON lines, the child pid and namespace
     /// ids, then `{ "exit-code": N }` once the command has ended.
     pub json_status_fd: Option<Arc<OwnedFd>>,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use vb_proc::ExitStatus;
 
-use crate::config::{EventCallback, StatusOptions};
+use crate::config::{EventCallback, HandOff, StatusOptions};
 
 /// The kind of a [`StatusEvent`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,6 +142,8 @@ pub(crate) struct EventSink {
     callback: Option<EventCallback>,
     info_fd: Option<Arc<OwnedFd>>,
     json_fd: Option<Arc<OwnedFd>>,
+    /// Whether the configuration had an info descriptor (taken or not).
+    wants_info: bool,
 }
 
 impl std::fmt::Debug for EventSink {
@@ -158,14 +160,29 @@ impl EventSink {
     pub(crate) fn new(status: &StatusOptions) -> Self {
         Self {
             callback: status.on_event.clone(),
-            info_fd: status.info_fd.clone(),
+            // Taken now: written once, then closed (see HandOff); never
+            // inherited by the sandbox.
+            info_fd: status.info_fd.as_ref().and_then(HandOff::take).map(|fd| {
+                let _ = rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC);
+                Arc::new(fd)
+            }),
             json_fd: status.json_status_fd.clone(),
+            wants_info: status.info_fd.is_some(),
         }
+    }
+
+    /// The status descriptors' numbers, which the sandbox closes at once.
+    pub(crate) fn descriptors(&self) -> Vec<std::os::fd::RawFd> {
+        [&self.info_fd, &self.json_fd]
+            .into_iter()
+            .flatten()
+            .map(|fd| std::os::fd::AsRawFd::as_raw_fd(&**fd))
+            .collect()
     }
 
     /// Whether namespace ids are needed (they cost a few system calls).
     pub(crate) fn wants_namespace_ids(&self) -> bool {
-        self.info_fd.is_some() || self.json_fd.is_some()
+        self.wants_info || self.json_fd.is_some()
     }
 
     fn emit(&self, event: &StatusEvent) {
@@ -183,8 +200,7 @@ impl EventSink {
     }
 
     pub(crate) fn spawned(&mut self, pid: i32, ids: &NamespaceIds) {
-        // The info descriptor is done with: voidbox's reference goes (the
-        // descriptor closes once its owner drops it too).
+        // The info descriptor is done with: it closes here.
         if let Some(fd) = self.info_fd.take() {
             write_fd(&fd, &info_json(pid, ids));
         }

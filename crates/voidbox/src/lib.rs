@@ -47,9 +47,9 @@ mod stages;
 
 pub use command::{Command, Output};
 pub use config::{
-    BindMode, DataSource, EnvOp, EventCallback, FsAction, IsolationOptions, JailConfig, LimitKind,
-    NamespaceFds, NetworkOptions, ProcessOptions, ResourceLimits, RootFs, RuntimeOptions,
-    SecurityOptions, ShellConfig, StatusOptions, Stdio,
+    BindMode, DataSource, EnvOp, EventCallback, FsAction, HandOff, IsolationOptions, JailConfig,
+    LimitKind, NamespaceFds, NetworkOptions, ProcessOptions, ResourceLimits, RootFs,
+    RuntimeOptions, SecurityOptions, ShellConfig, StatusOptions, Stdio,
 };
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};

@@ -111,7 +111,6 @@ pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
 pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
     let status = &config.status;
     let consumed = [
-        &status.info_fd,
         &status.json_status_fd,
         &status.block_fd,
         &status.userns_block_fd,
@@ -278,6 +277,9 @@ fn prepare_and_launch(
         block_fd: config.status.block_fd.as_deref().map(AsFd::as_fd),
         userns_block_fd: config.status.userns_block_fd.as_deref().map(AsFd::as_fd),
         report_namespaces: events.wants_namespace_ids(),
+        // bubblewrap closes them in its child: a reader of the info object
+        // sees end-of-file once it is written, not when the sandbox ends.
+        close_in_child: events.descriptors(),
         join: join_namespaces(&config.namespace_fds),
         // bubblewrap mounts a devpts as uid 0 of the sandbox's user namespace,
         // then nests the command's ids: the same maps, seen from inside.

@@ -372,23 +372,24 @@ fn terminal_injection_is_refused_when_the_session_is_shared() {
         return;
     }
     let inject = "python3 -c 'import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b\"x\")\n    print(\"INJECTED\")\nexcept OSError as e:\n    print(\"refused\", e.errno)'";
-    let vb_bin = voidbox_tests::vb_bin();
-    let line = format!(
-        "{} --ro-bind / / --dev /dev -- /bin/sh -c \"{}\"",
-        vb_bin.display(),
-        inject.replace('"', "\\\"")
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(&format!("refused {}", libc::EPERM)),
-        "{text} {}",
-        stderr(&out)
-    );
+    let under_a_terminal = |extra: &str| {
+        let line = format!(
+            "{} --ro-bind / / --dev /dev {extra} -- /bin/sh -c \"{}\"",
+            voidbox_tests::vb_bin().display(),
+            inject.replace('"', "\\\"")
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = under_a_terminal("");
+    assert!(text.contains(&format!("refused {}", libc::EPERM)), "{text}");
+    // The opt-out shows the attack is real where the filter is not.
+    let text = under_a_terminal("--allow-tiocsti");
+    assert!(text.contains("INJECTED"), "{text}");
 }
 
 fn first_child(pid: u32) -> Option<u32> {
@@ -397,7 +398,7 @@ fn first_child(pid: u32) -> Option<u32> {
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
-    rustix::pipe::pipe().unwrap()
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap()
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

@@ -1,0 +1,196 @@
+//! bubblewrap's monitoring descriptors and lock files through `vb`: a lock
+//! held for the sandbox's life and released when it ends (also when vb is
+//! killed under `--die-with-parent`), `--sync-fd` end-of-file, `--block-fd`
+//! holding the command back, and `--userns-block-fd` with id maps written by
+//! the caller.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use voidbox_tests::{
+    MARK_VAR, Marked, eventually, is_root, needs_userns, processes_with_env, skip, vb, with_fds,
+    with_watchdog,
+};
+
+/// The pid holding a lock on `path` that conflicts with a write lock, if any
+/// (`F_GETLK` from this process).
+fn lock_holder(path: &std::path::Path) -> Option<i32> {
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    // SAFETY: an all-zero flock is valid; the fields are set below.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: F_GETLK fills `lock` for an open descriptor.
+    let ret = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &raw mut lock) };
+    assert_eq!(ret, 0);
+    (i32::from(lock.l_type) != libc::F_UNLCK).then_some(lock.l_pid)
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vb-monitoring-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+#[test]
+fn a_lock_file_is_held_while_the_sandbox_runs_and_released_after_sigkill() {
+    let dir = scratch("lock");
+    let lock = dir.join("lock");
+    std::fs::write(&lock, b"").unwrap();
+    let lock_str = lock.to_str().unwrap();
+    for extra in [&[][..], &["--unshare-pid"][..]] {
+        if !extra.is_empty() && needs_userns("a_lock_file_is_held_while_the_sandbox_runs") {
+            break;
+        }
+        let mark = Marked::new("lock");
+        let mut args = vec!["--ro-bind", "/", "/", "--die-with-parent"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--lock-file", lock_str, "--", "/bin/sleep", "1000"]);
+        let mut child = vb(&args)
+            .env(MARK_VAR, &*mark)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            eventually(Duration::from_secs(10), || lock_holder(&lock).is_some()),
+            "no lock taken ({extra:?})"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || lock_holder(&lock).is_none()
+                && processes_with_env(&mark).is_empty()),
+            "lock still held after SIGKILL of vb ({extra:?}): {:?}",
+            lock_holder(&lock)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_sync_fd_sees_end_of_file_only_when_the_sandbox_ends() {
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--sync-fd",
+        "3",
+        "--",
+        "/bin/sh",
+        "-c",
+        "sleep 0.3",
+    ]);
+    cmd.stdout(Stdio::null());
+    let started = Instant::now();
+    let mut child = with_fds(&mut cmd, &[(3, write.as_raw_fd())])
+        .spawn()
+        .unwrap();
+    drop(write);
+    let waited = with_watchdog(Duration::from_secs(20), move || {
+        let mut buf = [0u8; 1];
+        let n = rustix::io::read(&read, &mut buf).unwrap();
+        (n, started.elapsed())
+    });
+    assert_eq!(waited.0, 0, "end-of-file");
+    assert!(
+        waited.1 >= Duration::from_millis(250),
+        "end-of-file came before the sandbox ended: {:?}",
+        waited.1
+    );
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn the_command_waits_for_the_block_fd() {
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let dir = scratch("block");
+    let flag = dir.join("ran");
+    let script = format!("touch {}", flag.display());
+    let mut cmd = vb([
+        "--bind",
+        "/",
+        "/",
+        "--block-fd",
+        "3",
+        "--",
+        "/bin/sh",
+        "-c",
+        &script,
+    ]);
+    let mut child = with_fds(&mut cmd, &[(3, read.as_raw_fd())])
+        .spawn()
+        .unwrap();
+    drop(read);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !flag.exists(),
+        "the command ran before the block descriptor allowed it"
+    );
+    rustix::io::write(&write, b"x").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(flag.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn userns_block_fd_lets_the_caller_write_the_id_maps() {
+    // The caller (as newuidmap would) reads the child's pid from --info-fd,
+    // writes its maps, then releases it.
+    if !is_root() {
+        skip(
+            "userns_block_fd_lets_the_caller_write_the_id_maps",
+            "writing another process's id maps with a range needs root",
+        );
+        return;
+    }
+    let (info_r, info_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let (block_r, block_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-user",
+        "--info-fd",
+        "3",
+        "--userns-block-fd",
+        "4",
+        "--",
+        "/bin/sh",
+        "-c",
+        "cat /proc/self/uid_map; id -u",
+    ]);
+    cmd.stdout(Stdio::piped());
+    let child = with_fds(
+        &mut cmd,
+        &[(3, info_w.as_raw_fd()), (4, block_r.as_raw_fd())],
+    )
+    .spawn()
+    .unwrap();
+    drop((info_w, block_r));
+    let mut info = String::new();
+    std::fs::File::from(info_r)
+        .read_to_string(&mut info)
+        .unwrap();
+    let pid: i32 = info
+        .split("\"child-pid\": ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("child-pid in the info");
+    // A map only a privileged helper may write: a range, besides the caller.
+    std::fs::write(format!("/proc/{pid}/uid_map"), "0 0 1\n1 100000 999\n").unwrap();
+    std::fs::write(format!("/proc/{pid}/gid_map"), "0 0 1\n1 100000 999\n").unwrap();
+    rustix::io::write(&block_w, b"x").unwrap();
+    drop(block_w);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fields, ["0", "0", "1", "1", "100000", "999", "0"], "{text}");
+}
