@@ -373,6 +373,28 @@ fn unopened_bind_fd(fd: i32, dest: PathBuf, read_only: bool) -> FsAction {
     }
 }
 
+/// Let go of descriptor `fd`, which an option has read to its end and is
+/// about to close (`--file`, `--bind-data`, `--seccomp`, `--args`...): the
+/// number stops standing for it, and an earlier `--bind-fd` of it becomes
+/// the bind of a number that is not open, so that it closes now and that
+/// bind finds it closed.
+pub(crate) fn release_fd(s: &mut State, fd: i32) {
+    let Some(owned) = s.fds.remove(&fd) else {
+        return;
+    };
+    for action in &mut s.config.fs_actions {
+        if let FsAction::BindFd {
+            fd: held,
+            dest,
+            read_only,
+        } = action
+            && Arc::ptr_eq(held, &owned)
+        {
+            *action = unopened_bind_fd(fd, std::mem::take(dest), *read_only);
+        }
+    }
+}
+
 pub(crate) fn bind_fd(s: &mut State, fd: OsString, dest: OsString) -> Outcome {
     bind_fd_action(s, &fd, dest, false)
 }
@@ -515,7 +537,7 @@ fn read_data(s: &mut State, fd: i32, dest: &OsStr) -> Vec<u8> {
     };
     let read = match owned {
         Some(owned) => {
-            s.fds.remove(&fd);
+            release_fd(s, fd);
             s.consumed.push(fd);
             let copy = rustix::io::dup(&*owned);
             drop(owned);
@@ -623,7 +645,7 @@ pub(crate) fn read_seccomp(s: &mut State, fd: i32) -> Result<BpfProgram, CliErro
     let Some(owned) = s.owned_fd(fd) else {
         return die("Can't read seccomp data: Bad file descriptor");
     };
-    s.fds.remove(&fd);
+    release_fd(s, fd);
     let mut data = Vec::new();
     let copy = rustix::io::dup(&*owned);
     drop(owned);

@@ -149,7 +149,7 @@ fn read_args_fd(state: &mut State, fd: i32) -> Result<Vec<OsString>, CliError> {
     let Some(owned) = state.owned_fd(fd) else {
         return die("Can't read --args data: Bad file descriptor");
     };
-    state.fds.remove(&fd);
+    crate::apply::release_fd(state, fd);
     let copy = rustix::io::dup(&*owned);
     drop(owned);
     let mut data = Vec::new();
@@ -777,6 +777,33 @@ mod tests {
                 mode: voidbox::BindMode::ReadOnly,
                 optional: false,
             }]
+        );
+    }
+
+    #[test]
+    fn a_data_option_closes_the_descriptor_an_earlier_bind_fd_named() {
+        use rustix::net::{AddressFamily, Shutdown, SocketFlags, SocketType};
+        let (r, w) = rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        rustix::io::write(&w, b"data").unwrap();
+        rustix::net::shutdown(&w, Shutdown::Write).unwrap();
+        let n = handed_over(r);
+        let cfg = run(&["--bind-fd", &n, "/a", "--file", &n, "/f", "true"]).unwrap();
+        let [FsAction::Bind { src, .. }, FsAction::File { .. }] = cfg.fs_actions.as_slice() else {
+            panic!("{:?}", cfg.fs_actions);
+        };
+        assert_eq!(src, &PathBuf::from(format!("/proc/self/fd/{n}")));
+        // vb's end is closed already: this end reads end-of-file, where an
+        // open peer would have it wait (EAGAIN).
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            rustix::net::recv(&w, &mut buf, rustix::net::RecvFlags::DONTWAIT).map(|(n, _)| n),
+            Ok(0)
         );
     }
 }
