@@ -443,3 +443,93 @@ fn argv0_and_level_prefix_behave_as_documented() {
         "<3>vb: Can't find source path /nonexistent/x: No such file or directory"
     );
 }
+
+/// Through the library: a configuration that holds descriptors can be
+/// spawned again. `DataSource::Fd` is read at each spawn from the
+/// descriptor's current offset to its end — a file read once reads empty
+/// until the caller seeks it back — and `BindFd` binds the same directory
+/// each time. voidbox closes neither; both close when the last configuration
+/// holding them is dropped.
+#[test]
+fn descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it() {
+    use std::io::{Seek, SeekFrom, Write};
+    use std::os::fd::OwnedFd;
+    use std::sync::Arc;
+    use voidbox::{BindMode, DataSource, FsAction, JailConfig, RootFs};
+
+    let test = "descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it";
+    if !userns_or_root(test) {
+        return;
+    }
+    let s = scratch(test);
+    let mut data = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(s.join("data"))
+        .unwrap();
+    data.write_all(b"0123456789").unwrap();
+    data.seek(SeekFrom::Start(4)).unwrap();
+    let data = Arc::new(OwnedFd::from(data));
+    let dir = Arc::new(OwnedFd::from(std::fs::File::open(s.join("src")).unwrap()));
+    let command = voidbox::Command::from_config(JailConfig {
+        rootfs: RootFs::Tmpfs,
+        fs_actions: vec![
+            FsAction::Bind {
+                src: "/".into(),
+                dest: "/".into(),
+                mode: BindMode::ReadOnly,
+                optional: false,
+            },
+            FsAction::Tmpfs {
+                dest: "/tmp".into(),
+                size: None,
+                perms: None,
+            },
+            FsAction::File {
+                source: DataSource::Fd(data.clone()),
+                dest: "/tmp/data".into(),
+                perms: None,
+            },
+            FsAction::BindFd {
+                fd: dir.clone(),
+                dest: "/mnt".into(),
+                read_only: true,
+            },
+        ],
+        cmd: ["/bin/sh", "-c", "cat /tmp/data; echo; cat /mnt/file"]
+            .map(Into::into)
+            .to_vec(),
+        ..JailConfig::default()
+    });
+    let run = || {
+        let out = command.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            0,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(), "456789\nhello\n");
+    assert_eq!(
+        run(),
+        "\nhello\n",
+        "read on from where the first spawn stopped"
+    );
+    rustix::fs::seek(&*data, rustix::fs::SeekFrom::Start(0)).unwrap();
+    assert_eq!(run(), "0123456789\nhello\n");
+
+    let held = [Arc::downgrade(&data), Arc::downgrade(&dir)];
+    drop((data, dir));
+    assert!(
+        held.iter().all(|fd| fd.upgrade().is_some()),
+        "the configuration no longer holds its descriptors"
+    );
+    drop(command);
+    assert!(
+        held.iter().all(|fd| fd.upgrade().is_none()),
+        "a descriptor outlived the configuration"
+    );
+}

@@ -6,6 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use voidbox::{BindMode, BpfProgram, CapOp, CgroupError, DataSource, EnvOp, FsAction, LimitKind};
@@ -341,16 +342,66 @@ pub(crate) fn ro_bind_try(s: &mut State, src: OsString, dest: OsString) -> Outco
     bind_action(s, src, dest, BindMode::ReadOnly, true)
 }
 
+/// `--bind-fd`/`--ro-bind-fd`: the descriptor is taken over (one owner per
+/// number) and the configuration holds it.
 fn bind_fd_action(s: &mut State, fd: &OsStr, dest: OsString, read_only: bool) -> Outcome {
     let fd = fd_value(fd)?;
-    push(
-        s,
-        FsAction::BindFd {
-            fd,
+    let owned = if s.consumed.contains(&fd) {
+        None
+    } else {
+        s.owned_fd(fd)
+    };
+    let action = match owned {
+        Some(owned) => FsAction::BindFd {
+            fd: owned,
             dest: dest.into(),
             read_only,
         },
-    )
+        None => unopened_bind_fd(fd, dest.into(), read_only),
+    };
+    push(s, action)
+}
+
+/// A `--bind-fd` of a number that is not open. bubblewrap binds the path
+/// `/proc/self/fd/FD` (then checks the mount against FD); with nothing open
+/// there, that path does not resolve. There is no descriptor to hold, so vb
+/// asks for the bind of that path: it fails where bubblewrap's fails — when
+/// sources are resolved, in action order — with the same message
+/// (`Can't find source path /proc/self/fd/FD: No such file or directory`).
+/// Nothing vb opens in between stays open, so the number is still free then.
+fn unopened_bind_fd(fd: i32, dest: PathBuf, read_only: bool) -> FsAction {
+    FsAction::Bind {
+        src: format!("/proc/self/fd/{fd}").into(),
+        dest,
+        mode: if read_only {
+            BindMode::ReadOnly
+        } else {
+            BindMode::ReadWrite
+        },
+        optional: false,
+    }
+}
+
+/// Let go of descriptor `fd`, which an option has read to its end and is
+/// about to close (`--file`, `--bind-data`, `--seccomp`, `--args`...): the
+/// number stops standing for it, and an earlier `--bind-fd` of it becomes
+/// the bind of a number that is not open, so that it closes now and that
+/// bind finds it closed.
+pub(crate) fn release_fd(s: &mut State, fd: i32) {
+    let Some(owned) = s.fds.remove(&fd) else {
+        return;
+    };
+    for action in &mut s.config.fs_actions {
+        if let FsAction::BindFd {
+            fd: held,
+            dest,
+            read_only,
+        } = action
+            && Arc::ptr_eq(held, &owned)
+        {
+            *action = unopened_bind_fd(fd, std::mem::take(dest), *read_only);
+        }
+    }
 }
 
 pub(crate) fn bind_fd(s: &mut State, fd: OsString, dest: OsString) -> Outcome {
@@ -495,7 +546,7 @@ fn read_data(s: &mut State, fd: i32, dest: &OsStr) -> Vec<u8> {
     };
     let read = match owned {
         Some(owned) => {
-            s.fds.remove(&fd);
+            release_fd(s, fd);
             s.consumed.push(fd);
             let copy = rustix::io::dup(&*owned);
             drop(owned);
@@ -603,7 +654,7 @@ pub(crate) fn read_seccomp(s: &mut State, fd: i32) -> Result<BpfProgram, CliErro
     let Some(owned) = s.owned_fd(fd) else {
         return die("Can't read seccomp data: Bad file descriptor");
     };
-    s.fds.remove(&fd);
+    release_fd(s, fd);
     let mut data = Vec::new();
     let copy = rustix::io::dup(&*owned);
     drop(owned);

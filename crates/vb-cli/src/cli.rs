@@ -149,7 +149,7 @@ fn read_args_fd(state: &mut State, fd: i32) -> Result<Vec<OsString>, CliError> {
     let Some(owned) = state.owned_fd(fd) else {
         return die("Can't read --args data: Bad file descriptor");
     };
-    state.fds.remove(&fd);
+    crate::apply::release_fd(state, fd);
     let copy = rustix::io::dup(&*owned);
     drop(owned);
     let mut data = Vec::new();
@@ -727,5 +727,83 @@ mod tests {
         let cfg = run(&["true"]).unwrap();
         assert_eq!(cfg.rootfs, RootFs::Tmpfs);
         assert!(cfg.runtime.use_pivot_root);
+    }
+
+    /// A descriptor handed to vb on the command line: this test's copy is
+    /// given up, as a caller's is across exec.
+    fn handed_over(fd: std::os::fd::OwnedFd) -> String {
+        std::os::fd::IntoRawFd::into_raw_fd(fd).to_string()
+    }
+
+    #[test]
+    fn bind_fd_takes_the_descriptor_and_one_number_is_one_descriptor() {
+        use std::os::fd::AsRawFd;
+        let dir = rustix::fs::open(
+            "/",
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        let n = handed_over(dir);
+        let cfg = run(&["--bind-fd", &n, "/a", "--ro-bind-fd", &n, "/b", "true"]).unwrap();
+        let [
+            FsAction::BindFd {
+                fd: a,
+                read_only: false,
+                ..
+            },
+            FsAction::BindFd {
+                fd: b,
+                read_only: true,
+                ..
+            },
+        ] = cfg.fs_actions.as_slice()
+        else {
+            panic!("{:?}", cfg.fs_actions);
+        };
+        assert!(std::sync::Arc::ptr_eq(a, b));
+        assert_eq!(a.as_raw_fd().to_string(), n);
+    }
+
+    #[test]
+    fn bind_fd_of_a_number_not_open_binds_its_proc_path_as_bubblewrap_does() {
+        // Descriptors are allocated lowest first: this one is never open.
+        let cfg = run(&["--ro-bind-fd", "987654", "/a", "true"]).unwrap();
+        assert_eq!(
+            cfg.fs_actions,
+            [FsAction::Bind {
+                src: "/proc/self/fd/987654".into(),
+                dest: "/a".into(),
+                mode: voidbox::BindMode::ReadOnly,
+                optional: false,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_data_option_closes_the_descriptor_an_earlier_bind_fd_named() {
+        use rustix::net::{AddressFamily, Shutdown, SocketFlags, SocketType};
+        let (r, w) = rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        rustix::io::write(&w, b"data").unwrap();
+        rustix::net::shutdown(&w, Shutdown::Write).unwrap();
+        let n = handed_over(r);
+        let cfg = run(&["--bind-fd", &n, "/a", "--file", &n, "/f", "true"]).unwrap();
+        let [FsAction::Bind { src, .. }, FsAction::File { .. }] = cfg.fs_actions.as_slice() else {
+            panic!("{:?}", cfg.fs_actions);
+        };
+        assert_eq!(src, &PathBuf::from(format!("/proc/self/fd/{n}")));
+        // vb's end is closed already: this end reads end-of-file, where an
+        // open peer would have it wait (EAGAIN).
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            rustix::net::recv(&w, &mut buf, rustix::net::RecvFlags::DONTWAIT).map(|(n, _)| n),
+            Ok(0)
+        );
     }
 }

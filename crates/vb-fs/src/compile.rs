@@ -9,9 +9,10 @@
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::io::ErrorKind;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::mount::MountFlags;
 
@@ -117,9 +118,10 @@ fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
                     });
                 }
             },
-            FsAction::BindFd { fd, .. } => {
-                Resolved::Source(canonical(Path::new(&format!("/proc/self/fd/{fd}")))?)
-            }
+            FsAction::BindFd { fd, .. } => Resolved::Source(canonical(Path::new(&format!(
+                "/proc/self/fd/{}",
+                fd.as_raw_fd()
+            )))?),
             FsAction::OverlaySrc { key, path } => {
                 layers.insert(key.as_str(), path.as_path());
                 Resolved::Plain
@@ -196,7 +198,8 @@ struct Ctx<'a> {
     /// Where staged data and tmp-overlay layers go, with a trailing `/`.
     stage_base: String,
     tmp_overlay_index: usize,
-    fds: Vec<RawFd>,
+    /// The descriptors the actions consume, each once.
+    fds: Vec<Arc<OwnedFd>>,
 }
 
 impl Ctx<'_> {
@@ -252,7 +255,7 @@ impl Ctx<'_> {
                 read_only,
             } => {
                 let source = source.unwrap_or_default();
-                push_fd(&mut self.fds, *fd);
+                push_fd(&mut self.fds, fd);
                 let mode = if *read_only {
                     BindMode::ReadOnly
                 } else {
@@ -264,7 +267,7 @@ impl Ctx<'_> {
                     dest: self.dest(dest)?,
                     set: bind_flags(mode),
                     optional: false,
-                    fd: Some(*fd),
+                    fd: Some(fd.as_raw_fd()),
                 })
             }
             FsAction::RemountRo { dest } => Op::RemountRo(RemountOp {
@@ -310,7 +313,7 @@ impl Ctx<'_> {
             } => {
                 let data = read_source(source, dest)?;
                 if let crate::action::DataSource::Fd(fd) = source {
-                    push_fd(&mut self.fds, *fd);
+                    push_fd(&mut self.fds, fd);
                 }
                 let mode = perms.unwrap_or(0o666);
                 Op::File(FileOp {
@@ -327,7 +330,7 @@ impl Ctx<'_> {
             } => {
                 let data = read_source(source, dest)?;
                 if let crate::action::DataSource::Fd(fd) = source {
-                    push_fd(&mut self.fds, *fd);
+                    push_fd(&mut self.fds, fd);
                 }
                 let mode = perms.unwrap_or(0o600);
                 let mode_flags = if *read_only {
@@ -451,7 +454,10 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<MountPlan, FsError> {
         }
     }
     if !ctx.fds.is_empty() {
-        plan.push(Op::CloseFds(std::mem::take(&mut ctx.fds)));
+        plan.push(Op::CloseFds(
+            ctx.fds.iter().map(|fd| fd.as_raw_fd()).collect(),
+        ));
+        plan.fds = std::mem::take(&mut ctx.fds);
     }
     plan.compile_root_end(spec);
     if spec

@@ -31,11 +31,13 @@
 //! # How it works
 //!
 //! [`MountPlan::compile`] does everything that can fail on bad input: it
-//! canonicalises sources, reads `--file`/`--bind-data` descriptors to their
-//! end, builds every path and mount option string, and refuses what
-//! bubblewrap refuses, with bubblewrap's message. [`MountPlan::execute`] then
-//! runs the operations in order without allocating or locking, so it is safe
-//! in a raw clone of a multi-threaded process. A failure comes back as a
+//! canonicalises sources, reads `--file`/`--bind-data` descriptors from
+//! their offset to their end, builds every path and mount option string, and
+//! refuses what bubblewrap refuses, with bubblewrap's message; the plan holds
+//! the caller's descriptors it names until it is dropped.
+//! [`MountPlan::execute`] then runs the operations in order without
+//! allocating or locking, so it is safe in a raw clone of a multi-threaded
+//! process. A failure comes back as a
 //! [`FsFailure`] (step code, operation index, errno) that
 //! [`MountPlan::describe`] turns back into bubblewrap's message in the parent.
 //!

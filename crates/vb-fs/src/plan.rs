@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::bind::{BindOp, RemountOp};
 use crate::create::{ChmodOp, DirOp, FileOp, SymlinkOp};
@@ -213,6 +214,13 @@ pub struct MountPlan {
     pub(crate) api: MountApi,
     pub(crate) detail: Option<DetailPipe>,
     pub(crate) artifacts: Artifacts,
+    /// The caller's descriptors the operations name by number (`--bind-fd`'s
+    /// check of the mount, the closing of consumed descriptors in the
+    /// child). The child gets only the numbers, so the plan holds the
+    /// descriptors themselves for as long as it can run: were the caller's
+    /// last copy dropped meanwhile, a number could be closed and reused for
+    /// something else, and the child would check or close the wrong file.
+    pub(crate) fds: Vec<Arc<OwnedFd>>,
 }
 
 impl MountPlan {
@@ -224,6 +232,7 @@ impl MountPlan {
             api,
             detail: None,
             artifacts: Artifacts::default(),
+            fds: Vec::new(),
         }
     }
 

@@ -19,10 +19,10 @@
 //! The sweep takes only trees owned by the effective uid.
 
 use std::ffi::{CStr, CString};
-use std::io::ErrorKind;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -39,31 +39,25 @@ use crate::plan::{dest_error, step_error};
 use crate::rollback::{Entry, STAGED};
 use crate::sys::{AT_FDCWD, Sys};
 
-/// Read everything `source` provides. A descriptor is read to its end and
-/// left open (it is the caller's).
+/// Read everything `source` provides. A descriptor is read from its current
+/// offset to its end, through a borrow: it stays open (it is the caller's).
 pub(crate) fn read_source(source: &DataSource, dest: &Path) -> Result<Vec<u8>, FsError> {
     let fd = match source {
         DataSource::Bytes(bytes) => return Ok(bytes.clone()),
-        DataSource::Fd(fd) => *fd,
-    };
-    let err = |source| FsError::ReadData {
-        dest: dest.to_path_buf(),
-        source,
+        DataSource::Fd(fd) => fd.as_fd(),
     };
     let mut data = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
-        // SAFETY: read(2) writes at most `buf.len()` bytes into `buf`; an
-        // invalid descriptor is reported as EBADF, not undefined behaviour.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        match usize::try_from(n) {
+        match rustix::io::read(fd, &mut buf) {
             Ok(0) => return Ok(data),
             Ok(n) => data.extend_from_slice(buf.get(..n).unwrap_or_default()),
-            Err(_) => {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != ErrorKind::Interrupted {
-                    return Err(err(e));
-                }
+            Err(Errno::INTR) => {}
+            Err(e) => {
+                return Err(FsError::ReadData {
+                    dest: dest.to_path_buf(),
+                    source: e.into(),
+                });
             }
         }
     }
@@ -311,11 +305,12 @@ fn sweep(base: &Path) {
     }
 }
 
-/// The descriptors the actions consumed (closed in the child at the end of
-/// the actions), without duplicates.
-pub(crate) fn push_fd(fds: &mut Vec<RawFd>, fd: RawFd) {
-    if fd >= 0 && !fds.contains(&fd) {
-        fds.push(fd);
+/// Record a descriptor the actions consumed (closed in the child at the end
+/// of the actions), once: `fds` keeps it open for as long as the plan holds
+/// it.
+pub(crate) fn push_fd(fds: &mut Vec<Arc<OwnedFd>>, fd: &Arc<OwnedFd>) {
+    if !fds.iter().any(|held| held.as_raw_fd() == fd.as_raw_fd()) {
+        fds.push(Arc::clone(fd));
     }
 }
 
@@ -335,18 +330,20 @@ mod tests {
         rustix::io::write(&w, b"hello ").unwrap();
         rustix::io::write(&w, b"world").unwrap();
         drop(w);
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&r);
-        let data = read_source(&DataSource::Fd(fd), Path::new("/f")).unwrap();
+        let r = Arc::new(r);
+        let data = read_source(&DataSource::Fd(r.clone()), Path::new("/f")).unwrap();
         assert_eq!(data, b"hello world");
         assert!(
-            rustix::io::fcntl_getfd(&r).is_ok(),
+            rustix::io::fcntl_getfd(&*r).is_ok(),
             "the caller's fd was closed"
         );
     }
 
     #[test]
-    fn a_closed_descriptor_gives_bubblewraps_message() {
-        let err = read_source(&DataSource::Fd(987_654), Path::new("/f")).unwrap_err();
+    fn an_unreadable_descriptor_gives_bubblewraps_message() {
+        // A write end cannot be read: EBADF, as for a closed descriptor.
+        let (_r, w) = rustix::pipe::pipe().unwrap();
+        let err = read_source(&DataSource::Fd(Arc::new(w)), Path::new("/f")).unwrap_err();
         assert_eq!(
             err.to_string(),
             "Can't write data to file /f: Bad file descriptor (os error 9)"

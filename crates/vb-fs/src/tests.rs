@@ -2,8 +2,9 @@
 //! failure report at every step, rollback in reverse order, and cleanup.
 
 use std::collections::BTreeMap;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::fake::{Fake, Node};
 use crate::{
@@ -22,6 +23,13 @@ fn tmpfs(actions: Vec<FsAction>) -> FsSpec {
         actions,
         ..FsSpec::default()
     }
+}
+
+/// A descriptor that cannot be read: the write end of a pipe (`read`
+/// fails with EBADF, as on a descriptor that is not open).
+fn unreadable() -> Arc<OwnedFd> {
+    let (_, w) = rustix::pipe::pipe().unwrap();
+    Arc::new(w)
 }
 
 fn bind(src: &str, dest: &str, mode: BindMode) -> FsAction {
@@ -1062,17 +1070,22 @@ fn bad_input_is_refused_at_compile_time_with_bubblewraps_messages() {
         err(vec![bind("/nonexistent/src", "/x", BindMode::ReadWrite)]),
         "Can't find source path /nonexistent/src: No such file or directory (os error 2)"
     );
+    // A pipe's /proc/self/fd link names no path: nothing to bind.
+    let (pipe, _w) = rustix::pipe::pipe().unwrap();
+    let raw = pipe.as_raw_fd();
     assert_eq!(
         err(vec![FsAction::BindFd {
-            fd: 987_654,
+            fd: Arc::new(pipe),
             dest: "/x".into(),
             read_only: false
         }]),
-        "Can't find source path /proc/self/fd/987654: No such file or directory (os error 2)"
+        format!(
+            "Can't find source path /proc/self/fd/{raw}: No such file or directory (os error 2)"
+        )
     );
     assert_eq!(
         err(vec![FsAction::File {
-            source: DataSource::Fd(987_654),
+            source: DataSource::Fd(unreadable()),
             dest: "/f".into(),
             perms: None
         }]),
@@ -1125,7 +1138,7 @@ fn bad_input_is_refused_at_compile_time_with_bubblewraps_messages() {
 fn the_first_bad_source_is_reported_before_any_bad_data() {
     let actions = vec![
         FsAction::File {
-            source: DataSource::Fd(987_654),
+            source: DataSource::Fd(unreadable()),
             dest: "/f".into(),
             perms: None,
         },
@@ -1201,14 +1214,26 @@ fn overlay_options_name_the_layers_under_the_old_root() {
     assert!(calls.contains(&expect_rw), "{calls:#?}");
 }
 
+/// A directory descriptor the fake need not know (compiling resolves it).
+fn dir_fd() -> Arc<OwnedFd> {
+    Arc::new(
+        rustix::fs::open(
+            "/",
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap(),
+    )
+}
+
 #[test]
 fn consumed_descriptors_are_closed_in_the_child() {
     let (r, w) = rustix::pipe::pipe().unwrap();
     rustix::io::write(&w, b"content").unwrap();
     drop(w);
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&r);
+    let fd = r.as_raw_fd();
     let plan = MountPlan::compile(&tmpfs(vec![FsAction::File {
-        source: DataSource::Fd(fd),
+        source: DataSource::Fd(Arc::new(r)),
         dest: "/f".into(),
         perms: Some(0o640),
     }]))
@@ -1220,6 +1245,157 @@ fn consumed_descriptors_are_closed_in_the_child() {
         fake.node("/newroot/f"),
         Some(Node::File(0o640, b"content".to_vec()))
     );
+}
+
+#[test]
+fn a_descriptor_named_twice_is_closed_once() {
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    drop(w);
+    let data = Arc::new(r);
+    let dir = dir_fd();
+    let plan = MountPlan::compile(&tmpfs(vec![
+        FsAction::BindFd {
+            fd: dir.clone(),
+            dest: "/a".into(),
+            read_only: true,
+        },
+        FsAction::File {
+            source: DataSource::Fd(data.clone()),
+            dest: "/f".into(),
+            perms: None,
+        },
+        FsAction::BindFd {
+            fd: dir.clone(),
+            dest: "/b".into(),
+            read_only: false,
+        },
+        FsAction::BindData {
+            source: DataSource::Fd(data.clone()),
+            dest: "/g".into(),
+            perms: None,
+            read_only: false,
+        },
+    ]))
+    .unwrap();
+    let closes: Vec<&Vec<i32>> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            crate::plan::Op::CloseFds(fds) => Some(fds),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closes, [&vec![dir.as_raw_fd(), data.as_raw_fd()]]);
+}
+
+#[test]
+fn the_plan_holds_the_descriptors_it_names_until_it_is_dropped() {
+    let dir = dir_fd();
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    drop(w);
+    let data = Arc::new(r);
+    let plan = MountPlan::compile(&tmpfs(vec![
+        FsAction::BindFd {
+            fd: dir.clone(),
+            dest: "/a".into(),
+            read_only: false,
+        },
+        FsAction::File {
+            source: DataSource::Fd(data.clone()),
+            dest: "/f".into(),
+            perms: None,
+        },
+    ]))
+    .unwrap();
+    let weak = [Arc::downgrade(&dir), Arc::downgrade(&data)];
+    drop((dir, data));
+    // The caller's copies are gone: the plan's keep the numbers it will use.
+    assert!(weak.iter().all(|fd| fd.upgrade().is_some()));
+    drop(plan);
+    assert!(weak.iter().all(|fd| fd.upgrade().is_none()));
+}
+
+#[test]
+fn a_descriptor_source_is_read_from_its_offset_on_every_compile() {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = tempfile_in_tmp();
+    file.write_all(b"0123456789").unwrap();
+    file.seek(SeekFrom::Start(4)).unwrap();
+    let fd = Arc::new(OwnedFd::from(file));
+    let spec = tmpfs(vec![FsAction::File {
+        source: DataSource::Fd(fd.clone()),
+        dest: "/f".into(),
+        perms: Some(0o600),
+    }]);
+    let content = |spec: &FsSpec| {
+        let plan = MountPlan::compile(spec).unwrap();
+        let fake = Fake::default();
+        plan.execute(&fake).unwrap();
+        match fake.node("/newroot/f") {
+            Some(Node::File(_, data)) => data,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(content(&spec), b"456789");
+    assert_eq!(content(&spec), b"");
+    rustix::fs::seek(&*fd, rustix::fs::SeekFrom::Start(0)).unwrap();
+    assert_eq!(content(&spec), b"0123456789");
+    assert!(rustix::io::fcntl_getfd(&*fd).is_ok(), "reading closed it");
+}
+
+/// An anonymous regular file (unlinked at once).
+fn tempfile_in_tmp() -> std::fs::File {
+    let path = std::env::temp_dir().join(format!(
+        "vb-fs-data-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    file
+}
+
+#[test]
+fn equal_actions_hold_the_same_descriptor() {
+    let (r, _w) = rustix::pipe::pipe().unwrap();
+    let fd = Arc::new(r);
+    let other = Arc::new(rustix::io::dup(&*fd).unwrap());
+    let bind_fd = |fd: &Arc<OwnedFd>| FsAction::BindFd {
+        fd: fd.clone(),
+        dest: "/a".into(),
+        read_only: false,
+    };
+    let file = |fd: &Arc<OwnedFd>| FsAction::File {
+        source: DataSource::Fd(fd.clone()),
+        dest: "/a".into(),
+        perms: None,
+    };
+    assert_eq!(bind_fd(&fd), bind_fd(&fd));
+    assert_eq!(bind_fd(&fd), bind_fd(&fd).clone());
+    assert_ne!(bind_fd(&fd), bind_fd(&other), "a dup is another descriptor");
+    assert_eq!(file(&fd), file(&fd));
+    assert_ne!(file(&fd), file(&other));
+    assert_ne!(bind_fd(&fd), file(&fd));
+    assert_eq!(
+        DataSource::Bytes(b"x".to_vec()),
+        DataSource::Bytes(b"x".to_vec())
+    );
+    assert_ne!(DataSource::Bytes(Vec::new()), DataSource::Fd(fd.clone()));
+    assert_eq!(dir("/d", None), dir("/d", None));
+    assert_ne!(dir("/d", None), dir("/d", Some(0o700)));
+    // Debug names the descriptor's number.
+    let raw = fd.as_raw_fd();
+    assert!(
+        format!("{:?}", bind_fd(&fd)).contains(&format!("fd: {raw}")),
+        "{:?}",
+        bind_fd(&fd)
+    );
+    assert!(format!("{:?}", DataSource::Fd(fd.clone())).contains(&format!("fd: {raw}")));
 }
 
 #[test]
@@ -1281,7 +1457,7 @@ fn a_read_failure_leaves_no_staging_directory() {
                 dest: "/o".into(),
             },
             FsAction::BindData {
-                source: DataSource::Fd(987_654),
+                source: DataSource::Fd(unreadable()),
                 dest: "/etc/motd".into(),
                 perms: None,
                 read_only: true,

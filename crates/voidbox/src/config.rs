@@ -12,8 +12,10 @@
 //! configuration can be cloned and spawned more than once, and the
 //! descriptor is closed when the last configuration holding it is dropped —
 //! never by voidbox behind the owner's back. A descriptor voidbox consumes
-//! (status descriptors, data sources, the block descriptors) is marked
-//! close-on-exec and never reaches the command.
+//! (status descriptors, data sources, bound directories, the block
+//! descriptors) is marked close-on-exec and never reaches the command. A
+//! [`DataSource::Fd`] is read from its current offset at each spawn: see
+//! there.
 
 use std::ffi::OsString;
 use std::fmt;

@@ -124,8 +124,8 @@ pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
         | FsAction::BindData {
             source: DataSource::Fd(fd),
             ..
-        } => Some(*fd),
-        FsAction::BindFd { fd, .. } => Some(*fd),
+        } => Some(fd),
+        FsAction::BindFd { fd, .. } => Some(fd),
         _ => None,
     });
     let set = |fd: BorrowedFd<'_>| {
@@ -134,14 +134,8 @@ pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
             source: e.into(),
         })
     };
-    for fd in consumed.into_iter().flatten() {
+    for fd in consumed.into_iter().flatten().chain(data) {
         set(fd.as_fd())?;
-    }
-    for raw in data {
-        // SAFETY: the filesystem plan compiled from this configuration has
-        // already read or checked each of these descriptors, so they are open
-        // for the duration of this call.
-        set(unsafe { BorrowedFd::borrow_raw(raw) })?;
     }
     Ok(())
 }
