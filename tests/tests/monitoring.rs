@@ -22,8 +22,8 @@ fn lock_holder(path: &std::path::Path) -> Option<i32> {
     let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
     // SAFETY: an all-zero flock is valid; the fields are set below.
     let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-    lock.l_type = libc::F_WRLCK as libc::c_short;
-    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    lock.l_type = libc::c_short::try_from(libc::F_WRLCK).unwrap();
+    lock.l_whence = libc::c_short::try_from(libc::SEEK_SET).unwrap();
     // SAFETY: F_GETLK fills `lock` for an open descriptor.
     let ret = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &raw mut lock) };
     assert_eq!(ret, 0);
