@@ -13,6 +13,8 @@ use voidbox_tests::{marker, run_vb, stderr, vb, vb_bin};
 /// vb's options that bubblewrap lacks, listed after bubblewrap's.
 const VOIDBOX_OPTIONS: &[&str] = &[
     "--rootfs",
+    "--rootfs-dev",
+    "--rootfs-suid",
     "--pivot-root",
     "--no-pivot-root",
     "--chroot",
@@ -23,6 +25,7 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--pids-max",
     "--io-weight",
     "--fail-on-warnings",
+    "--allow-tiocsti",
 ];
 
 /// The option names of a help text, in order.
