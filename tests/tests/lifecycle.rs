@@ -271,3 +271,27 @@ fn unsupported_fields_are_refused_not_ignored() {
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("not supported yet"));
 }
+
+#[test]
+fn labels_without_selinux_are_a_runtime_warning() {
+    if vb_proc::selinux_enabled() {
+        voidbox_tests::skip(
+            "labels_without_selinux_are_a_runtime_warning",
+            "SELinux is enabled on this host",
+        );
+        return;
+    }
+    let mut cfg = config(&["/bin/true"]);
+    cfg.isolation = IsolationOptions::default();
+    cfg.security.exec_label = Some("system_u:system_r:container_t:s0".into());
+    let mut session = voidbox::spawn(&cfg).unwrap();
+    assert!(session.wait().unwrap().success());
+    let warnings = session.warnings();
+    assert!(
+        warnings.iter().any(|w| w.contains("security.exec_label")),
+        "{warnings:?}"
+    );
+    cfg.runtime.fail_on_runtime_warnings = true;
+    let err = voidbox::launch(&cfg).unwrap_err();
+    assert!(matches!(err, Error::RuntimeWarnings(_)), "{err}");
+}

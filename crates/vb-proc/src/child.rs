@@ -84,6 +84,9 @@ pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &Chil
     for fd in &plan.close_in_child {
         close(*fd);
     }
+    // This process, or the reaper it becomes, waits for children (the
+    // command gets default dispositions before exec anyway).
+    pid1::default_sigchld();
     let result = run(plan, stages, fds);
     if let Err(failure) = result {
         send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);

@@ -127,7 +127,10 @@ pub(crate) unsafe fn clone_with_pidfd(
         // asking for it (`__WALL`, as `Reapable::wait` does) can reap. A
         // caller that ignores SIGCHLD (which makes the kernel reap children
         // of its own accord) or reaps with `waitpid(-1)` from a SIGCHLD
-        // handler cannot take the sandbox's exit status away.
+        // handler cannot take the sandbox's exit status away — as long as
+        // the child does not `execve`, which restores SIGCHLD as its exit
+        // signal (so a caller ignoring SIGCHLD gets a reaper; see
+        // `ProcessPlan::prepare`).
         exit_signal: 0,
         ..CloneArgs::default()
     };

@@ -205,6 +205,9 @@ impl InChildPlan {
 /// is the sandbox's pid 1 and first drops what the command could use through
 /// it. The child returns with the caller's signal mask back.
 fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
+    // The parent side waits for the child: an inherited ignored SIGCHLD
+    // would lose its status. The child gets the caller's back.
+    let sigchld = pid1::default_sigchld();
     let blocked = pid1::ForwardedBlocked::block();
     // SAFETY: both sides keep to the async-signal-safe contract.
     match unsafe { fork_raw() } {
@@ -214,6 +217,7 @@ fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
         }
         Ok(None) => {
             blocked.restore();
+            pid1::restore_sigchld(&sigchld);
             Ok(())
         }
         Ok(Some(child)) => {

@@ -180,6 +180,27 @@ impl Handlers {
     }
 }
 
+/// Give SIGCHLD its default disposition, as a process that waits for its
+/// children must have: inherited `SIG_IGN` or `SA_NOCLDWAIT` would let the
+/// kernel reap them and lose their status. Async-signal-safe.
+/// Returns the disposition it replaced, for [`restore_sigchld`].
+pub(crate) fn default_sigchld() -> libc::sigaction {
+    // SAFETY: an all-zero sigaction is SIG_DFL with an empty mask; the old
+    // one is written into a zeroed (valid) struct.
+    unsafe {
+        let dfl: libc::sigaction = std::mem::zeroed();
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, &dfl, &mut old);
+        old
+    }
+}
+
+/// Put back a SIGCHLD disposition [`default_sigchld`] replaced.
+pub(crate) fn restore_sigchld(old: &libc::sigaction) {
+    // SAFETY: `old` came from sigaction(2).
+    unsafe { libc::sigaction(libc::SIGCHLD, old, std::ptr::null_mut()) };
+}
+
 /// The shell encoding of a wait status: the exit code, or 128 + signal.
 pub fn shell_code(raw_status: i32) -> i32 {
     if libc::WIFSIGNALED(raw_status) {

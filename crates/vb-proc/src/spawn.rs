@@ -276,8 +276,12 @@ impl<'fd> ProcessPlan<'fd> {
         ));
         // Something must hold the locks and the sync descriptor while the
         // command runs: the reaper, which then also runs without a PID
-        // namespace (as bubblewrap's monitor-side init does).
-        let holder = !lock_paths.is_empty() || spec.sync_fd.is_some();
+        // namespace (as bubblewrap's monitor-side init does). It also keeps
+        // the exit status when the caller ignores SIGCHLD: the cloned child
+        // has no exit signal and is not reaped behind the caller's back, but
+        // `execve` gives the command SIGCHLD again, so the command must not
+        // be the cloned child then.
+        let holder = !lock_paths.is_empty() || spec.sync_fd.is_some() || sigchld_ignored();
         let intermediate = join.as_ref().is_some_and(|j| j.intermediate);
         let report = spec.report_namespaces || intermediate;
         let proc_dir = if report || join.is_some() {
@@ -435,6 +439,18 @@ impl<'fd> ProcessPlan<'fd> {
         // The child's ends (gate_read, ack_write, fail_write, status write,
         // ready read) are dropped here in the parent, so only the child holds
         // them.
+    }
+}
+
+/// Whether the calling process ignores SIGCHLD or asked for its children to
+/// be reaped without a wait (`SA_NOCLDWAIT`): the kernel then reaps a child
+/// that exits with SIGCHLD as its exit signal, and its status is lost.
+fn sigchld_ignored() -> bool {
+    // SAFETY: querying the disposition into a zeroed (valid) struct.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) == 0
+            && (old.sa_sigaction == libc::SIG_IGN || old.sa_flags & libc::SA_NOCLDWAIT != 0)
     }
 }
 
