@@ -548,7 +548,7 @@ fn read_data(s: &mut State, fd: i32, dest: &OsStr) -> Vec<u8> {
         Some(owned) => {
             release_fd(s, fd);
             s.consumed.push(fd);
-            let copy = rustix::io::dup(&*owned);
+            let copy = rustix::io::fcntl_dupfd_cloexec(&*owned, 0);
             drop(owned);
             copy.map_err(std::io::Error::from)
                 .and_then(|fd| std::fs::File::from(fd).read_to_end(&mut data))
@@ -656,7 +656,7 @@ pub(crate) fn read_seccomp(s: &mut State, fd: i32) -> Result<BpfProgram, CliErro
     };
     release_fd(s, fd);
     let mut data = Vec::new();
-    let copy = rustix::io::dup(&*owned);
+    let copy = rustix::io::fcntl_dupfd_cloexec(&*owned, 0);
     drop(owned);
     let read = copy
         .map_err(std::io::Error::from)

@@ -150,7 +150,7 @@ fn read_args_fd(state: &mut State, fd: i32) -> Result<Vec<OsString>, CliError> {
         return die("Can't read --args data: Bad file descriptor");
     };
     crate::apply::release_fd(state, fd);
-    let copy = rustix::io::dup(&*owned);
+    let copy = rustix::io::fcntl_dupfd_cloexec(&*owned, 0);
     drop(owned);
     let mut data = Vec::new();
     let read = copy
@@ -799,11 +799,23 @@ mod tests {
         };
         assert_eq!(src, &PathBuf::from(format!("/proc/self/fd/{n}")));
         // vb's end is closed already: this end reads end-of-file, where an
-        // open peer would have it wait (EAGAIN).
+        // open peer would have it wait (EAGAIN). A process another test
+        // thread forks holds a copy of every descriptor until it executes,
+        // so end-of-file may take a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let mut buf = [0u8; 1];
-        assert_eq!(
-            rustix::net::recv(&w, &mut buf, rustix::net::RecvFlags::DONTWAIT).map(|(n, _)| n),
-            Ok(0)
-        );
+        loop {
+            let got =
+                rustix::net::recv(&w, &mut buf, rustix::net::RecvFlags::DONTWAIT).map(|(n, _)| n);
+            if got == Ok(0) {
+                break;
+            }
+            assert_eq!(got, Err(rustix::io::Errno::AGAIN));
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the descriptor stays open"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
