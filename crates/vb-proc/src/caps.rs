@@ -118,16 +118,21 @@ impl CallerCaps {
     /// Read them from the calling thread and the kernel.
     pub(crate) fn read() -> Result<Self, Errno> {
         let (effective, permitted, _) = capget()?;
-        let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse::<u32>().ok())
-            .unwrap_or(40)
-            .min(63);
-        let all = if last == 63 {
-            u64::MAX
-        } else {
-            (1u64 << (last + 1)) - 1
-        };
+        // The kernel's capability count does not change while it runs: read
+        // it once per process, not once per launch.
+        static ALL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let all = *ALL.get_or_init(|| {
+            let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .unwrap_or(40)
+                .min(63);
+            if last == 63 {
+                u64::MAX
+            } else {
+                (1u64 << (last + 1)) - 1
+            }
+        });
         Ok(Self {
             real_root: rustix::process::getuid().is_root(),
             effective,
