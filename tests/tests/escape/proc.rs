@@ -408,3 +408,65 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     dir
 }
+
+#[test]
+fn a_seccomp_allowlist_refuses_what_it_does_not_list() {
+    // What a dynamically linked cat needs to start, without openat: the
+    // loader cannot open libc and reports the allowlist's errno (95).
+    let mut allowed = vec![
+        libc::SYS_execve,
+        libc::SYS_brk,
+        libc::SYS_mmap,
+        libc::SYS_mprotect,
+        libc::SYS_munmap,
+        libc::SYS_access,
+        libc::SYS_read,
+        libc::SYS_write,
+        libc::SYS_writev,
+        libc::SYS_close,
+        libc::SYS_fstat,
+        libc::SYS_newfstatat,
+        libc::SYS_pread64,
+        libc::SYS_exit_group,
+        libc::SYS_exit,
+        libc::SYS_set_tid_address,
+        libc::SYS_set_robust_list,
+        libc::SYS_rseq,
+        libc::SYS_prlimit64,
+        libc::SYS_getrandom,
+        libc::SYS_ioctl,
+        libc::SYS_lseek,
+        libc::SYS_readlink,
+        libc::SYS_fadvise64,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    allowed.push(libc::SYS_arch_prctl);
+    let run = |allowed: &[i64]| {
+        let program =
+            voidbox_tests::bpf::data_fd(&voidbox_tests::bpf::allow_only(allowed, libc::ENOTSUP));
+        let mut cmd = vb([
+            "--ro-bind",
+            "/",
+            "/",
+            "--seccomp",
+            "5",
+            "/bin/cat",
+            "/etc/hostname",
+        ]);
+        with_fds(&mut cmd, &[(5, program.as_raw_fd())])
+            .output()
+            .unwrap()
+    };
+    let out = run(&allowed);
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Error 95"), "{}", stderr(&out));
+    // Listing openat (and futex, which the C library needs once it runs)
+    // lets it through.
+    allowed.extend([libc::SYS_openat, libc::SYS_futex]);
+    let out = run(&allowed);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string("/etc/hostname").unwrap().trim()
+    );
+}
