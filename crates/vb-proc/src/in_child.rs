@@ -185,7 +185,7 @@ impl InChildPlan {
         if self.pid_namespace {
             // The process the caller forked stays outside the new namespace:
             // it waits for pid 1 there, forwarding signals to it.
-            fork_supervised(None)?;
+            fork_supervised(&self.security, false)?;
             if self.die_with_parent {
                 arm_death_signal()?;
             }
@@ -193,7 +193,7 @@ impl InChildPlan {
         stages.run_setup()?;
         self.security.before_fork()?;
         if self.reaper {
-            fork_supervised(Some(&self.security))?;
+            fork_supervised(&self.security, true)?;
         }
         self.security.command()?;
         self.security.load_seccomp()
@@ -201,10 +201,12 @@ impl InChildPlan {
 }
 
 /// Fork with the forwarded signals blocked across it. The parent supervises
-/// the child (forwarding signals, exiting with its status); with `reaper`, it
-/// is the sandbox's pid 1 and first drops what the command could use through
-/// it. The child returns with the caller's signal mask back.
-fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
+/// the child (forwarding signals, exiting with its status) once it has given
+/// up what the sandbox could use through it (it is a copy of the caller's
+/// memory): capabilities, dumpability, descriptors; as the sandbox's pid 1
+/// (`reaper`) it also takes the seccomp programs. The child returns with the
+/// caller's signal mask back.
+fn fork_supervised(security: &SecurityPlan, reaper: bool) -> Result<(), ChildFailure> {
     // The parent side waits for the child: an inherited ignored SIGCHLD
     // would lose its status. The child gets the caller's back.
     let sigchld = pid1::default_sigchld();
@@ -221,11 +223,7 @@ fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
             Ok(())
         }
         Ok(Some(child)) => {
-            let lockdown = match reaper {
-                Some(security) => security.reaper(),
-                None => Ok(()),
-            };
-            if let Err(failure) = lockdown {
+            if let Err(failure) = security.reaper() {
                 // SAFETY: kill(2) of the process just forked.
                 unsafe { libc::kill(child.as_raw_nonzero().get(), libc::SIGKILL) };
                 return Err(failure);
@@ -234,7 +232,7 @@ fn fork_supervised(reaper: Option<&SecurityPlan>) -> Result<(), ChildFailure> {
             // descriptors; holding them would delay end-of-file on the
             // caller's pipes and, for pid 1, hand them to the sandbox.
             fds::close_all_except(&[]).map_err(|e| fail(Step::CloseFds, e))?;
-            if let Some(security) = reaper {
+            if reaper {
                 security.load_seccomp()?;
             }
             pid1::supervise(child, None)

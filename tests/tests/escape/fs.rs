@@ -776,8 +776,7 @@ fn python3_available() -> bool {
 ///   the sandbox, as with bubblewrap, whether it stays uid 65534 inside
 ///   (with or without an explicit `--unshare-user`) or is mapped to uid 0
 ///   with `--uid 0`. These cases run in the unprivileged pass and SKIP as
-///   root. The `--uid 0` case fails until vb-proc drops the capabilities of
-///   an unprivileged caller's command; nothing here is weakened for that.
+///   root.
 /// - Root mapped to another uid (`--unshare-user --uid 1000`) has none
 ///   either, and neither has an unprivileged caller mapped so: that case
 ///   runs in both passes.
