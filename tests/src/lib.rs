@@ -275,3 +275,59 @@ pub fn with_fds<'c>(cmd: &'c mut Command, pairs: &[(i32, i32)]) -> &'c mut Comma
         })
     }
 }
+
+/// A process holding namespaces made by util-linux `unshare`, killed on drop.
+#[derive(Debug)]
+pub struct NsHolder(std::process::Child);
+
+impl NsHolder {
+    /// Start `unshare FLAGS /bin/sleep 1000` and wait until it runs.
+    pub fn start(flags: &[&str]) -> Self {
+        let child = std::process::Command::new("unshare")
+            .args(flags)
+            .args(["/bin/sleep", "1000"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // `unshare` (and with --fork its child) execs sleep once set up.
+        assert!(eventually(Duration::from_secs(10), || {
+            let comm =
+                |p: u32| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            let child_pid = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .ok()
+                .and_then(|c| c.split_whitespace().next().and_then(|p| p.parse().ok()));
+            comm(pid).trim() == "sleep" || child_pid.is_some_and(|c| comm(c).trim() == "sleep")
+        }));
+        Self(child)
+    }
+
+    /// The holder's namespace `name` (of its forked child with `--fork`).
+    pub fn ns(&self, name: &str) -> std::sync::Arc<std::os::fd::OwnedFd> {
+        let pid = self.0.id();
+        let target = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .ok()
+            .and_then(|c| c.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_else(|| pid.to_string());
+        let file = std::fs::File::open(format!("/proc/{target}/ns/{name}")).unwrap();
+        std::sync::Arc::new(file.into())
+    }
+}
+
+impl Drop for NsHolder {
+    fn drop(&mut self) {
+        // With --fork the sleep is unshare's child, pid 1 of the namespace.
+        let pid = self.0.id();
+        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+            for child in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok())
+            {
+                // SAFETY: signalling a process this test started.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -7,66 +7,10 @@
 
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use voidbox::{FsAction, IsolationOptions, JailConfig, NamespaceFds, RootFs};
-use voidbox_tests::{eventually, needs_root, needs_userns};
-
-/// A process holding namespaces made by util-linux `unshare`, killed on drop.
-struct Holder(Child);
-
-impl Holder {
-    fn start(flags: &[&str]) -> Self {
-        let child = Command::new("unshare")
-            .args(flags)
-            .args(["/bin/sleep", "1000"])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        // `unshare` (and with --fork its child) execs sleep once set up.
-        assert!(eventually(Duration::from_secs(10), || {
-            let comm =
-                |p: u32| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-            let child_pid = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-                .ok()
-                .and_then(|c| c.split_whitespace().next().and_then(|p| p.parse().ok()));
-            comm(pid).trim() == "sleep" || child_pid.is_some_and(|c| comm(c).trim() == "sleep")
-        }));
-        Self(child)
-    }
-
-    /// The holder's namespace `name` (of its forked child with `--fork`).
-    fn ns(&self, name: &str) -> Arc<OwnedFd> {
-        let pid = self.0.id();
-        let target = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .ok()
-            .and_then(|c| c.split_whitespace().next().map(str::to_owned))
-            .unwrap_or_else(|| pid.to_string());
-        let file = std::fs::File::open(format!("/proc/{target}/ns/{name}")).unwrap();
-        Arc::new(file.into())
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        // With --fork the sleep is unshare's child, pid 1 of the namespace.
-        let pid = self.0.id();
-        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
-            for child in children
-                .split_whitespace()
-                .filter_map(|c| c.parse::<i32>().ok())
-            {
-                // SAFETY: signalling a process this test started.
-                unsafe { libc::kill(child, libc::SIGKILL) };
-            }
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use voidbox_tests::{NsHolder, needs_root, needs_userns};
 
 fn inode(fd: &OwnedFd) -> u64 {
     std::fs::File::from(fd.try_clone().unwrap())
@@ -98,7 +42,7 @@ fn each_joined_namespace_is_the_descriptors() {
     if needs_root("each_joined_namespace_is_the_descriptors") {
         return;
     }
-    let holder = Holder::start(&["--net", "--uts", "--ipc", "--cgroup", "--mount"]);
+    let holder = NsHolder::start(&["--net", "--uts", "--ipc", "--cgroup", "--mount"]);
     let fds = NamespaceFds {
         net: Some(holder.ns("net")),
         uts: Some(holder.ns("uts")),
@@ -129,7 +73,7 @@ fn a_joined_user_namespace_comes_first_and_owns_what_is_joined_after_it() {
     if needs_userns("a_joined_user_namespace_comes_first") {
         return;
     }
-    let holder = Holder::start(&["--map-root-user", "--net"]);
+    let holder = NsHolder::start(&["--map-root-user", "--net"]);
     let fds = NamespaceFds {
         user: Some(holder.ns("user")),
         net: Some(holder.ns("net")),
@@ -173,7 +117,7 @@ fn a_joined_pid_namespace_holds_the_command_and_a_new_one_nests_in_it() {
     if needs_root("a_joined_pid_namespace_holds_the_command") {
         return;
     }
-    let holder = Holder::start(&["--pid", "--fork"]);
+    let holder = NsHolder::start(&["--pid", "--fork"]);
     let pid_ns = holder.ns("pid_for_children");
     let joined = inode(&pid_ns);
     let base = JailConfig {

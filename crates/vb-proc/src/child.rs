@@ -194,7 +194,12 @@ fn block_on(fd: RawFd, step: Step) -> Result<(), ChildFailure> {
 /// that takes them and are not inherited by its children: the caller is the
 /// process that becomes the reaper.
 fn take_locks(monitor: &Monitor) -> Result<(), ChildFailure> {
-    let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    // Non-blocking: a FIFO planted at the path must not hang the sandbox's
+    // setup; no controlling terminal: the reaper may be a session leader.
+    let flags = rustix::fs::OFlags::RDONLY
+        | rustix::fs::OFlags::CLOEXEC
+        | rustix::fs::OFlags::NONBLOCK
+        | rustix::fs::OFlags::NOCTTY;
     for (index, (path, slot)) in (0u32..).zip(monitor.lock_paths.iter().zip(&monitor.lock_fds)) {
         let fd = rustix::fs::open(path.as_c_str(), flags, rustix::fs::Mode::empty())
             .map_err(|e| ChildFailure::process(Step::LockOpen, index, e.raw_os_error()))?;
@@ -222,6 +227,11 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     recv_token(&mut FdChannel(borrow(fds.gate_read)), GATE_BYTE)
         .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
     close(fds.gate_read);
+    // This process is a copy of the launcher's memory: from here on (the
+    // parent has written the id maps it had to) nothing the sandbox holds
+    // may trace it or read it through /proc, even a process already in a
+    // namespace it joins. `execve` makes the command dumpable again.
+    set_dumpable(false)?;
     if let Some(join) = &plan.join {
         let proc_dir = plan
             .proc_dir
@@ -242,11 +252,14 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
                 fork_below(plan, fds)?;
             }
         }
-        send_report(plan, fds)?;
-    } else if plan.namespaces.cgroup && plan.cgroup_ns_early {
+    }
+    // The cgroup namespace is rooted at the cgroup the process is in when
+    // it is made: here when that is final (no cgroup to join), else once
+    // joined, below. The report follows it.
+    if plan.namespaces.cgroup && plan.cgroup_ns_early {
         enter_cgroup_namespace()?;
-        send_report(plan, fds)?;
-    } else if !plan.namespaces.cgroup {
+    }
+    if !plan.namespaces.cgroup || plan.cgroup_ns_early {
         send_report(plan, fds)?;
     }
     if let Some(fd) = plan.monitor.userns_block_fd {
@@ -262,7 +275,7 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     if let Some(ready) = fds.ready_read {
         join_cgroups(ready, &plan.join_cgroups)?;
     }
-    if plan.join.is_none() && plan.namespaces.cgroup && !plan.cgroup_ns_early {
+    if plan.namespaces.cgroup && !plan.cgroup_ns_early {
         // After the cgroups are joined, so the namespace is rooted at the
         // sandbox's own cgroup.
         enter_cgroup_namespace()?;
@@ -390,6 +403,18 @@ fn intermediate_side(plan: &ProcessPlan<'_>, fds: &ChildFds, first: Pid) -> ! {
     }
     close(fds.fail_write);
     pid1::supervise(first, status)
+}
+
+/// `PR_SET_DUMPABLE`.
+pub(crate) fn set_dumpable(on: bool) -> Result<(), ChildFailure> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on)) } == 0 {
+        Ok(())
+    } else {
+        // SAFETY: reading this thread's errno.
+        let errno = unsafe { *libc::__errno_location() };
+        Err(ChildFailure::process(Step::Dumpable, 0, errno))
+    }
 }
 
 /// Clear close-on-exec on `fd`.

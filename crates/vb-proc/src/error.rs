@@ -41,6 +41,15 @@ pub enum ProcError {
     /// Namespaces to join with `userns_block_fd`.
     #[error("joining namespaces does not combine with --userns-block-fd")]
     JoinWithUsernsBlockFd,
+    /// A report of the namespaces for `userns_block_fd`, with a cgroup
+    /// namespace that is only made after the cgroups are joined.
+    #[error(
+        "--userns-block-fd with a cgroup namespace needs the cgroup placed before the child starts"
+    )]
+    UsernsBlockFdWithLateCgroup,
+    /// A uid or gid of 4294967295, which the kernel reads as "unchanged".
+    #[error("uid and gid 4294967295 are not valid ids")]
+    InvalidId,
     /// `/proc` could not be opened.
     #[error("opening /proc: {0}")]
     Proc(Errno),

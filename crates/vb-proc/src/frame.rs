@@ -94,6 +94,8 @@ pub enum Step {
     JoinNamespace = 24,
     /// Reporting the sandbox's first process to the parent.
     Report = 25,
+    /// `PR_SET_DUMPABLE`.
+    Dumpable = 26,
 }
 
 impl Step {
@@ -124,6 +126,7 @@ impl Step {
             23 => Self::CloseFds,
             24 => Self::JoinNamespace,
             25 => Self::Report,
+            26 => Self::Dumpable,
             _ => return None,
         })
     }
@@ -296,11 +299,11 @@ mod tests {
 
     #[test]
     fn step_numbers_are_stable() {
-        for raw in 1..=25 {
+        for raw in 1..=26 {
             let step = Step::from_u32(raw).unwrap();
             assert_eq!(step as u32, raw);
         }
         assert_eq!(Step::from_u32(0), None);
-        assert_eq!(Step::from_u32(26), None);
+        assert_eq!(Step::from_u32(27), None);
     }
 }

@@ -15,7 +15,10 @@
 //! 3. `unshare` of the namespaces to create, which then belong to the
 //!    joined user namespace — or to a new one made in the same call, whose
 //!    id maps the child writes itself (one line for its own ids, which the
-//!    kernel allows without help);
+//!    kernel allows without help). A new cgroup namespace is not among them:
+//!    it is made, as always, once the child is in its final cgroup, or the
+//!    command could leave its limits through a cgroup namespace rooted
+//!    above them;
 //! 4. a PID namespace joined or created this way takes effect for children
 //!    only: the child forks once more and stays outside as a waiter that
 //!    forwards signals; a new PID namespace nested in a joined one takes a
@@ -181,7 +184,6 @@ impl JoinPlan {
             (create.uts, UnshareFlags::NEWUTS),
             (create.ipc, UnshareFlags::NEWIPC),
             (create.net, UnshareFlags::NEWNET),
-            (create.cgroup, UnshareFlags::NEWCGROUP),
         ] {
             if on {
                 unshare |= flag;
@@ -225,10 +227,14 @@ impl JoinPlan {
                 .map_err(|e| ChildFailure::process(Step::Unshare, 0, e.raw_os_error()))?;
         }
         if let Some(maps) = &self.own_maps {
+            // The kernel lets a process write its own maps only while it is
+            // dumpable (its /proc files are then its own).
+            crate::child::set_dumpable(true)?;
             for (index, (path, text)) in (0u32..).zip(maps.iter()) {
                 write_at(proc_dir, path, text)
                     .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
             }
+            crate::child::set_dumpable(false)?;
         }
         Ok(())
     }

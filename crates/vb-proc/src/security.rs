@@ -273,9 +273,11 @@ impl SecurityPlan {
         unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }
             .map_err(step(2))?;
         // setgroups stays denied: the new namespace inherits the setting.
+        // Its own maps are writable only while the process is dumpable.
+        crate::child::set_dumpable(true)?;
         write_at(proc_dir, c"self/uid_map", &nested.uid_map).map_err(step(3))?;
         write_at(proc_dir, c"self/gid_map", &nested.gid_map).map_err(step(4))?;
-        Ok(())
+        crate::child::set_dumpable(false)
     }
 
     /// Child, the reaper after the fork: no capabilities, `no_new_privs`,
@@ -349,14 +351,19 @@ fn write_at(dir: &OwnedFd, path: &std::ffi::CStr, bytes: &[u8]) -> Result<(), Er
 }
 
 /// Whether the calling process has a controlling terminal that a sandbox
-/// sharing its session could inject input into.
+/// sharing its session could inject input into: the `tty_nr` field of
+/// `/proc/self/stat` (not whether `/dev/tty` opens, which a mount namespace
+/// or a `nodev` `/dev` can hide). When it cannot be read, yes.
 pub fn has_controlling_terminal() -> bool {
-    rustix::fs::open(
-        c"/dev/tty",
-        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .is_ok()
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return true;
+    };
+    // The command name (field 2) may hold spaces and parentheses: fields
+    // are counted after its last ')'. tty_nr is field 7, the fifth after it.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(4))
+        .and_then(|tty| tty.parse::<i64>().ok())
+        .is_none_or(|tty| tty != 0)
 }
 
 /// Whether SELinux is enabled on this host (its filesystem is mounted).

@@ -225,6 +225,20 @@ impl<'fd> ProcessPlan<'fd> {
         if spec.userns_block_fd.is_some() && !ns.user {
             return Err(ProcError::UsernsBlockFdNeedsUserNamespace);
         }
+        // The parent reports the namespaces before the child goes past a
+        // userns_block_fd, whose helper needs the report first; a cgroup
+        // namespace made after joining cgroups would come after it.
+        if spec.userns_block_fd.is_some()
+            && ns.cgroup
+            && !spec.join_cgroups.is_empty()
+            && spec.report_namespaces
+        {
+            return Err(ProcError::UsernsBlockFdWithLateCgroup);
+        }
+        // u32::MAX is the "unchanged" value of setresuid/setresgid.
+        if spec.uid == Some(u32::MAX) || spec.gid == Some(u32::MAX) {
+            return Err(ProcError::InvalidId);
+        }
         if spec.lock_files.len() > MAX_LOCK_FILES {
             return Err(ProcError::TooManyLockFiles(spec.lock_files.len()));
         }
@@ -337,7 +351,7 @@ impl<'fd> ProcessPlan<'fd> {
                 userns_block_fd: spec.userns_block_fd.map(|fd| fd.as_raw_fd()),
             },
             security,
-            cgroup_ns_early: spec.join_cgroups.is_empty() || spec.userns_block_fd.is_some(),
+            cgroup_ns_early: spec.join_cgroups.is_empty(),
             proc_dir,
             join,
             close_in_child: spec.close_in_child.clone(),

@@ -53,14 +53,15 @@ fn strings(warnings: &[vb_cgroup::Warning]) -> Vec<String> {
     warnings.iter().map(ToString::to_string).collect()
 }
 
-/// Decide, before the clone, how the sandbox gets its cgroup.
-pub(crate) fn place(limits: &ResourceLimits) -> Result<Placement, Error> {
+/// Decide, before the clone, how the sandbox gets its cgroup. With `early`,
+/// the child must be in it before the gate: it is created now.
+pub(crate) fn place(limits: &ResourceLimits, early: bool) -> Result<Placement, Error> {
     if limits.is_empty() {
         return Ok(Placement::None);
     }
     let layout = layout()?;
     let spec = CgroupSpec::new(*limits);
-    if let Some(plan) = SandboxCgroup::plan_join(layout, &spec)? {
+    if !early && let Some(plan) = SandboxCgroup::plan_join(layout, &spec)? {
         return Ok(Placement::Join(plan));
     }
     let (cgroup, warnings) = SandboxCgroup::create_in(layout, &spec)?;

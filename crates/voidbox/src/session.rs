@@ -239,7 +239,11 @@ fn prepare_and_launch(
     seal_consumed_fds(config)?;
     let mut warnings = config_warnings(config);
     let mut join = None;
-    match cgroup_glue::place(&config.resources)? {
+    // With --userns-block-fd the helper needs the namespace ids before the
+    // child goes on, so a cgroup namespace must be made at once, in the
+    // final cgroup: the cgroup is then placed before the gate.
+    let place_early = config.status.userns_block_fd.is_some() && iso.cgroup;
+    match cgroup_glue::place(&config.resources, place_early)? {
         cgroup_glue::Placement::None => {}
         cgroup_glue::Placement::Before(cgroup, created) => {
             host.cgroup = Some(cgroup);
@@ -288,6 +292,23 @@ fn prepare_and_launch(
     clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
 }
 
+/// Whether one of the command's standard streams is a terminal.
+fn stdio_is_a_terminal(config: &JailConfig) -> bool {
+    let p = &config.process;
+    [(&p.stdin, 0), (&p.stdout, 1), (&p.stderr, 2)]
+        .into_iter()
+        .any(|(stdio, inherited)| {
+            let fd = match stdio {
+                Stdio::Inherit => inherited,
+                Stdio::Fd(fd) => std::os::fd::AsRawFd::as_raw_fd(&**fd),
+                Stdio::Null => return false,
+            };
+            // SAFETY: isatty only inspects the descriptor number; a closed
+            // one is not a terminal.
+            unsafe { libc::isatty(fd) == 1 }
+        })
+}
+
 /// vb-proc's view of the namespaces to join.
 fn join_namespaces(fds: &NamespaceFds) -> JoinNamespaces<'_> {
     fn fd(f: &Option<Arc<OwnedFd>>) -> Option<BorrowedFd<'_>> {
@@ -311,11 +332,12 @@ pub(crate) fn security_spec(config: &JailConfig, iso: &IsolationOptions) -> Secu
     SecuritySpec {
         capabilities: sec.capabilities.clone(),
         seccomp: sec.seccomp_programs.clone(),
-        // Only a sandbox that stays in the caller's session can reach the
-        // caller's terminal through TIOCSTI.
+        // A sandbox reaches a terminal to inject into through the caller's
+        // session (unless it leaves it) or a terminal among its standard
+        // streams (which a new session may adopt when it has none).
         block_terminal_injection: !sec.allow_terminal_injection
-            && !config.process.new_session
-            && vb_proc::has_controlling_terminal(),
+            && ((!config.process.new_session && vb_proc::has_controlling_terminal())
+                || stdio_is_a_terminal(config)),
         disable_userns: sec.disable_userns,
         assert_userns_disabled: sec.assert_userns_disabled,
         exec_label: sec
@@ -508,6 +530,7 @@ pub(crate) fn describe_process_step(
             }
         }
         Some(Step::Report) => "reporting the sandbox to the parent".to_owned(),
+        Some(Step::Dumpable) => "prctl(PR_SET_DUMPABLE)".to_owned(),
         Some(Step::CgroupNamespace) => "unshare(CLONE_NEWCGROUP)".to_owned(),
         Some(Step::Hostname) => "sethostname".to_owned(),
         Some(Step::Fork) => "Can't fork".to_owned(),

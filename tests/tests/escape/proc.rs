@@ -13,7 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use voidbox_tests::{
-    is_root, needs_userns, run_vb, skip, stderr, stdout, vb, with_fds, with_watchdog,
+    is_root, needs_root, needs_userns, run_vb, skip, stderr, stdout, vb, with_fds, with_watchdog,
 };
 
 /// The ways a sandbox is entered that must leave the command without any
@@ -469,4 +469,164 @@ fn a_seccomp_allowlist_refuses_what_it_does_not_list() {
         stdout(&out),
         std::fs::read_to_string("/etc/hostname").unwrap().trim()
     );
+}
+
+/// Every line of the command's `/proc/self/cgroup` names the root of its
+/// hierarchy: its cgroup namespace is rooted at its own (limited) cgroup.
+fn cgroup_namespace_is_rooted(out: &std::process::Output) -> bool {
+    let text = stdout(out);
+    !text.is_empty() && text.lines().all(|l| l.ends_with(":/"))
+}
+
+#[test]
+fn a_cgroup_namespace_is_rooted_at_the_limits_when_namespaces_are_joined() {
+    // Made before the cgroup was joined, the namespace would be rooted at
+    // the caller's cgroup, and a command with capabilities could mount the
+    // hierarchy and move itself out of its limits.
+    if needs_root("a_cgroup_namespace_is_rooted_at_the_limits_when_namespaces_are_joined") {
+        return;
+    }
+    let holder = voidbox_tests::NsHolder::start(&["--pid", "--fork"]);
+    let pidns = holder.ns("pid_for_children");
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--pidns",
+        "3",
+        "--unshare-pid",
+        "--unshare-cgroup",
+        "--pids-max",
+        "20",
+        "--",
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    let out = with_fds(&mut cmd, &[(3, pidns.as_raw_fd())])
+        .output()
+        .unwrap();
+    assert!(
+        cgroup_namespace_is_rooted(&out),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_cgroup_namespace_is_rooted_at_the_limits_with_userns_block_fd() {
+    // The helper of --userns-block-fd needs the namespace ids before the
+    // child goes on: the cgroup is placed before the child starts instead
+    // of the namespace being made too early.
+    if needs_root("a_cgroup_namespace_is_rooted_at_the_limits_with_userns_block_fd") {
+        return;
+    }
+    let (info_r, info_w) = pipe();
+    let (block_r, block_w) = pipe();
+    let mut cmd = vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-user",
+        "--unshare-cgroup",
+        "--pids-max",
+        "20",
+        "--info-fd",
+        "3",
+        "--userns-block-fd",
+        "4",
+        "--",
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = with_fds(
+        &mut cmd,
+        &[(3, info_w.as_raw_fd()), (4, block_r.as_raw_fd())],
+    )
+    .spawn()
+    .unwrap();
+    drop((info_w, block_r));
+    let info = with_watchdog(Duration::from_secs(20), move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::from(info_r), &mut s).unwrap();
+        s
+    });
+    let pid: i32 = info
+        .split("\"child-pid\": ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("child-pid");
+    std::fs::write(format!("/proc/{pid}/uid_map"), "0 0 1\n").unwrap();
+    std::fs::write(format!("/proc/{pid}/setgroups"), "deny\n").unwrap();
+    std::fs::write(format!("/proc/{pid}/gid_map"), "0 0 1\n").unwrap();
+    rustix::io::write(&block_w, b"x").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        cgroup_namespace_is_rooted(&out),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_sandbox_child_is_not_dumpable_during_setup() {
+    // Until it executes the command, the sandbox's first process is a copy
+    // of the launcher's memory; a process of the same user must not read it.
+    if is_root() {
+        skip(
+            "the_sandbox_child_is_not_dumpable_during_setup",
+            "root reads any process's memory: the unprivileged pass runs it",
+        );
+        return;
+    }
+    let (block_r, block_w) = pipe();
+    let mut cmd = vb(["--ro-bind", "/", "/", "--block-fd", "3", "--", "/bin/true"]);
+    let mut child = with_fds(&mut cmd, &[(3, block_r.as_raw_fd())])
+        .spawn()
+        .unwrap();
+    drop(block_r);
+    let vb_pid = child.id();
+    assert!(voidbox_tests::eventually(Duration::from_secs(10), || {
+        first_child(vb_pid).is_some()
+    }));
+    let sandbox = first_child(vb_pid).unwrap();
+    // Give it time to pass the gate and block on the descriptor.
+    std::thread::sleep(Duration::from_millis(200));
+    let environ = std::fs::read(format!("/proc/{sandbox}/environ"));
+    let mem = std::fs::File::open(format!("/proc/{sandbox}/mem"));
+    rustix::io::write(&block_w, b"x").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(environ.is_err(), "the launcher's environment is readable");
+    assert!(mem.is_err(), "the launcher's memory is readable");
+}
+
+#[test]
+fn terminal_injection_is_refused_when_dev_tty_is_hidden() {
+    // The caller's controlling terminal is found from its process status,
+    // not from whether /dev/tty opens (a mount can hide it).
+    if needs_root("terminal_injection_is_refused_when_dev_tty_is_hidden") {
+        return;
+    }
+    let dir = tempdir("tty");
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, b"").unwrap();
+    let inject = "python3 -c 'import fcntl, termios\ntry:\n    fcntl.ioctl(0, termios.TIOCSTI, b\"x\")\n    print(\"INJECTED\")\nexcept OSError as e:\n    print(\"refused\", e.errno)'";
+    let inner = format!(
+        "mount --bind {} /dev/tty && {} --ro-bind / / -- /bin/sh -c \"{}\"",
+        blocker.display(),
+        voidbox_tests::vb_bin().display(),
+        inject.replace('"', "\\\"")
+    );
+    let line = format!("unshare -m sh -c '{}'", inner.replace('\'', "'\\''"));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.contains(&format!("refused {}", libc::EPERM)), "{text}");
 }
