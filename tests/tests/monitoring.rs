@@ -194,3 +194,30 @@ fn userns_block_fd_lets_the_caller_write_the_id_maps() {
     let fields: Vec<&str> = text.split_whitespace().collect();
     assert_eq!(fields, ["0", "0", "1", "1", "100000", "999", "0"], "{text}");
 }
+
+#[test]
+fn a_fifo_at_a_lock_file_path_does_not_hang_setup() {
+    // A previous sandbox could plant a FIFO where the lock file should be;
+    // opening it must not wait for a writer.
+    let dir = scratch("fifo");
+    let fifo = dir.join("lock");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o666) }, 0);
+    let lock = fifo.to_str().unwrap().to_owned();
+    let status = with_watchdog(Duration::from_secs(20), move || {
+        vb([
+            "--ro-bind",
+            "/",
+            "/",
+            "--lock-file",
+            &lock,
+            "--",
+            "/bin/true",
+        ])
+        .status()
+        .unwrap()
+    });
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
