@@ -24,6 +24,8 @@ use std::str::FromStr;
 
 use rustix::io::Errno;
 
+use crate::clone::last_errno;
+
 /// One Linux capability, by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Capability(u8);
@@ -233,11 +235,6 @@ fn split(mask: u64) -> (u32, u32) {
 
 fn join(low: u32, high: u32) -> u64 {
     u64::from(low) | (u64::from(high) << 32)
-}
-
-fn last_errno() -> Errno {
-    // SAFETY: reading this thread's errno.
-    Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
 }
 
 /// The calling thread's (effective, permitted, inheritable) sets.

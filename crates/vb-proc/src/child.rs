@@ -23,6 +23,7 @@ use rustix::process::{Gid, Pid, Uid};
 use std::sync::atomic::Ordering;
 
 use crate::clone::fork_raw;
+use crate::clone::last_errno;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;
@@ -212,8 +213,7 @@ fn take_locks(monitor: &Monitor) -> Result<(), ChildFailure> {
         lock.l_whence = libc::c_short::try_from(libc::SEEK_SET).unwrap_or_default();
         // SAFETY: F_SETLK with a valid flock struct on a descriptor just opened.
         if unsafe { libc::fcntl(raw, libc::F_SETLK, &raw const lock) } != 0 {
-            // SAFETY: reading this thread's errno.
-            let errno = unsafe { *libc::__errno_location() };
+            let errno = last_errno().raw_os_error();
             return Err(ChildFailure::process(Step::LockTake, index, errno));
         }
     }
@@ -411,9 +411,11 @@ pub(crate) fn set_dumpable(on: bool) -> Result<(), ChildFailure> {
     if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on)) } == 0 {
         Ok(())
     } else {
-        // SAFETY: reading this thread's errno.
-        let errno = unsafe { *libc::__errno_location() };
-        Err(ChildFailure::process(Step::Dumpable, 0, errno))
+        Err(ChildFailure::process(
+            Step::Dumpable,
+            0,
+            last_errno().raw_os_error(),
+        ))
     }
 }
 
@@ -421,10 +423,7 @@ pub(crate) fn set_dumpable(on: bool) -> Result<(), ChildFailure> {
 fn keep_across_exec(fd: RawFd) -> Result<(), Errno> {
     // SAFETY: fcntl on a descriptor number; failure is reported.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
-        // SAFETY: reading this thread's errno.
-        return Err(Errno::from_raw_os_error(unsafe {
-            *libc::__errno_location()
-        }));
+        return Err(last_errno());
     }
     Ok(())
 }
@@ -494,10 +493,7 @@ fn command_side(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailu
 /// above 2, so sources that are themselves 0, 1 or 2 (even swapped) land
 /// correctly; `dup2` onto the target clears close-on-exec.
 fn install_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), ChildFailure> {
-    let errno = || {
-        // SAFETY: reading this thread's errno.
-        unsafe { *libc::__errno_location() }
-    };
+    let errno = || last_errno().raw_os_error();
     let mut copies: [RawFd; 3] = [-1; 3];
     for ((target, source), copy) in (0u32..).zip(stdio.iter()).zip(copies.iter_mut()) {
         let Some(source) = *source else { continue };
@@ -532,10 +528,7 @@ fn install_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), ChildFailure> {
 /// `SIGPIPE` goes back to its default too: Rust programs ignore it, and an
 /// ignored disposition would survive `execve` into the command.
 fn reset_signals() -> Result<(), Errno> {
-    let errno = || {
-        // SAFETY: reading this thread's errno.
-        Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
-    };
+    let errno = last_errno;
     for sig in 1..=libc::SIGRTMAX() {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;

@@ -54,6 +54,26 @@ impl Namespaces {
         self.user || self.pid || self.mount || self.uts || self.ipc || self.net || self.cgroup
     }
 
+    /// The `unshare` flags for these namespaces, every kind included.
+    pub(crate) fn unshare_flags(&self) -> rustix::thread::UnshareFlags {
+        use rustix::thread::UnshareFlags as U;
+        let mut flags = U::empty();
+        for (on, flag) in [
+            (self.user, U::NEWUSER),
+            (self.pid, U::NEWPID),
+            (self.mount, U::NEWNS),
+            (self.uts, U::NEWUTS),
+            (self.ipc, U::NEWIPC),
+            (self.net, U::NEWNET),
+            (self.cgroup, U::NEWCGROUP),
+        ] {
+            if on {
+                flags |= flag;
+            }
+        }
+        flags
+    }
+
     /// The `clone` flags for the namespaces created at clone time (all but cgroup).
     pub fn clone_flags(&self) -> u64 {
         let mut flags = 0u64;
@@ -104,7 +124,8 @@ pub(crate) enum Forked {
     },
 }
 
-fn last_errno() -> Errno {
+/// The calling thread's `errno` after a failed libc call. Async-signal-safe.
+pub(crate) fn last_errno() -> Errno {
     Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 

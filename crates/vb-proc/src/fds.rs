@@ -18,8 +18,7 @@ fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     if ret == 0 {
         return Ok(());
     }
-    // SAFETY: reading this thread's errno.
-    let errno = Errno::from_raw_os_error(unsafe { *libc::__errno_location() });
+    let errno = crate::clone::last_errno();
     if errno != Errno::NOSYS {
         return Err(errno);
     }

@@ -83,7 +83,6 @@ pub struct InChildPlan {
 impl InChildPlan {
     /// Validate and prepare `spec` (in the parent, before the fork).
     pub fn prepare(spec: &InChildSpec) -> Result<Self, ProcError> {
-        use rustix::thread::UnshareFlags as U;
         use std::os::unix::ffi::OsStrExt;
         let ns = spec.namespaces;
         let real_uid = rustix::process::getuid().as_raw();
@@ -102,20 +101,7 @@ impl InChildPlan {
         if spec.as_pid_1 && !ns.pid {
             return Err(ProcError::AsPid1NeedsPidNamespace);
         }
-        let mut unshare = U::empty();
-        for (on, flag) in [
-            (ns.user, U::NEWUSER),
-            (ns.pid, U::NEWPID),
-            (ns.mount, U::NEWNS),
-            (ns.uts, U::NEWUTS),
-            (ns.ipc, U::NEWIPC),
-            (ns.net, U::NEWNET),
-            (ns.cgroup, U::NEWCGROUP),
-        ] {
-            if on {
-                unshare |= flag;
-            }
-        }
+        let unshare = ns.unshare_flags();
         let own_maps = ns.user.then(|| {
             [
                 (c"/proc/self/setgroups".to_owned(), b"deny".to_vec()),

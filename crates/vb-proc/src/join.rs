@@ -176,19 +176,14 @@ impl JoinPlan {
             .filter_map(|(fd, kind, _)| fd.map(|fd| (fd.as_raw_fd(), *kind)))
             .collect();
         let nested_pid = join.pid.is_some() && create.pid;
-        let mut unshare = UnshareFlags::empty();
-        for (on, flag) in [
-            (create.user, UnshareFlags::NEWUSER),
-            (create.pid && !nested_pid, UnshareFlags::NEWPID),
-            (create.mount, UnshareFlags::NEWNS),
-            (create.uts, UnshareFlags::NEWUTS),
-            (create.ipc, UnshareFlags::NEWIPC),
-            (create.net, UnshareFlags::NEWNET),
-        ] {
-            if on {
-                unshare |= flag;
-            }
+        // The cgroup namespace is made later, once the cgroup is final; a
+        // PID namespace nested in a joined one, after the first fork.
+        let unshare = Namespaces {
+            pid: create.pid && !nested_pid,
+            cgroup: false,
+            ..create
         }
+        .unshare_flags();
         let real_uid = rustix::process::getuid().as_raw();
         let real_gid = rustix::process::getgid().as_raw();
         let own_maps = create.user.then(|| {
@@ -247,8 +242,7 @@ pub(crate) fn setns(fd: RawFd, kind: NamespaceKind) -> Result<(), ChildFailure> 
     if unsafe { libc::setns(fd, kind.flag()) } == 0 {
         return Ok(());
     }
-    // SAFETY: reading this thread's errno.
-    let errno = unsafe { *libc::__errno_location() };
+    let errno = crate::clone::last_errno().raw_os_error();
     Err(ChildFailure::process(
         Step::JoinNamespace,
         kind as u32,

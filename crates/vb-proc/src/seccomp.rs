@@ -114,10 +114,7 @@ impl BpfProgram {
         if ret == 0 {
             Ok(())
         } else {
-            // SAFETY: reading this thread's errno.
-            Err(Errno::from_raw_os_error(unsafe {
-                *libc::__errno_location()
-            }))
+            Err(crate::clone::last_errno())
         }
     }
 }

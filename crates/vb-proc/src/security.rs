@@ -20,6 +20,8 @@ use std::os::fd::OwnedFd;
 
 use rustix::io::Errno;
 
+use crate::clone::last_errno;
+
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
 use crate::frame::{ChildFailure, Origin, StageFailure};
 use crate::seccomp::{self, BpfProgram};
@@ -321,11 +323,6 @@ impl SecurityPlan {
         }
         Ok(())
     }
-}
-
-fn last_errno() -> Errno {
-    // SAFETY: reading this thread's errno.
-    Errno::from_raw_os_error(unsafe { *libc::__errno_location() })
 }
 
 fn no_new_privs() -> Result<(), ChildFailure> {

@@ -456,6 +456,20 @@ impl<'fd> ProcessPlan<'fd> {
     }
 }
 
+/// Read into `buf` until it is full or end-of-file; how much was read.
+fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match rustix::io::read(fd, buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Whether the calling process ignores SIGCHLD or asked for its children to
 /// be reaped without a wait (`SA_NOCLDWAIT`): the kernel then reaps a child
 /// that exits with SIGCHLD as its exit signal, and its status is lost.
@@ -652,20 +666,14 @@ impl Started {
             return Ok(None);
         };
         let mut buf = [0u8; REPORT_LEN];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match rustix::io::read(&fd, buf.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(Errno::INTR) => {}
-                Err(e) => {
-                    return Err(self.child_failed_or(ProcError::Handshake(
-                        "sandbox report",
-                        SyncError::Io(e),
-                    )));
-                }
+        let filled = match read_full(&fd, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                return Err(
+                    self.child_failed_or(ProcError::Handshake("sandbox report", SyncError::Io(e)))
+                );
             }
-        }
+        };
         if filled == buf.len() {
             Ok(Some(SandboxReport::decode(&buf)))
         } else {
@@ -767,16 +775,7 @@ impl Running {
         };
         // The reaper wrote the command's raw wait status before exiting.
         let mut buf = [0u8; 4];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match rustix::io::read(&status_fd, buf.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(Errno::INTR) => {}
-                Err(_) => break,
-            }
-        }
-        if filled == buf.len() {
+        if read_full(&status_fd, &mut buf) == Ok(buf.len()) {
             Ok(ExitStatus::from_raw(i32::from_le_bytes(buf)))
         } else {
             // The reaper itself was killed before it could report.
