@@ -282,10 +282,11 @@ impl Ctx<'_> {
                 self.dest(dest)?,
                 self.layout.old_prefix,
                 self.spec.console.as_deref(),
+                self.spec.mount_label.as_deref(),
             )?),
             FsAction::Tmpfs { dest, size, perms } => {
                 let perms = perms.unwrap_or(0o755);
-                let data = tmpfs_options(perms, *size);
+                let data = tmpfs_options(perms, *size, self.spec.mount_label.as_deref());
                 Op::Mount(FsMountOp {
                     dest: self.dest(dest)?.with_perms(perms),
                     kind: FsKind::Tmpfs,

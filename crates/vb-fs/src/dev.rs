@@ -49,6 +49,8 @@ pub(crate) struct DevOp {
     pub(crate) dest: Dest,
     pub(crate) nodes: Vec<DevBind>,
     pub(crate) console: Option<DevBind>,
+    /// The tmpfs options (with `--file-label`'s context).
+    pub(crate) data: CString,
 }
 
 impl DevOp {
@@ -58,6 +60,7 @@ impl DevOp {
         dest: Dest,
         old_prefix: &str,
         console: Option<&std::path::Path>,
+        label: Option<&str>,
     ) -> Result<Self, FsError> {
         let host = |path: &str| {
             CString::new(format!("{old_prefix}{path}")).map_err(|_| FsError::Nul(path.into()))
@@ -83,6 +86,8 @@ impl DevOp {
             dest,
             nodes,
             console,
+            data: CString::new(crate::fsmount::tmpfs_options(0o755, None, label))
+                .map_err(|_| FsError::Nul("--file-label".into()))?,
         })
     }
 
@@ -194,7 +199,7 @@ impl<S: Sys> Exec<'_, S> {
             c"tmpfs",
             target.raw(),
             MountFlags::NOSUID | MountFlags::NODEV,
-            Some(c"mode=0755"),
+            Some(op.data.as_c_str()),
         )
         .map_err(at(Fail::FsMount))?;
         entry.mark(MOUNTED);

@@ -44,12 +44,17 @@ pub(crate) fn c_octal(mode: u32) -> String {
     }
 }
 
-/// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`.
-pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>) -> String {
-    match size {
+/// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`, then the SELinux
+/// `context="LABEL"` of `--file-label` when there is one.
+pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>, label: Option<&str>) -> String {
+    let mut data = match size {
         Some(size) => format!("mode={},size={size}", c_octal(perms)),
         None => format!("mode={}", c_octal(perms)),
+    };
+    if let Some(label) = label {
+        data.push_str(&format!(",context=\"{label}\""));
     }
+    data
 }
 
 impl FsMountOp {
@@ -103,8 +108,15 @@ mod tests {
 
     #[test]
     fn tmpfs_options_use_c_octal() {
-        assert_eq!(tmpfs_options(0o755, None), "mode=0755");
-        assert_eq!(tmpfs_options(0o1777, Some(4096)), "mode=01777,size=4096");
-        assert_eq!(tmpfs_options(0, None), "mode=0");
+        assert_eq!(tmpfs_options(0o755, None, None), "mode=0755");
+        assert_eq!(
+            tmpfs_options(0o1777, Some(4096), None),
+            "mode=01777,size=4096"
+        );
+        assert_eq!(tmpfs_options(0, None, None), "mode=0");
+        assert_eq!(
+            tmpfs_options(0o755, None, Some("system_u:object_r:tmp_t:s0")),
+            "mode=0755,context=\"system_u:object_r:tmp_t:s0\""
+        );
     }
 }

@@ -78,4 +78,8 @@ pub struct FsSpec {
     /// Keep setuid and setgid bits of a [`RootSource::Dir`] root effective
     /// (no `nosuid` on its mounts). Refused with any other root.
     pub rootfs_suid: bool,
+    /// The SELinux context of the tmpfs mounts the actions make (`--tmpfs`,
+    /// `--dev`), as bubblewrap's `--file-label` gives it. The caller checks
+    /// that SELinux is enabled.
+    pub mount_label: Option<String>,
 }

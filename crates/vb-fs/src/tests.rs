@@ -1536,3 +1536,38 @@ fn relative_sources_resolve_against_the_parents_working_directory() {
         fake.log()
     );
 }
+
+#[test]
+fn a_file_label_becomes_the_context_of_the_tmpfs_mounts() {
+    let label = "system_u:object_r:container_file_t:s0:c1,c2";
+    let spec = FsSpec {
+        mount_label: Some(label.into()),
+        ..tmpfs(vec![
+            FsAction::Tmpfs {
+                dest: "/t".into(),
+                size: None,
+                perms: None,
+            },
+            FsAction::Dev {
+                dest: "/dev".into(),
+            },
+        ])
+    };
+    let plan = MountPlan::compile(&spec).unwrap();
+    let expected = format!("mode=0755,context=\"{label}\"");
+    let mut seen = 0;
+    for op in &plan.ops {
+        let data = match op {
+            crate::plan::Op::Mount(m) => {
+                m.data.as_deref().map(|d| d.to_string_lossy().into_owned())
+            }
+            crate::plan::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
+            _ => None,
+        };
+        if let Some(data) = data {
+            assert_eq!(data, expected);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2, "the --tmpfs and the --dev tmpfs");
+}

@@ -44,6 +44,13 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
         actions: config.fs_actions.clone(),
         console: stdout.filter(|_| wants_console).and_then(terminal_of),
         mount_api: MountApi::Auto,
+        // Without SELinux the label is a runtime warning, not a mount option
+        // the kernel would refuse.
+        mount_label: config
+            .security
+            .file_label
+            .clone()
+            .filter(|_| vb_proc::selinux_enabled()),
         rootfs_dev: config.runtime.rootfs_dev,
         rootfs_suid: config.runtime.rootfs_suid,
     })?)

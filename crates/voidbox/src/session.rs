@@ -140,6 +140,24 @@ pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
     Ok(())
 }
 
+/// Labels go into a mount option string (`context="..."`) and a `/proc`
+/// file: a quote or a NUL would change what they say.
+fn check_labels(config: &JailConfig) -> Result<(), Error> {
+    for (field, label) in [
+        ("security.exec_label", &config.security.exec_label),
+        ("security.file_label", &config.security.file_label),
+    ] {
+        if let Some(label) = label
+            && label.contains(['"', '\0'])
+        {
+            return Err(Error::InvalidConfig(format!(
+                "{field} {label:?} contains a quote or a NUL byte"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runtime warnings the configuration itself gives rise to.
 fn config_warnings(config: &JailConfig) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -196,6 +214,7 @@ pub fn spawn(config: &JailConfig) -> Result<Session, Error> {
 
 fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Error> {
     reject_unsupported(config)?;
+    check_labels(config)?;
     if config.cmd.is_empty() {
         return Err(Error::InvalidConfig("no command given".into()));
     }
