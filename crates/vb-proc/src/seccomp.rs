@@ -66,7 +66,7 @@ impl BpfProgram {
         Ok(Self { insns })
     }
 
-    fn from_insns(insns: Vec<libc::sock_filter>) -> Self {
+    pub(crate) fn from_insns(insns: Vec<libc::sock_filter>) -> Self {
         Self { insns }
     }
 

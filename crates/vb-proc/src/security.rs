@@ -11,9 +11,13 @@
 //!    dumpable — so the command can neither ptrace it nor open anything
 //!    through `/proc/1/fd` — and the seccomp programs, as bubblewrap applies
 //!    them to its pid 1;
-//! 3. in the command's process, last before `execve`: the requested
-//!    capability sets, `no_new_privs`, the exec label, then the seccomp
-//!    programs (the caller's in order, then voidbox's own).
+//! 3. in the command's process, last before `execve`: the resource limits,
+//!    the requested capability sets, `no_new_privs`, the exec label, then
+//!    the seccomp programs: the caller's compiled ones (`--seccomp`,
+//!    `--add-seccomp-fd`) in order, then the deny list, the JSON policy and
+//!    the default profile, then voidbox's terminal filter. The kernel runs
+//!    the last installed first; the strictest action wins, and among
+//!    `EPERM`-like errno actions the one of the filter installed last.
 
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
@@ -23,7 +27,9 @@ use rustix::io::Errno;
 use crate::clone::last_errno;
 
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
+use crate::filter::{self, FilterError, SeccompPolicy, Syscall};
 use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::rlimit::Rlimit;
 use crate::seccomp::{self, BpfProgram};
 
 /// What the sandbox may do, as the caller asks for it.
@@ -36,6 +42,17 @@ pub struct SecuritySpec {
     /// seccomp programs to install, in order, on the command and on the
     /// reaper (`--seccomp`, `--add-seccomp-fd`).
     pub seccomp: Vec<BpfProgram>,
+    /// System calls to fail with `EPERM` (`--seccomp-deny`), installed
+    /// after [`seccomp`](Self::seccomp).
+    pub seccomp_deny: Vec<Syscall>,
+    /// A policy in seccompiler's JSON format (`--seccomp-policy`), after the
+    /// deny list.
+    pub seccomp_policy: Option<SeccompPolicy>,
+    /// voidbox's default profile (`--seccomp-default`), after the policy;
+    /// see [`filter::default_profile`].
+    pub seccomp_default: bool,
+    /// Resource limits for the command (`--rlimit`).
+    pub rlimits: Vec<Rlimit>,
     /// Refuse `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` with a seccomp filter of
     /// voidbox's own (see [`seccomp::terminal_injection_filter`]).
     pub block_terminal_injection: bool,
@@ -66,6 +83,9 @@ pub enum SecurityError {
     /// The exec label contains a NUL byte.
     #[error("invalid exec label {0:?}")]
     Label(String),
+    /// A named seccomp filter could not be built.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
 }
 
 /// The security steps of the child, reported with [`Origin::Security`].
@@ -94,6 +114,9 @@ pub enum SecurityStep {
     ExecLabel = 8,
     /// `PR_SET_DUMPABLE` of the reaper.
     Dumpable = 9,
+    /// `setrlimit`; the index is the resource's
+    /// [`RlimitResource::index`](crate::RlimitResource::index).
+    Rlimit = 10,
 }
 
 impl SecurityStep {
@@ -108,6 +131,7 @@ impl SecurityStep {
             7 => Self::UsernsNotDisabled,
             8 => Self::ExecLabel,
             9 => Self::Dumpable,
+            10 => Self::Rlimit,
             _ => return None,
         })
     }
@@ -162,6 +186,7 @@ pub struct SandboxIds {
 pub struct SecurityPlan {
     caps: CapPlan,
     seccomp: Vec<BpfProgram>,
+    rlimits: Vec<Rlimit>,
     nested: Option<NestedUserns>,
     assert_userns_disabled: bool,
     exec_label: Option<CString>,
@@ -209,13 +234,25 @@ impl SecurityPlan {
         } else {
             None
         };
+        // The caller's programs first, then the named ones, then voidbox's
+        // own terminal filter (see the module docs).
         let mut seccomp = spec.seccomp.clone();
+        if !spec.seccomp_deny.is_empty() {
+            seccomp.push(filter::deny(&spec.seccomp_deny)?);
+        }
+        if let Some(policy) = &spec.seccomp_policy {
+            seccomp.push(policy.program().clone());
+        }
+        if spec.seccomp_default {
+            seccomp.extend(filter::default_profile()?);
+        }
         if spec.block_terminal_injection {
             seccomp.push(seccomp::terminal_injection_filter());
         }
         Ok(Self {
             caps,
             seccomp,
+            rlimits: spec.rlimits.clone(),
             nested,
             assert_userns_disabled: spec.assert_userns_disabled || spec.disable_userns,
             exec_label,
@@ -299,6 +336,11 @@ impl SecurityPlan {
     /// `no_new_privs`, the label. [`load_seccomp`](Self::load_seccomp) comes
     /// last, right before `execve`.
     pub(crate) fn command(&self) -> Result<(), ChildFailure> {
+        for limit in &self.rlimits {
+            limit
+                .apply()
+                .map_err(|e| fail(SecurityStep::Rlimit, limit.resource.index(), e))?;
+        }
         if let Some(mask) = self.caps.set {
             caps::set_caps(mask).map_err(cap_fail)?;
         }
@@ -374,11 +416,11 @@ mod tests {
 
     #[test]
     fn security_steps_are_stable() {
-        for raw in 1..=9 {
+        for raw in 1..=10 {
             assert_eq!(SecurityStep::from_u32(raw).unwrap() as u32, raw);
         }
         assert_eq!(SecurityStep::from_u32(0), None);
-        assert_eq!(SecurityStep::from_u32(10), None);
+        assert_eq!(SecurityStep::from_u32(11), None);
     }
 
     #[test]

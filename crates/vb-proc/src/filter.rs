@@ -1,0 +1,335 @@
+//! seccomp filters written by name, compiled in the parent with seccompiler:
+//! a list of calls to refuse, a policy in seccompiler's JSON format, and
+//! voidbox's default profile.
+//!
+//! Every filter built here refuses, besides what it names:
+//!
+//! - calls under another ABI of the machine (i386 on x86-64, arm on
+//!   aarch64): seccompiler's architecture check kills the process, so a rule
+//!   on the native number cannot be dodged through a compat number;
+//! - x32 calls (x86-64 numbers with bit 30 set, which share the native
+//!   architecture value): seccompiler does not mask that bit, so a rule on
+//!   `mkdir` would miss x32's `mkdir`. A prefix refuses them all with
+//!   `EPERM` before seccompiler's program runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use seccompiler::{
+    SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    TargetArch,
+};
+
+use crate::seccomp::BpfProgram;
+use crate::syscalls::SYSCALLS;
+
+/// One system call of the native ABI, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Syscall {
+    name: &'static str,
+    nr: i64,
+}
+
+/// A system call name the native ABI does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown system call \"{0}\"")]
+pub struct UnknownSyscall(pub String);
+
+impl Syscall {
+    /// The call named `name` (`mkdir`, `openat`...).
+    pub fn by_name(name: &str) -> Result<Self, UnknownSyscall> {
+        SYSCALLS
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .and_then(|i| SYSCALLS.get(i))
+            .map(|(name, nr)| Self { name, nr: *nr })
+            .ok_or_else(|| UnknownSyscall(name.to_owned()))
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its number on this machine.
+    pub fn number(&self) -> i64 {
+        self.nr
+    }
+}
+
+impl fmt::Display for Syscall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Why a named filter could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    /// seccompiler refused the rules or the policy (its message names the
+    /// line, column or field).
+    #[error("{0}")]
+    Compile(String),
+    /// A policy must hold exactly one filter.
+    #[error("a policy holds one filter; this one holds {0}")]
+    FilterCount(usize),
+}
+
+#[cfg(target_arch = "x86_64")]
+const ARCH: TargetArch = TargetArch::x86_64;
+#[cfg(target_arch = "aarch64")]
+const ARCH: TargetArch = TargetArch::aarch64;
+
+/// x32 call numbers carry this bit on x86-64.
+#[cfg(target_arch = "x86_64")]
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// `ld [nr]; jset X32, +0, +1; ret ERRNO|EPERM`: refuse x32 calls, then go
+/// on with the program that follows.
+fn x32_prefix() -> Vec<libc::sock_filter> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const LD_W_ABS: u16 = 0x20;
+        const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+        const RET_K: u16 = 0x06;
+        const RET_ERRNO: u32 = 0x0005_0000;
+        vec![
+            libc::sock_filter {
+                code: LD_W_ABS,
+                jt: 0,
+                jf: 0,
+                k: 0,
+            },
+            libc::sock_filter {
+                code: JSET_K,
+                jt: 0,
+                jf: 1,
+                k: X32_SYSCALL_BIT,
+            },
+            libc::sock_filter {
+                code: RET_K,
+                jt: 0,
+                jf: 0,
+                k: RET_ERRNO | libc::EPERM.unsigned_abs(),
+            },
+        ]
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        Vec::new()
+    }
+}
+
+/// seccompiler's program, with the x32 prefix, as a [`BpfProgram`].
+fn finish(filter: SeccompFilter) -> Result<BpfProgram, FilterError> {
+    let program: seccompiler::BpfProgram = filter
+        .try_into()
+        .map_err(|e: seccompiler::BackendError| FilterError::Compile(e.to_string()))?;
+    let mut insns = x32_prefix();
+    insns.extend(program.into_iter().map(|i| libc::sock_filter {
+        code: i.code,
+        jt: i.jt,
+        jf: i.jf,
+        k: i.k,
+    }));
+    Ok(BpfProgram::from_insns(insns))
+}
+
+fn errno(e: i32) -> SeccompAction {
+    SeccompAction::Errno(e.unsigned_abs())
+}
+
+/// A filter that fails each of `calls` with `EPERM` and allows the rest.
+pub fn deny(calls: &[Syscall]) -> Result<BpfProgram, FilterError> {
+    let rules: BTreeMap<i64, Vec<SeccompRule>> = calls.iter().map(|c| (c.nr, Vec::new())).collect();
+    let filter = SeccompFilter::new(rules, SeccompAction::Allow, errno(libc::EPERM), ARCH)
+        .map_err(|e| FilterError::Compile(e.to_string()))?;
+    finish(filter)
+}
+
+/// A seccomp policy in seccompiler's JSON format: one filter, with its
+/// `mismatch_action` (what a call no rule matches gets), its
+/// `match_action`, and rules by call name with optional argument
+/// conditions. See `docs/security.md` for the accepted subset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeccompPolicy {
+    program: BpfProgram,
+}
+
+impl SeccompPolicy {
+    /// Compile a policy document.
+    pub fn from_json(json: &[u8]) -> Result<Self, FilterError> {
+        let map = seccompiler::compile_from_json(json, ARCH)
+            .map_err(|e| FilterError::Compile(e.to_string()))?;
+        if map.len() != 1 {
+            return Err(FilterError::FilterCount(map.len()));
+        }
+        let Some(program) = map.into_values().next() else {
+            return Err(FilterError::FilterCount(0));
+        };
+        let mut insns = x32_prefix();
+        insns.extend(program.into_iter().map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        }));
+        Ok(Self {
+            program: BpfProgram::from_insns(insns),
+        })
+    }
+
+    /// The compiled program.
+    pub fn program(&self) -> &BpfProgram {
+        &self.program
+    }
+}
+
+/// The calls voidbox's default profile refuses outright, each with its
+/// reason (`docs/security.md` lists them).
+pub const DEFAULT_DENIED: &[(&str, &str)] = &[
+    ("kexec_load", "replaces the running kernel"),
+    ("kexec_file_load", "replaces the running kernel"),
+    ("init_module", "loads kernel code"),
+    ("finit_module", "loads kernel code"),
+    ("delete_module", "unloads kernel code"),
+    ("ptrace", "reads and rewrites other processes"),
+    ("process_vm_readv", "reads other processes' memory"),
+    ("process_vm_writev", "writes other processes' memory"),
+    ("keyctl", "the kernel keyring is not namespaced"),
+    ("add_key", "the kernel keyring is not namespaced"),
+    ("request_key", "the kernel keyring is not namespaced"),
+    (
+        "userfaultfd",
+        "pauses kernel accesses to memory: a staple of kernel exploits",
+    ),
+    (
+        "perf_event_open",
+        "a large kernel surface that can leak kernel addresses",
+    ),
+    ("bpf", "loads programs into the kernel"),
+    ("mount", "changes the filesystem the sandbox was given"),
+    ("umount2", "uncovers what a mount hides"),
+    ("pivot_root", "changes the root"),
+    ("open_tree", "the mount API"),
+    ("move_mount", "the mount API"),
+    ("fsopen", "the mount API"),
+    ("fsconfig", "the mount API"),
+    ("fsmount", "the mount API"),
+    ("fspick", "the mount API"),
+    (
+        "mount_setattr",
+        "the mount API: can make a read-only mount writable",
+    ),
+    ("setns", "enters other namespaces"),
+];
+
+/// The namespace flags `clone` and `unshare` may not carry under the default
+/// profile.
+const NAMESPACE_FLAGS: [libc::c_int; 7] = [
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWCGROUP,
+];
+
+/// Rules matching a call whose first argument has any namespace flag.
+fn with_namespace_flags() -> Result<Vec<SeccompRule>, FilterError> {
+    NAMESPACE_FLAGS
+        .iter()
+        .map(|flag| {
+            let flag = u64::from(flag.unsigned_abs());
+            let cond = SeccompCondition::new(
+                0,
+                SeccompCmpArgLen::Qword,
+                SeccompCmpOp::MaskedEq(flag),
+                flag,
+            )
+            .map_err(|e| FilterError::Compile(e.to_string()))?;
+            SeccompRule::new(vec![cond]).map_err(|e| FilterError::Compile(e.to_string()))
+        })
+        .collect()
+}
+
+/// voidbox's default profile: [`DEFAULT_DENIED`], `clone` and `unshare` with
+/// namespace flags, `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)`, all with
+/// `EPERM`; `clone3`, whose flags a filter cannot read, with `ENOSYS` (the C
+/// library then falls back to `clone`, which the filter can read); every
+/// x32 call and every call under another ABI. Two programs, installed in
+/// order: a filter has one action for the calls it matches.
+pub fn default_profile() -> Result<Vec<BpfProgram>, FilterError> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for (name, _) in DEFAULT_DENIED {
+        let call = Syscall::by_name(name).map_err(|e| FilterError::Compile(e.to_string()))?;
+        rules.insert(call.nr, Vec::new());
+    }
+    rules.insert(libc::SYS_clone, with_namespace_flags()?);
+    rules.insert(libc::SYS_unshare, with_namespace_flags()?);
+    let ioctl_rules = [0x5412u64, 0x541c]
+        .iter()
+        .map(|request| {
+            // The kernel takes the request as a 32-bit value: compare that.
+            let cond =
+                SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, *request)
+                    .map_err(|e| FilterError::Compile(e.to_string()))?;
+            SeccompRule::new(vec![cond]).map_err(|e| FilterError::Compile(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    rules.insert(libc::SYS_ioctl, ioctl_rules);
+    let main = SeccompFilter::new(rules, SeccompAction::Allow, errno(libc::EPERM), ARCH)
+        .map_err(|e| FilterError::Compile(e.to_string()))?;
+    // clone3 gets its own answer: a second, tiny filter.
+    let clone3: BTreeMap<i64, Vec<SeccompRule>> =
+        std::iter::once((libc::SYS_clone3, Vec::new())).collect();
+    let clone3 = SeccompFilter::new(clone3, SeccompAction::Allow, errno(libc::ENOSYS), ARCH)
+        .map_err(|e| FilterError::Compile(e.to_string()))?;
+    Ok(vec![finish(main)?, finish(clone3)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_to_the_c_librarys_numbers() {
+        assert_eq!(
+            Syscall::by_name("openat").unwrap().number(),
+            libc::SYS_openat
+        );
+        assert_eq!(Syscall::by_name("mkdirat").unwrap().to_string(), "mkdirat");
+        assert_eq!(
+            Syscall::by_name("no_such_call"),
+            Err(UnknownSyscall("no_such_call".into()))
+        );
+        assert!(SYSCALLS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+    }
+
+    #[test]
+    fn every_default_entry_is_a_call_of_this_machine() {
+        for (name, _) in DEFAULT_DENIED {
+            assert!(Syscall::by_name(name).is_ok(), "{name}");
+        }
+        assert_eq!(default_profile().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_policy_holds_one_filter_and_names_its_errors() {
+        let one = br#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat"}]}}"#;
+        assert!(SeccompPolicy::from_json(one).is_ok());
+        let two =
+            br#"{"a": {"mismatch_action": "allow", "match_action": {"errno": 1}, "filter": []},
+            "b": {"mismatch_action": "allow", "match_action": {"errno": 1}, "filter": []}}"#;
+        assert!(matches!(
+            SeccompPolicy::from_json(two),
+            Err(FilterError::FilterCount(2))
+        ));
+        let err = SeccompPolicy::from_json(b"{\n  \"main\": {\n    \"nope\": 1 } }")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line"), "{err}");
+    }
+}
