@@ -180,3 +180,72 @@ fn messages_match_bubblewrap() {
         assert_eq!(ours, theirs, "{args:?}");
     }
 }
+
+/// The options vb adds beyond bubblewrap name what is wrong with their value
+/// and stop before anything is set up.
+#[test]
+fn security_options_beyond_bubblewrap() {
+    let dir = std::env::temp_dir().join(marker("badpolicy"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let two = write(
+        "two.json",
+        r#"{"a": {"mismatch_action": "allow", "match_action": "log", "filter": []},
+            "b": {"mismatch_action": "allow", "match_action": "log", "filter": []}}"#,
+    );
+    let unknown_call = write(
+        "call.json",
+        r#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "nosuchcall"}]}}"#,
+    );
+    let truncated = write("truncated.json", "{\n");
+    rejects(
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--seccomp-deny",
+            "nosuchcall",
+            "true",
+        ],
+        "--seccomp-deny: unknown system call \"nosuchcall\"",
+    );
+    rejects(
+        &["--ro-bind", "/", "/", "--seccomp-policy", &two, "true"],
+        &format!("--seccomp-policy {two}: a policy holds one filter; this one holds 2"),
+    );
+    for (path, needle) in [
+        (&unknown_call, "nosuchcall"),
+        (&truncated, "line 2 column 0"),
+        (&"/nonexistent/policy.json".to_owned(), "No such file"),
+    ] {
+        let mounts_before = mount_table();
+        let out = run_vb(["--ro-bind", "/", "/", "--seccomp-policy", path, "true"]);
+        assert_eq!(out.status.code(), Some(1), "{path}");
+        let message = stderr(&out);
+        assert!(
+            message.starts_with(&format!("vb: --seccomp-policy {path}: "))
+                && message.contains(needle),
+            "{message}"
+        );
+        assert_eq!(mount_table(), mounts_before);
+    }
+    rejects(
+        &["--ro-bind", "/", "/", "--rlimit", "nofile=10:5", "true"],
+        "--rlimit: the soft limit of nofile is above its hard limit",
+    );
+    rejects(
+        &["--ro-bind", "/", "/", "--rlimit", "nofile", "true"],
+        "--rlimit: \"nofile\" is not NAME=SOFT[:HARD] (numbers or unlimited)",
+    );
+    rejects(
+        &["--ro-bind", "/", "/", "--rlimit", "bogus=1", "true"],
+        "--rlimit: unknown resource \"bogus\"; expected one of nofile, nproc, as, core, cpu, \
+         fsize, memlock, stack, data, msgqueue, nice, rtprio, sigpending",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

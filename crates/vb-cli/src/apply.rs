@@ -816,6 +816,54 @@ pub(crate) fn fail_on_warnings(s: &mut State) -> Outcome {
     Ok(())
 }
 
+pub(crate) fn seccomp_deny(s: &mut State, v: OsString) -> Outcome {
+    for name in v.to_string_lossy().split(',') {
+        match voidbox::Syscall::by_name(name) {
+            Ok(call) => s.config.security.seccomp_deny.push(call),
+            Err(unknown) => return die(format!("--seccomp-deny: {unknown}")),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn seccomp_policy(s: &mut State, v: OsString) -> Outcome {
+    let shown = v.to_string_lossy().into_owned();
+    if s.config.security.seccomp_policy.is_some() {
+        s.warn_last("--seccomp-policy");
+    }
+    let data = match std::fs::read(&v) {
+        Ok(data) => data,
+        Err(e) => return die(format!("--seccomp-policy {shown}: {}", strerror(&e))),
+    };
+    match voidbox::SeccompPolicy::from_json(&data) {
+        Ok(policy) => {
+            s.config.security.seccomp_policy = Some(policy);
+            Ok(())
+        }
+        Err(e) => die(format!("--seccomp-policy {shown}: {e}")),
+    }
+}
+
+pub(crate) fn seccomp_default(s: &mut State) -> Outcome {
+    s.config.security.seccomp_default = true;
+    Ok(())
+}
+
+pub(crate) fn rlimit(s: &mut State, v: OsString) -> Outcome {
+    match voidbox::Rlimit::parse(&v.to_string_lossy()) {
+        Ok(limit) => {
+            // A later limit of the same resource replaces an earlier one.
+            s.config
+                .security
+                .rlimits
+                .retain(|l| l.resource != limit.resource);
+            s.config.security.rlimits.push(limit);
+            Ok(())
+        }
+        Err(e) => die(format!("--rlimit: {e}")),
+    }
+}
+
 pub(crate) fn allow_tiocsti(s: &mut State) -> Outcome {
     s.config.security.allow_terminal_injection = true;
     Ok(())

@@ -840,6 +840,33 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     ),
     voidbox(
         Security,
+        "--seccomp-deny",
+        One(
+            [val("SYSCALL[,SYSCALL...]", Complete::None)],
+            apply::seccomp_deny,
+        ),
+        "Fail these system calls with EPERM (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--seccomp-policy",
+        One([val("FILE", Path)], apply::seccomp_policy),
+        "Install the seccomp policy in FILE (seccompiler's JSON format)",
+    ),
+    voidbox(
+        Security,
+        "--seccomp-default",
+        Flag(apply::seccomp_default),
+        "Install voidbox's default seccomp profile (docs/security.md lists it)",
+    ),
+    voidbox(
+        Security,
+        "--rlimit",
+        One([val("NAME=SOFT[:HARD]", Complete::None)], apply::rlimit),
+        "Set a resource limit of the command (nofile, nproc, as, core, cpu, ...; repeatable)",
+    ),
+    voidbox(
+        Security,
         "--allow-tiocsti",
         Flag(apply::allow_tiocsti),
         "Let the command push input into a terminal it shares with the caller (refused by default)",

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
-use vb_proc::{BpfProgram, CapOp};
+use vb_proc::{BpfProgram, CapOp, Rlimit, SeccompPolicy, Syscall};
 pub use vb_proc::{EnvOp, Namespaces as IsolationOptions};
 
 use crate::event::StatusEvent;
@@ -167,8 +167,15 @@ pub struct SecurityOptions {
     /// Compiled seccomp programs, installed in order on the command and on
     /// the PID-1 reaper (`--seccomp`, `--add-seccomp-fd`).
     pub seccomp_programs: Vec<BpfProgram>,
-    /// A named seccomp policy (not supported yet).
-    pub seccomp_policy: Option<String>,
+    /// System calls to fail with `EPERM`, by name (`--seccomp-deny`).
+    pub seccomp_deny: Vec<Syscall>,
+    /// A seccomp policy in seccompiler's JSON format (`--seccomp-policy`).
+    pub seccomp_policy: Option<SeccompPolicy>,
+    /// voidbox's default seccomp profile (`--seccomp-default`; the list and
+    /// its reasons are in `docs/security.md`).
+    pub seccomp_default: bool,
+    /// Resource limits for the command (`--rlimit`).
+    pub rlimits: Vec<Rlimit>,
     /// Landlock: paths the sandbox may read (not supported yet).
     pub landlock_read: Vec<PathBuf>,
     /// Landlock: paths the sandbox may write (not supported yet).

@@ -91,8 +91,7 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
 
 pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
     let sec = &config.security;
-    let checks: [(bool, &'static str); 3] = [
-        (sec.seccomp_policy.is_some(), "security.seccomp_policy"),
+    let checks: [(bool, &'static str); 2] = [
         (
             !sec.landlock_read.is_empty() || !sec.landlock_write.is_empty(),
             "security.landlock",
@@ -351,6 +350,10 @@ pub(crate) fn security_spec(config: &JailConfig, iso: &IsolationOptions) -> Secu
     SecuritySpec {
         capabilities: sec.capabilities.clone(),
         seccomp: sec.seccomp_programs.clone(),
+        seccomp_deny: sec.seccomp_deny.clone(),
+        seccomp_policy: sec.seccomp_policy.clone(),
+        seccomp_default: sec.seccomp_default,
+        rlimits: sec.rlimits.clone(),
         // A sandbox reaches a terminal to inject into through the caller's
         // session (unless it leaves it) or a terminal among its standard
         // streams (which a new session may adopt when it has none).
@@ -498,6 +501,10 @@ pub(crate) fn describe_security_step(failure: ChildFailure, source: std::io::Err
         },
         Some(SecurityStep::ExecLabel) => "setexeccon".to_owned(),
         Some(SecurityStep::Dumpable) => "prctl(PR_SET_DUMPABLE)".to_owned(),
+        Some(SecurityStep::Rlimit) => match vb_proc::RlimitResource::from_index(failure.index) {
+            Some(resource) => format!("setrlimit {resource}"),
+            None => "setrlimit".to_owned(),
+        },
         None => return ProcError::Child(failure).into(),
     };
     Error::ChildStep { what, source }

@@ -630,3 +630,134 @@ fn terminal_injection_is_refused_when_dev_tty_is_hidden() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(text.contains(&format!("refused {}", libc::EPERM)), "{text}");
 }
+
+/// The errno each call gets inside a sandbox run with `extra`, from a small
+/// python3 probe calling `syscall(nr, -1, ARG1, -1, -1, -1, -1)` (`ARG1` is
+/// -1 unless given): arguments that make the kernel itself fail (a bad
+/// descriptor, pointer or flag) with an errno other than EPERM wherever no
+/// capability check comes first.
+fn probe_errnos(
+    extra: &[&str],
+    calls: &[(String, i64, i64)],
+) -> std::collections::BTreeMap<String, i32> {
+    let list: Vec<String> = calls
+        .iter()
+        .map(|(n, nr, a1)| format!("({n:?}, {nr}, {a1})"))
+        .collect();
+    let script = format!(
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n\
+         m = ctypes.c_long(-1)\n\
+         for name, nr, a1 in [{}]:\n    ctypes.set_errno(0)\n    r = libc.syscall(ctypes.c_long(nr), m, ctypes.c_long(a1), m, m, m, m)\n    print(name, 0 if r >= 0 else ctypes.get_errno())\n",
+        list.join(", ")
+    );
+    let mut args: Vec<&str> = vec!["--ro-bind", "/", "/", "--cap-drop", "ALL"];
+    if !is_root() {
+        args.truncate(3);
+    }
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "/usr/bin/python3", "-c", &script]);
+    let out = run_vb(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .filter_map(|l| {
+            let (name, errno) = l.split_once(' ')?;
+            Some((name.to_owned(), errno.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn the_default_profile_refuses_each_listed_call_and_x32() {
+    let mut calls: Vec<(String, i64, i64)> = vb_proc::filter::DEFAULT_DENIED
+        .iter()
+        .map(|(name, _)| {
+            let call = vb_proc::Syscall::by_name(name).unwrap();
+            ((*name).to_owned(), call.number(), -1)
+        })
+        .collect();
+    // unshare(-1) carries every namespace flag.
+    calls.push(("unshare_namespaces".into(), libc::SYS_unshare, -1));
+    calls.push(("ioctl".into(), libc::SYS_ioctl, 0x5412)); // TIOCSTI
+    #[cfg(target_arch = "x86_64")]
+    calls.push(("x32_getpid".into(), 0x4000_0000 | libc::SYS_getpid, -1));
+    let filtered = probe_errnos(&["--seccomp-default"], &calls);
+    let unfiltered = probe_errnos(&[], &calls);
+    assert_eq!(filtered.len(), calls.len(), "{filtered:?}");
+    for (name, _, _) in &calls {
+        assert_eq!(
+            filtered.get(name),
+            Some(&libc::EPERM),
+            "{name}: {filtered:?}"
+        );
+    }
+    // Not vacuous: without the profile the kernel answers otherwise for the
+    // calls that need no privilege to get past their first checks.
+    for name in ["setns", "ptrace", "process_vm_readv", "open_tree", "ioctl"] {
+        assert_ne!(
+            unfiltered.get(name),
+            Some(&libc::EPERM),
+            "{name}: {unfiltered:?}"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    assert_ne!(unfiltered.get("x32_getpid"), Some(&libc::EPERM));
+    // clone3 is answered ENOSYS, so the C library falls back to clone.
+    let clone3 = probe_errnos(
+        &["--seccomp-default"],
+        &[("clone3".into(), libc::SYS_clone3, -1)],
+    );
+    assert_eq!(clone3.get("clone3"), Some(&libc::ENOSYS));
+}
+
+#[test]
+fn seccomp_deny_and_a_policy_refuse_what_they_name() {
+    let calls = [
+        ("mkdirat".to_owned(), libc::SYS_mkdirat, -1),
+        ("mknodat".to_owned(), libc::SYS_mknodat, -1),
+    ];
+    let denied = probe_errnos(&["--seccomp-deny", "mkdirat"], &calls);
+    assert_eq!(denied.get("mkdirat"), Some(&libc::EPERM));
+    assert_ne!(denied.get("mknodat"), Some(&libc::EPERM));
+    let dir = tempdir("policy");
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 13},
+            "filter": [{"syscall": "mknodat"}]}}"#,
+    )
+    .unwrap();
+    let by_policy = probe_errnos(&["--seccomp-policy", policy.to_str().unwrap()], &calls);
+    assert_eq!(by_policy.get("mknodat"), Some(&libc::EACCES));
+    assert_ne!(by_policy.get("mkdirat"), Some(&libc::EACCES));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rlimits_read_back_inside() {
+    let out = run_vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--rlimit",
+        "nofile=64:128",
+        "--rlimit",
+        "core=0",
+        "--",
+        "/bin/sh",
+        "-c",
+        "ulimit -Sn; ulimit -Hn; grep -E '^Max (open files|core file size)' /proc/self/limits",
+    ]);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&"64"), "{text} {}", stderr(&out));
+    assert_eq!(lines.get(1), Some(&"128"), "{text}");
+    assert!(
+        text.contains("Max core file size        0                    0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Max open files            64                   128"),
+        "{text}"
+    );
+}
