@@ -64,6 +64,7 @@ mod frame;
 mod id_map;
 mod in_child;
 pub mod join;
+pub mod landlock;
 mod pid1;
 pub mod report;
 pub mod rlimit;
@@ -83,6 +84,7 @@ pub use frame::{ChildFailure, ChildStage, FRAME_LEN, FrameError, Origin, StageFa
 pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
 pub use join::{JoinNamespaces, NamespaceKind};
+pub use landlock::{LandlockError, LandlockPlan, LandlockSpec, LandlockStep};
 pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use report::SandboxReport;
 pub use rlimit::{Rlimit, RlimitError, RlimitResource};
