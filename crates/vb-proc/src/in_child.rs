@@ -132,6 +132,11 @@ impl InChildPlan {
         })
     }
 
+    /// The prepared security context (Landlock enforcement, rule names).
+    pub fn security(&self) -> &SecurityPlan {
+        &self.security
+    }
+
     /// Apply the isolation in the calling process, a child the caller forked.
     ///
     /// Returns `Ok(())` in the process that should now exec the command. With a

@@ -84,7 +84,9 @@ pub use frame::{ChildFailure, ChildStage, FRAME_LEN, FrameError, Origin, StageFa
 pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
 pub use join::{JoinNamespaces, NamespaceKind};
-pub use landlock::{LandlockError, LandlockPlan, LandlockSpec, LandlockStep};
+pub use landlock::{
+    Enforcement, LandlockError, LandlockPlan, LandlockSpec, LandlockStep, PathAccess, PathRule,
+};
 pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use report::SandboxReport;
 pub use rlimit::{Rlimit, RlimitError, RlimitResource};

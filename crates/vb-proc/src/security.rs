@@ -12,7 +12,8 @@
 //!    through `/proc/1/fd` — and the seccomp programs, as bubblewrap applies
 //!    them to its pid 1;
 //! 3. in the command's process, last before `execve`: the resource limits,
-//!    the requested capability sets, `no_new_privs`, the exec label, then
+//!    the requested capability sets, `no_new_privs`, the exec label, the
+//!    Landlock restriction, then
 //!    the seccomp programs: the caller's compiled ones (`--seccomp`,
 //!    `--add-seccomp-fd`) in order, then the deny list, the JSON policy and
 //!    the default profile, then voidbox's terminal filter. The kernel runs
@@ -29,6 +30,7 @@ use crate::clone::last_errno;
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
 use crate::filter::{self, FilterError, SeccompPolicy, Syscall};
 use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::landlock::{Enforcement, LandlockError, LandlockPlan, LandlockSpec};
 use crate::rlimit::Rlimit;
 use crate::seccomp::{self, BpfProgram};
 
@@ -53,6 +55,9 @@ pub struct SecuritySpec {
     pub seccomp_default: bool,
     /// Resource limits for the command (`--rlimit`).
     pub rlimits: Vec<Rlimit>,
+    /// Landlock rules for the command (`--landlock-*`): paths as seen in the
+    /// sandbox, TCP ports.
+    pub landlock: LandlockSpec,
     /// Refuse `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` with a seccomp filter of
     /// voidbox's own (see [`seccomp::terminal_injection_filter`]).
     pub block_terminal_injection: bool,
@@ -86,6 +91,9 @@ pub enum SecurityError {
     /// A named seccomp filter could not be built.
     #[error(transparent)]
     Filter(#[from] FilterError),
+    /// The Landlock request cannot be prepared.
+    #[error(transparent)]
+    Landlock(#[from] LandlockError),
 }
 
 /// The security steps of the child, reported with [`Origin::Security`].
@@ -187,6 +195,8 @@ pub struct SecurityPlan {
     caps: CapPlan,
     seccomp: Vec<BpfProgram>,
     rlimits: Vec<Rlimit>,
+    /// Prepared only when the spec asks for a Landlock restriction.
+    landlock: Option<LandlockPlan>,
     nested: Option<NestedUserns>,
     assert_userns_disabled: bool,
     exec_label: Option<CString>,
@@ -249,15 +259,35 @@ impl SecurityPlan {
         if spec.block_terminal_injection {
             seccomp.push(seccomp::terminal_injection_filter());
         }
+        let landlock = if spec.landlock.is_empty() {
+            None
+        } else {
+            Some(LandlockPlan::prepare(&spec.landlock)?)
+        };
         Ok(Self {
             caps,
             seccomp,
             rlimits: spec.rlimits.clone(),
+            landlock,
             nested,
             assert_userns_disabled: spec.assert_userns_disabled || spec.disable_userns,
             exec_label,
             proc_dir,
         })
+    }
+
+    /// The prepared Landlock restriction, when one was asked for: what the
+    /// running kernel enforces of it ([`LandlockPlan::enforcement`]) is for
+    /// the caller to check before the clone, and its rule paths and ports
+    /// name a failure.
+    pub fn landlock(&self) -> Option<&LandlockPlan> {
+        self.landlock.as_ref()
+    }
+
+    /// What the running kernel enforces of the Landlock request; `None`
+    /// when there is none.
+    pub fn landlock_enforcement(&self) -> Option<&Enforcement> {
+        self.landlock.as_ref().map(LandlockPlan::enforcement)
     }
 
     /// The descriptor the plan holds open for the child, if any.
@@ -352,6 +382,14 @@ impl SecurityPlan {
                 .ok_or_else(|| fail(SecurityStep::ExecLabel, 0, Errno::BADF))?;
             write_at(proc_dir, c"thread-self/attr/exec", label.as_bytes())
                 .map_err(|e| fail(SecurityStep::ExecLabel, 0, e))?;
+        }
+        // After the root switch (the rule paths are the sandbox's) and
+        // `no_new_privs`, before the seccomp programs (which may refuse the
+        // landlock calls).
+        if let Some(landlock) = &self.landlock {
+            landlock
+                .apply()
+                .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
         }
         Ok(())
     }

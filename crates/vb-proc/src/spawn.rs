@@ -371,6 +371,11 @@ impl<'fd> ProcessPlan<'fd> {
         &self.exec
     }
 
+    /// The prepared security context (Landlock enforcement, rule names).
+    pub fn security(&self) -> &SecurityPlan {
+        &self.security
+    }
+
     /// Whether a PID-1 reaper runs above the command.
     pub fn has_reaper(&self) -> bool {
         self.reaper
