@@ -247,5 +247,30 @@ fn security_options_beyond_bubblewrap() {
         "--rlimit: unknown resource \"bogus\"; expected one of nofile, nproc, as, core, cpu, \
          fsize, memlock, stack, data, msgqueue, nice, rtprio, sigpending",
     );
+    // Landlock rules name the sandbox's paths: a missing one is found after
+    // the root switch, and everything set up until then is undone.
+    rejects(
+        &[
+            "--ro-bind",
+            "/",
+            "/",
+            "--landlock-ro",
+            "/nonexistent/MARK",
+            "true",
+        ],
+        "landlock path /nonexistent/MARK: No such file or directory",
+    );
+    rejects(
+        &["--ro-bind", "/", "/", "--landlock-rw", "relative", "true"],
+        "landlock path relative: not an absolute path",
+    );
+    for option in ["--landlock-tcp-bind", "--landlock-tcp-connect"] {
+        for port in ["http", "65536", "-1"] {
+            rejects(
+                &["--ro-bind", "/", "/", option, port, "true"],
+                &format!("{option}: invalid port {port:?} (a number from 0 to 65535)"),
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

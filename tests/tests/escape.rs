@@ -11,5 +11,7 @@
 
 #[path = "escape/fs.rs"]
 mod fs;
+#[path = "escape/landlock.rs"]
+mod landlock;
 #[path = "escape/proc.rs"]
 mod proc;

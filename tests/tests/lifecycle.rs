@@ -266,7 +266,7 @@ fn a_configuration_spawned_twice_keeps_its_descriptors() {
 #[test]
 fn unsupported_fields_are_refused_not_ignored() {
     let mut cfg = config(&["/bin/true"]);
-    cfg.security.landlock_read = vec!["/usr".into()];
+    cfg.network = Some(voidbox::NetworkOptions::default());
     let err = voidbox::launch(&cfg).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("not supported yet"));

@@ -864,6 +864,55 @@ pub(crate) fn rlimit(s: &mut State, v: OsString) -> Outcome {
     }
 }
 
+fn landlock_path(s: &mut State, v: OsString, access: voidbox::PathAccess) -> Outcome {
+    s.config.security.landlock.paths.push(voidbox::PathRule {
+        path: v.into(),
+        access,
+    });
+    Ok(())
+}
+
+pub(crate) fn landlock_ro(s: &mut State, v: OsString) -> Outcome {
+    landlock_path(s, v, voidbox::PathAccess::ReadOnly)
+}
+
+pub(crate) fn landlock_rw(s: &mut State, v: OsString) -> Outcome {
+    landlock_path(s, v, voidbox::PathAccess::ReadWrite)
+}
+
+pub(crate) fn landlock_exec(s: &mut State, v: OsString) -> Outcome {
+    landlock_path(s, v, voidbox::PathAccess::Execute)
+}
+
+fn port(option: &str, v: &OsStr) -> Result<u16, CliError> {
+    let text = v.to_string_lossy();
+    text.parse().map_or_else(
+        |_| {
+            die(format!(
+                "{option}: invalid port {text:?} (a number from 0 to 65535)"
+            ))
+        },
+        Ok,
+    )
+}
+
+pub(crate) fn landlock_tcp_bind(s: &mut State, v: OsString) -> Outcome {
+    let port = port("--landlock-tcp-bind", &v)?;
+    s.config.security.landlock.tcp_bind.push(port);
+    Ok(())
+}
+
+pub(crate) fn landlock_tcp_connect(s: &mut State, v: OsString) -> Outcome {
+    let port = port("--landlock-tcp-connect", &v)?;
+    s.config.security.landlock.tcp_connect.push(port);
+    Ok(())
+}
+
+pub(crate) fn landlock_strict(s: &mut State) -> Outcome {
+    s.config.security.landlock_strict = true;
+    Ok(())
+}
+
 pub(crate) fn allow_tiocsti(s: &mut State) -> Outcome {
     s.config.security.allow_terminal_injection = true;
     Ok(())

@@ -867,6 +867,42 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     ),
     voidbox(
         Security,
+        "--landlock-ro",
+        One([val("PATH", Path)], apply::landlock_ro),
+        "Landlock: let the command read and execute beneath PATH (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--landlock-rw",
+        One([val("PATH", Path)], apply::landlock_rw),
+        "Landlock: let the command read, write and execute beneath PATH (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--landlock-exec",
+        One([val("PATH", Path)], apply::landlock_exec),
+        "Landlock: let the command execute and read files beneath PATH (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--landlock-tcp-bind",
+        One([val("PORT", Complete::None)], apply::landlock_tcp_bind),
+        "Landlock: let the command bind TCP port PORT, and no other (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--landlock-tcp-connect",
+        One([val("PORT", Complete::None)], apply::landlock_tcp_connect),
+        "Landlock: let the command connect to TCP port PORT, and no other (repeatable)",
+    ),
+    voidbox(
+        Security,
+        "--landlock-strict",
+        Flag(apply::landlock_strict),
+        "Fail unless the kernel enforces every Landlock rule asked for",
+    ),
+    voidbox(
+        Security,
         "--allow-tiocsti",
         Flag(apply::allow_tiocsti),
         "Let the command push input into a terminal it shares with the caller (refused by default)",

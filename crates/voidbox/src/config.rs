@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
-use vb_proc::{BpfProgram, CapOp, Rlimit, SeccompPolicy, Syscall};
+use vb_proc::{BpfProgram, CapOp, LandlockSpec, Rlimit, SeccompPolicy, Syscall};
 pub use vb_proc::{EnvOp, Namespaces as IsolationOptions};
 
 use crate::event::StatusEvent;
@@ -176,10 +176,16 @@ pub struct SecurityOptions {
     pub seccomp_default: bool,
     /// Resource limits for the command (`--rlimit`).
     pub rlimits: Vec<Rlimit>,
-    /// Landlock: paths the sandbox may read (not supported yet).
-    pub landlock_read: Vec<PathBuf>,
-    /// Landlock: paths the sandbox may write (not supported yet).
-    pub landlock_write: Vec<PathBuf>,
+    /// Landlock rules for the command: paths as seen inside the sandbox
+    /// with what each grants, and TCP ports it may bind or connect to
+    /// (`--landlock-ro`, `--landlock-rw`, `--landlock-exec`,
+    /// `--landlock-tcp-bind`, `--landlock-tcp-connect`; see
+    /// [`vb_proc::landlock`] for what each grants). Where the running kernel
+    /// enforces less than asked, a runtime warning says what is missing.
+    pub landlock: LandlockSpec,
+    /// Make anything less than full Landlock enforcement an error
+    /// (`--landlock-strict`) instead of a runtime warning.
+    pub landlock_strict: bool,
     /// Keep the sandbox from creating user namespaces (`--disable-userns`;
     /// needs a new user namespace).
     pub disable_userns: bool,

@@ -75,6 +75,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Landlock enforces less than asked, and strict enforcement was asked
+    /// for (`SecurityOptions::landlock_strict`).
+    #[error("refusing to run under a weaker landlock than asked for: {0}")]
+    LandlockNotEnforced(String),
     /// Setup produced runtime warnings and `fail_on_runtime_warnings` is set.
     #[error("refusing to run with {} runtime warning(s): {}", .0.len(), .0.join("; "))]
     RuntimeWarnings(Vec<String>),

@@ -47,6 +47,7 @@ pub struct PreparedIsolation {
     plan: InChildPlan,
     fs: Option<MountPlan>,
     loopback: bool,
+    warnings: Vec<String>,
 }
 
 impl PreparedIsolation {
@@ -81,6 +82,11 @@ impl PreparedIsolation {
             as_pid_1: config.runtime.as_pid_1,
             security: crate::session::security_spec(config, &iso),
         })?;
+        let mut warnings = crate::session::config_warnings(config);
+        warnings.extend(crate::session::landlock_warning(config, plan.security())?);
+        if !warnings.is_empty() && config.runtime.fail_on_runtime_warnings {
+            return Err(Error::RuntimeWarnings(warnings));
+        }
         let fs = if iso.mount {
             Some(fs_glue::compile(config, &iso)?)
         } else {
@@ -90,7 +96,15 @@ impl PreparedIsolation {
             plan,
             fs,
             loopback: iso.net,
+            warnings,
         })
+    }
+
+    /// The runtime warnings of this configuration: what it asks for that the
+    /// host does not give (a label without SELinux, Landlock rules the
+    /// kernel cannot enforce in full).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The error a failure returned by [`apply_isolation_in_child`] stands for
@@ -111,7 +125,11 @@ impl PreparedIsolation {
             },
             Origin::Network => net_glue::describe(failure.step, source),
             Origin::Process => crate::session::describe_process_step(failure, None, None, source),
-            Origin::Security => crate::session::describe_security_step(failure, source),
+            Origin::Security => crate::session::describe_security_step(
+                failure,
+                source,
+                self.plan.security().landlock(),
+            ),
         }
     }
 }

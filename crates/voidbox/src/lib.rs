@@ -58,7 +58,7 @@ pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
 pub use vb_cgroup::CgroupError;
 pub use vb_proc::{
-    BpfProgram, CapOp, Capability, ChildFailure, ExitStatus, FilterError, Rlimit, RlimitError,
-    RlimitResource, SeccompPolicy, Signal, Syscall, UnknownCapability, UnknownSyscall,
-    selinux_enabled,
+    BpfProgram, CapOp, Capability, ChildFailure, Enforcement, ExitStatus, FilterError,
+    LandlockSpec, PathAccess, PathRule, Rlimit, RlimitError, RlimitResource, SeccompPolicy, Signal,
+    Syscall, UnknownCapability, UnknownSyscall, selinux_enabled,
 };

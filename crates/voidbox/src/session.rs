@@ -90,18 +90,28 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
 }
 
 pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
-    let sec = &config.security;
-    let checks: [(bool, &'static str); 2] = [
-        (
-            !sec.landlock_read.is_empty() || !sec.landlock_write.is_empty(),
-            "security.landlock",
-        ),
-        (config.network.is_some(), "network"),
-    ];
-    match checks.iter().find(|(set, _)| *set) {
-        Some((_, what)) => Err(Error::Unsupported(what)),
-        None => Ok(()),
+    if config.network.is_some() {
+        return Err(Error::Unsupported("network"));
     }
+    Ok(())
+}
+
+/// What the running kernel does not enforce of the Landlock request, as a
+/// runtime warning — or the error, under `landlock_strict`.
+pub(crate) fn landlock_warning(
+    config: &JailConfig,
+    security: &vb_proc::SecurityPlan,
+) -> Result<Option<String>, Error> {
+    let Some(reason) = security
+        .landlock_enforcement()
+        .and_then(vb_proc::Enforcement::reason)
+    else {
+        return Ok(None);
+    };
+    if config.security.landlock_strict {
+        return Err(Error::LandlockNotEnforced(reason));
+    }
+    Ok(Some(reason))
 }
 
 /// Mark every descriptor of `config` that voidbox consumes close-on-exec, so
@@ -158,7 +168,7 @@ fn check_labels(config: &JailConfig) -> Result<(), Error> {
 }
 
 /// Runtime warnings the configuration itself gives rise to.
-fn config_warnings(config: &JailConfig) -> Vec<String> {
+pub(crate) fn config_warnings(config: &JailConfig) -> Vec<String> {
     let mut warnings = Vec::new();
     if !vb_proc::selinux_enabled() {
         for (field, label) in [
@@ -305,6 +315,7 @@ fn prepare_and_launch(
             .any(|a| matches!(a, FsAction::Dev { .. })),
     };
     let plan = ProcessPlan::prepare(&spec)?;
+    warnings.extend(landlock_warning(config, plan.security())?);
     // `join` keeps the directories the child joins through open until the
     // command runs.
     clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
@@ -354,6 +365,7 @@ pub(crate) fn security_spec(config: &JailConfig, iso: &IsolationOptions) -> Secu
         seccomp_policy: sec.seccomp_policy.clone(),
         seccomp_default: sec.seccomp_default,
         rlimits: sec.rlimits.clone(),
+        landlock: sec.landlock.clone(),
         // A sandbox reaches a terminal to inject into through the caller's
         // session (unless it leaves it) or a terminal among its standard
         // streams (which a new session may adopt when it has none).
@@ -472,13 +484,21 @@ fn describe_child_error(
         },
         Origin::Process => describe_process_step(failure, Some(plan), Some(lock_files), source),
         Origin::Network => net_glue::describe(failure.step, source),
-        Origin::Security => describe_security_step(failure, source),
+        Origin::Security => describe_security_step(failure, source, plan.security().landlock()),
     }
 }
 
 /// The error a failure of the security context stands for, in bubblewrap's
 /// words where it has them.
-pub(crate) fn describe_security_step(failure: ChildFailure, source: std::io::Error) -> Error {
+pub(crate) fn describe_security_step(
+    failure: ChildFailure,
+    source: std::io::Error,
+    landlock: Option<&vb_proc::LandlockPlan>,
+) -> Error {
+    if let Some(step) = vb_proc::LandlockStep::of(&failure) {
+        let what = describe_landlock_step(step, failure.index, landlock);
+        return Error::ChildStep { what, source };
+    }
     let what = match SecurityStep::of(&failure) {
         Some(SecurityStep::Seccomp) => {
             return Error::Seccomp {
@@ -508,6 +528,31 @@ pub(crate) fn describe_security_step(failure: ChildFailure, source: std::io::Err
         None => return ProcError::Child(failure).into(),
     };
     Error::ChildStep { what, source }
+}
+
+/// What a failed Landlock step was doing, naming the rule's path or port.
+fn describe_landlock_step(
+    step: vb_proc::LandlockStep,
+    index: u32,
+    plan: Option<&vb_proc::LandlockPlan>,
+) -> String {
+    use vb_proc::LandlockStep as S;
+    let path = || {
+        plan.and_then(|p| p.path(index))
+            .map_or_else(|| format!("#{index}"), |p| p.display().to_string())
+    };
+    let port = || {
+        plan.and_then(|p| p.port(step, index))
+            .map_or_else(|| format!("#{index}"), |p| p.to_string())
+    };
+    match step {
+        S::CreateRuleset => "landlock_create_ruleset".to_owned(),
+        S::OpenPath | S::StatPath => format!("landlock path {}", path()),
+        S::AddPathRule => format!("landlock rule for {}", path()),
+        S::AddTcpBindRule => format!("landlock rule for TCP bind port {}", port()),
+        S::AddTcpConnectRule => format!("landlock rule for TCP connect port {}", port()),
+        S::RestrictSelf => "landlock_restrict_self".to_owned(),
+    }
 }
 
 /// The error a failure of one of vb-proc's own steps stands for; `plan` names
