@@ -151,3 +151,45 @@ fn killing_the_pid_the_caller_knows_ends_the_sandbox() {
     assert!(libc::WIFEXITED(status), "{status:#x}");
     assert_eq!(libc::WEXITSTATUS(status), 128 + libc::SIGTERM);
 }
+
+#[test]
+fn landlock_and_the_named_seccomp_bind_a_caller_forked_child() {
+    if needs_userns("landlock_and_the_named_seccomp_bind_a_caller_forked_child") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vb-inchild-landlock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = JailConfig {
+        rootfs: RootFs::Dir("/".into()),
+        isolation: IsolationOptions {
+            pid: true,
+            ..IsolationOptions::default()
+        },
+        ..JailConfig::default()
+    };
+    config.security.landlock = voidbox::LandlockSpec {
+        paths: vec![voidbox::PathRule::read_only("/")],
+        ..voidbox::LandlockSpec::default()
+    };
+    config.security.seccomp_deny = vec![voidbox::Syscall::by_name("mknodat").unwrap()];
+    let prepared = PreparedIsolation::new(&config).unwrap();
+    if !prepared.warnings().is_empty() {
+        voidbox_tests::skip(
+            "landlock_and_the_named_seccomp_bind_a_caller_forked_child",
+            &prepared.warnings().join("; "),
+        );
+        return;
+    }
+    let target = dir.join("written");
+    let script = format!(
+        "echo x > {0} && echo WROTE; mkfifo {0}.fifo && echo MADE-FIFO; read l < /etc/hostname && echo READ",
+        target.display()
+    );
+    let (code, out) = run(&config, &script);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("READ"), "{out}");
+    assert!(!out.contains("WROTE"), "{out}");
+    assert!(!out.contains("MADE-FIFO"), "{out}");
+    assert!(!target.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
