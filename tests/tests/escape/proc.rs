@@ -18,7 +18,7 @@ use voidbox_tests::{
 
 /// The ways a sandbox is entered that must leave the command without any
 /// privilege over it.
-fn confined_profiles() -> Vec<Vec<&'static str>> {
+pub(super) fn confined_profiles() -> Vec<Vec<&'static str>> {
     if is_root() {
         vec![
             vec!["--cap-drop", "ALL"],
