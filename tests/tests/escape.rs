@@ -4,13 +4,17 @@
 //! its regression test here; `docs/security.md` names them.
 //!
 //! The tests are grouped by what they attack: the filesystem (mounts, the
-//! root, staged data), and the processes and descriptors of the sandbox
-//! (capabilities, pid 1, inherited descriptors, seccomp).
+//! root, staged data), the processes and descriptors of the sandbox
+//! (capabilities, pid 1, inherited descriptors, seccomp), and what the
+//! sandbox keeps apart (the old root, the host's processes, the operations
+//! that need a capability).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "escape/fs.rs"]
 mod fs;
+#[path = "escape/isolation.rs"]
+mod isolation;
 #[path = "escape/landlock.rs"]
 mod landlock;
 #[path = "escape/proc.rs"]

@@ -116,7 +116,7 @@ fn root_or_userns(test: &str) -> bool {
 
 /// What a sandbox needs to run `sh`, `cat` and `python3` from the host's
 /// `/usr`.
-const SYSTEM: &[&str] = &[
+pub(super) const SYSTEM: &[&str] = &[
     "--ro-bind",
     "/usr",
     "/usr",
