@@ -481,6 +481,27 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     } else {
         println!("SKIP cgroup limits overhead: needs root to create cgroups");
     }
+    // The cost of the security beyond bubblewrap: the default seccomp
+    // profile (compiled in the parent) and three Landlock rules (the ABI
+    // probed in the parent, the rules made in the child).
+    println!("xtask: bench --seccomp-default + 3 landlock rules ({runs} runs each, alternating)");
+    let plain = {
+        let mut argv = vec![vb.clone()];
+        argv.extend(words("--rootfs / --unshare-all -- /bin/true"));
+        argv
+    };
+    let mut secured = vec![vb.clone()];
+    secured.extend(words(
+        "--rootfs / --unshare-all --seccomp-default --landlock-ro / --landlock-exec /usr \
+         --landlock-rw /tmp -- /bin/true",
+    ));
+    let (a, b) = measure_pair(&secured, Some(plain.as_slice()), runs)?;
+    rows.push(Row {
+        scenario: "startup with --seccomp-default and 3 landlock rules".into(),
+        vb: a,
+        baseline: b.map(|b| ("vb without them", b)),
+        target: Target::OverheadMs(0.3),
+    });
     let launches = runs.max(500);
     println!("xtask: bench in-process voidbox::launch ({launches} launches)");
     let (sample, growth) = library_launch(launches)?;
