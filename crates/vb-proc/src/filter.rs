@@ -15,10 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use seccompiler::{
-    SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-    TargetArch,
-};
+use seccompiler::{SeccompAction, SeccompFilter, SeccompRule, TargetArch};
 
 use crate::seccomp::BpfProgram;
 use crate::syscalls::SYSCALLS;
@@ -236,57 +233,35 @@ const NAMESPACE_FLAGS: [libc::c_int; 7] = [
     libc::CLONE_NEWCGROUP,
 ];
 
-/// Rules matching a call whose first argument has any namespace flag.
-fn with_namespace_flags() -> Result<Vec<SeccompRule>, FilterError> {
-    NAMESPACE_FLAGS
-        .iter()
-        .map(|flag| {
-            let flag = u64::from(flag.unsigned_abs());
-            let cond = SeccompCondition::new(
-                0,
-                SeccompCmpArgLen::Qword,
-                SeccompCmpOp::MaskedEq(flag),
-                flag,
-            )
-            .map_err(|e| FilterError::Compile(e.to_string()))?;
-            SeccompRule::new(vec![cond]).map_err(|e| FilterError::Compile(e.to_string()))
-        })
-        .collect()
+fn native_number(nr: i64) -> Result<u32, FilterError> {
+    u32::try_from(nr).map_err(|_| FilterError::Compile(format!("system call number {nr}")))
 }
 
 /// voidbox's default profile: [`DEFAULT_DENIED`], `clone` and `unshare` with
 /// namespace flags, `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)`, all with
 /// `EPERM`; `clone3`, whose flags a filter cannot read, with `ENOSYS` (the C
 /// library then falls back to `clone`, which the filter can read); every
-/// x32 call and every call under another ABI. Two programs, installed in
-/// order: a filter has one action for the calls it matches.
-pub fn default_profile() -> Result<Vec<BpfProgram>, FilterError> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    for (name, _) in DEFAULT_DENIED {
-        let call = Syscall::by_name(name).map_err(|e| FilterError::Compile(e.to_string()))?;
-        rules.insert(call.nr, Vec::new());
-    }
-    rules.insert(libc::SYS_clone, with_namespace_flags()?);
-    rules.insert(libc::SYS_unshare, with_namespace_flags()?);
-    let ioctl_rules = [0x5412u64, 0x541c]
+/// x32 call with `EPERM`; a call under another ABI kills the process. One
+/// compact program, hand-assembled for a cheap installation (see
+/// [`seccomp::default_profile_program`](crate::seccomp)).
+pub fn default_profile() -> Result<BpfProgram, FilterError> {
+    let denied = DEFAULT_DENIED
         .iter()
-        .map(|request| {
-            // The kernel takes the request as a 32-bit value: compare that.
-            let cond =
-                SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, *request)
-                    .map_err(|e| FilterError::Compile(e.to_string()))?;
-            SeccompRule::new(vec![cond]).map_err(|e| FilterError::Compile(e.to_string()))
+        .map(|(name, _)| {
+            let call = Syscall::by_name(name).map_err(|e| FilterError::Compile(e.to_string()))?;
+            native_number(call.nr)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    rules.insert(libc::SYS_ioctl, ioctl_rules);
-    let main = SeccompFilter::new(rules, SeccompAction::Allow, errno(libc::EPERM), ARCH)
-        .map_err(|e| FilterError::Compile(e.to_string()))?;
-    // clone3 gets its own answer: a second, tiny filter.
-    let clone3: BTreeMap<i64, Vec<SeccompRule>> =
-        std::iter::once((libc::SYS_clone3, Vec::new())).collect();
-    let clone3 = SeccompFilter::new(clone3, SeccompAction::Allow, errno(libc::ENOSYS), ARCH)
-        .map_err(|e| FilterError::Compile(e.to_string()))?;
-    Ok(vec![finish(main)?, finish(clone3)?])
+        .collect::<Result<Vec<u32>, _>>()?;
+    let calls = crate::seccomp::ProfileCalls {
+        clone: native_number(libc::SYS_clone)?,
+        unshare: native_number(libc::SYS_unshare)?,
+        ioctl: native_number(libc::SYS_ioctl)?,
+        clone3: native_number(libc::SYS_clone3)?,
+        namespace_flags: NAMESPACE_FLAGS
+            .iter()
+            .fold(0, |all, flag| all | flag.unsigned_abs()),
+    };
+    Ok(crate::seccomp::default_profile_program(&denied, calls))
 }
 
 #[cfg(test)]
@@ -312,7 +287,7 @@ mod tests {
         for (name, _) in DEFAULT_DENIED {
             assert!(Syscall::by_name(name).is_ok(), "{name}");
         }
-        assert_eq!(default_profile().unwrap().len(), 2);
+        assert!(!default_profile().unwrap().is_empty());
     }
 
     #[test]

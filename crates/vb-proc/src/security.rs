@@ -254,7 +254,7 @@ impl SecurityPlan {
             seccomp.push(policy.program().clone());
         }
         if spec.seccomp_default {
-            seccomp.extend(filter::default_profile()?);
+            seccomp.push(filter::default_profile()?);
         }
         if spec.block_terminal_injection {
             seccomp.push(seccomp::terminal_injection_filter());
