@@ -25,6 +25,16 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--pids-max",
     "--io-weight",
     "--fail-on-warnings",
+    "--seccomp-deny",
+    "--seccomp-policy",
+    "--seccomp-default",
+    "--rlimit",
+    "--landlock-ro",
+    "--landlock-rw",
+    "--landlock-exec",
+    "--landlock-tcp-bind",
+    "--landlock-tcp-connect",
+    "--landlock-strict",
     "--allow-tiocsti",
 ];
 
