@@ -219,6 +219,28 @@ pub const DEFAULT_DENIED: &[(&str, &str)] = &[
         "the mount API: can make a read-only mount writable",
     ),
     ("setns", "enters other namespaces"),
+    (
+        "open_tree_attr",
+        "the mount API: clones a mount with its read-only flag cleared",
+    ),
+    (
+        "io_uring_setup",
+        "io_uring opens, creates and connects without the system calls a filter sees",
+    ),
+    (
+        "io_uring_enter",
+        "io_uring opens, creates and connects without the system calls a filter sees",
+    ),
+    (
+        "io_uring_register",
+        "io_uring opens, creates and connects without the system calls a filter sees",
+    ),
+    (
+        "open_by_handle_at",
+        "opens a file by handle, around the mount tree the sandbox sees",
+    ),
+    ("pidfd_getfd", "takes descriptors out of other processes"),
+    ("kcmp", "compares other processes' kernel objects"),
 ];
 
 /// The namespace flags `clone` and `unshare` may not carry under the default
@@ -233,17 +255,26 @@ const NAMESPACE_FLAGS: [libc::c_int; 7] = [
     libc::CLONE_NEWCGROUP,
 ];
 
+/// `CLONE_NEWTIME`: a flag of `unshare` (and `clone3`); in `clone`'s first
+/// argument the same bit belongs to the exit signal.
+const CLONE_NEWTIME: u32 = 0x80;
+
+/// `USERFAULTFD_IOC_NEW`: `/dev/userfaultfd`'s way to the refused
+/// `userfaultfd` call.
+const USERFAULTFD_IOC_NEW: u32 = 0xaa00;
+
 fn native_number(nr: i64) -> Result<u32, FilterError> {
     u32::try_from(nr).map_err(|_| FilterError::Compile(format!("system call number {nr}")))
 }
 
 /// voidbox's default profile: [`DEFAULT_DENIED`], `clone` and `unshare` with
-/// namespace flags, `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)`, all with
-/// `EPERM`; `clone3`, whose flags a filter cannot read, with `ENOSYS` (the C
-/// library then falls back to `clone`, which the filter can read); every
-/// x32 call with `EPERM`; a call under another ABI kills the process. One
-/// compact program, hand-assembled for a cheap installation (see
-/// [`seccomp::default_profile_program`](crate::seccomp)).
+/// namespace flags, `ioctl` with `TIOCSTI`, `TIOCLINUX` or
+/// `USERFAULTFD_IOC_NEW`, all with `EPERM`; `clone3`, whose flags a filter
+/// cannot read, with `ENOSYS` (the C library then falls back to `clone`,
+/// which the filter can read); every call newer than the table of names
+/// with `ENOSYS`; every x32 call with `EPERM`; a call under another ABI
+/// kills the process. One compact program, hand-assembled for a cheap
+/// installation (see `default_profile_program` in `seccomp.rs`).
 pub fn default_profile() -> Result<BpfProgram, FilterError> {
     let denied = DEFAULT_DENIED
         .iter()
@@ -252,16 +283,21 @@ pub fn default_profile() -> Result<BpfProgram, FilterError> {
             native_number(call.nr)
         })
         .collect::<Result<Vec<u32>, _>>()?;
+    let namespace_flags = NAMESPACE_FLAGS
+        .iter()
+        .fold(0, |all, flag| all | flag.unsigned_abs());
     let calls = crate::seccomp::ProfileCalls {
         clone: native_number(libc::SYS_clone)?,
+        clone_flags: namespace_flags,
         unshare: native_number(libc::SYS_unshare)?,
+        unshare_flags: namespace_flags | CLONE_NEWTIME,
         ioctl: native_number(libc::SYS_ioctl)?,
+        ioctl_requests: [0x5412, 0x541c, USERFAULTFD_IOC_NEW],
         clone3: native_number(libc::SYS_clone3)?,
-        namespace_flags: NAMESPACE_FLAGS
-            .iter()
-            .fold(0, |all, flag| all | flag.unsigned_abs()),
+        unknown_from: native_number(crate::syscalls::highest_number() + 1)?,
     };
-    Ok(crate::seccomp::default_profile_program(&denied, calls))
+    crate::seccomp::default_profile_program(&denied, calls)
+        .map_err(|e| FilterError::Compile(e.to_string()))
 }
 
 #[cfg(test)]

@@ -253,16 +253,29 @@ pub fn terminal_injection_filter() -> BpfProgram {
 /// The calls the default profile looks at besides its plain deny list.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ProfileCalls {
-    /// `clone` and `unshare`: refused when their first argument carries any
-    /// of `namespace_flags`.
+    /// `clone`: refused when its first argument carries any of
+    /// `clone_flags` (its low byte is the exit signal, not a flag).
     pub clone: u32,
+    pub clone_flags: u32,
+    /// `unshare`: refused when its first argument carries any of
+    /// `unshare_flags`.
     pub unshare: u32,
-    /// `ioctl`: `TIOCSTI` and `TIOCLINUX` refused.
+    pub unshare_flags: u32,
+    /// `ioctl`: the requests in `ioctl_requests` refused.
     pub ioctl: u32,
+    pub ioctl_requests: [u32; 3],
     /// `clone3`: fails with `ENOSYS` (its flags are out of a filter's reach).
     pub clone3: u32,
-    pub namespace_flags: u32,
+    /// The first number above every call the profile was written for: it
+    /// and everything above fail with `ENOSYS` (a call newer than the
+    /// profile is refused, not allowed).
+    pub unknown_from: u32,
 }
+
+/// Why a hand-assembled program could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the seccomp program needs a jump longer than 255 instructions")]
+pub struct JumpTooLong;
 
 /// voidbox's default profile as one compact program (see
 /// [`crate::filter::default_profile`] for what it refuses and why).
@@ -276,13 +289,16 @@ pub(crate) struct ProfileCalls {
 /// finds a number by binary search, in a handful of comparisons.
 ///
 /// Layout: the architecture check (another ABI kills the process, as
-/// seccompiler's programs do), the x32 check, the search over the sorted
-/// call numbers (each leaf ends in `allow`), then the argument checks of
-/// `clone`/`unshare` and `ioctl`, and the two refusals.
-pub(crate) fn default_profile_program(denied: &[u32], calls: ProfileCalls) -> BpfProgram {
+/// seccompiler's programs do), the x32 check, the check for numbers newer
+/// than the profile, the search over the sorted call numbers (each leaf ends
+/// in `allow`), then the argument checks of `clone`, `unshare` and `ioctl`,
+/// and the two refusals.
+pub(crate) fn default_profile_program(
+    denied: &[u32],
+    calls: ProfileCalls,
+) -> Result<BpfProgram, JumpTooLong> {
     let mut asm = Assembler::default();
-    let (eperm, enosys, ns_check, ioctl_check) =
-        (asm.label(), asm.label(), asm.label(), asm.label());
+    let [eperm, enosys, clone_check, unshare_check, ioctl_check] = [(); 5].map(|()| asm.label());
     asm.stmt(LD_W_ABS, DATA_ARCH);
     let native = asm.label();
     asm.jump(JEQ_K, NATIVE_ARCH, native);
@@ -291,26 +307,33 @@ pub(crate) fn default_profile_program(denied: &[u32], calls: ProfileCalls) -> Bp
     asm.stmt(LD_W_ABS, DATA_NR);
     #[cfg(target_arch = "x86_64")]
     asm.jump(JSET_K, X32_SYSCALL_BIT, eperm);
+    asm.jump(JGE_K, calls.unknown_from, enosys);
     let mut table: Vec<(u32, usize)> = denied.iter().map(|nr| (*nr, eperm)).collect();
     table.extend([
-        (calls.clone, ns_check),
-        (calls.unshare, ns_check),
+        (calls.clone, clone_check),
+        (calls.unshare, unshare_check),
         (calls.ioctl, ioctl_check),
         (calls.clone3, enosys),
     ]);
     table.sort_unstable();
     table.dedup_by_key(|(nr, _)| *nr);
     asm.search(&table);
-    // clone/unshare with a namespace flag.
-    asm.bind(ns_check);
-    asm.stmt(LD_W_ABS, DATA_ARG0_LOW);
-    asm.jump(JSET_K, calls.namespace_flags, eperm);
-    asm.stmt(RET_K, RET_ALLOW);
-    // The terminal-injection requests, low 32 bits.
+    // clone and unshare with a namespace flag.
+    for (label, flags) in [
+        (clone_check, calls.clone_flags),
+        (unshare_check, calls.unshare_flags),
+    ] {
+        asm.bind(label);
+        asm.stmt(LD_W_ABS, DATA_ARG0_LOW);
+        asm.jump(JSET_K, flags, eperm);
+        asm.stmt(RET_K, RET_ALLOW);
+    }
+    // The refused ioctl requests, low 32 bits (the kernel ignores the rest).
     asm.bind(ioctl_check);
     asm.stmt(LD_W_ABS, DATA_ARG1_LOW);
-    asm.jump(JEQ_K, TIOCSTI, eperm);
-    asm.jump(JEQ_K, TIOCLINUX, eperm);
+    for request in calls.ioctl_requests {
+        asm.jump(JEQ_K, request, eperm);
+    }
     asm.stmt(RET_K, RET_ALLOW);
     asm.bind(enosys);
     asm.stmt(RET_K, RET_ERRNO | libc::ENOSYS.unsigned_abs());
@@ -371,15 +394,14 @@ impl Assembler {
         self.search(high);
     }
 
-    fn finish(mut self) -> BpfProgram {
-        let offset = |from: usize, label: usize, labels: &[Option<usize>]| {
-            let to = labels[label].unwrap_or(from + 1);
-            u8::try_from(to - from - 1).unwrap_or(u8::MAX)
-        };
+    fn finish(mut self) -> Result<BpfProgram, JumpTooLong> {
         for (at, if_true) in &self.fixups {
-            self.insns[*at].jt = offset(*at, *if_true, &self.labels);
+            // Every label is bound after the jumps to it.
+            let to = self.labels[*if_true].ok_or(JumpTooLong)?;
+            let skip = to.checked_sub(at + 1).ok_or(JumpTooLong)?;
+            self.insns[*at].jt = u8::try_from(skip).map_err(|_| JumpTooLong)?;
         }
-        BpfProgram::from_insns(self.insns)
+        Ok(BpfProgram::from_insns(self.insns))
     }
 }
 
@@ -462,24 +484,36 @@ mod tests {
     fn the_default_profile_program_refuses_what_it_lists_and_only_that() {
         let calls = ProfileCalls {
             clone: 56,
+            clone_flags: 0x7e02_0000,
             unshare: 272,
+            unshare_flags: 0x7e02_0080,
             ioctl: 16,
+            ioctl_requests: [TIOCSTI, TIOCLINUX, 0xaa00],
             clone3: 435,
-            namespace_flags: 0x7e02_0000,
+            unknown_from: 470,
         };
         let denied = [101, 165, 166, 246];
-        let p = default_profile_program(&denied, calls);
+        let p = default_profile_program(&denied, calls).unwrap();
         let eperm = RET_ERRNO | libc::EPERM.unsigned_abs();
         let enosys = RET_ERRNO | libc::ENOSYS.unsigned_abs();
         for nr in denied {
             assert_eq!(run(&p, NATIVE_ARCH, nr, 0), eperm, "{nr}");
         }
-        for nr in [0, 1, 2, 59, 60, 231, 334] {
+        for nr in [0, 1, 2, 59, 60, 231, 334, 469] {
             assert_eq!(
                 run(&p, NATIVE_ARCH, nr, u64::from(TIOCSTI)),
                 RET_ALLOW,
                 "{nr}"
             );
+        }
+        // Newer than the profile: refused, whatever the number.
+        for nr in [470, 471, 1000, 0x3fff_ffff, u32::MAX] {
+            let want = if cfg!(target_arch = "x86_64") && nr & 0x4000_0000 != 0 {
+                eperm
+            } else {
+                enosys
+            };
+            assert_eq!(run(&p, NATIVE_ARCH, nr, 0), want, "{nr:#x}");
         }
         // clone and unshare: any namespace flag refuses, others pass.
         for nr in [calls.clone, calls.unshare] {
@@ -490,15 +524,17 @@ mod tests {
             assert_eq!(run_args(&p, NATIVE_ARCH, nr, 0x0002_0000, 0), eperm);
             assert_eq!(run_args(&p, NATIVE_ARCH, nr, 0x0100_0011, 0), RET_ALLOW);
         }
-        assert_eq!(run(&p, NATIVE_ARCH, calls.ioctl, u64::from(TIOCSTI)), eperm);
-        assert_eq!(
-            run(&p, NATIVE_ARCH, calls.ioctl, u64::from(TIOCLINUX)),
-            eperm
-        );
-        assert_eq!(
-            run(&p, NATIVE_ARCH, calls.ioctl, (7 << 32) | u64::from(TIOCSTI)),
-            eperm
-        );
+        // CLONE_NEWTIME is a flag for unshare, the exit signal's bit for clone.
+        assert_eq!(run_args(&p, NATIVE_ARCH, calls.unshare, 0x80, 0), eperm);
+        assert_eq!(run_args(&p, NATIVE_ARCH, calls.clone, 0x80, 0), RET_ALLOW);
+        for request in calls.ioctl_requests {
+            let request = u64::from(request);
+            assert_eq!(run(&p, NATIVE_ARCH, calls.ioctl, request), eperm);
+            assert_eq!(
+                run(&p, NATIVE_ARCH, calls.ioctl, (7 << 32) | request),
+                eperm
+            );
+        }
         assert_eq!(run(&p, NATIVE_ARCH, calls.ioctl, 0x5401), RET_ALLOW);
         assert_eq!(run(&p, NATIVE_ARCH, calls.clone3, 0), enosys);
         #[cfg(target_arch = "x86_64")]
@@ -508,6 +544,32 @@ mod tests {
         }
         assert_eq!(run(&p, 0x4000_0003, 1, 0), RET_KILL_PROCESS);
         assert!(p.len() < 64, "{} instructions", p.len());
+    }
+
+    #[test]
+    fn a_jump_beyond_255_instructions_is_an_error_not_a_wrong_program() {
+        let calls = ProfileCalls {
+            clone: 56,
+            clone_flags: 0x7e02_0000,
+            unshare: 272,
+            unshare_flags: 0x7e02_0080,
+            ioctl: 16,
+            ioctl_requests: [TIOCSTI, TIOCLINUX, 0xaa00],
+            clone3: 435,
+            unknown_from: 100_000,
+        };
+        // Every jump of the search to the shared refusal at the end: with
+        // this many numbers the first ones are too far from it.
+        let denied: Vec<u32> = (1000..1400).collect();
+        assert_eq!(default_profile_program(&denied, calls), Err(JumpTooLong));
+        let fits: Vec<u32> = (1000..1040).collect();
+        let p = default_profile_program(&fits, calls).unwrap();
+        for nr in fits {
+            assert_eq!(
+                run(&p, NATIVE_ARCH, nr, 0),
+                RET_ERRNO | libc::EPERM.unsigned_abs()
+            );
+        }
     }
 
     #[test]
@@ -523,9 +585,10 @@ mod tests {
         let clone3 = u32::try_from(libc::SYS_clone3).unwrap();
         let eperm = RET_ERRNO | libc::EPERM.unsigned_abs();
         for nr in 0..1024 {
+            let unknown = i64::from(nr) > crate::syscalls::highest_number();
             let want = if denied.contains(&nr) {
                 eperm
-            } else if nr == clone3 {
+            } else if nr == clone3 || unknown {
                 RET_ERRNO | libc::ENOSYS.unsigned_abs()
             } else {
                 RET_ALLOW

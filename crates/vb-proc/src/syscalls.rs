@@ -1,6 +1,10 @@
 //! The system calls of the native ABI by name, for seccomp rules written by
 //! name. The numbers are the C library's (`libc::SYS_*`), so the table holds
-//! exactly the calls the target defines; it is sorted by name.
+//! exactly the calls the target defines, plus the calls added to the kernel
+//! since (from 451 on, numbered alike on every architecture) that the `libc`
+//! crate does not name yet; it is sorted by name. The default seccomp
+//! profile refuses every number above the highest here
+//! ([`highest_number`]), so a call newer than the table fails closed.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
@@ -17,6 +21,7 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("bind", libc::SYS_bind),
     ("bpf", libc::SYS_bpf),
     ("brk", libc::SYS_brk),
+    ("cachestat", 451 /* not in the C library's table yet */),
     ("capget", libc::SYS_capget),
     ("capset", libc::SYS_capset),
     ("chdir", libc::SYS_chdir),
@@ -68,6 +73,14 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("fcntl", libc::SYS_fcntl),
     ("fdatasync", libc::SYS_fdatasync),
     ("fgetxattr", libc::SYS_fgetxattr),
+    (
+        "file_getattr",
+        468, /* not in the C library's table yet */
+    ),
+    (
+        "file_setattr",
+        469, /* not in the C library's table yet */
+    ),
     ("finit_module", libc::SYS_finit_module),
     ("flistxattr", libc::SYS_flistxattr),
     ("flock", libc::SYS_flock),
@@ -83,7 +96,19 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("fsync", libc::SYS_fsync),
     ("ftruncate", libc::SYS_ftruncate),
     ("futex", libc::SYS_futex),
+    (
+        "futex_requeue",
+        456, /* not in the C library's table yet */
+    ),
+    (
+        "futex_wait",
+        455, /* not in the C library's table yet */
+    ),
     ("futex_waitv", libc::SYS_futex_waitv),
+    (
+        "futex_wake",
+        454, /* not in the C library's table yet */
+    ),
     ("futimesat", libc::SYS_futimesat),
     ("get_mempolicy", libc::SYS_get_mempolicy),
     ("get_robust_list", libc::SYS_get_robust_list),
@@ -116,6 +141,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("gettimeofday", libc::SYS_gettimeofday),
     ("getuid", libc::SYS_getuid),
     ("getxattr", libc::SYS_getxattr),
+    (
+        "getxattrat",
+        464, /* not in the C library's table yet */
+    ),
     ("init_module", libc::SYS_init_module),
     ("inotify_add_watch", libc::SYS_inotify_add_watch),
     ("inotify_init", libc::SYS_inotify_init),
@@ -147,14 +176,35 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("link", libc::SYS_link),
     ("linkat", libc::SYS_linkat),
     ("listen", libc::SYS_listen),
+    ("listmount", 458 /* not in the C library's table yet */),
     ("listxattr", libc::SYS_listxattr),
+    (
+        "listxattrat",
+        465, /* not in the C library's table yet */
+    ),
     ("llistxattr", libc::SYS_llistxattr),
     ("lookup_dcookie", libc::SYS_lookup_dcookie),
     ("lremovexattr", libc::SYS_lremovexattr),
     ("lseek", libc::SYS_lseek),
     ("lsetxattr", libc::SYS_lsetxattr),
+    (
+        "lsm_get_self_attr",
+        459, /* not in the C library's table yet */
+    ),
+    (
+        "lsm_list_modules",
+        461, /* not in the C library's table yet */
+    ),
+    (
+        "lsm_set_self_attr",
+        460, /* not in the C library's table yet */
+    ),
     ("lstat", libc::SYS_lstat),
     ("madvise", libc::SYS_madvise),
+    (
+        "map_shadow_stack",
+        453, /* not in the C library's table yet */
+    ),
     ("mbind", libc::SYS_mbind),
     ("membarrier", libc::SYS_membarrier),
     ("memfd_create", libc::SYS_memfd_create),
@@ -198,6 +248,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("open", libc::SYS_open),
     ("open_by_handle_at", libc::SYS_open_by_handle_at),
     ("open_tree", libc::SYS_open_tree),
+    (
+        "open_tree_attr",
+        467, /* not in the C library's table yet */
+    ),
     ("openat", libc::SYS_openat),
     ("openat2", libc::SYS_openat2),
     ("pause", libc::SYS_pause),
@@ -242,6 +296,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("recvmsg", libc::SYS_recvmsg),
     ("remap_file_pages", libc::SYS_remap_file_pages),
     ("removexattr", libc::SYS_removexattr),
+    (
+        "removexattrat",
+        466, /* not in the C library's table yet */
+    ),
     ("rename", libc::SYS_rename),
     ("renameat", libc::SYS_renameat),
     ("renameat2", libc::SYS_renameat2),
@@ -305,6 +363,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("settimeofday", libc::SYS_settimeofday),
     ("setuid", libc::SYS_setuid),
     ("setxattr", libc::SYS_setxattr),
+    (
+        "setxattrat",
+        463, /* not in the C library's table yet */
+    ),
     ("shmat", libc::SYS_shmat),
     ("shmctl", libc::SYS_shmctl),
     ("shmdt", libc::SYS_shmdt),
@@ -318,6 +380,7 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("splice", libc::SYS_splice),
     ("stat", libc::SYS_stat),
     ("statfs", libc::SYS_statfs),
+    ("statmount", 457 /* not in the C library's table yet */),
     ("statx", libc::SYS_statx),
     ("swapoff", libc::SYS_swapoff),
     ("swapon", libc::SYS_swapon),
@@ -376,6 +439,7 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("bind", libc::SYS_bind),
     ("bpf", libc::SYS_bpf),
     ("brk", libc::SYS_brk),
+    ("cachestat", 451 /* not in the C library's table yet */),
     ("capget", libc::SYS_capget),
     ("capset", libc::SYS_capset),
     ("chdir", libc::SYS_chdir),
@@ -417,6 +481,14 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("fcntl", libc::SYS_fcntl),
     ("fdatasync", libc::SYS_fdatasync),
     ("fgetxattr", libc::SYS_fgetxattr),
+    (
+        "file_getattr",
+        468, /* not in the C library's table yet */
+    ),
+    (
+        "file_setattr",
+        469, /* not in the C library's table yet */
+    ),
     ("finit_module", libc::SYS_finit_module),
     ("flistxattr", libc::SYS_flistxattr),
     ("flock", libc::SYS_flock),
@@ -431,7 +503,19 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("fsync", libc::SYS_fsync),
     ("ftruncate", libc::SYS_ftruncate),
     ("futex", libc::SYS_futex),
+    (
+        "futex_requeue",
+        456, /* not in the C library's table yet */
+    ),
+    (
+        "futex_wait",
+        455, /* not in the C library's table yet */
+    ),
     ("futex_waitv", libc::SYS_futex_waitv),
+    (
+        "futex_wake",
+        454, /* not in the C library's table yet */
+    ),
     ("get_mempolicy", libc::SYS_get_mempolicy),
     ("get_robust_list", libc::SYS_get_robust_list),
     ("getcpu", libc::SYS_getcpu),
@@ -458,6 +542,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("gettimeofday", libc::SYS_gettimeofday),
     ("getuid", libc::SYS_getuid),
     ("getxattr", libc::SYS_getxattr),
+    (
+        "getxattrat",
+        464, /* not in the C library's table yet */
+    ),
     ("init_module", libc::SYS_init_module),
     ("inotify_add_watch", libc::SYS_inotify_add_watch),
     ("inotify_init1", libc::SYS_inotify_init1),
@@ -484,13 +572,34 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("lgetxattr", libc::SYS_lgetxattr),
     ("linkat", libc::SYS_linkat),
     ("listen", libc::SYS_listen),
+    ("listmount", 458 /* not in the C library's table yet */),
     ("listxattr", libc::SYS_listxattr),
+    (
+        "listxattrat",
+        465, /* not in the C library's table yet */
+    ),
     ("llistxattr", libc::SYS_llistxattr),
     ("lookup_dcookie", libc::SYS_lookup_dcookie),
     ("lremovexattr", libc::SYS_lremovexattr),
     ("lseek", libc::SYS_lseek),
     ("lsetxattr", libc::SYS_lsetxattr),
+    (
+        "lsm_get_self_attr",
+        459, /* not in the C library's table yet */
+    ),
+    (
+        "lsm_list_modules",
+        461, /* not in the C library's table yet */
+    ),
+    (
+        "lsm_set_self_attr",
+        460, /* not in the C library's table yet */
+    ),
     ("madvise", libc::SYS_madvise),
+    (
+        "map_shadow_stack",
+        453, /* not in the C library's table yet */
+    ),
     ("mbind", libc::SYS_mbind),
     ("membarrier", libc::SYS_membarrier),
     ("memfd_create", libc::SYS_memfd_create),
@@ -530,6 +639,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("nfsservctl", libc::SYS_nfsservctl),
     ("open_by_handle_at", libc::SYS_open_by_handle_at),
     ("open_tree", libc::SYS_open_tree),
+    (
+        "open_tree_attr",
+        467, /* not in the C library's table yet */
+    ),
     ("openat", libc::SYS_openat),
     ("openat2", libc::SYS_openat2),
     ("perf_event_open", libc::SYS_perf_event_open),
@@ -569,6 +682,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("recvmsg", libc::SYS_recvmsg),
     ("remap_file_pages", libc::SYS_remap_file_pages),
     ("removexattr", libc::SYS_removexattr),
+    (
+        "removexattrat",
+        466, /* not in the C library's table yet */
+    ),
     ("renameat2", libc::SYS_renameat2),
     ("request_key", libc::SYS_request_key),
     ("restart_syscall", libc::SYS_restart_syscall),
@@ -625,6 +742,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("settimeofday", libc::SYS_settimeofday),
     ("setuid", libc::SYS_setuid),
     ("setxattr", libc::SYS_setxattr),
+    (
+        "setxattrat",
+        463, /* not in the C library's table yet */
+    ),
     ("shmat", libc::SYS_shmat),
     ("shmctl", libc::SYS_shmctl),
     ("shmdt", libc::SYS_shmdt),
@@ -636,6 +757,7 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("socketpair", libc::SYS_socketpair),
     ("splice", libc::SYS_splice),
     ("statfs", libc::SYS_statfs),
+    ("statmount", 457 /* not in the C library's table yet */),
     ("statx", libc::SYS_statx),
     ("swapoff", libc::SYS_swapoff),
     ("swapon", libc::SYS_swapon),
@@ -671,3 +793,8 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("write", libc::SYS_write),
     ("writev", libc::SYS_writev),
 ];
+
+/// The highest call number the table knows.
+pub(crate) fn highest_number() -> libc::c_long {
+    SYSCALLS.iter().map(|(_, nr)| *nr).max().unwrap_or(0)
+}

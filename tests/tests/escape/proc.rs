@@ -639,22 +639,22 @@ fn terminal_injection_is_refused_when_dev_tty_is_hidden() {
 }
 
 /// The errno each call gets inside a sandbox run with `extra`, from a small
-/// python3 probe calling `syscall(nr, -1, ARG1, -1, -1, -1, -1)` (`ARG1` is
-/// -1 unless given): arguments that make the kernel itself fail (a bad
-/// descriptor, pointer or flag) with an errno other than EPERM wherever no
-/// capability check comes first.
+/// python3 probe calling `syscall(nr, ARG0, ARG1, -1, -1, -1, -1)` (each
+/// call given as `(name, nr, ARG0, ARG1)`, mostly -1): arguments that make
+/// the kernel itself fail (a bad descriptor, pointer or flag) with an errno
+/// other than EPERM wherever no capability check comes first.
 fn probe_errnos(
     extra: &[&str],
-    calls: &[(String, i64, i64)],
+    calls: &[(String, i64, i64, i64)],
 ) -> std::collections::BTreeMap<String, i32> {
     let list: Vec<String> = calls
         .iter()
-        .map(|(n, nr, a1)| format!("({n:?}, {nr}, {a1})"))
+        .map(|(n, nr, a0, a1)| format!("({n:?}, {nr}, {a0}, {a1})"))
         .collect();
     let script = format!(
         "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n\
          m = ctypes.c_long(-1)\n\
-         for name, nr, a1 in [{}]:\n    ctypes.set_errno(0)\n    r = libc.syscall(ctypes.c_long(nr), m, ctypes.c_long(a1), m, m, m, m)\n    print(name, 0 if r >= 0 else ctypes.get_errno())\n",
+         for name, nr, a0, a1 in [{}]:\n    ctypes.set_errno(0)\n    r = libc.syscall(ctypes.c_long(nr), ctypes.c_long(a0), ctypes.c_long(a1), m, m, m, m)\n    print(name, 0 if r >= 0 else ctypes.get_errno())\n",
         list.join(", ")
     );
     let mut args: Vec<&str> = vec!["--ro-bind", "/", "/", "--cap-drop", "ALL"];
@@ -676,22 +676,26 @@ fn probe_errnos(
 
 #[test]
 fn the_default_profile_refuses_each_listed_call_and_x32() {
-    let mut calls: Vec<(String, i64, i64)> = vb_proc::filter::DEFAULT_DENIED
+    let mut calls: Vec<(String, i64, i64, i64)> = vb_proc::filter::DEFAULT_DENIED
         .iter()
         .map(|(name, _)| {
             let call = vb_proc::Syscall::by_name(name).unwrap();
-            ((*name).to_owned(), call.number(), -1)
+            ((*name).to_owned(), call.number(), -1, -1)
         })
         .collect();
-    // unshare(-1) carries every namespace flag.
-    calls.push(("unshare_namespaces".into(), libc::SYS_unshare, -1));
-    calls.push(("ioctl".into(), libc::SYS_ioctl, 0x5412)); // TIOCSTI
+    // unshare(-1) carries every namespace flag; 0x80 is CLONE_NEWTIME alone.
+    calls.push(("unshare_namespaces".into(), libc::SYS_unshare, -1, -1));
+    calls.push(("unshare_time".into(), libc::SYS_unshare, 0x80, -1));
+    calls.push(("ioctl".into(), libc::SYS_ioctl, -1, 0x5412)); // TIOCSTI
+    calls.push(("ioctl_tioclinux".into(), libc::SYS_ioctl, -1, 0x541c));
+    // USERFAULTFD_IOC_NEW: /dev/userfaultfd's way to a userfaultfd.
+    calls.push(("ioctl_userfaultfd".into(), libc::SYS_ioctl, -1, 0xaa00));
     #[cfg(target_arch = "x86_64")]
-    calls.push(("x32_getpid".into(), 0x4000_0000 | libc::SYS_getpid, -1));
+    calls.push(("x32_getpid".into(), 0x4000_0000 | libc::SYS_getpid, -1, -1));
     let filtered = probe_errnos(&["--seccomp-default"], &calls);
     let unfiltered = probe_errnos(&[], &calls);
     assert_eq!(filtered.len(), calls.len(), "{filtered:?}");
-    for (name, _, _) in &calls {
+    for (name, _, _, _) in &calls {
         assert_eq!(
             filtered.get(name),
             Some(&libc::EPERM),
@@ -700,7 +704,16 @@ fn the_default_profile_refuses_each_listed_call_and_x32() {
     }
     // Not vacuous: without the profile the kernel answers otherwise for the
     // calls that need no privilege to get past their first checks.
-    for name in ["setns", "ptrace", "process_vm_readv", "open_tree", "ioctl"] {
+    for name in [
+        "setns",
+        "ptrace",
+        "process_vm_readv",
+        "open_tree",
+        "open_tree_attr",
+        "io_uring_setup",
+        "ioctl",
+        "ioctl_userfaultfd",
+    ] {
         assert_ne!(
             unfiltered.get(name),
             Some(&libc::EPERM),
@@ -712,7 +725,7 @@ fn the_default_profile_refuses_each_listed_call_and_x32() {
     // clone3 is answered ENOSYS, so the C library falls back to clone.
     let clone3 = probe_errnos(
         &["--seccomp-default"],
-        &[("clone3".into(), libc::SYS_clone3, -1)],
+        &[("clone3".into(), libc::SYS_clone3, -1, -1)],
     );
     assert_eq!(clone3.get("clone3"), Some(&libc::ENOSYS));
 }
@@ -720,8 +733,8 @@ fn the_default_profile_refuses_each_listed_call_and_x32() {
 #[test]
 fn seccomp_deny_and_a_policy_refuse_what_they_name() {
     let calls = [
-        ("mkdirat".to_owned(), libc::SYS_mkdirat, -1),
-        ("mknodat".to_owned(), libc::SYS_mknodat, -1),
+        ("mkdirat".to_owned(), libc::SYS_mkdirat, -1, -1),
+        ("mknodat".to_owned(), libc::SYS_mknodat, -1, -1),
     ];
     let denied = probe_errnos(&["--seccomp-deny", "mkdirat"], &calls);
     assert_eq!(denied.get("mkdirat"), Some(&libc::EPERM));
