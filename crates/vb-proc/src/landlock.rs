@@ -21,8 +21,12 @@
 //! Paths are the paths *inside* the sandbox: the child opens them after the
 //! mounts and the root switch, so a rule follows what the command sees, not
 //! the host path a bind mount came from. A rule covers the path and
-//! everything beneath it; symbolic links in the path are followed when the
-//! rule is made.
+//! everything beneath it. A path that is, or goes through, a symbolic link
+//! is refused (`ELOOP` at [`LandlockStep::OpenPath`]): whoever can place a
+//! link there — the author of a `--rootfs` image, or an earlier run of the
+//! command in a writable bind — would otherwise choose what the rule
+//! grants. Name the link's target instead (`/usr/lib`, not `/lib`, where
+//! `/lib` is a link).
 //!
 //! - [`PathAccess::ReadOnly`] (`--landlock-ro`): read files, list
 //!   directories, **and execute files**. bubblewrap users mount `/usr` with
@@ -99,7 +103,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{ABI, Access, AccessFs, AccessNet, BitFlags};
-use rustix::fs::{FileType, Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use crate::clone::last_errno;
@@ -454,6 +458,13 @@ fn rule_access(access: PathAccess, abi: ABI) -> BitFlags<AccessFs> {
     wanted & AccessFs::from_all(abi)
 }
 
+/// Whether `stat` is the null device (character device 1:3).
+fn is_null_device(stat: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
+        && rustix::fs::major(stat.st_rdev) == 1
+        && rustix::fs::minor(stat.st_rdev) == 3
+}
+
 /// What `/dev/null` is granted: read, write, truncate (the shell opens
 /// `>/dev/null` with `O_TRUNC`) and device ioctls (`isatty` on it should see
 /// `ENOTTY`, not `EACCES`), as far as `abi` handles them.
@@ -676,18 +687,28 @@ impl LandlockPlan {
         let ruleset = owned_fd(ret).map_err(|e| fail(LandlockStep::CreateRuleset, 0, e))?;
 
         for (index, rule) in (0u32..).zip(&self.paths) {
-            // Opened now, in the sandbox: the path resolves from the new root.
-            let fd = match rustix::fs::open(
+            // Opened now, in the sandbox: the path resolves from the new root,
+            // and through no symbolic link — a link planted by a `--rootfs`
+            // image, or by an earlier run in a writable bind, would otherwise
+            // move the grant wherever it points.
+            let fd = match rustix::fs::openat2(
+                rustix::fs::CWD,
                 rule.c_path.as_c_str(),
                 OFlags::PATH | OFlags::CLOEXEC,
                 Mode::empty(),
+                ResolveFlags::NO_SYMLINKS,
             ) {
                 Ok(fd) => fd,
-                Err(Errno::NOENT) if rule.optional => continue,
+                Err(Errno::NOENT | Errno::LOOP) if rule.optional => continue,
                 Err(e) => return Err(fail(LandlockStep::OpenPath, index, e)),
             };
             let stat =
                 rustix::fs::fstat(&fd).map_err(|e| fail(LandlockStep::StatPath, index, e))?;
+            // The implicit `/dev/null` rule grants writes: only to the null
+            // device itself.
+            if rule.optional && !is_null_device(&stat) {
+                continue;
+            }
             let allowed_access = if FileType::from_raw_mode(stat.st_mode) == FileType::Directory {
                 rule.dir_access
             } else {

@@ -496,7 +496,7 @@ pub(crate) fn describe_security_step(
     landlock: Option<&vb_proc::LandlockPlan>,
 ) -> Error {
     if let Some(step) = vb_proc::LandlockStep::of(&failure) {
-        let what = describe_landlock_step(step, failure.index, landlock);
+        let what = describe_landlock_step(step, failure.index, failure.errno, landlock);
         return Error::ChildStep { what, source };
     }
     let what = match SecurityStep::of(&failure) {
@@ -534,6 +534,7 @@ pub(crate) fn describe_security_step(
 fn describe_landlock_step(
     step: vb_proc::LandlockStep,
     index: u32,
+    errno: i32,
     plan: Option<&vb_proc::LandlockPlan>,
 ) -> String {
     use vb_proc::LandlockStep as S;
@@ -547,6 +548,11 @@ fn describe_landlock_step(
     };
     match step {
         S::CreateRuleset => "landlock_create_ruleset".to_owned(),
+        S::OpenPath if errno == libc::ELOOP => format!(
+            "landlock path {} is or goes through a symbolic link, which a rule does not follow; \
+             name the path it leads to",
+            path()
+        ),
         S::OpenPath | S::StatPath => format!("landlock path {}", path()),
         S::AddPathRule => format!("landlock rule for {}", path()),
         S::AddTcpBindRule => format!("landlock rule for TCP bind port {}", port()),

@@ -49,11 +49,13 @@ fn needs_landlock(test: &str, abi: u32) -> bool {
     }
 }
 
-/// The host directories a shell and python need to start, granted read-only.
+/// The host directories a shell and python need to start, granted read-only
+/// (those that are directories: a rule does not follow a symbolic link, and
+/// on a merged-/usr system `/bin`, `/lib` ... are links into `/usr`).
 fn system_ro() -> Vec<&'static str> {
     let mut args = Vec::new();
     for dir in ["/usr", "/etc", "/bin", "/lib", "/lib64", "/lib32", "/sbin"] {
-        if Path::new(dir).exists() {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             args.extend(["--landlock-ro", dir]);
         }
     }
@@ -292,4 +294,78 @@ fn strict_enforcement_runs_where_the_kernel_enforces_everything() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_rule_through_a_symbolic_link_is_refused() {
+    let test = "a_rule_through_a_symbolic_link_is_refused";
+    if needs_userns(test) || needs_landlock(test, 1) {
+        return;
+    }
+    // A link placed where a rule points (by a --rootfs image, or an earlier
+    // run in a writable bind) would choose what the rule grants.
+    for rule in ["/tmp/link", "/tmp/link/bin"] {
+        let out = run_vb([
+            "--ro-bind",
+            "/",
+            "/",
+            "--tmpfs",
+            "/tmp",
+            "--symlink",
+            "/usr",
+            "/tmp/link",
+            "--landlock-ro",
+            rule,
+            "--",
+            "/bin/true",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{rule}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "vb: landlock path {rule} is or goes through a symbolic link, which a rule does \
+                 not follow; name the path it leads to: Too many levels of symbolic links"
+            )
+        );
+    }
+}
+
+#[test]
+fn a_planted_dev_null_link_grants_nothing() {
+    let test = "a_planted_dev_null_link_grants_nothing";
+    if needs_userns(test) || needs_landlock(test, 1) {
+        return;
+    }
+    let dir = tempdir("devnull");
+    let bind = dir.to_str().unwrap();
+    for profile in profiles() {
+        let mut args: Vec<&str> = vec![
+            "--ro-bind",
+            "/",
+            "/",
+            "--bind",
+            bind,
+            "/tmp",
+            "--tmpfs",
+            "/dev",
+            "--symlink",
+            "/",
+            "/dev/null",
+        ];
+        args.extend(&profile);
+        args.extend(system_ro());
+        args.extend([
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo x > /tmp/planted && echo WROTE; cat /tmp/secret; exit 0",
+        ]);
+        let out = run_vb(&args);
+        assert!(out.status.success(), "{profile:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(!text.contains("WROTE"), "{profile:?}: {text}");
+        assert!(!text.contains("SECRET"), "{profile:?}: {text}");
+        assert!(!dir.join("planted").exists(), "{profile:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
