@@ -300,6 +300,25 @@ pub fn default_profile() -> Result<BpfProgram, FilterError> {
         .map_err(|e| FilterError::Compile(e.to_string()))
 }
 
+/// The companion of Landlock's TCP port rules, installed with them: Landlock
+/// checks `bind` and `connect` of TCP sockets, so this filter refuses the
+/// other ways to a connection — a multipath TCP socket, a send with
+/// `MSG_FASTOPEN`, io_uring (see `tcp_companion_program` in `seccomp.rs`).
+pub fn tcp_companion() -> Result<BpfProgram, FilterError> {
+    let calls = crate::seccomp::TcpCompanionCalls {
+        socket: native_number(libc::SYS_socket)?,
+        sendto: native_number(libc::SYS_sendto)?,
+        sendmsg: native_number(libc::SYS_sendmsg)?,
+        sendmmsg: native_number(libc::SYS_sendmmsg)?,
+        io_uring: [
+            native_number(libc::SYS_io_uring_setup)?,
+            native_number(libc::SYS_io_uring_enter)?,
+            native_number(libc::SYS_io_uring_register)?,
+        ],
+    };
+    crate::seccomp::tcp_companion_program(calls).map_err(|e| FilterError::Compile(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

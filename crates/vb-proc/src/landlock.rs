@@ -634,6 +634,14 @@ impl LandlockPlan {
         self.handled_fs != 0 || self.handled_net != 0
     }
 
+    /// Whether [`apply`](Self::apply) restricts TCP ports (binding or
+    /// connecting). Landlock checks `bind` and `connect` on TCP sockets
+    /// only: the caller must also keep the command from connecting another
+    /// way (see [`crate::filter::tcp_companion`]).
+    pub fn restricts_tcp(&self) -> bool {
+        self.handled_net != 0
+    }
+
     /// The path of the rule a [`LandlockStep::OpenPath`],
     /// [`StatPath`](LandlockStep::StatPath) or
     /// [`AddPathRule`](LandlockStep::AddPathRule) failure names by `index`:

@@ -342,6 +342,70 @@ pub(crate) fn default_profile_program(
     asm.finish()
 }
 
+/// The calls the TCP companion filter looks at (native numbers).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TcpCompanionCalls {
+    pub socket: u32,
+    pub sendto: u32,
+    pub sendmsg: u32,
+    pub sendmmsg: u32,
+    /// Refused outright: a ring performs `sendmsg` (and `connect`) without
+    /// the system calls a filter sees.
+    pub io_uring: [u32; 3],
+}
+
+/// `IPPROTO_MPTCP`: a multipath TCP socket, which Landlock's TCP rules do not
+/// cover.
+const IPPROTO_MPTCP: u32 = 262;
+/// `MSG_FASTOPEN`: `sendto`/`sendmsg` that connect on the way (TCP Fast
+/// Open), without the `connect` Landlock checks.
+const MSG_FASTOPEN: u32 = 0x2000_0000;
+/// The low 32 bits of `args[2]` and `args[3]`.
+#[cfg(target_endian = "little")]
+const DATA_ARG2_LOW: u32 = 32;
+#[cfg(target_endian = "little")]
+const DATA_ARG3_LOW: u32 = 40;
+
+/// The companion of Landlock's TCP port rules: `EPERM` for the ways to a
+/// TCP connection (or a bound port) that Landlock does not check — a
+/// multipath TCP socket (`socket(..., IPPROTO_MPTCP)`), a send that connects
+/// by TCP Fast Open (`MSG_FASTOPEN` in `sendto`, `sendmsg`, `sendmmsg`), and
+/// io_uring. x32 calls fail with `EPERM`, and a call under another ABI kills
+/// the process, as in the other programs vb builds.
+pub(crate) fn tcp_companion_program(calls: TcpCompanionCalls) -> Result<BpfProgram, JumpTooLong> {
+    let mut asm = Assembler::default();
+    let [eperm, socket, flags2, flags3] = [(); 4].map(|()| asm.label());
+    asm.stmt(LD_W_ABS, DATA_ARCH);
+    let native = asm.label();
+    asm.jump(JEQ_K, NATIVE_ARCH, native);
+    asm.stmt(RET_K, RET_KILL_PROCESS);
+    asm.bind(native);
+    asm.stmt(LD_W_ABS, DATA_NR);
+    #[cfg(target_arch = "x86_64")]
+    asm.jump(JSET_K, X32_SYSCALL_BIT, eperm);
+    asm.jump(JEQ_K, calls.socket, socket);
+    asm.jump(JEQ_K, calls.sendto, flags3);
+    asm.jump(JEQ_K, calls.sendmsg, flags2);
+    asm.jump(JEQ_K, calls.sendmmsg, flags3);
+    for nr in calls.io_uring {
+        asm.jump(JEQ_K, nr, eperm);
+    }
+    asm.stmt(RET_K, RET_ALLOW);
+    asm.bind(socket);
+    asm.stmt(LD_W_ABS, DATA_ARG2_LOW);
+    asm.jump(JEQ_K, IPPROTO_MPTCP, eperm);
+    asm.stmt(RET_K, RET_ALLOW);
+    for (label, at) in [(flags2, DATA_ARG2_LOW), (flags3, DATA_ARG3_LOW)] {
+        asm.bind(label);
+        asm.stmt(LD_W_ABS, at);
+        asm.jump(JSET_K, MSG_FASTOPEN, eperm);
+        asm.stmt(RET_K, RET_ALLOW);
+    }
+    asm.bind(eperm);
+    asm.stmt(RET_K, RET_ERRNO | libc::EPERM.unsigned_abs());
+    asm.finish()
+}
+
 /// A classic-BPF assembler with forward labels (all jumps in a seccomp
 /// program go forward, at most 255 instructions).
 #[derive(Default)]
@@ -421,6 +485,10 @@ mod tests {
         data[4..8].copy_from_slice(&arch.to_ne_bytes());
         data[16..24].copy_from_slice(&arg0.to_ne_bytes());
         data[24..32].copy_from_slice(&arg1.to_ne_bytes());
+        run_data(program, &data)
+    }
+
+    fn run_data(program: &BpfProgram, data: &[u8; 64]) -> u32 {
         let mut acc = 0u32;
         let mut pc = 0usize;
         loop {
@@ -605,5 +673,39 @@ mod tests {
             ),
             eperm
         );
+    }
+
+    #[test]
+    fn the_tcp_companion_refuses_mptcp_fast_open_and_io_uring_only() {
+        let calls = TcpCompanionCalls {
+            socket: 41,
+            sendto: 44,
+            sendmsg: 46,
+            sendmmsg: 307,
+            io_uring: [425, 426, 427],
+        };
+        let p = tcp_companion_program(calls).unwrap();
+        let eperm = RET_ERRNO | libc::EPERM.unsigned_abs();
+        let args = |nr, a2: u64, a3: u64| {
+            let mut data = [0u8; 64];
+            data[0..4].copy_from_slice(&u32::to_ne_bytes(nr));
+            data[4..8].copy_from_slice(&NATIVE_ARCH.to_ne_bytes());
+            data[32..40].copy_from_slice(&a2.to_ne_bytes());
+            data[40..48].copy_from_slice(&a3.to_ne_bytes());
+            run_data(&p, &data)
+        };
+        assert_eq!(args(calls.socket, 262, 0), eperm);
+        assert_eq!(args(calls.socket, 6, 0), RET_ALLOW);
+        assert_eq!(args(calls.socket, 0, 0), RET_ALLOW);
+        assert_eq!(args(calls.sendto, 0, 0x2000_0000), eperm);
+        assert_eq!(args(calls.sendto, 0, 0x4000), RET_ALLOW);
+        assert_eq!(args(calls.sendmmsg, 0, 0x2000_0040), eperm);
+        assert_eq!(args(calls.sendmsg, 0x2000_0000, 0), eperm);
+        assert_eq!(args(calls.sendmsg, 0x40, 0x2000_0000), RET_ALLOW);
+        for nr in calls.io_uring {
+            assert_eq!(args(nr, 0, 0), eperm);
+        }
+        assert_eq!(args(42, 0, 0x2000_0000), RET_ALLOW); // connect
+        assert_eq!(run(&p, 0x4000_0003, 102, 0), RET_KILL_PROCESS);
     }
 }

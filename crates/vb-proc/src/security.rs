@@ -244,8 +244,14 @@ impl SecurityPlan {
         } else {
             None
         };
+        let landlock = if spec.landlock.is_empty() {
+            None
+        } else {
+            Some(LandlockPlan::prepare(&spec.landlock)?)
+        };
         // The caller's programs first, then the named ones, then voidbox's
-        // own terminal filter (see the module docs).
+        // own: the companion of Landlock's TCP rules, the terminal filter
+        // (see the module docs).
         let mut seccomp = spec.seccomp.clone();
         if !spec.seccomp_deny.is_empty() {
             seccomp.push(filter::deny(&spec.seccomp_deny)?);
@@ -256,14 +262,12 @@ impl SecurityPlan {
         if spec.seccomp_default {
             seccomp.push(filter::default_profile()?);
         }
+        if landlock.as_ref().is_some_and(LandlockPlan::restricts_tcp) {
+            seccomp.push(filter::tcp_companion()?);
+        }
         if spec.block_terminal_injection {
             seccomp.push(seccomp::terminal_injection_filter());
         }
-        let landlock = if spec.landlock.is_empty() {
-            None
-        } else {
-            Some(LandlockPlan::prepare(&spec.landlock)?)
-        };
         Ok(Self {
             caps,
             seccomp,

@@ -177,7 +177,7 @@ fn tcp_ports_outside_the_rules_can_be_neither_bound_nor_reached() {
         \x20   s = socket.socket()\n\
         \x20   held.append(s)\n\
         \x20   try:\n\
-        \x20       s.bind(('127.0.0.1', port)); s.listen(1); return 'bound'\n\
+        \x20       s.bind(('127.0.0.1', port)); s.listen(16); return 'bound'\n\
         \x20   except OSError as e:\n\
         \x20       return e.errno\n\
         def connect(port):\n\
@@ -187,7 +187,27 @@ fn tcp_ports_outside_the_rules_can_be_neither_bound_nor_reached() {
         \x20   except OSError as e:\n\
         \x20       return e.errno\n\
         print('bind-a', listen(18081)); print('bind-b', listen(18082)); print('bind-c', listen(18083))\n\
-        print('connect-a', connect(18081)); print('connect-b', connect(18082))\n";
+        def mptcp(port):\n\
+        \x20   try:\n\
+        \x20       s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)\n\
+        \x20       held.append(s)\n\
+        \x20       s.settimeout(5)\n\
+        \x20       s.connect(('127.0.0.1', port)); return 'connected'\n\
+        \x20   except OSError as e:\n\
+        \x20       return e.errno\n\
+        def fastopen(port):\n\
+        \x20   s = socket.socket()\n\
+        \x20   held.append(s)\n\
+        \x20   s.settimeout(5)\n\
+        \x20   try:\n\
+        \x20       s.sendto(b'x', socket.MSG_FASTOPEN, ('127.0.0.1', port)); return 'connected'\n\
+        \x20   except BlockingIOError:\n\
+        \x20       return 'connected'\n\
+        \x20   except OSError as e:\n\
+        \x20       return e.errno\n\
+        print('bind-a', listen(18081)); print('bind-b', listen(18082)); print('bind-c', listen(18083))\n\
+        print('connect-a', connect(18081)); print('connect-b', connect(18082))\n\
+        print('mptcp-b', mptcp(18082)); print('fastopen-b', fastopen(18082))\n";
     for profile in profiles() {
         let mut args: Vec<&str> = vec!["--ro-bind", "/", "/", "--unshare-net"];
         args.extend(&profile);
@@ -219,6 +239,37 @@ fn tcp_ports_outside_the_rules_can_be_neither_bound_nor_reached() {
                 "{profile:?}: {key} should be {want}: {text}"
             );
         }
+        // The ways around Landlock's TCP checks are refused by vb's filter.
+        let eperm = libc::EPERM.to_string();
+        for key in ["mptcp-b", "fastopen-b"] {
+            assert!(
+                text.lines().any(|l| l == format!("{key} {eperm}")),
+                "{profile:?}: {key} should be refused: {text}"
+            );
+        }
+    }
+    // Not vacuous: without the rules the same probe connects both ways.
+    let out = run_vb([
+        "--ro-bind",
+        "/",
+        "/",
+        "--unshare-net",
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        script,
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.lines().any(|l| l == "fastopen-b connected"),
+        "{text} {}",
+        stderr(&out)
+    );
+    if !text.lines().any(|l| l == "mptcp-b connected") {
+        skip(
+            "tcp_ports_outside_the_rules_can_be_neither_bound_nor_reached",
+            &format!("multipath TCP is not available here, so its refusal proves nothing: {text}"),
+        );
     }
 }
 
