@@ -203,6 +203,21 @@ fn security_options_beyond_bubblewrap() {
             "filter": [{"syscall": "nosuchcall"}]}}"#,
     );
     let truncated = write("truncated.json", "{\n");
+    let weakened = write(
+        "weakened.json",
+        r#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat"},
+                       {"syscall": "mkdirat", "args": [{"index": 2, "type": "dword",
+                        "op": "eq", "val": 123}]}]}}"#,
+    );
+    rejects(
+        &["--ro-bind", "/", "/", "--seccomp-policy", &weakened, "true"],
+        &format!(
+            "--seccomp-policy {weakened}: \"mkdirat\" is listed both without and with argument \
+             conditions; seccompiler would keep only the conditions, so the call would pass when \
+             none holds: list it once"
+        ),
+    );
     rejects(
         &[
             "--ro-bind",
@@ -265,7 +280,7 @@ fn security_options_beyond_bubblewrap() {
         "landlock path relative: not an absolute path",
     );
     for option in ["--landlock-tcp-bind", "--landlock-tcp-connect"] {
-        for port in ["http", "65536", "-1"] {
+        for port in ["http", "65536", "-1", "+80", ""] {
             rejects(
                 &["--ro-bind", "/", "/", option, port, "true"],
                 &format!("{option}: invalid port {port:?} (a number from 0 to 65535)"),

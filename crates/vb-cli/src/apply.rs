@@ -886,14 +886,13 @@ pub(crate) fn landlock_exec(s: &mut State, v: OsString) -> Outcome {
 
 fn port(option: &str, v: &OsStr) -> Result<u16, CliError> {
     let text = v.to_string_lossy();
-    text.parse().map_or_else(
-        |_| {
-            die(format!(
-                "{option}: invalid port {text:?} (a number from 0 to 65535)"
-            ))
-        },
-        Ok,
-    )
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match text.parse() {
+        Ok(port) if digits => Ok(port),
+        _ => die(format!(
+            "{option}: invalid port {text:?} (a number from 0 to 65535)"
+        )),
+    }
 }
 
 pub(crate) fn landlock_tcp_bind(s: &mut State, v: OsString) -> Outcome {

@@ -70,6 +70,10 @@ pub enum FilterError {
     /// A policy must hold exactly one filter.
     #[error("a policy holds one filter; this one holds {0}")]
     FilterCount(usize),
+    /// A policy that seccompiler would compile into something weaker than
+    /// what it says.
+    #[error("{0}")]
+    Weakened(String),
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -161,6 +165,10 @@ impl SeccompPolicy {
         if map.len() != 1 {
             return Err(FilterError::FilterCount(map.len()));
         }
+        // seccompiler accepted it: check what its frontend would drop.
+        let document: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| FilterError::Compile(e.to_string()))?;
+        check_policy(&document)?;
         let Some(program) = map.into_values().next() else {
             return Err(FilterError::FilterCount(0));
         };
@@ -180,6 +188,65 @@ impl SeccompPolicy {
     pub fn program(&self) -> &BpfProgram {
         &self.program
     }
+}
+
+/// Refuse what seccompiler's JSON frontend would compile into something
+/// weaker than the policy says: a call listed both without conditions and
+/// with some (the frontend keeps only the conditional rules, so the call
+/// passes whenever no condition holds), and a `dword` value or mask wider
+/// than 32 bits (the frontend cuts it to its low half).
+fn check_policy(document: &serde_json::Value) -> Result<(), FilterError> {
+    let rules = document
+        .as_object()
+        .and_then(|filters| filters.values().next())
+        .and_then(|filter| filter.get("filter"))
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut unconditional = BTreeMap::new();
+    let mut conditional = BTreeMap::new();
+    for rule in rules {
+        let Some(name) = rule.get("syscall").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let conditions = rule
+            .get("args")
+            .and_then(serde_json::Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        if conditions.is_empty() {
+            unconditional.insert(name, ());
+        } else {
+            conditional.insert(name, ());
+        }
+        for condition in conditions {
+            if condition.get("type").and_then(serde_json::Value::as_str) != Some("dword") {
+                continue;
+            }
+            let op = condition.get("op");
+            let mask = op
+                .and_then(|op| op.get("masked_eq"))
+                .and_then(serde_json::Value::as_u64);
+            let val = condition.get("val").and_then(serde_json::Value::as_u64);
+            for value in [val, mask].into_iter().flatten() {
+                if value > u64::from(u32::MAX) {
+                    return Err(FilterError::Weakened(format!(
+                        "a dword condition on \"{name}\" compares {value}, which does not fit \
+                         in 32 bits"
+                    )));
+                }
+            }
+        }
+    }
+    if let Some(name) = unconditional
+        .keys()
+        .find(|name| conditional.contains_key(*name))
+    {
+        return Err(FilterError::Weakened(format!(
+            "\"{name}\" is listed both without and with argument conditions; seccompiler \
+             would keep only the conditions, so the call would pass when none holds: list \
+             it once"
+        )));
+    }
+    Ok(())
 }
 
 /// The calls voidbox's default profile refuses outright, each with its
@@ -343,6 +410,38 @@ mod tests {
             assert!(Syscall::by_name(name).is_ok(), "{name}");
         }
         assert!(!default_profile().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_policy_seccompiler_would_weaken_is_refused() {
+        let mixed = br#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat"},
+                       {"syscall": "mkdirat", "args": [{"index": 2, "type": "dword",
+                        "op": "eq", "val": 123}]}]}}"#;
+        let err = SeccompPolicy::from_json(mixed).unwrap_err().to_string();
+        assert!(
+            err.contains("\"mkdirat\" is listed both without and with"),
+            "{err}"
+        );
+        let wide = br#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat", "args": [{"index": 2, "type": "dword",
+                        "op": "eq", "val": 4294967789}]}]}}"#;
+        let err = SeccompPolicy::from_json(wide).unwrap_err().to_string();
+        assert!(
+            err.contains("4294967789, which does not fit in 32 bits"),
+            "{err}"
+        );
+        let wide_mask = br#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat", "args": [{"index": 2, "type": "dword",
+                        "op": {"masked_eq": 8589934592}, "val": 0}]}]}}"#;
+        assert!(SeccompPolicy::from_json(wide_mask).is_err());
+        // The same call twice with conditions, or a qword value: fine.
+        let fine = br#"{"main": {"mismatch_action": "allow", "match_action": {"errno": 1},
+            "filter": [{"syscall": "mkdirat", "args": [{"index": 2, "type": "qword",
+                        "op": "eq", "val": 4294967789}]},
+                       {"syscall": "mkdirat", "args": [{"index": 2, "type": "dword",
+                        "op": "eq", "val": 1}]}]}}"#;
+        assert!(SeccompPolicy::from_json(fine).is_ok());
     }
 
     #[test]
