@@ -81,59 +81,22 @@ const ARCH: TargetArch = TargetArch::x86_64;
 #[cfg(target_arch = "aarch64")]
 const ARCH: TargetArch = TargetArch::aarch64;
 
-/// x32 call numbers carry this bit on x86-64.
-#[cfg(target_arch = "x86_64")]
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
-
-/// `ld [nr]; jset X32, +0, +1; ret ERRNO|EPERM`: refuse x32 calls, then go
-/// on with the program that follows.
-fn x32_prefix() -> Vec<libc::sock_filter> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        const LD_W_ABS: u16 = 0x20;
-        const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
-        const RET_K: u16 = 0x06;
-        const RET_ERRNO: u32 = 0x0005_0000;
-        vec![
-            libc::sock_filter {
-                code: LD_W_ABS,
-                jt: 0,
-                jf: 0,
-                k: 0,
-            },
-            libc::sock_filter {
-                code: JSET_K,
-                jt: 0,
-                jf: 1,
-                k: X32_SYSCALL_BIT,
-            },
-            libc::sock_filter {
-                code: RET_K,
-                jt: 0,
-                jf: 0,
-                k: RET_ERRNO | libc::EPERM.unsigned_abs(),
-            },
-        ]
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        Vec::new()
-    }
-}
-
-/// seccompiler's program, with the x32 prefix, as a [`BpfProgram`].
-fn finish(filter: SeccompFilter) -> Result<BpfProgram, FilterError> {
-    let program: seccompiler::BpfProgram = filter
-        .try_into()
-        .map_err(|e: seccompiler::BackendError| FilterError::Compile(e.to_string()))?;
-    let mut insns = x32_prefix();
-    insns.extend(program.into_iter().map(|i| libc::sock_filter {
+/// A seccompiler program, behind the x32 refusal, as a [`BpfProgram`].
+fn from_seccompiler(program: seccompiler::BpfProgram) -> BpfProgram {
+    crate::seccomp::with_x32_refusal(program.into_iter().map(|i| libc::sock_filter {
         code: i.code,
         jt: i.jt,
         jf: i.jf,
         k: i.k,
-    }));
-    Ok(BpfProgram::from_insns(insns))
+    }))
+}
+
+/// seccompiler's program for `filter`, with the x32 refusal.
+fn finish(filter: SeccompFilter) -> Result<BpfProgram, FilterError> {
+    let program: seccompiler::BpfProgram = filter
+        .try_into()
+        .map_err(|e: seccompiler::BackendError| FilterError::Compile(e.to_string()))?;
+    Ok(from_seccompiler(program))
 }
 
 fn errno(e: i32) -> SeccompAction {
@@ -172,15 +135,8 @@ impl SeccompPolicy {
         let Some(program) = map.into_values().next() else {
             return Err(FilterError::FilterCount(0));
         };
-        let mut insns = x32_prefix();
-        insns.extend(program.into_iter().map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        }));
         Ok(Self {
-            program: BpfProgram::from_insns(insns),
+            program: from_seccompiler(program),
         })
     }
 

@@ -133,14 +133,15 @@ const RET_KILL_PROCESS: u32 = 0x8000_0000;
 /// `offsetof(struct seccomp_data, ...)`.
 const DATA_NR: u32 = 0;
 const DATA_ARCH: u32 = 4;
-/// The low 32 bits of `args[1]` (little-endian): the kernel takes an ioctl's
-/// request as an `unsigned int`, so the high half must not be compared — a
-/// caller could set it to slip past a 64-bit comparison.
+/// The offset of the low 32 bits of `args[index]` (little-endian). The
+/// programs compare only those: the kernel takes an ioctl's request, a
+/// socket's protocol and a send's flags as 32-bit values, so a 64-bit
+/// comparison could be slipped past by setting the high half; every
+/// `CLONE_NEW*` flag lies in the low half too.
 #[cfg(target_endian = "little")]
-const DATA_ARG1_LOW: u32 = 24;
-/// The low 32 bits of `args[0]`, where every `CLONE_NEW*` flag lies.
-#[cfg(target_endian = "little")]
-const DATA_ARG0_LOW: u32 = 16;
+const fn arg_low(index: u32) -> u32 {
+    16 + 8 * index
+}
 
 /// The native ABI's audit architecture and the numbers of the calls the
 /// default profile looks at.
@@ -213,7 +214,7 @@ pub fn terminal_injection_filter() -> BpfProgram {
     }
     let check = [
         #[cfg(target_endian = "little")]
-        stmt(LD_W_ABS, DATA_ARG1_LOW),
+        stmt(LD_W_ABS, arg_low(1)),
         jeq(TIOCSTI, 2, 0),
         jeq(TIOCLINUX, 1, 0),
         stmt(RET_K, RET_ALLOW),
@@ -299,14 +300,7 @@ pub(crate) fn default_profile_program(
 ) -> Result<BpfProgram, JumpTooLong> {
     let mut asm = Assembler::default();
     let [eperm, enosys, clone_check, unshare_check, ioctl_check] = [(); 5].map(|()| asm.label());
-    asm.stmt(LD_W_ABS, DATA_ARCH);
-    let native = asm.label();
-    asm.jump(JEQ_K, NATIVE_ARCH, native);
-    asm.stmt(RET_K, RET_KILL_PROCESS);
-    asm.bind(native);
-    asm.stmt(LD_W_ABS, DATA_NR);
-    #[cfg(target_arch = "x86_64")]
-    asm.jump(JSET_K, X32_SYSCALL_BIT, eperm);
+    asm.native_calls_only(eperm);
     asm.jump(JGE_K, calls.unknown_from, enosys);
     let mut table: Vec<(u32, usize)> = denied.iter().map(|nr| (*nr, eperm)).collect();
     table.extend([
@@ -324,13 +318,13 @@ pub(crate) fn default_profile_program(
         (unshare_check, calls.unshare_flags),
     ] {
         asm.bind(label);
-        asm.stmt(LD_W_ABS, DATA_ARG0_LOW);
+        asm.stmt(LD_W_ABS, arg_low(0));
         asm.jump(JSET_K, flags, eperm);
         asm.stmt(RET_K, RET_ALLOW);
     }
     // The refused ioctl requests, low 32 bits (the kernel ignores the rest).
     asm.bind(ioctl_check);
-    asm.stmt(LD_W_ABS, DATA_ARG1_LOW);
+    asm.stmt(LD_W_ABS, arg_low(1));
     for request in calls.ioctl_requests {
         asm.jump(JEQ_K, request, eperm);
     }
@@ -360,11 +354,6 @@ const IPPROTO_MPTCP: u32 = 262;
 /// `MSG_FASTOPEN`: `sendto`/`sendmsg` that connect on the way (TCP Fast
 /// Open), without the `connect` Landlock checks.
 const MSG_FASTOPEN: u32 = 0x2000_0000;
-/// The low 32 bits of `args[2]` and `args[3]`.
-#[cfg(target_endian = "little")]
-const DATA_ARG2_LOW: u32 = 32;
-#[cfg(target_endian = "little")]
-const DATA_ARG3_LOW: u32 = 40;
 
 /// The companion of Landlock's TCP port rules: `EPERM` for the ways to a
 /// TCP connection (or a bound port) that Landlock does not check — a
@@ -375,14 +364,7 @@ const DATA_ARG3_LOW: u32 = 40;
 pub(crate) fn tcp_companion_program(calls: TcpCompanionCalls) -> Result<BpfProgram, JumpTooLong> {
     let mut asm = Assembler::default();
     let [eperm, socket, flags2, flags3] = [(); 4].map(|()| asm.label());
-    asm.stmt(LD_W_ABS, DATA_ARCH);
-    let native = asm.label();
-    asm.jump(JEQ_K, NATIVE_ARCH, native);
-    asm.stmt(RET_K, RET_KILL_PROCESS);
-    asm.bind(native);
-    asm.stmt(LD_W_ABS, DATA_NR);
-    #[cfg(target_arch = "x86_64")]
-    asm.jump(JSET_K, X32_SYSCALL_BIT, eperm);
+    asm.native_calls_only(eperm);
     asm.jump(JEQ_K, calls.socket, socket);
     asm.jump(JEQ_K, calls.sendto, flags3);
     asm.jump(JEQ_K, calls.sendmsg, flags2);
@@ -392,10 +374,10 @@ pub(crate) fn tcp_companion_program(calls: TcpCompanionCalls) -> Result<BpfProgr
     }
     asm.stmt(RET_K, RET_ALLOW);
     asm.bind(socket);
-    asm.stmt(LD_W_ABS, DATA_ARG2_LOW);
+    asm.stmt(LD_W_ABS, arg_low(2));
     asm.jump(JEQ_K, IPPROTO_MPTCP, eperm);
     asm.stmt(RET_K, RET_ALLOW);
-    for (label, at) in [(flags2, DATA_ARG2_LOW), (flags3, DATA_ARG3_LOW)] {
+    for (label, at) in [(flags2, arg_low(2)), (flags3, arg_low(3))] {
         asm.bind(label);
         asm.stmt(LD_W_ABS, at);
         asm.jump(JSET_K, MSG_FASTOPEN, eperm);
@@ -404,6 +386,26 @@ pub(crate) fn tcp_companion_program(calls: TcpCompanionCalls) -> Result<BpfProgr
     asm.bind(eperm);
     asm.stmt(RET_K, RET_ERRNO | libc::EPERM.unsigned_abs());
     asm.finish()
+}
+
+/// `program` (a seccompiler program, which checks only the architecture)
+/// behind `ld [nr]; jset X32, +0, +1; ret ERRNO|EPERM`: x32 calls, which
+/// share x86-64's audit architecture, are refused before it runs.
+pub(crate) fn with_x32_refusal(program: impl IntoIterator<Item = libc::sock_filter>) -> BpfProgram {
+    let mut insns = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    insns.extend([
+        stmt(LD_W_ABS, DATA_NR),
+        libc::sock_filter {
+            code: JSET_K,
+            jt: 0,
+            jf: 1,
+            k: X32_SYSCALL_BIT,
+        },
+        stmt(RET_K, RET_ERRNO | libc::EPERM.unsigned_abs()),
+    ]);
+    insns.extend(program);
+    BpfProgram::from_insns(insns)
 }
 
 /// A classic-BPF assembler with forward labels (all jumps in a seccomp
@@ -418,6 +420,21 @@ struct Assembler {
 }
 
 impl Assembler {
+    /// The start both of voidbox's named-call programs share: a call under
+    /// another ABI kills the process (the rules are written for the native
+    /// numbers), an x32 call jumps to `eperm`, and the call number is left
+    /// loaded.
+    fn native_calls_only(&mut self, eperm: usize) {
+        self.stmt(LD_W_ABS, DATA_ARCH);
+        let native = self.label();
+        self.jump(JEQ_K, NATIVE_ARCH, native);
+        self.stmt(RET_K, RET_KILL_PROCESS);
+        self.bind(native);
+        self.stmt(LD_W_ABS, DATA_NR);
+        #[cfg(target_arch = "x86_64")]
+        self.jump(JSET_K, X32_SYSCALL_BIT, eperm);
+    }
+
     fn label(&mut self) -> usize {
         self.labels.push(None);
         self.labels.len() - 1
@@ -707,5 +724,16 @@ mod tests {
         }
         assert_eq!(args(42, 0, 0x2000_0000), RET_ALLOW); // connect
         assert_eq!(run(&p, 0x4000_0003, 102, 0), RET_KILL_PROCESS);
+    }
+
+    #[test]
+    fn the_x32_refusal_runs_before_the_program_behind_it() {
+        let p = with_x32_refusal([stmt(RET_K, RET_ALLOW)]);
+        assert_eq!(run(&p, NATIVE_ARCH, 39, 0), RET_ALLOW);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            run(&p, NATIVE_ARCH, X32_SYSCALL_BIT | 39, 0),
+            RET_ERRNO | libc::EPERM.unsigned_abs()
+        );
     }
 }
