@@ -10,10 +10,104 @@
 pub mod bpf;
 
 use std::collections::BTreeSet;
-use std::ffi::OsStr;
+use std::ffi::{CString, OsStr};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The options of a minimal system for a sandboxed shell, coreutils and
+/// python3: the host's `/usr` read-only and the merged-`/usr` links.
+pub const HOST_USR: &[&str] = &[
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+];
+
+/// Write `text` to `path` with raw calls (safe between fork and exec).
+fn write_file_raw(path: &CString, text: &CString) -> std::io::Result<()> {
+    // SAFETY: open/write/close on prepared NUL-terminated strings.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let bytes = text.as_bytes();
+        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        libc::close(fd);
+        if usize::try_from(n).ok() != Some(bytes.len()) {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Execute a compiled vb-fs plan through the library in a forked child with
+/// its own mount namespace (and user namespace when unprivileged), as an
+/// embedder that forks itself would, then run `script` there: its stdout, or
+/// why it failed (the exit status and both streams, or the setup error).
+pub fn run_plan_in_child(plan: Arc<vb_fs::MountPlan>, script: &str) -> Result<String, String> {
+    let root = is_root();
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    let maps = [
+        (c"/proc/self/setgroups".to_owned(), c"deny".to_owned()),
+        (
+            c"/proc/self/uid_map".to_owned(),
+            CString::new(format!("{uid} {uid} 1")).unwrap(),
+        ),
+        (
+            c"/proc/self/gid_map".to_owned(),
+            CString::new(format!("{gid} {gid} 1")).unwrap(),
+        ),
+    ];
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(script).current_dir("/");
+    // SAFETY: the closure only makes system calls on data prepared before
+    // the fork (the compiled plan executes without allocating).
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = if root {
+                libc::CLONE_NEWNS
+            } else {
+                libc::CLONE_NEWUSER | libc::CLONE_NEWNS
+            };
+            if libc::unshare(flags) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if !root {
+                for (path, text) in &maps {
+                    write_file_raw(path, text)?;
+                }
+            }
+            plan.execute(&vb_fs::RealSys)
+                .map_err(|f| std::io::Error::from_raw_os_error(f.errno))
+        });
+    }
+    let out = cmd.output().map_err(|e| format!("setup failed: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "status {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
 
 /// Whether the suite runs as root.
 pub fn is_root() -> bool {

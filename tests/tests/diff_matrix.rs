@@ -47,23 +47,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(20);
 
 /// What `@base` stands for: the host's /usr and the merged-/usr links, enough
 /// for the shell and the coreutils the probes use.
-const BASE: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-];
+const BASE: &[&str] = voidbox_tests::HOST_USR;
 
 /// Every option of bubblewrap 0.11.1 plus `--`: each must appear in some
 /// vector (checked by `the_table_covers_every_option`).

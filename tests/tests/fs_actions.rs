@@ -9,10 +9,10 @@
 
 mod fs_support;
 
-use fs_support::{BASE, Run, Scratch, Tool, args, run_with, skip};
+use fs_support::{Run, Scratch, Tool, args, base, run_with, skip};
 
 fn vb(fs_args: &[String], fds: &[&std::path::Path], script: &str) -> Run {
-    let mut full: Vec<String> = BASE.iter().map(|s| (*s).to_owned()).collect();
+    let mut full: Vec<String> = base();
     full.extend_from_slice(fs_args);
     run_with(Tool::Vb, &full, fds, &["sh", "-c", script])
 }

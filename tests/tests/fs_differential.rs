@@ -317,7 +317,7 @@ fn consumed_descriptors_are_closed_before_the_command() {
         return;
     }
     let s = scratch(test);
-    let mut full: Vec<String> = fs_support::BASE.iter().map(|a| (*a).to_owned()).collect();
+    let mut full: Vec<String> = fs_support::base();
     full.extend(args(&[
         "--file",
         "3",
@@ -433,7 +433,7 @@ fn console_is_bound_when_stdout_is_a_terminal() {
                  findmnt -rn -o TARGET,FSTYPE /dev/console; tty";
     let run = |tool: Tool| {
         let mut words = vec![tool.program().display().to_string()];
-        words.extend(fs_support::BASE.iter().map(|a| (*a).to_owned()));
+        words.extend(fs_support::base());
         words.extend(args(&["--dev", "/dev", "sh", "-c"]));
         let quoted: Vec<String> = words
             .iter()

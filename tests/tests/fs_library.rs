@@ -9,13 +9,10 @@
 
 mod fs_support;
 
-use std::ffi::CString;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::sync::Arc;
 
 use fs_support::{Scratch, is_root, skip};
-use vb_fs::{BindMode, DataSource, FsAction, FsSpec, MountApi, MountPlan, RealSys, RootSource};
+use vb_fs::{BindMode, DataSource, FsAction, FsSpec, MountApi, MountPlan, RootSource};
 
 fn userns_or_root(test: &str) -> bool {
     is_root()
@@ -23,83 +20,11 @@ fn userns_or_root(test: &str) -> bool {
         || !skip(test, "neither root nor user namespaces")
 }
 
-fn last_error() -> std::io::Error {
-    std::io::Error::last_os_error()
-}
-
-/// Write `text` to `path` with raw calls (this runs between fork and exec).
-fn write_file(path: &CString, text: &CString) -> std::io::Result<()> {
-    // SAFETY: open/write/close on prepared NUL-terminated strings.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd < 0 {
-            return Err(last_error());
-        }
-        let bytes = text.as_bytes();
-        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        libc::close(fd);
-        if usize::try_from(n).ok() != Some(bytes.len()) {
-            return Err(last_error());
-        }
-    }
-    Ok(())
-}
-
 /// Execute `spec` in a forked child with its own mount namespace, then run
 /// `script` there; stdout, or the failure.
 fn run(spec: &FsSpec, script: &str) -> Result<String, String> {
     let plan = Arc::new(MountPlan::compile(spec).map_err(|e| e.to_string())?);
-    let root = is_root();
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
-    let maps = [
-        (
-            c"/proc/self/setgroups".to_owned(),
-            CString::new("deny").unwrap(),
-        ),
-        (
-            c"/proc/self/uid_map".to_owned(),
-            CString::new(format!("{uid} {uid} 1")).unwrap(),
-        ),
-        (
-            c"/proc/self/gid_map".to_owned(),
-            CString::new(format!("{gid} {gid} 1")).unwrap(),
-        ),
-    ];
-    let child_plan = Arc::clone(&plan);
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(script).current_dir("/");
-    // SAFETY: the closure only makes system calls on data prepared before
-    // the fork (the compiled plan executes without allocating).
-    unsafe {
-        cmd.pre_exec(move || {
-            let flags = if root {
-                libc::CLONE_NEWNS
-            } else {
-                libc::CLONE_NEWUSER | libc::CLONE_NEWNS
-            };
-            if libc::unshare(flags) != 0 {
-                return Err(last_error());
-            }
-            if !root {
-                for (path, text) in &maps {
-                    write_file(path, text)?;
-                }
-            }
-            child_plan
-                .execute(&RealSys)
-                .map_err(|f| std::io::Error::from_raw_os_error(f.errno))
-        });
-    }
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "{:?}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    voidbox_tests::run_plan_in_child(plan, script)
 }
 
 fn bind(src: &str, dest: &str, mode: BindMode) -> FsAction {

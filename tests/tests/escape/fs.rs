@@ -10,10 +10,10 @@ use std::ffi::CString;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
-use vb_fs::{BindMode, FsAction, FsSpec, MountPlan, RealSys, RootSource};
+use vb_fs::{BindMode, FsAction, FsSpec, MountPlan, RootSource};
 use voidbox_tests::{is_root, skip, userns_available};
 
 /// A scratch directory (0755, so a sandbox of the same user can use it),
@@ -116,23 +116,7 @@ fn root_or_userns(test: &str) -> bool {
 
 /// What a sandbox needs to run `sh`, `cat` and `python3` from the host's
 /// `/usr`.
-pub(super) const SYSTEM: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-];
+pub(super) const SYSTEM: &[&str] = voidbox_tests::HOST_USR;
 
 /// [`SYSTEM`] as library actions.
 fn system_actions() -> Vec<FsAction> {
@@ -164,74 +148,8 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn last_error() -> std::io::Error {
-    std::io::Error::last_os_error()
-}
-
-/// Write `text` to `path` with raw calls (this runs between fork and exec).
-fn write_file(path: &CString, text: &CString) -> std::io::Result<()> {
-    // SAFETY: open/write/close on prepared NUL-terminated strings.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd < 0 {
-            return Err(last_error());
-        }
-        let bytes = text.as_bytes();
-        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        libc::close(fd);
-        if usize::try_from(n).ok() != Some(bytes.len()) {
-            return Err(last_error());
-        }
-    }
-    Ok(())
-}
-
-/// Execute a compiled plan through the library in a forked child with its
-/// own mount namespace (and user namespace when unprivileged), then run
-/// `script` there: stdout, or why it failed.
 fn run_plan(plan: Arc<MountPlan>, script: &str) -> Result<String, String> {
-    let root = is_root();
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
-    let maps = [
-        (c"/proc/self/setgroups".to_owned(), c"deny".to_owned()),
-        (
-            c"/proc/self/uid_map".to_owned(),
-            CString::new(format!("{uid} {uid} 1")).unwrap(),
-        ),
-        (
-            c"/proc/self/gid_map".to_owned(),
-            CString::new(format!("{gid} {gid} 1")).unwrap(),
-        ),
-    ];
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(script).current_dir("/");
-    // SAFETY: the closure only makes system calls on data prepared before
-    // the fork (the compiled plan executes without allocating).
-    unsafe {
-        cmd.pre_exec(move || {
-            let flags = if root {
-                libc::CLONE_NEWNS
-            } else {
-                libc::CLONE_NEWUSER | libc::CLONE_NEWNS
-            };
-            if libc::unshare(flags) != 0 {
-                return Err(last_error());
-            }
-            if !root {
-                for (path, text) in &maps {
-                    write_file(path, text)?;
-                }
-            }
-            plan.execute(&RealSys)
-                .map_err(|f| std::io::Error::from_raw_os_error(f.errno))
-        });
-    }
-    let out = cmd.output().map_err(|e| format!("setup failed: {e}"))?;
-    if !out.status.success() {
-        return Err(text(&out));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    voidbox_tests::run_plan_in_child(plan, script)
 }
 
 // ---------------------------------------------------------------------------
@@ -459,7 +377,7 @@ fn a_rootfs_is_mounted_nosuid_nodev_by_default() {
         // SAFETY: mknod on a NUL-terminated path.
         let made =
             unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
-        assert_eq!(made, 0, "mknod: {}", last_error());
+        assert_eq!(made, 0, "mknod: {}", std::io::Error::last_os_error());
     }
     let mut args = words(&["--rootfs", &root.display().to_string()]);
     args.extend(words(SYSTEM));

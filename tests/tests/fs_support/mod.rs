@@ -68,30 +68,18 @@ pub(crate) struct Run {
 
 /// A minimal system for the command inside: the host's /usr, the merged-/usr
 /// links and a /proc (for findmnt).
-pub(crate) const BASE: &[&str] = &[
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-    "--proc",
-    "/proc",
-];
+pub(crate) fn base() -> Vec<String> {
+    voidbox_tests::HOST_USR
+        .iter()
+        .chain(&["--proc", "/proc"])
+        .map(|s| (*s).to_owned())
+        .collect()
+}
 
 /// A shell script printing the visible tree below `paths`
 /// (`find -printf '%p %m %y %s'`), the content of regular files there, and
 /// the sandbox's mounts (`findmnt -o TARGET,FSTYPE,OPTIONS`) other than the
-/// root, `/usr` and `/proc` of [`BASE`].
+/// root, `/usr` and `/proc` of [`base`].
 pub(crate) fn inspect(paths: &[&str]) -> String {
     let mut script = String::new();
     for p in paths {
@@ -140,9 +128,9 @@ pub(crate) fn run_with(tool: Tool, args: &[String], fds: &[&Path], command: &[&s
     }
 }
 
-/// Run `tool` with [`BASE`], `args`, and a shell printing [`inspect`]`(paths)`.
+/// Run `tool` with [`base`], `args`, and a shell printing [`inspect`]`(paths)`.
 pub(crate) fn run_inspect(tool: Tool, args: &[String], fds: &[&Path], paths: &[&str]) -> Run {
-    let mut full: Vec<String> = BASE.iter().map(|s| (*s).to_owned()).collect();
+    let mut full: Vec<String> = base();
     full.extend_from_slice(args);
     let script = inspect(paths);
     run_with(tool, &full, fds, &["sh", "-c", &script])
