@@ -37,6 +37,17 @@ pub const HOST_USR: &[&str] = &[
     "/sbin",
 ];
 
+/// A fresh directory `vb-{suite}-{name}-{pid}` in the temporary directory,
+/// writable by every user (mode 0777), so a sandbox run as uid 65534 can use
+/// it too.
+pub fn shared_tempdir(suite: &str, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("vb-{suite}-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
 /// Write `text` to `path` with raw calls (safe between fork and exec).
 fn write_file_raw(path: &CString, text: &CString) -> std::io::Result<()> {
     // SAFETY: open/write/close on prepared NUL-terminated strings.

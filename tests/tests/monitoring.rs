@@ -31,11 +31,7 @@ fn lock_holder(path: &std::path::Path) -> Option<i32> {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("vb-monitoring-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    dir
+    voidbox_tests::shared_tempdir("monitoring", name)
 }
 
 #[test]

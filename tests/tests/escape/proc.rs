@@ -409,11 +409,7 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("vb-escape-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    dir
+    voidbox_tests::shared_tempdir("escape", name)
 }
 
 #[test]
