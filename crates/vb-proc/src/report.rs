@@ -114,6 +114,17 @@ pub(crate) fn send(out: RawFd, proc_dir: BorrowedFd<'_>) -> Result<(), Errno> {
     }
 }
 
+/// The host's `/proc` as an `O_PATH` directory descriptor (close-on-exec),
+/// opened in the parent before the clone: the child looks things up through
+/// it after its own `/proc` is gone or replaced.
+pub(crate) fn open_host_proc() -> Result<std::os::fd::OwnedFd, rustix::io::Errno> {
+    rustix::fs::open(
+        c"/proc",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,12 +148,7 @@ mod tests {
 
     #[test]
     fn a_process_reports_its_own_namespaces() {
-        let proc_dir = rustix::fs::open(
-            c"/proc",
-            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY,
-            rustix::fs::Mode::empty(),
-        )
-        .unwrap();
+        let proc_dir = open_host_proc().unwrap();
         let (read, write) = rustix::pipe::pipe().unwrap();
         let raw = std::os::fd::IntoRawFd::into_raw_fd(write);
         send(raw, std::os::fd::AsFd::as_fd(&proc_dir)).unwrap();

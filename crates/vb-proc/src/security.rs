@@ -234,13 +234,7 @@ impl SecurityPlan {
             return Err(SecurityError::DisableUsernsNeedsUserNamespace);
         }
         let proc_dir = if nested.is_some() || exec_label.is_some() {
-            let flags = rustix::fs::OFlags::PATH
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC;
-            Some(
-                rustix::fs::open(c"/proc", flags, rustix::fs::Mode::empty())
-                    .map_err(SecurityError::Proc)?,
-            )
+            Some(crate::report::open_host_proc().map_err(SecurityError::Proc)?)
         } else {
             None
         };

@@ -299,13 +299,7 @@ impl<'fd> ProcessPlan<'fd> {
         let intermediate = join.as_ref().is_some_and(|j| j.intermediate);
         let report = spec.report_namespaces || intermediate;
         let proc_dir = if report || join.is_some() {
-            let flags = rustix::fs::OFlags::PATH
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC;
-            Some(
-                rustix::fs::open(c"/proc", flags, rustix::fs::Mode::empty())
-                    .map_err(ProcError::Proc)?,
-            )
+            Some(crate::report::open_host_proc().map_err(ProcError::Proc)?)
         } else {
             None
         };
