@@ -12,7 +12,7 @@
 //!   `mkdir` would miss x32's `mkdir`. A prefix refuses them all with
 //!   `EPERM` before seccompiler's program runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use seccompiler::{SeccompAction, SeccompFilter, SeccompRule, TargetArch};
@@ -158,8 +158,8 @@ fn check_policy(document: &serde_json::Value) -> Result<(), FilterError> {
         .and_then(|filter| filter.get("filter"))
         .and_then(serde_json::Value::as_array)
         .map_or(&[][..], Vec::as_slice);
-    let mut unconditional = BTreeMap::new();
-    let mut conditional = BTreeMap::new();
+    let mut unconditional = BTreeSet::new();
+    let mut conditional = BTreeSet::new();
     for rule in rules {
         let Some(name) = rule.get("syscall").and_then(serde_json::Value::as_str) else {
             continue;
@@ -169,9 +169,9 @@ fn check_policy(document: &serde_json::Value) -> Result<(), FilterError> {
             .and_then(serde_json::Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         if conditions.is_empty() {
-            unconditional.insert(name, ());
+            unconditional.insert(name);
         } else {
-            conditional.insert(name, ());
+            conditional.insert(name);
         }
         for condition in conditions {
             if condition.get("type").and_then(serde_json::Value::as_str) != Some("dword") {
@@ -192,10 +192,7 @@ fn check_policy(document: &serde_json::Value) -> Result<(), FilterError> {
             }
         }
     }
-    if let Some(name) = unconditional
-        .keys()
-        .find(|name| conditional.contains_key(*name))
-    {
+    if let Some(name) = unconditional.intersection(&conditional).next() {
         return Err(FilterError::Weakened(format!(
             "\"{name}\" is listed both without and with argument conditions; seccompiler \
              would keep only the conditions, so the call would pass when none holds: list \

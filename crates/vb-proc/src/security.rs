@@ -30,7 +30,7 @@ use crate::clone::last_errno;
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
 use crate::filter::{self, FilterError, SeccompPolicy, Syscall};
 use crate::frame::{ChildFailure, Origin, StageFailure};
-use crate::landlock::{Enforcement, LandlockError, LandlockPlan, LandlockSpec};
+use crate::landlock::{LandlockError, LandlockPlan, LandlockSpec};
 use crate::rlimit::Rlimit;
 use crate::seccomp::{self, BpfProgram};
 
@@ -280,12 +280,6 @@ impl SecurityPlan {
     /// name a failure.
     pub fn landlock(&self) -> Option<&LandlockPlan> {
         self.landlock.as_ref()
-    }
-
-    /// What the running kernel enforces of the Landlock request; `None`
-    /// when there is none.
-    pub fn landlock_enforcement(&self) -> Option<&Enforcement> {
-        self.landlock.as_ref().map(LandlockPlan::enforcement)
     }
 
     /// The descriptor the plan holds open for the child, if any.

@@ -103,8 +103,8 @@ pub(crate) fn landlock_warning(
     security: &vb_proc::SecurityPlan,
 ) -> Result<Option<String>, Error> {
     let Some(reason) = security
-        .landlock_enforcement()
-        .and_then(vb_proc::Enforcement::reason)
+        .landlock()
+        .and_then(|plan| plan.enforcement().reason())
     else {
         return Ok(None);
     };
