@@ -270,6 +270,20 @@ pub fn processes_with_env(marker: &str) -> Vec<i32> {
     found
 }
 
+/// Whether process `pid` still runs: a zombie counts as gone. Its parent may
+/// be an init that reaps late (or never, when the suite itself runs as pid 1
+/// of a container), and a zombie holds no memory, descriptor or mount.
+pub fn process_alive(pid: impl std::fmt::Display) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name, which ends at the last ')'.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    !matches!(state, Some("Z" | "X") | None)
+}
+
 /// A marker (see [`MARK_VAR`]) that kills every process still carrying it when
 /// dropped — also when the test fails first — so a failing test leaves no
 /// sandbox running.
