@@ -212,7 +212,7 @@ fn die_with_parent_kills_the_sandboxed_tree() {
         assert!(
             eventually(Duration::from_secs(5), || processes_with_env(&mark)
                 .is_empty()
-                && !voidbox_tests::process_alive(&first)),
+                && !voidbox_tests::process_alive(first)),
             "processes left after SIGKILL of vb ({extra:?}): {:?}",
             processes_with_env(&mark)
         );
@@ -260,7 +260,7 @@ fn die_with_parent_kills_vb_when_its_parent_dies() {
         assert!(
             eventually(Duration::from_secs(5), || processes_with_env(&mark)
                 .is_empty()
-                && !voidbox_tests::process_alive(&first)),
+                && !voidbox_tests::process_alive(first)),
             "left after vb's parent died ({extra:?}, vb was {vb_pid}): {:?}",
             processes_with_env(&mark)
                 .iter()
