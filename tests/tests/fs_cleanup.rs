@@ -289,7 +289,7 @@ fn a_sigkill_while_the_child_is_inside_setup_leaves_no_mounts_or_artifacts() {
     assert!(
         voidbox_tests::eventually(Duration::from_secs(10), || {
             voidbox_tests::processes_with_env(&mark).is_empty()
-                && !voidbox_tests::process_alive(first)
+                && !voidbox_tests::process_alive(&first)
         }),
         "the sandbox outlived its SIGKILLed vb"
     );
