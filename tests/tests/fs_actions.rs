@@ -472,7 +472,7 @@ fn descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it() {
     data.seek(SeekFrom::Start(4)).unwrap();
     let data = Arc::new(OwnedFd::from(data));
     let dir = Arc::new(OwnedFd::from(std::fs::File::open(s.join("src")).unwrap()));
-    let command = voidbox::Command::from_config(JailConfig {
+    let mut command = voidbox::Command::from_config(JailConfig {
         rootfs: RootFs::Tmpfs,
         fs_actions: vec![
             FsAction::Bind {
@@ -502,7 +502,7 @@ fn descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it() {
             .to_vec(),
         ..JailConfig::default()
     });
-    let run = || {
+    let mut run = || {
         let out = command.output().unwrap();
         assert_eq!(
             out.status.code(),

@@ -240,6 +240,96 @@ fn output_captures_both_streams() {
 }
 
 #[test]
+fn output_leaves_a_chosen_stream_alone_and_reads_large_streams_without_blocking() {
+    // 1 MiB on each stream: far beyond a pipe's buffer, so reading one
+    // stream to its end before the other would hang.
+    let script = "head -c 1048576 /dev/zero; head -c 1048576 /dev/zero >&2";
+    let out = voidbox::Command::new("/bin/sh")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert_eq!((out.stdout.len(), out.stderr.len()), (1 << 20, 1 << 20));
+    let out = voidbox::Command::new("/bin/sh")
+        .args(["-c", "echo out; echo err >&2"])
+        .stdout(voidbox::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        (&out.stdout[..], &out.stderr[..]),
+        (&b""[..], &b"err\n"[..])
+    );
+}
+
+#[test]
+fn piped_streams_are_on_the_session_as_on_a_std_child() {
+    use std::io::Write;
+    let mut cmd = voidbox::Command::new("/bin/sh");
+    // Built in steps, as with std::process::Command.
+    cmd.arg("-c");
+    if std::env::var_os("VB_TEST_NEVER_SET").is_none() {
+        cmd.arg(
+            "tr a-z A-Z; echo done >&2; \
+             for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\" >&2; done",
+        );
+    }
+    cmd.stdin(voidbox::Stdio::piped())
+        .stdout(voidbox::Stdio::piped())
+        .stderr(voidbox::Stdio::piped());
+    let mut session = cmd.spawn().unwrap();
+    let pipe_of = |fd: std::os::fd::BorrowedFd<'_>| {
+        format!("pipe:[{}]", rustix::fs::fstat(fd).unwrap().st_ino)
+    };
+    use std::os::fd::AsFd;
+    let pipes = [
+        pipe_of(session.stdin.as_ref().unwrap().as_fd()),
+        pipe_of(session.stdout.as_ref().unwrap().as_fd()),
+        pipe_of(session.stderr.as_ref().unwrap().as_fd()),
+    ];
+    let mut stdin = session.stdin.take().unwrap();
+    stdin.write_all(b"piped text\n").unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    session
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut err = String::new();
+    session
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(session.wait().unwrap().success());
+    assert_eq!(out, "PIPED TEXT\n");
+    assert!(err.starts_with("done\n"), "{err}");
+    // The pipes reach the command as its three streams, and no other end of
+    // them does (a descriptor the suite merely inherits may pass through).
+    assert!(err.lines().count() > 3, "{err}");
+    for line in err.lines().skip(1) {
+        let (fd, target) = line.split_once(' ').unwrap();
+        match fd.parse::<usize>().unwrap() {
+            n @ 0..=2 => assert_eq!(target, pipes[n], "{err}"),
+            _ => assert!(!pipes.iter().any(|p| p == target), "{err}"),
+        }
+    }
+}
+
+#[test]
+fn wait_closes_a_piped_stdin_so_a_reader_ends() {
+    let mut session = voidbox::Command::new("/bin/cat")
+        .stdin(voidbox::Stdio::piped())
+        .stdout(voidbox::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(session.stdin.is_some());
+    let ended = with_watchdog(Duration::from_secs(10), move || session.wait().unwrap());
+    assert!(ended.success());
+}
+
+#[test]
 fn a_configuration_spawned_twice_keeps_its_descriptors() {
     if needs_userns("a_configuration_spawned_twice_keeps_its_descriptors") {
         return;

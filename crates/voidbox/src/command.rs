@@ -1,9 +1,12 @@
 //! A `std::process::Command`-like front over [`JailConfig`].
 
 use std::ffi::OsStr;
-use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::process::{ChildStderr, ChildStdout};
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::io::Errno;
 
 use vb_proc::ExitStatus;
 
@@ -11,20 +14,28 @@ use crate::config::{EnvOp, IsolationOptions, JailConfig, RootFs, Stdio};
 use crate::error::Error;
 use crate::session::{Session, spawn};
 
-/// A sandboxed command, built like `std::process::Command`.
+/// A sandboxed command, built like `std::process::Command`: the builder
+/// methods take and return `&mut Self`, so a command can be built in steps.
 ///
 /// ```no_run
-/// let out = voidbox::Command::new("/bin/echo")
-///     .arg("hi")
-///     .rootfs("/")
-///     .unshare_all()
-///     .output()?;
+/// let verbose = std::env::var_os("VERBOSE").is_some();
+/// let mut cmd = voidbox::Command::new("/bin/echo");
+/// cmd.arg("hi").rootfs("/").unshare_all();
+/// if verbose {
+///     cmd.env("DEBUG", "1");
+/// }
+/// let out = cmd.output()?;
 /// assert_eq!(out.stdout, b"hi\n");
 /// # Ok::<(), voidbox::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Command {
     config: JailConfig,
+    /// Which of stdin, stdout and stderr the caller chose, so [`output`]
+    /// captures only the others, as `std::process::Command::output` does.
+    ///
+    /// [`output`]: Self::output
+    chosen: [bool; 3],
 }
 
 /// The result of [`Command::output`].
@@ -49,7 +60,10 @@ impl Command {
 
     /// A command from a complete configuration.
     pub fn from_config(config: JailConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            chosen: [false; 3],
+        }
     }
 
     /// The configuration built so far.
@@ -63,13 +77,13 @@ impl Command {
     }
 
     /// Add an argument.
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
         self.config.cmd.push(arg.as_ref().to_os_string());
         self
     }
 
     /// Add arguments.
-    pub fn args<I, S>(mut self, args: I) -> Self
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -81,25 +95,25 @@ impl Command {
     }
 
     /// Use this host directory as the sandbox's root.
-    pub fn rootfs(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub fn rootfs(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.config.rootfs = RootFs::Dir(dir.into());
         self
     }
 
     /// Create every namespace.
-    pub fn unshare_all(mut self) -> Self {
+    pub fn unshare_all(&mut self) -> &mut Self {
         self.config.isolation = IsolationOptions::ALL;
         self
     }
 
     /// Choose the namespaces.
-    pub fn isolation(mut self, isolation: IsolationOptions) -> Self {
+    pub fn isolation(&mut self, isolation: IsolationOptions) -> &mut Self {
         self.config.isolation = isolation;
         self
     }
 
     /// Set an environment variable.
-    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
         self.config.process.env.push(EnvOp::Set {
             key: key.as_ref().to_os_string(),
             value: value.as_ref().to_os_string(),
@@ -108,7 +122,7 @@ impl Command {
     }
 
     /// Remove an environment variable.
-    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
         self.config
             .process
             .env
@@ -117,87 +131,132 @@ impl Command {
     }
 
     /// Start from an empty environment.
-    pub fn env_clear(mut self) -> Self {
+    pub fn env_clear(&mut self) -> &mut Self {
         self.config.process.env.push(EnvOp::Clear);
         self
     }
 
     /// The working directory inside the sandbox.
-    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub fn current_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.config.process.chdir = Some(dir.into());
         self
     }
 
     /// The hostname (creates a UTS namespace).
-    pub fn hostname(mut self, name: impl AsRef<OsStr>) -> Self {
+    pub fn hostname(&mut self, name: impl AsRef<OsStr>) -> &mut Self {
         self.config.isolation.uts = true;
         self.config.runtime.hostname = Some(name.as_ref().to_os_string());
         self
     }
 
-    /// Connect the command's stdin.
-    pub fn stdin(mut self, stdio: Stdio) -> Self {
-        self.config.process.stdin = stdio;
+    /// Connect the command's stdin (default: the caller's; `/dev/null` for
+    /// [`output`](Self::output)).
+    pub fn stdin(&mut self, stdio: impl Into<Stdio>) -> &mut Self {
+        self.config.process.stdin = stdio.into();
+        self.chosen[0] = true;
         self
     }
 
-    /// Connect the command's stdout.
-    pub fn stdout(mut self, stdio: Stdio) -> Self {
-        self.config.process.stdout = stdio;
+    /// Connect the command's stdout (default: the caller's; a pipe for
+    /// [`output`](Self::output)).
+    pub fn stdout(&mut self, stdio: impl Into<Stdio>) -> &mut Self {
+        self.config.process.stdout = stdio.into();
+        self.chosen[1] = true;
         self
     }
 
-    /// Connect the command's stderr.
-    pub fn stderr(mut self, stdio: Stdio) -> Self {
-        self.config.process.stderr = stdio;
+    /// Connect the command's stderr (default: the caller's; a pipe for
+    /// [`output`](Self::output)).
+    pub fn stderr(&mut self, stdio: impl Into<Stdio>) -> &mut Self {
+        self.config.process.stderr = stdio.into();
+        self.chosen[2] = true;
         self
     }
 
-    /// Spawn the sandbox.
-    pub fn spawn(&self) -> Result<Session, Error> {
+    /// Spawn the sandbox; the command runs when this returns. Streams set to
+    /// [`Stdio::piped`] are on the session's `stdin`, `stdout` and `stderr`.
+    pub fn spawn(&mut self) -> Result<Session, Error> {
         spawn(&self.config)
     }
 
     /// Run the sandbox to completion.
-    pub fn status(&self) -> Result<ExitStatus, Error> {
+    pub fn status(&mut self) -> Result<ExitStatus, Error> {
         self.spawn()?.wait()
     }
 
-    /// Run the sandbox with stdout and stderr captured (stdin is `/dev/null`).
-    pub fn output(&self) -> Result<Output, Error> {
-        let pipe = || {
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| {
-                Error::ChildStep {
-                    what: "creating an output pipe".into(),
-                    source: e.into(),
-                }
-            })
-        };
-        let (out_read, out_write) = pipe()?;
-        let (err_read, err_write) = pipe()?;
+    /// Run the sandbox to completion, capturing stdout and stderr unless
+    /// they were set; stdin is `/dev/null` unless it was set.
+    pub fn output(&mut self) -> Result<Output, Error> {
         let mut config = self.config.clone();
-        config.process.stdin = Stdio::Null;
-        config.process.stdout = Stdio::Fd(Arc::new(out_write));
-        config.process.stderr = Stdio::Fd(Arc::new(err_write));
-        let spawned = spawn(&config);
-        // The child holds its own copies now; ours (in the configuration)
-        // must go so reads see EOF.
-        drop(config);
-        let mut session = spawned?;
-        // Read stderr on a second thread so neither pipe can fill and block.
-        let stderr_reader = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = std::fs::File::from(err_read).read_to_end(&mut buf);
-            buf
-        });
-        let mut stdout = Vec::new();
-        let _ = std::fs::File::from(out_read).read_to_end(&mut stdout);
-        let stderr = stderr_reader.join().unwrap_or_default();
+        let process = &mut config.process;
+        for (chosen, (stream, default)) in self.chosen.iter().zip([
+            (&mut process.stdin, Stdio::Null),
+            (&mut process.stdout, Stdio::Piped),
+            (&mut process.stderr, Stdio::Piped),
+        ]) {
+            if !chosen {
+                *stream = default;
+            }
+        }
+        let mut session = spawn(&config)?;
+        drop(session.stdin.take());
+        let (stdout, stderr) =
+            read_both(session.stdout.take(), session.stderr.take()).map_err(|e| {
+                Error::ChildStep {
+                    what: "reading the command's output".into(),
+                    source: e,
+                }
+            })?;
         let status = session.wait()?;
         Ok(Output {
             status,
             stdout,
             stderr,
         })
+    }
+}
+
+/// Read two pipes to their ends at once, so neither can fill and block the
+/// command while the other is read.
+fn read_both(
+    out: Option<ChildStdout>,
+    err: Option<ChildStderr>,
+) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+    let mut pipes = [out.map(OwnedFd::from), err.map(OwnedFd::from)];
+    let mut bufs = [Vec::new(), Vec::new()];
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(2);
+        let mut which = Vec::with_capacity(2);
+        for (i, pipe) in pipes.iter().enumerate() {
+            if let Some(fd) = pipe {
+                fds.push(PollFd::new(fd, PollFlags::IN));
+                which.push(i);
+            }
+        }
+        if fds.is_empty() {
+            return Ok(bufs.into());
+        }
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let ready: Vec<usize> = fds
+            .iter()
+            .zip(&which)
+            .filter(|(fd, _)| !fd.revents().is_empty())
+            .map(|(_, i)| *i)
+            .collect();
+        drop(fds);
+        for i in ready {
+            let Some(fd) = &pipes[i] else { continue };
+            match rustix::io::read(fd, &mut chunk) {
+                Ok(0) => pipes[i] = None,
+                Ok(n) => bufs[i].extend_from_slice(&chunk[..n]),
+                Err(Errno::INTR | Errno::AGAIN) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }

@@ -68,7 +68,17 @@ pub struct JailConfig {
     pub namespace_fds: NamespaceFds,
 }
 
-/// What a standard stream of the command is connected to.
+/// What a standard stream of the command is connected to, as with
+/// `std::process::Stdio`.
+///
+/// ```
+/// use voidbox::Stdio;
+///
+/// let out = Stdio::piped(); // read it from `Session::stdout`
+/// let log = Stdio::from(std::fs::File::create("/dev/null")?);
+/// # let _ = (out, log);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub enum Stdio {
     /// The caller's stream.
@@ -76,14 +86,65 @@ pub enum Stdio {
     Inherit,
     /// `/dev/null`.
     Null,
-    /// This descriptor.
+    /// A new pipe: the caller's end is on the spawned
+    /// [`Session`](crate::Session)'s `stdin`, `stdout` or `stderr`.
+    Piped,
+    /// This descriptor (shared, so the configuration stays cloneable; the
+    /// command gets a copy of it at each spawn).
     Fd(Arc<OwnedFd>),
 }
+
+impl Stdio {
+    /// The caller's stream.
+    pub fn inherit() -> Self {
+        Self::Inherit
+    }
+
+    /// `/dev/null`.
+    pub fn null() -> Self {
+        Self::Null
+    }
+
+    /// A new pipe to the caller, on the spawned session.
+    pub fn piped() -> Self {
+        Self::Piped
+    }
+}
+
+impl From<OwnedFd> for Stdio {
+    fn from(fd: OwnedFd) -> Self {
+        Self::Fd(Arc::new(fd))
+    }
+}
+
+impl From<std::fs::File> for Stdio {
+    fn from(file: std::fs::File) -> Self {
+        Self::from(OwnedFd::from(file))
+    }
+}
+
+/// Another process's pipe end, to chain commands as with `std::process`.
+macro_rules! stdio_from_child_pipe {
+    ($($pipe:ty),*) => {$(
+        impl From<$pipe> for Stdio {
+            fn from(pipe: $pipe) -> Self {
+                Self::from(OwnedFd::from(pipe))
+            }
+        }
+    )*};
+}
+stdio_from_child_pipe!(
+    std::process::ChildStdin,
+    std::process::ChildStdout,
+    std::process::ChildStderr
+);
 
 impl PartialEq for Stdio {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Self::Inherit, Self::Inherit) | (Self::Null, Self::Null) => true,
+            (Self::Inherit, Self::Inherit)
+            | (Self::Null, Self::Null)
+            | (Self::Piped, Self::Piped) => true,
             (Self::Fd(a), Self::Fd(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }

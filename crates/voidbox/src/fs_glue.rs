@@ -30,7 +30,7 @@ pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<Mou
     let stdout = match &config.process.stdout {
         Stdio::Inherit => Some(1),
         Stdio::Fd(fd) => Some(fd.as_raw_fd()),
-        Stdio::Null => None,
+        Stdio::Null | Stdio::Piped => None,
     };
     Ok(MountPlan::compile(&FsSpec {
         root: config.rootfs.clone(),

@@ -3,6 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::process::{ChildStderr, ChildStdin, ChildStdout};
 use std::sync::Arc;
 
 use vb_fs::{DataSource, FsAction};
@@ -18,10 +19,31 @@ use crate::event::{EventSink, NamespaceIds};
 use crate::stages::ChildStages;
 use crate::{cgroup_glue, fs_glue, net_glue};
 
-/// A running sandbox. [`wait`](Self::wait) may be called once; dropping an
-/// unwaited session kills the sandbox and reaps it.
+/// A running sandbox, like `std::process::Child`. [`wait`](Self::wait) may
+/// be called once; dropping an unwaited session kills the sandbox and reaps
+/// it.
+///
+/// ```no_run
+/// use std::io::Read;
+/// use voidbox::{Command, Stdio};
+///
+/// let mut session = Command::new("/bin/echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+/// let mut text = String::new();
+/// session.stdout.take().unwrap().read_to_string(&mut text)?;
+/// assert!(session.wait()?.success());
+/// assert_eq!(text, "hi\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Session {
+    /// The caller's end of the command's stdin, when it is
+    /// [`Stdio::Piped`]. [`wait`](Self::wait) closes it first, so a command
+    /// reading its input to the end can finish.
+    pub stdin: Option<ChildStdin>,
+    /// The caller's end of the command's stdout, when it is [`Stdio::Piped`].
+    pub stdout: Option<ChildStdout>,
+    /// The caller's end of the command's stderr, when it is [`Stdio::Piped`].
+    pub stderr: Option<ChildStderr>,
     running: Option<Running>,
     pid: i32,
     events: EventSink,
@@ -54,6 +76,7 @@ impl Session {
     /// Wait for the command and return how it ended. A second call returns
     /// [`Error::SessionAlreadyWaited`].
     pub fn wait(&mut self) -> Result<ExitStatus, Error> {
+        drop(self.stdin.take());
         let running = self.running.take().ok_or(Error::SessionAlreadyWaited)?;
         let status = running.wait();
         let cleaned = self.host.finish();
@@ -185,13 +208,22 @@ pub(crate) fn config_warnings(config: &JailConfig) -> Vec<String> {
     warnings
 }
 
-/// Descriptors opened for the command's standard streams, kept open until the
-/// child has executed.
-fn stdio_fds(config: &JailConfig) -> Result<[Option<Arc<OwnedFd>>; 3], Error> {
+/// The command's standard streams: the descriptors it gets (kept open until
+/// it has executed) and the caller's ends of its pipes.
+struct StdioFds {
+    child: [Option<Arc<OwnedFd>>; 3],
+    caller: [Option<OwnedFd>; 3],
+}
+
+fn stdio_fds(config: &JailConfig) -> Result<StdioFds, Error> {
     let p = &config.process;
-    let mut fds: [Option<Arc<OwnedFd>>; 3] = [None, None, None];
-    for (slot, stdio) in fds.iter_mut().zip([&p.stdin, &p.stdout, &p.stderr]) {
-        *slot = match stdio {
+    let mut fds = StdioFds {
+        child: [None, None, None],
+        caller: [None, None, None],
+    };
+    let streams = [&p.stdin, &p.stdout, &p.stderr];
+    for (i, stdio) in streams.into_iter().enumerate() {
+        fds.child[i] = match stdio {
             Stdio::Inherit => None,
             Stdio::Fd(fd) => Some(fd.clone()),
             Stdio::Null => {
@@ -205,6 +237,18 @@ fn stdio_fds(config: &JailConfig) -> Result<[Option<Arc<OwnedFd>>; 3], Error> {
                     source: e.into(),
                 })?;
                 Some(Arc::new(null))
+            }
+            Stdio::Piped => {
+                // Both ends close on exec; the command gets its end as a
+                // standard stream, which is not close-on-exec.
+                let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                    .map_err(|e| Error::ChildStep {
+                        what: "creating a pipe for a standard stream".into(),
+                        source: e.into(),
+                    })?;
+                let (theirs, ours) = if i == 0 { (read, write) } else { (write, read) };
+                fds.caller[i] = Some(ours);
+                Some(Arc::new(theirs))
             }
         };
     }
@@ -229,14 +273,18 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
     }
     let iso = effective_isolation(config);
     let env = apply_env_ops(std::env::vars_os(), &config.process.env).map_err(ProcError::from)?;
-    let stdio = stdio_fds(config)?;
+    let StdioFds { child, caller } = stdio_fds(config)?;
     let mut host = HostResources {
         fs: None,
         cgroup: None,
     };
-    let result = prepare_and_launch(config, &iso, env, stdio, &mut host, events);
+    let result = prepare_and_launch(config, &iso, env, child, &mut host, events);
+    let [stdin, stdout, stderr] = caller;
     match result {
         Ok((running, pid, warnings)) => Ok(Session {
+            stdin: stdin.map(ChildStdin::from),
+            stdout: stdout.map(ChildStdout::from),
+            stderr: stderr.map(ChildStderr::from),
             running: Some(running),
             pid,
             events: events.clone(),
@@ -330,7 +378,7 @@ fn stdio_is_a_terminal(config: &JailConfig) -> bool {
             let fd = match stdio {
                 Stdio::Inherit => inherited,
                 Stdio::Fd(fd) => std::os::fd::AsRawFd::as_raw_fd(&**fd),
-                Stdio::Null => return false,
+                Stdio::Null | Stdio::Piped => return false,
             };
             // SAFETY: isatty only inspects the descriptor number; a closed
             // one is not a terminal.
