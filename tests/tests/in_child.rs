@@ -176,7 +176,7 @@ fn landlock_and_the_named_seccomp_bind_a_caller_forked_child() {
     if !prepared.warnings().is_empty() {
         voidbox_tests::skip(
             "landlock_and_the_named_seccomp_bind_a_caller_forked_child",
-            &prepared.warnings().join("; "),
+            &format!("{:?}", prepared.warnings()),
         );
         return;
     }

@@ -376,9 +376,22 @@ fn labels_without_selinux_are_a_runtime_warning() {
     cfg.security.exec_label = Some("system_u:system_r:container_t:s0".into());
     let mut session = voidbox::spawn(&cfg).unwrap();
     assert!(session.wait().unwrap().success());
+    // Typed for the caller, one sentence for a reader.
     let warnings = session.warnings();
     assert!(
-        warnings.iter().any(|w| w.contains("security.exec_label")),
+        warnings.iter().any(|w| matches!(
+            w,
+            voidbox::Warning::LabelIgnored {
+                field: "security.exec_label",
+                label,
+            } if label == "system_u:system_r:container_t:s0"
+        )),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0]
+            .to_string()
+            .starts_with("security.exec_label \"system_u"),
         "{warnings:?}"
     );
     cfg.runtime.fail_on_runtime_warnings = true;

@@ -113,7 +113,7 @@ fn run(
             config.status.on_event = Some(Arc::new(move |event: &StatusEvent| {
                 if let StatusEvent::RuntimeInitWarnings { warnings, .. } = event {
                     for w in warnings {
-                        eprintln!("{}", printer.warning(w));
+                        eprintln!("{}", printer.warning(&w.to_string()));
                     }
                 }
             }));

@@ -16,6 +16,7 @@ use vb_cgroup::{
 };
 
 use crate::error::Error;
+use crate::warning::Warning;
 
 /// The cgroup layout, detected once per process.
 fn layout() -> Result<&'static CgroupLayout, Error> {
@@ -44,13 +45,13 @@ pub(crate) enum Placement {
     /// No limits: no cgroup.
     None,
     /// Created before the clone (a v2 directory is needed), with its warnings.
-    Before(SandboxCgroup, Vec<String>),
+    Before(SandboxCgroup, Vec<Warning>),
     /// To be created after the gate and joined by the child.
     Join(JoinPlan),
 }
 
-fn strings(warnings: &[vb_cgroup::Warning]) -> Vec<String> {
-    warnings.iter().map(ToString::to_string).collect()
+fn typed(warnings: Vec<vb_cgroup::Warning>) -> Vec<Warning> {
+    warnings.into_iter().map(Warning::Cgroup).collect()
 }
 
 /// Decide, before the clone, how the sandbox gets its cgroup. With `early`,
@@ -65,17 +66,17 @@ pub(crate) fn place(limits: &ResourceLimits, early: bool) -> Result<Placement, E
         return Ok(Placement::Join(plan));
     }
     let (cgroup, warnings) = SandboxCgroup::create_in(layout, &spec)?;
-    Ok(Placement::Before(cgroup, strings(&warnings)))
+    Ok(Placement::Before(cgroup, typed(warnings)))
 }
 
 /// Create the cgroup a [`Placement::Join`] planned.
 pub(crate) fn create_planned(
     limits: &ResourceLimits,
     plan: &JoinPlan,
-) -> Result<(SandboxCgroup, Vec<String>), Error> {
+) -> Result<(SandboxCgroup, Vec<Warning>), Error> {
     let (cgroup, warnings) =
         SandboxCgroup::create_planned(layout()?, &CgroupSpec::new(*limits), plan)?;
-    Ok((cgroup, strings(&warnings)))
+    Ok((cgroup, typed(warnings)))
 }
 
 /// Put a child cloned after its cgroup was made into the directories it is
@@ -84,12 +85,8 @@ pub(crate) fn attach(
     cgroup: &SandboxCgroup,
     pid: i32,
     cloned_into: bool,
-) -> Result<Vec<String>, Error> {
-    Ok(strings(&cgroup.attach_after_clone(
-        pid,
-        cloned_into,
-        false,
-    )?))
+) -> Result<Vec<Warning>, Error> {
+    Ok(typed(cgroup.attach_after_clone(pid, cloned_into, false)?))
 }
 
 /// Kill whatever is left in the cgroup and remove it.

@@ -78,10 +78,10 @@ pub enum Error {
     /// Landlock enforces less than asked, and strict enforcement was asked
     /// for (`SecurityOptions::landlock_strict`).
     #[error("refusing to run under a weaker landlock than asked for: {0}")]
-    LandlockNotEnforced(String),
+    LandlockNotEnforced(vb_proc::Enforcement),
     /// Setup produced runtime warnings and `fail_on_runtime_warnings` is set.
-    #[error("refusing to run with {} runtime warning(s): {}", .0.len(), .0.join("; "))]
-    RuntimeWarnings(Vec<String>),
+    #[error("refusing to run with {} runtime warning(s): {}", .0.len(), crate::warning::joined(.0))]
+    RuntimeWarnings(Vec<crate::Warning>),
     /// [`Session::wait`](crate::Session::wait) was already called.
     #[error("this session was already waited for")]
     SessionAlreadyWaited,

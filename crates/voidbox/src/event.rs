@@ -11,6 +11,7 @@ use std::sync::Arc;
 use vb_proc::ExitStatus;
 
 use crate::config::{EventCallback, HandOff, StatusOptions};
+use crate::warning::Warning;
 
 /// The kind of a [`StatusEvent`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,7 +34,7 @@ pub enum StatusEvent {
         /// How many warnings, clipped to `u16::MAX`.
         count: u16,
         /// The warnings, in the order they arose.
-        warnings: Vec<String>,
+        warnings: Vec<Warning>,
     },
     /// The sandbox's first process was cloned.
     Spawned {
@@ -191,7 +192,7 @@ impl EventSink {
         }
     }
 
-    pub(crate) fn warnings(&self, warnings: &[String]) {
+    pub(crate) fn warnings(&self, warnings: &[Warning]) {
         let count = u16::try_from(warnings.len()).unwrap_or(u16::MAX);
         self.emit(&StatusEvent::RuntimeInitWarnings {
             count,
@@ -267,7 +268,11 @@ mod tests {
             })),
             ..EventSink::default()
         };
-        let many = vec![String::from("w"); 70_000];
+        let one = Warning::LabelIgnored {
+            field: "security.exec_label",
+            label: "l".into(),
+        };
+        let many = vec![one; 70_000];
         sink.warnings(&many);
         let seen = seen.lock().unwrap();
         assert!(matches!(

@@ -34,6 +34,7 @@ use crate::config::JailConfig;
 use crate::error::Error;
 use crate::session::effective_isolation;
 use crate::stages::ChildStages;
+use crate::warning::Warning;
 use crate::{fs_glue, net_glue};
 
 /// Everything [`apply_isolation_in_child`] needs, prepared before the fork.
@@ -47,7 +48,7 @@ pub struct PreparedIsolation {
     plan: InChildPlan,
     fs: Option<MountPlan>,
     loopback: bool,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl PreparedIsolation {
@@ -103,7 +104,7 @@ impl PreparedIsolation {
     /// The runtime warnings of this configuration: what it asks for that the
     /// host does not give (a label without SELinux, Landlock rules the
     /// kernel cannot enforce in full).
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 

@@ -44,6 +44,7 @@ mod in_child;
 mod net_glue;
 mod session;
 mod stages;
+mod warning;
 
 pub use command::{Command, Output};
 pub use config::{
@@ -62,3 +63,4 @@ pub use vb_proc::{
     LandlockSpec, PathAccess, PathRule, Rlimit, RlimitError, RlimitResource, SeccompPolicy, Signal,
     Syscall, UnknownCapability, UnknownSyscall, selinux_enabled,
 };
+pub use warning::Warning;

@@ -17,6 +17,7 @@ use crate::config::{IsolationOptions, JailConfig, NamespaceFds, ShellConfig, Std
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
 use crate::stages::ChildStages;
+use crate::warning::Warning;
 use crate::{cgroup_glue, fs_glue, net_glue};
 
 /// A running sandbox, like `std::process::Child`. [`wait`](Self::wait) may
@@ -47,7 +48,7 @@ pub struct Session {
     running: Option<Running>,
     pid: i32,
     events: EventSink,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     /// The cgroup and filesystem artifacts, released when the sandbox ends.
     host: HostResources,
 }
@@ -60,7 +61,7 @@ impl Session {
     }
 
     /// Warnings produced during setup.
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
@@ -124,17 +125,18 @@ pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
 pub(crate) fn landlock_warning(
     config: &JailConfig,
     security: &vb_proc::SecurityPlan,
-) -> Result<Option<String>, Error> {
-    let Some(reason) = security
+) -> Result<Option<Warning>, Error> {
+    let Some(enforcement) = security
         .landlock()
-        .and_then(|plan| plan.enforcement().reason())
+        .map(vb_proc::LandlockPlan::enforcement)
+        .filter(|e| !e.is_full())
     else {
         return Ok(None);
     };
     if config.security.landlock_strict {
-        return Err(Error::LandlockNotEnforced(reason));
+        return Err(Error::LandlockNotEnforced(enforcement.clone()));
     }
-    Ok(Some(reason))
+    Ok(Some(Warning::Landlock(enforcement.clone())))
 }
 
 /// Mark every descriptor of `config` that voidbox consumes close-on-exec, so
@@ -191,7 +193,7 @@ fn check_labels(config: &JailConfig) -> Result<(), Error> {
 }
 
 /// Runtime warnings the configuration itself gives rise to.
-pub(crate) fn config_warnings(config: &JailConfig) -> Vec<String> {
+pub(crate) fn config_warnings(config: &JailConfig) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if !vb_proc::selinux_enabled() {
         for (field, label) in [
@@ -199,9 +201,10 @@ pub(crate) fn config_warnings(config: &JailConfig) -> Vec<String> {
             ("security.file_label", &config.security.file_label),
         ] {
             if let Some(label) = label {
-                warnings.push(format!(
-                    "{field} {label:?} is ignored: SELinux is not enabled on this host"
-                ));
+                warnings.push(Warning::LabelIgnored {
+                    field,
+                    label: label.clone(),
+                });
             }
         }
     }
@@ -308,7 +311,7 @@ fn prepare_and_launch(
     stdio: [Option<Arc<OwnedFd>>; 3],
     host: &mut HostResources,
     events: &mut EventSink,
-) -> Result<(Running, i32, Vec<String>), Error> {
+) -> Result<(Running, i32, Vec<Warning>), Error> {
     if iso.mount {
         host.fs = Some(fs_glue::compile(config, iso)?);
     }
@@ -457,9 +460,9 @@ fn clone_and_release(
     plan: &ProcessPlan<'_>,
     host: &mut HostResources,
     join: Option<&vb_cgroup::JoinPlan>,
-    mut warnings: Vec<String>,
+    mut warnings: Vec<Warning>,
     events: &mut EventSink,
-) -> Result<(Running, i32, Vec<String>), Error> {
+) -> Result<(Running, i32, Vec<Warning>), Error> {
     if !warnings.is_empty() && config.runtime.fail_on_runtime_warnings {
         events.warnings(&warnings);
         return Err(Error::RuntimeWarnings(warnings));
