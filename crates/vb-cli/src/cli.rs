@@ -328,7 +328,6 @@ fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailC
         None => RootFs::Tmpfs,
     };
     cfg.cmd = command;
-    cfg.name = "vb".into();
     crate::apply::resolve_fd_options(state)?;
     Ok(std::mem::take(&mut state.config))
 }

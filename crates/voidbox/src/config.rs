@@ -33,8 +33,6 @@ use crate::event::StatusEvent;
 /// Everything about one sandbox.
 #[derive(Clone, Debug, Default)]
 pub struct JailConfig {
-    /// A label for messages and cgroup names.
-    pub name: String,
     /// The root filesystem: the host's ([`RootFs::Host`], the default), an
     /// empty tmpfs composed from `fs_actions` ([`RootFs::Tmpfs`], bubblewrap's
     /// root), or a host directory ([`RootFs::Dir`]).

@@ -707,7 +707,6 @@ pub fn launch(config: &JailConfig) -> Result<ExitStatus, Error> {
 pub fn default_shell_config(rootfs: impl Into<std::path::PathBuf>) -> ShellConfig {
     ShellConfig {
         jail: JailConfig {
-            name: "shell".into(),
             rootfs: RootSource::Dir(rootfs.into()),
             isolation: IsolationOptions {
                 pid: true,
