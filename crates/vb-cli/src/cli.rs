@@ -14,9 +14,11 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Read;
 
-use voidbox::{IsolationOptions, JailConfig, RootFs};
+use voidbox::JailConfig;
 
 use crate::apply::fd_value;
+use crate::checks::finish;
+use crate::host::Host;
 use crate::state::{CliError, State, Warning, die};
 use crate::table::{self, Action, OptionSpec};
 
@@ -32,38 +34,6 @@ pub(crate) enum Invocation {
     Version,
     /// Run a sandbox.
     Run(Box<JailConfig>),
-}
-
-/// Host facts the parse depends on, injectable for tests.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Host {
-    /// Whether the caller's real uid is 0.
-    pub(crate) root: bool,
-    /// Whether user namespaces can be created (`--unshare-user-try`).
-    pub(crate) userns: bool,
-    /// Whether the kernel has cgroup namespaces.
-    pub(crate) cgroupns: bool,
-    /// Whether the host has swap space enabled.
-    pub(crate) swap: bool,
-}
-
-impl Host {
-    /// Read the facts from this machine.
-    pub(crate) fn detect() -> Self {
-        let exists = |p: &str| std::fs::metadata(p).is_ok();
-        let userns_disabled =
-            std::fs::read_to_string("/sys/module/user_namespace/parameters/enable")
-                .is_ok_and(|s| s.starts_with('N'))
-                || std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
-                    .is_ok_and(|s| s == "0\n");
-        Self {
-            root: rustix::process::getuid().is_root(),
-            userns: exists("/proc/self/ns/user") && !userns_disabled,
-            cgroupns: exists("/proc/self/ns/cgroup"),
-            // /proc/swaps has a header line, then one line per swap area.
-            swap: std::fs::read_to_string("/proc/swaps").is_ok_and(|s| s.lines().count() > 1),
-        }
-    }
 }
 
 /// A source of raw arguments (the real argv, or an `--args` file).
@@ -255,88 +225,11 @@ fn args_file(state: &mut State, fd: &OsStr) -> Result<Option<Invocation>, CliErr
     parse_options(state, &mut inner, true)
 }
 
-/// The checks bubblewrap makes after parsing, in its order, then the config.
-fn finish(state: &mut State, command: Vec<OsString>, host: Host) -> Result<JailConfig, CliError> {
-    let userns_fd = state.fd_options.userns.is_some();
-    let userns_block = state.fd_options.userns_block.is_some();
-    if userns_block && !state.unshare_user {
-        return die("--userns-block-fd requires --unshare-user");
-    }
-    if userns_block && state.fd_options.info.is_none() {
-        return die("--userns-block-fd requires --info-fd");
-    }
-    if userns_fd && state.unshare_user {
-        return die("--userns not compatible --unshare-user");
-    }
-    if userns_fd && state.unshare_user_try {
-        return die("--userns not compatible --unshare-user-try");
-    }
-    if state.config.security.disable_userns && !state.unshare_user {
-        return die("--disable-userns requires --unshare-user");
-    }
-    if state.config.security.disable_userns && userns_block {
-        return die("--disable-userns is not compatible with  --userns-block-fd");
-    }
-    // An unprivileged caller needs a user namespace for everything else.
-    if !host.root && !userns_fd {
-        state.unshare_user = true;
-    }
-    if state.unshare_user_try && host.userns {
-        state.unshare_user = true;
-    }
-    if command.is_empty() {
-        return Err(CliError::Usage);
-    }
-    let real_uid = rustix::process::getuid().as_raw();
-    let real_gid = rustix::process::getgid().as_raw();
-    let no_userns = !state.unshare_user && !userns_fd;
-    if no_userns && state.uid.is_some_and(|u| u != real_uid) {
-        return die("Specifying --uid requires --unshare-user or --userns");
-    }
-    if no_userns && state.gid.is_some_and(|g| g != real_gid) {
-        return die("Specifying --gid requires --unshare-user or --userns");
-    }
-    let cfg = &mut state.config;
-    if !cfg.isolation.uts && cfg.runtime.hostname.is_some() {
-        return die("Specifying --hostname requires --unshare-uts");
-    }
-    if cfg.runtime.as_pid_1 && !cfg.isolation.pid {
-        return die("Specifying --as-pid-1 requires --unshare-pid");
-    }
-    if cfg.runtime.as_pid_1 && !cfg.status.lock_files.is_empty() {
-        return die("Specifying --as-pid-1 and --lock-file is not permitted");
-    }
-    if state.unshare_cgroup && !host.cgroupns {
-        return die("Cannot create new cgroup namespace because the kernel does not support it");
-    }
-    let cgroup = state.unshare_cgroup || (state.unshare_cgroup_try && host.cgroupns);
-    cfg.isolation = IsolationOptions {
-        user: state.unshare_user,
-        mount: true,
-        cgroup,
-        ..cfg.isolation
-    };
-    // `--memory-max` is a hard limit: where the host could swap, swap is
-    // forbidden unless `--memory-swap-max` allows some.
-    if cfg.resources.memory_max.is_some() && !state.swap_set && host.swap {
-        cfg.resources.memory_swap_max = Some(0);
-    }
-    cfg.process.uid = state.uid;
-    cfg.process.gid = state.gid;
-    cfg.rootfs = match state.rootfs.take() {
-        Some(dir) => RootFs::Dir(dir),
-        None => RootFs::Tmpfs,
-    };
-    cfg.cmd = command;
-    crate::apply::resolve_fd_options(state)?;
-    Ok(std::mem::take(&mut state.config))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
-    use voidbox::{EnvOp, FsAction};
+    use voidbox::{EnvOp, FsAction, RootFs};
 
     const ROOT: Host = Host {
         root: true,

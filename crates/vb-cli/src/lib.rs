@@ -17,8 +17,10 @@
 
 mod apply;
 mod bash_completion;
+mod checks;
 mod cli;
 mod generated;
+mod host;
 mod man_page;
 mod message;
 mod numbers;
@@ -35,7 +37,8 @@ use std::sync::Arc;
 use rustix::process::{Pid, Signal};
 use voidbox::StatusEvent;
 
-use cli::{Host, Invocation};
+use cli::Invocation;
+use host::Host;
 use message::Reporter;
 use state::CliError;
 
