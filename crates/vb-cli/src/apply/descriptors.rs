@@ -112,8 +112,6 @@ pub(crate) fn resolve_fd_options(s: &mut State) -> Outcome {
     }
 }
 
-// Filesystem.
-
 /// Let go of descriptor `fd`, which an option has read to its end and is
 /// about to close (`--file`, `--bind-data`, `--seccomp`, `--args`...): the
 /// number stops standing for it, and an earlier `--bind-fd` of it becomes

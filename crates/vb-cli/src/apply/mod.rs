@@ -47,8 +47,6 @@ pub(super) fn single_fd(
     fd_value(v)
 }
 
-// General.
-
 /// The `strerror` text of an I/O error, as bubblewrap prints it.
 pub(super) fn strerror(e: &std::io::Error) -> String {
     crate::message::strip_os_error(&e.to_string())

@@ -331,5 +331,3 @@ pub(crate) fn chmod(s: &mut State, mode: OsString, path: OsString) -> Outcome {
         },
     )
 }
-
-// Lockdown.

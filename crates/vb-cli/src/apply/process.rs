@@ -24,8 +24,6 @@ pub(crate) fn level_prefix(s: &mut State) -> Outcome {
     Ok(())
 }
 
-// Namespaces.
-
 /// `--uid`/`--gid`: warn when repeated, then parse (`Invalid uid: %s`).
 pub(super) fn id_value(
     s: &mut State,
@@ -66,8 +64,6 @@ pub(crate) fn hostname(s: &mut State, v: OsString) -> Outcome {
     Ok(())
 }
 
-// Environment.
-
 pub(crate) fn chdir(s: &mut State, v: OsString) -> Outcome {
     if s.chdir_set {
         s.warn_last("--chdir");
@@ -91,8 +87,6 @@ pub(crate) fn unsetenv(s: &mut State, key: OsString) -> Outcome {
     s.config.process.env.push(EnvOp::Unset(key));
     Ok(())
 }
-
-// Monitoring.
 
 pub(crate) fn new_session(s: &mut State) -> Outcome {
     s.config.process.new_session = true;

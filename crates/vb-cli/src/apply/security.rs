@@ -98,8 +98,6 @@ pub(super) fn cap_op(s: &mut State, cap: &OsStr, add: bool) -> Outcome {
     }
 }
 
-// voidbox's own.
-
 pub(crate) fn seccomp_deny(s: &mut State, v: OsString) -> Outcome {
     for name in v.to_string_lossy().split(',') {
         match voidbox::Syscall::by_name(name) {
