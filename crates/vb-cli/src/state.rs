@@ -46,6 +46,8 @@ pub(crate) struct State {
     pub(crate) unshare_user_try: bool,
     pub(crate) unshare_cgroup: bool,
     pub(crate) unshare_cgroup_try: bool,
+    /// `--unshare-net` itself was given (not only through `--unshare-all`).
+    pub(crate) unshare_net: bool,
     pub(crate) chdir_set: bool,
     pub(crate) uid: Option<u32>,
     pub(crate) gid: Option<u32>,
@@ -88,6 +90,7 @@ pub(crate) struct FdOptions {
     pub(crate) userns: Option<i32>,
     pub(crate) userns2: Option<i32>,
     pub(crate) pidns: Option<i32>,
+    pub(crate) netns: Option<i32>,
     pub(crate) seccomp: Option<i32>,
 }
 

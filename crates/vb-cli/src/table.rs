@@ -59,11 +59,13 @@ pub(crate) enum Section {
     Resources,
     /// voidbox's: security beyond bubblewrap's.
     Security,
+    /// voidbox's: networking.
+    Network,
 }
 
 impl Section {
     /// Every section, in the man page's order.
-    pub(crate) const ALL: [Section; 9] = [
+    pub(crate) const ALL: [Section; 10] = [
         Section::General,
         Section::Namespaces,
         Section::Environment,
@@ -73,6 +75,7 @@ impl Section {
         Section::RootFilesystem,
         Section::Resources,
         Section::Security,
+        Section::Network,
     ];
 
     /// The heading in the man page.
@@ -87,6 +90,7 @@ impl Section {
             Section::RootFilesystem => "Root filesystem",
             Section::Resources => "Resource limits",
             Section::Security => "Security",
+            Section::Network => "Network",
         }
     }
 
@@ -100,7 +104,9 @@ impl Section {
             | Section::Monitoring
             | Section::Filesystem
             | Section::Lockdown => Origin::Bubblewrap,
-            Section::RootFilesystem | Section::Resources | Section::Security => Origin::Voidbox,
+            Section::RootFilesystem | Section::Resources | Section::Security | Section::Network => {
+                Origin::Voidbox
+            }
         }
     }
 }
@@ -311,8 +317,8 @@ pub(crate) const CAPABILITIES: &[&str] = &[
 use Action::{Flag, One, Three, Two};
 use Complete::{Capability, Directory, Fd, Number, Path};
 use Section::{
-    Environment, Filesystem, General, Lockdown, Monitoring, Namespaces, Resources, RootFilesystem,
-    Security,
+    Environment, Filesystem, General, Lockdown, Monitoring, Namespaces, Network, Resources,
+    RootFilesystem, Security,
 };
 
 const FD: Value = val("FD", Fd);
@@ -906,6 +912,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "--allow-tiocsti",
         Flag(apply::allow_tiocsti),
         "Let the command push input into a terminal it shares with the caller (refused by default)",
+    ),
+    voidbox(
+        Network,
+        "--netns",
+        One([FD], apply::netns),
+        "Enter the network namespace open on FD instead of creating one",
     ),
 ];
 

@@ -106,6 +106,18 @@ pub(crate) fn resolve_fd_options(s: &mut State) -> Outcome {
         };
         *slot = Some(owned);
     }
+    if let Some(fd) = o.netns {
+        // Joined instead of made: `--unshare-all`'s network namespace gives
+        // way, an explicit `--unshare-net` contradicts it.
+        if s.unshare_net {
+            return die("--netns is not compatible with --unshare-net");
+        }
+        let Some(owned) = s.owned_fd(fd) else {
+            return die("Joining specified network namespace failed: Bad file descriptor");
+        };
+        s.config.namespace_fds.net = Some(owned);
+        s.config.isolation.net = false;
+    }
     match s.data_error.take() {
         Some(message) => die(message),
         None => Ok(()),

@@ -46,6 +46,7 @@ pub(crate) fn unshare_pid(s: &mut State) -> Outcome {
 
 pub(crate) fn unshare_net(s: &mut State) -> Outcome {
     s.config.isolation.net = true;
+    s.unshare_net = true;
     Ok(())
 }
 
@@ -89,5 +90,11 @@ pub(crate) fn assert_userns_disabled(s: &mut State) -> Outcome {
 pub(crate) fn pidns(s: &mut State, v: OsString) -> Outcome {
     let fd = single_fd(s, "--pidns", s.fd_options.pidns.is_some(), &v)?;
     s.fd_options.pidns = Some(fd);
+    Ok(())
+}
+
+pub(crate) fn netns(s: &mut State, v: OsString) -> Outcome {
+    let fd = single_fd(s, "--netns", s.fd_options.netns.is_some(), &v)?;
+    s.fd_options.netns = Some(fd);
     Ok(())
 }
