@@ -78,13 +78,20 @@ fn events_arrive_in_order_under_16_parallel_launches() {
                     let pids: Vec<i32> = events
                         .iter()
                         .map(|e| match e {
-                            StatusEvent::Spawned { pid }
-                            | StatusEvent::SetupFinished { pid }
+                            StatusEvent::Spawned { pid, .. }
+                            | StatusEvent::SetupFinished { pid, .. }
                             | StatusEvent::Exited { pid, .. } => *pid,
-                            StatusEvent::RuntimeInitWarnings { .. } => 0,
+                            _ => 0,
                         })
                         .collect();
                     assert!(pids.iter().all(|p| *p == pids[0] && *p > 0));
+                    // Monotonic times, in order; setup ended at its event.
+                    let times: Vec<Duration> = events.iter().map(StatusEvent::at).collect();
+                    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+                    let Some(StatusEvent::SetupFinished { at, setup, .. }) = events.get(1) else {
+                        panic!("{events:?}");
+                    };
+                    assert!(!setup.is_zero() && *setup <= *at, "{setup:?} {at:?}");
                 })
             })
             .collect();
@@ -394,6 +401,22 @@ fn labels_without_selinux_are_a_runtime_warning() {
             .starts_with("security.exec_label \"system_u"),
         "{warnings:?}"
     );
+    // On the event stream: one JSON line, the warning's sentence escaped.
+    let (read, write) = pipe();
+    cfg.status.event_fd = Some(Arc::new(write));
+    // Its sentence holds quotes and (Debug-escaped) backslashes.
+    cfg.security.exec_label = Some("tab\there\\".into());
+    let mut session = voidbox::spawn(&cfg).unwrap();
+    assert!(session.wait().unwrap().success());
+    let sentence = session.warnings()[0].to_string();
+    assert!(sentence.contains(r#""tab\there\\""#), "{sentence}");
+    drop(session);
+    cfg.status.event_fd = None;
+    let stream = read_all(read);
+    let first: serde_json::Value = serde_json::from_str(stream.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "runtime_init_warnings", "{stream}");
+    assert_eq!(first["count"], 1, "{stream}");
+    assert_eq!(first["warnings"][0], sentence, "{stream}");
     cfg.runtime.fail_on_runtime_warnings = true;
     let err = voidbox::launch(&cfg).unwrap_err();
     assert!(matches!(err, Error::RuntimeWarnings(_)), "{err}");

@@ -2,7 +2,7 @@
 //! held for the sandbox's life and released when it ends (also when vb is
 //! killed under `--die-with-parent`), `--sync-fd` end-of-file, `--block-fd`
 //! holding the command back, and `--userns-block-fd` with id maps written by
-//! the caller.
+//! the caller; voidbox's own `--event-fd` stream.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -216,4 +216,71 @@ fn a_fifo_at_a_lock_file_path_does_not_hang_setup() {
     });
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--event-fd FD`: voidbox's events as JSON lines, in order, with monotonic
+/// times, the setup duration and the exit status. The descriptor never
+/// reaches the command. (The library suite covers `runtime_init_warnings`.)
+#[test]
+fn event_fd_streams_the_events_as_json_lines() {
+    let (read, write) = rustix::pipe::pipe().unwrap();
+    let mut cmd = vb([
+        "--rootfs",
+        "/",
+        "--event-fd",
+        "7",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo forged >&7 || exit 3",
+    ]);
+    with_fds(&mut cmd, &[(7, write.as_raw_fd())]);
+    let out = cmd.output().unwrap();
+    drop(write);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        voidbox_tests::stderr(&out)
+    );
+    let mut text = String::new();
+    std::fs::File::from(read).read_to_string(&mut text).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["spawned", "setup_finished", "exited"], "{text}");
+    let at: Vec<u64> = events
+        .iter()
+        .map(|e| e["at_ns"].as_u64().unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{text}");
+    let (finished, exited) = (&events[1], &events[2]);
+    let setup = finished["setup_ns"].as_u64().unwrap();
+    assert!(
+        setup > 0 && setup <= finished["at_ns"].as_u64().unwrap(),
+        "{text}"
+    );
+    assert_eq!(exited["exit_code"], 3, "{text}");
+    assert!(exited["signal"].is_null(), "{text}");
+    let pid = events[0]["pid"].as_i64().unwrap();
+    assert!(
+        pid > 0 && finished["pid"] == pid && exited["pid"] == pid,
+        "{text}"
+    );
+    assert!(!text.contains("forged"), "{text}");
+}
+
+/// A bad `--event-fd` is refused before anything runs.
+#[test]
+fn event_fd_refuses_a_closed_descriptor() {
+    let out = vb(["--rootfs", "/", "--event-fd", "57", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        voidbox_tests::stderr(&out).trim_end(),
+        "vb: --event-fd: Bad file descriptor"
+    );
 }

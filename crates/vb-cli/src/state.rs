@@ -91,6 +91,7 @@ pub(crate) struct FdOptions {
     pub(crate) userns2: Option<i32>,
     pub(crate) pidns: Option<i32>,
     pub(crate) netns: Option<i32>,
+    pub(crate) event: Option<i32>,
     pub(crate) seccomp: Option<i32>,
 }
 

@@ -61,11 +61,13 @@ pub(crate) enum Section {
     Security,
     /// voidbox's: networking.
     Network,
+    /// voidbox's: the event stream.
+    Events,
 }
 
 impl Section {
     /// Every section, in the man page's order.
-    pub(crate) const ALL: [Section; 10] = [
+    pub(crate) const ALL: [Section; 11] = [
         Section::General,
         Section::Namespaces,
         Section::Environment,
@@ -76,6 +78,7 @@ impl Section {
         Section::Resources,
         Section::Security,
         Section::Network,
+        Section::Events,
     ];
 
     /// The heading in the man page.
@@ -91,6 +94,7 @@ impl Section {
             Section::Resources => "Resource limits",
             Section::Security => "Security",
             Section::Network => "Network",
+            Section::Events => "Events",
         }
     }
 
@@ -104,9 +108,11 @@ impl Section {
             | Section::Monitoring
             | Section::Filesystem
             | Section::Lockdown => Origin::Bubblewrap,
-            Section::RootFilesystem | Section::Resources | Section::Security | Section::Network => {
-                Origin::Voidbox
-            }
+            Section::RootFilesystem
+            | Section::Resources
+            | Section::Security
+            | Section::Network
+            | Section::Events => Origin::Voidbox,
         }
     }
 }
@@ -317,7 +323,7 @@ pub(crate) const CAPABILITIES: &[&str] = &[
 use Action::{Flag, One, Three, Two};
 use Complete::{Capability, Directory, Fd, Number, Path};
 use Section::{
-    Environment, Filesystem, General, Lockdown, Monitoring, Namespaces, Network, Resources,
+    Environment, Events, Filesystem, General, Lockdown, Monitoring, Namespaces, Network, Resources,
     RootFilesystem, Security,
 };
 
@@ -918,6 +924,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "--netns",
         One([FD], apply::netns),
         "Enter the network namespace open on FD instead of creating one",
+    ),
+    voidbox(
+        Events,
+        "--event-fd",
+        One([FD], apply::event_fd),
+        "Write voidbox's status events to FD as JSON lines",
     ),
 ];
 

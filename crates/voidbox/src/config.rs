@@ -311,6 +311,10 @@ pub struct StatusOptions {
     /// bubblewrap's `--json-status-fd`: JSON lines, the child pid and namespace
     /// ids, then `{ "exit-code": N }` once the command has ended.
     pub json_status_fd: Option<Arc<OwnedFd>>,
+    /// voidbox's event stream: every [`StatusEvent`] as one JSON line
+    /// ([`StatusEvent::to_json_line`]; the schema is in `docs/events.md`),
+    /// written as it happens (`--event-fd`).
+    pub event_fd: Option<Arc<OwnedFd>>,
     /// Files (paths inside the sandbox) the sandbox holds a read lock on for
     /// its whole life (`--lock-file`); not with `runtime.as_pid_1`.
     pub lock_files: Vec<PathBuf>,
@@ -333,6 +337,7 @@ impl fmt::Debug for StatusOptions {
             .field("on_event", &self.on_event.as_ref().map(|_| "callback"))
             .field("info_fd", &self.info_fd)
             .field("json_status_fd", &self.json_status_fd)
+            .field("event_fd", &self.event_fd)
             .field("lock_files", &self.lock_files)
             .field("sync_fd", &self.sync_fd)
             .field("block_fd", &self.block_fd)

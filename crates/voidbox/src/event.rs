@@ -1,12 +1,16 @@
-//! Status events and where they go: a callback, and bubblewrap's `--info-fd`
-//! and `--json-status-fd` formats, byte for byte.
+//! Status events and where they go: a callback, voidbox's JSON lines
+//! (`docs/events.md`), and bubblewrap's `--info-fd` and `--json-status-fd`
+//! formats, byte for byte.
 //!
 //! A successful launch emits, in order: `runtime_init_warnings` (only when
-//! setup produced warnings), `spawned`, `setup_finished`, `exited`.
+//! setup produced warnings), `spawned`, `setup_finished`, `exited`. Each
+//! carries the `CLOCK_MONOTONIC` time it happened at, so events from several
+//! sandboxes, and from other processes reading the same clock, order.
 
 use std::fmt::Write as _;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
+use std::time::Duration;
 
 use vb_proc::ExitStatus;
 
@@ -15,6 +19,7 @@ use crate::warning::Warning;
 
 /// The kind of a [`StatusEvent`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StatusEventKind {
     /// Setup produced warnings (emitted before `spawned`).
     RuntimeInitWarnings,
@@ -26,11 +31,14 @@ pub enum StatusEventKind {
     Exited,
 }
 
-/// One status event.
+/// One status event. More kinds may come: match with a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StatusEvent {
     /// Setup produced warnings (a controller missing or refusing a limit...).
     RuntimeInitWarnings {
+        /// When (`CLOCK_MONOTONIC`).
+        at: Duration,
         /// How many warnings, clipped to `u16::MAX`.
         count: u16,
         /// The warnings, in the order they arose.
@@ -38,16 +46,25 @@ pub enum StatusEvent {
     },
     /// The sandbox's first process was cloned.
     Spawned {
+        /// When (`CLOCK_MONOTONIC`).
+        at: Duration,
         /// Its pid, as seen by the caller.
         pid: i32,
     },
     /// The command is running.
     SetupFinished {
+        /// When (`CLOCK_MONOTONIC`).
+        at: Duration,
         /// The pid of the sandbox's first process.
         pid: i32,
+        /// How long setup took: from the call to
+        /// [`spawn`](crate::spawn) to the command's `execve`.
+        setup: Duration,
     },
     /// The command ended.
     Exited {
+        /// When (`CLOCK_MONOTONIC`): when voidbox saw it end.
+        at: Duration,
         /// The pid of the sandbox's first process.
         pid: i32,
         /// How it ended.
@@ -65,6 +82,87 @@ impl StatusEvent {
             Self::Exited { .. } => StatusEventKind::Exited,
         }
     }
+
+    /// When it happened (`CLOCK_MONOTONIC`).
+    pub fn at(&self) -> Duration {
+        match self {
+            Self::RuntimeInitWarnings { at, .. }
+            | Self::Spawned { at, .. }
+            | Self::SetupFinished { at, .. }
+            | Self::Exited { at, .. } => *at,
+        }
+    }
+
+    /// The event as one line of voidbox's JSON event stream, newline
+    /// included (the schema is in `docs/events.md`).
+    pub fn to_json_line(&self) -> String {
+        let kind = match self.kind() {
+            StatusEventKind::RuntimeInitWarnings => "runtime_init_warnings",
+            StatusEventKind::Spawned => "spawned",
+            StatusEventKind::SetupFinished => "setup_finished",
+            StatusEventKind::Exited => "exited",
+        };
+        let mut out = format!("{{\"kind\":\"{kind}\",\"at_ns\":{}", self.at().as_nanos());
+        match self {
+            Self::RuntimeInitWarnings {
+                count, warnings, ..
+            } => {
+                let _ = write!(out, ",\"count\":{count},\"warnings\":[");
+                for (i, warning) in warnings.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(&mut out, &warning.to_string());
+                }
+                out.push(']');
+            }
+            Self::Spawned { pid, .. } => {
+                let _ = write!(out, ",\"pid\":{pid}");
+            }
+            Self::SetupFinished { pid, setup, .. } => {
+                let _ = write!(out, ",\"pid\":{pid},\"setup_ns\":{}", setup.as_nanos());
+            }
+            Self::Exited { pid, status, .. } => {
+                let _ = write!(out, ",\"pid\":{pid},\"exit_code\":{}", status.code());
+                match status.signal() {
+                    Some(signal) => {
+                        let _ = write!(out, ",\"signal\":{signal}");
+                    }
+                    None => out.push_str(",\"signal\":null"),
+                }
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// Append `text` as a JSON string.
+fn json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The `CLOCK_MONOTONIC` time now.
+pub(crate) fn monotonic_now() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or_default(),
+        u32::try_from(now.tv_nsec).unwrap_or_default(),
+    )
 }
 
 /// Namespace ids of the sandbox's first process, in bubblewrap's order.
@@ -143,8 +241,12 @@ pub(crate) struct EventSink {
     callback: Option<EventCallback>,
     info_fd: Option<Arc<OwnedFd>>,
     json_fd: Option<Arc<OwnedFd>>,
+    /// voidbox's JSON lines.
+    event_fd: Option<Arc<OwnedFd>>,
     /// Whether the configuration had an info descriptor (taken or not).
     wants_info: bool,
+    /// When the spawn began (`CLOCK_MONOTONIC`).
+    started: Duration,
 }
 
 impl std::fmt::Debug for EventSink {
@@ -153,6 +255,7 @@ impl std::fmt::Debug for EventSink {
             .field("callback", &self.callback.is_some())
             .field("info_fd", &self.info_fd)
             .field("json_fd", &self.json_fd)
+            .field("event_fd", &self.event_fd)
             .finish()
     }
 }
@@ -168,13 +271,15 @@ impl EventSink {
                 Arc::new(fd)
             }),
             json_fd: status.json_status_fd.clone(),
+            event_fd: status.event_fd.clone(),
             wants_info: status.info_fd.is_some(),
+            started: monotonic_now(),
         }
     }
 
     /// The status descriptors' numbers, which the sandbox closes at once.
     pub(crate) fn descriptors(&self) -> Vec<std::os::fd::RawFd> {
-        [&self.info_fd, &self.json_fd]
+        [&self.info_fd, &self.json_fd, &self.event_fd]
             .into_iter()
             .flatten()
             .map(|fd| std::os::fd::AsRawFd::as_raw_fd(&**fd))
@@ -187,6 +292,9 @@ impl EventSink {
     }
 
     fn emit(&self, event: &StatusEvent) {
+        if let Some(fd) = &self.event_fd {
+            write_fd(fd, &event.to_json_line());
+        }
         if let Some(cb) = &self.callback {
             cb(event);
         }
@@ -195,6 +303,7 @@ impl EventSink {
     pub(crate) fn warnings(&self, warnings: &[Warning]) {
         let count = u16::try_from(warnings.len()).unwrap_or(u16::MAX);
         self.emit(&StatusEvent::RuntimeInitWarnings {
+            at: monotonic_now(),
             count,
             warnings: warnings.to_vec(),
         });
@@ -208,18 +317,30 @@ impl EventSink {
         if let Some(fd) = &self.json_fd {
             write_fd(fd, &status_json(pid, ids));
         }
-        self.emit(&StatusEvent::Spawned { pid });
+        self.emit(&StatusEvent::Spawned {
+            at: monotonic_now(),
+            pid,
+        });
     }
 
     pub(crate) fn setup_finished(&self, pid: i32) {
-        self.emit(&StatusEvent::SetupFinished { pid });
+        let at = monotonic_now();
+        self.emit(&StatusEvent::SetupFinished {
+            at,
+            pid,
+            setup: at.saturating_sub(self.started),
+        });
     }
 
     pub(crate) fn exited(&mut self, pid: i32, status: ExitStatus) {
         if let Some(fd) = self.json_fd.take() {
             write_fd(&fd, &exit_json(status.code()));
         }
-        self.emit(&StatusEvent::Exited { pid, status });
+        self.emit(&StatusEvent::Exited {
+            at: monotonic_now(),
+            pid,
+            status,
+        });
     }
 
     /// Setup failed: let go of the status descriptors without an exit code,
@@ -227,6 +348,7 @@ impl EventSink {
     pub(crate) fn abandon(&mut self) {
         self.info_fd = None;
         self.json_fd = None;
+        self.event_fd = None;
     }
 }
 
@@ -277,7 +399,7 @@ mod tests {
         let seen = seen.lock().unwrap();
         assert!(matches!(
             seen.as_slice(),
-            [StatusEvent::RuntimeInitWarnings { count: u16::MAX, warnings }] if warnings.len() == 70_000
+            [StatusEvent::RuntimeInitWarnings { count: u16::MAX, warnings, .. }] if warnings.len() == 70_000
         ));
     }
 }

@@ -68,7 +68,10 @@ impl PreparedIsolation {
                 "resources with apply_isolation_in_child",
             ));
         }
-        if config.status.info_fd.is_some() || config.status.json_status_fd.is_some() {
+        if config.status.info_fd.is_some()
+            || config.status.json_status_fd.is_some()
+            || config.status.event_fd.is_some()
+        {
             return Err(Error::Unsupported(
                 "status descriptors with apply_isolation_in_child",
             ));

@@ -146,6 +146,7 @@ pub(crate) fn seal_consumed_fds(config: &JailConfig) -> Result<(), Error> {
     let status = &config.status;
     let consumed = [
         &status.json_status_fd,
+        &status.event_fd,
         &status.block_fd,
         &status.userns_block_fd,
         &status.sync_fd,

@@ -44,6 +44,12 @@ pub(crate) fn info_fd(s: &mut State, v: OsString) -> Outcome {
     Ok(())
 }
 
+pub(crate) fn event_fd(s: &mut State, v: OsString) -> Outcome {
+    let fd = single_fd(s, "--event-fd", s.fd_options.event.is_some(), &v)?;
+    s.fd_options.event = Some(fd);
+    Ok(())
+}
+
 pub(crate) fn json_status_fd(s: &mut State, v: OsString) -> Outcome {
     let repeated = s.fd_options.json_status.is_some();
     let fd = single_fd(s, "--json-status-fd", repeated, &v)?;
@@ -76,6 +82,12 @@ pub(crate) fn resolve_fd_options(s: &mut State) -> Outcome {
         };
         s.fds.remove(&fd);
         s.config.status.info_fd = Some(voidbox::HandOff::new(own));
+    }
+    if let Some(fd) = o.event {
+        match s.owned_fd(fd) {
+            Some(owned) => s.config.status.event_fd = Some(owned),
+            None => return die("--event-fd: Bad file descriptor"),
+        }
     }
     if let Some(fd) = o.json_status {
         s.config.status.json_status_fd = Some(status_fd(s, fd)?);
