@@ -168,6 +168,22 @@ pub fn vb_bin() -> PathBuf {
     bin
 }
 
+/// An example program of the voidbox crate: `$VB_EXAMPLES/NAME`, else the
+/// workspace's debug build (`cargo build -p voidbox --examples`).
+pub fn example_bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("VB_EXAMPLES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/examples"),
+        PathBuf::from,
+    );
+    let bin = dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} missing: build it with `cargo build -p voidbox --examples` or set VB_EXAMPLES",
+        bin.display()
+    );
+    bin
+}
+
 /// `vb` with `args`, stdin from /dev/null.
 pub fn vb<I, S>(args: I) -> Command
 where

@@ -14,6 +14,11 @@ const NOBODY: &str = "65534";
 /// Build `vb` and the suites; return `(vb path, test binaries)`.
 fn build() -> Result<(PathBuf, Vec<PathBuf>)> {
     step("build vb", cargo(&["build", "-p", "vb-cli"]))?;
+    // The library's examples, which suites run as programs.
+    step(
+        "build the examples",
+        cargo(&["build", "-p", "voidbox", "--examples"]),
+    )?;
     let out = cargo(&[
         "test",
         "-p",
@@ -53,7 +58,24 @@ fn json_string(line: &str, key: &str) -> Option<String> {
     Some(line[start..end].replace("\\\\", "\\"))
 }
 
-fn suite_command(bin: &Path, vb: &Path, unprivileged: bool) -> Command {
+/// The voidbox crate's example programs, as built.
+fn example_programs() -> Result<Vec<PathBuf>> {
+    let built = crate::run::target_dir().join("debug/examples");
+    let sources = crate::run::root().join("crates/voidbox/examples");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&sources).context("listing the examples")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs")
+            && let Some(stem) = path.file_stem()
+        {
+            out.push(built.join(stem));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn suite_command(bin: &Path, vb: &Path, examples: &Path, unprivileged: bool) -> Command {
     let mut cmd = if unprivileged {
         let mut c = Command::new("setpriv");
         c.args([
@@ -67,15 +89,23 @@ fn suite_command(bin: &Path, vb: &Path, unprivileged: bool) -> Command {
     } else {
         Command::new(bin)
     };
-    cmd.env("VB_BIN", vb).current_dir("/");
+    cmd.env("VB_BIN", vb)
+        .env("VB_EXAMPLES", examples)
+        .current_dir("/");
     cmd
 }
 
 /// A copy of `files` in a fresh world-readable directory, so the unprivileged
 /// pass can execute them wherever the checkout lives.
 fn stage_for_nobody(files: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
-    use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("voidbox-unpriv-{}", std::process::id()));
+    stage_for_nobody_in(&dir, files)
+}
+
+/// [`stage_for_nobody`] into `dir`.
+fn stage_for_nobody_in(dir: &Path, files: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir.to_path_buf();
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
     let mut out = Vec::new();
@@ -92,6 +122,8 @@ fn stage_for_nobody(files: &[PathBuf]) -> Result<(PathBuf, Vec<PathBuf>)> {
 /// Run every suite.
 pub(crate) fn run_suites() -> Result<()> {
     let (vb, bins) = build()?;
+    let examples = example_programs()?;
+    let examples_dir = crate::run::target_dir().join("debug/examples");
     if bins.is_empty() {
         bail!("no integration suites found");
     }
@@ -104,7 +136,7 @@ pub(crate) fn run_suites() -> Result<()> {
         let who = if is_root() { "root" } else { "current user" };
         if step(
             &format!("suite {name} as {who}"),
-            suite_command(bin, &vb, false),
+            suite_command(bin, &vb, &examples_dir, false),
         )
         .is_err()
         {
@@ -116,6 +148,7 @@ pub(crate) fn run_suites() -> Result<()> {
         files.push(vb.clone());
         let (dir, staged) = stage_for_nobody(&files)?;
         let (staged_bins, staged_vb) = staged.split_at(staged.len() - 1);
+        let (staged_examples, _) = stage_for_nobody_in(&dir.join("examples"), &examples)?;
         for bin in staged_bins {
             let name = bin
                 .file_name()
@@ -123,7 +156,7 @@ pub(crate) fn run_suites() -> Result<()> {
                 .unwrap_or_default();
             if step(
                 &format!("suite {name} as uid {NOBODY}"),
-                suite_command(bin, &staged_vb[0], true),
+                suite_command(bin, &staged_vb[0], &staged_examples, true),
             )
             .is_err()
             {
