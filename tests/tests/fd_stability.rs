@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use voidbox::{IsolationOptions, JailConfig, RootFs};
+use voidbox::{JailConfig, Namespaces, RootSource};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -11,16 +11,16 @@ fn open_fds() -> usize {
 
 #[test]
 fn fd_count_is_unchanged_after_100_launches() {
-    let mut isolation = IsolationOptions::ALL;
+    let mut isolation = Namespaces::ALL;
     if !voidbox_tests::userns_available() {
         voidbox_tests::skip(
             "fd_count (namespaces)",
             "user namespaces are disabled; launching without",
         );
-        isolation = IsolationOptions::default();
+        isolation = Namespaces::default();
     }
     let ok = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
+        rootfs: RootSource::Dir("/".into()),
         cmd: vec!["/bin/true".into()],
         isolation,
         ..JailConfig::default()

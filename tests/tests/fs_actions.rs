@@ -455,7 +455,7 @@ fn descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it() {
     use std::io::{Seek, SeekFrom, Write};
     use std::os::fd::OwnedFd;
     use std::sync::Arc;
-    use voidbox::{BindMode, DataSource, FsAction, JailConfig, RootFs};
+    use voidbox::{BindMode, DataSource, FsAction, JailConfig, RootSource};
 
     let test = "descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it";
     if !userns_or_root(test) {
@@ -473,7 +473,7 @@ fn descriptors_in_a_configuration_outlive_its_spawns_and_close_with_it() {
     let data = Arc::new(OwnedFd::from(data));
     let dir = Arc::new(OwnedFd::from(std::fs::File::open(s.join("src")).unwrap()));
     let mut command = voidbox::Command::from_config(JailConfig {
-        rootfs: RootFs::Tmpfs,
+        rootfs: RootSource::Tmpfs,
         fs_actions: vec![
             FsAction::Bind {
                 src: "/".into(),

@@ -362,7 +362,7 @@ fn host_root_artifacts_are_removed_when_the_session_ends() {
         return;
     }
     let _serial = serial();
-    use voidbox::{DataSource, FsAction, JailConfig, RootFs};
+    use voidbox::{DataSource, FsAction, JailConfig, RootSource};
     let s = prepare(test);
     std::fs::create_dir_all(s.join("lower")).unwrap();
     std::fs::write(s.join("lower/file"), "lower\n").unwrap();
@@ -385,7 +385,7 @@ fn host_root_artifacts_are_removed_when_the_session_ends() {
         },
     ];
     let config = |actions: Vec<FsAction>, script: String| JailConfig {
-        rootfs: RootFs::Host,
+        rootfs: RootSource::Host,
         fs_actions: actions,
         cmd: vec!["/bin/sh".into(), "-c".into(), script.into()],
         ..JailConfig::default()

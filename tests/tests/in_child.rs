@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 
-use voidbox::{IsolationOptions, JailConfig, PreparedIsolation, RootFs};
+use voidbox::{JailConfig, Namespaces, PreparedIsolation, RootSource};
 use voidbox_tests::needs_userns;
 
 fn run(config: &JailConfig, script: &str) -> (i32, String) {
@@ -64,12 +64,12 @@ fn isolation_applied_in_a_caller_forked_child() {
         return;
     }
     let mut config = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
-        isolation: IsolationOptions {
+        rootfs: RootSource::Dir("/".into()),
+        isolation: Namespaces {
             pid: true,
             uts: true,
             net: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         ..JailConfig::default()
     };
@@ -105,10 +105,10 @@ fn killing_the_pid_the_caller_knows_ends_the_sandbox() {
         return;
     }
     let config = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
-        isolation: IsolationOptions {
+        rootfs: RootSource::Dir("/".into()),
+        isolation: Namespaces {
             pid: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         ..JailConfig::default()
     };
@@ -160,10 +160,10 @@ fn landlock_and_the_named_seccomp_bind_a_caller_forked_child() {
     let dir = std::env::temp_dir().join(format!("vb-inchild-landlock-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut config = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
-        isolation: IsolationOptions {
+        rootfs: RootSource::Dir("/".into()),
+        isolation: Namespaces {
             pid: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         ..JailConfig::default()
     };

@@ -9,7 +9,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
-use voidbox::{FsAction, IsolationOptions, JailConfig, NamespaceFds, RootFs};
+use voidbox::{FsAction, JailConfig, NamespaceFds, Namespaces, RootSource};
 use voidbox_tests::{NsHolder, needs_root, needs_userns};
 
 fn inode(fd: &OwnedFd) -> u64 {
@@ -84,10 +84,10 @@ fn a_joined_user_namespace_comes_first_and_owns_what_is_joined_after_it() {
         inode(fds.net.as_ref().unwrap()),
     ];
     let config = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
-        isolation: IsolationOptions {
+        rootfs: RootSource::Dir("/".into()),
+        isolation: Namespaces {
             uts: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         namespace_fds: fds,
         ..JailConfig::default()
@@ -121,7 +121,7 @@ fn a_joined_pid_namespace_holds_the_command_and_a_new_one_nests_in_it() {
     let pid_ns = holder.ns("pid_for_children");
     let joined = inode(&pid_ns);
     let base = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
+        rootfs: RootSource::Dir("/".into()),
         fs_actions: vec![FsAction::Proc {
             dest: "/proc".into(),
         }],
@@ -143,9 +143,9 @@ fn a_joined_pid_namespace_holds_the_command_and_a_new_one_nests_in_it() {
     // With a new PID namespace too: it nests in the joined one, under a
     // reaper.
     let nested = JailConfig {
-        isolation: IsolationOptions {
+        isolation: Namespaces {
             pid: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         ..base
     };
@@ -160,9 +160,9 @@ fn joining_and_creating_the_same_kind_is_refused() {
     let null: Arc<OwnedFd> = Arc::new(std::fs::File::open("/dev/null").unwrap().into());
     let config = JailConfig {
         cmd: vec!["/bin/true".into()],
-        isolation: IsolationOptions {
+        isolation: Namespaces {
             net: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         namespace_fds: NamespaceFds {
             net: Some(null),

@@ -10,18 +10,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use voidbox::{Error, IsolationOptions, JailConfig, RootFs, StatusEvent, StatusEventKind};
+use voidbox::{Error, JailConfig, Namespaces, RootSource, StatusEvent, StatusEventKind};
 use voidbox_tests::{needs_userns, with_watchdog};
 
 fn config(cmd: &[&str]) -> JailConfig {
     JailConfig {
-        rootfs: RootFs::Dir("/".into()),
+        rootfs: RootSource::Dir("/".into()),
         cmd: cmd.iter().map(Into::into).collect(),
-        isolation: IsolationOptions {
+        isolation: Namespaces {
             pid: true,
             ipc: true,
             uts: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         ..JailConfig::default()
     }
@@ -204,7 +204,7 @@ fn info_and_json_status_descriptors_use_bubblewraps_formats() {
 fn json_status_has_no_exit_code_when_exec_fails() {
     let (json_r, json_w) = pipe();
     let mut cfg = config(&["/nonexistent/command"]);
-    cfg.isolation = IsolationOptions::default();
+    cfg.isolation = Namespaces::default();
     cfg.status.json_status_fd = Some(Arc::new(json_w));
     let err = voidbox::spawn(&cfg).unwrap_err();
     assert!(matches!(err, Error::Exec { .. }), "{err}");
@@ -379,7 +379,7 @@ fn labels_without_selinux_are_a_runtime_warning() {
         return;
     }
     let mut cfg = config(&["/bin/true"]);
-    cfg.isolation = IsolationOptions::default();
+    cfg.isolation = Namespaces::default();
     cfg.security.exec_label = Some("system_u:system_r:container_t:s0".into());
     let mut session = voidbox::spawn(&cfg).unwrap();
     assert!(session.wait().unwrap().success());

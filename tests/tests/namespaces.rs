@@ -90,10 +90,10 @@ fn library_isolation_options_map_to_namespaces() {
         .map(|n| format!("stat -L -c '{n} %i' /proc/self/ns/{n}"))
         .collect::<Vec<_>>()
         .join("; ");
-    let iso = voidbox::IsolationOptions {
+    let iso = voidbox::Namespaces {
         pid: true,
         uts: true,
-        ..voidbox::IsolationOptions::default()
+        ..voidbox::Namespaces::default()
     };
     let out = voidbox::Command::new("/bin/sh")
         .args(["-c", &script])

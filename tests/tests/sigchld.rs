@@ -8,20 +8,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use voidbox::{IsolationOptions, JailConfig, RootFs};
+use voidbox::{JailConfig, Namespaces, RootSource};
 
 fn exit_7(pid_namespace: bool) -> i32 {
     let isolation = if pid_namespace && voidbox_tests::userns_available() {
-        IsolationOptions {
+        Namespaces {
             pid: true,
             user: !voidbox_tests::is_root(),
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         }
     } else {
-        IsolationOptions::default()
+        Namespaces::default()
     };
     let config = JailConfig {
-        rootfs: RootFs::Host,
+        rootfs: RootSource::Host,
         cmd: vec!["/bin/sh".into(), "-c".into(), "exit 7".into()],
         isolation,
         ..JailConfig::default()

@@ -244,9 +244,9 @@ fn own_rss_kib() -> i64 {
 /// (a leak shows up there).
 fn library_launch(runs: usize) -> Result<(Sample, i64)> {
     let config = voidbox::JailConfig {
-        rootfs: voidbox::RootFs::Dir("/".into()),
+        rootfs: voidbox::RootSource::Dir("/".into()),
         cmd: vec!["/bin/true".into()],
-        isolation: voidbox::IsolationOptions::ALL,
+        isolation: voidbox::Namespaces::ALL,
         ..voidbox::JailConfig::default()
     };
     let mut times = Vec::with_capacity(runs);

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 
-use voidbox::{IsolationOptions, JailConfig, RootFs};
+use voidbox::{JailConfig, Namespaces, RootSource};
 
 use crate::host::Host;
 use crate::state::{CliError, State, die};
@@ -68,7 +68,7 @@ pub(crate) fn finish(
         return die("Cannot create new cgroup namespace because the kernel does not support it");
     }
     let cgroup = state.unshare_cgroup || (state.unshare_cgroup_try && host.cgroupns);
-    cfg.isolation = IsolationOptions {
+    cfg.isolation = Namespaces {
         user: state.unshare_user,
         mount: true,
         cgroup,
@@ -82,8 +82,8 @@ pub(crate) fn finish(
     cfg.process.uid = state.uid;
     cfg.process.gid = state.gid;
     cfg.rootfs = match state.rootfs.take() {
-        Some(dir) => RootFs::Dir(dir),
-        None => RootFs::Tmpfs,
+        Some(dir) => RootSource::Dir(dir),
+        None => RootSource::Tmpfs,
     };
     cfg.cmd = command;
     crate::apply::resolve_fd_options(state)?;

@@ -229,7 +229,7 @@ fn args_file(state: &mut State, fd: &OsStr) -> Result<Option<Invocation>, CliErr
 mod tests {
     use super::*;
     use std::path::PathBuf;
-    use voidbox::{EnvOp, FsAction, RootFs};
+    use voidbox::{EnvOp, FsAction, RootSource};
 
     const ROOT: Host = Host {
         root: true,
@@ -614,10 +614,10 @@ mod tests {
     #[test]
     fn rootfs_and_root_switch_options() {
         let cfg = run(&["--rootfs", "/srv/root", "--chroot", "true"]).unwrap();
-        assert_eq!(cfg.rootfs, RootFs::Dir("/srv/root".into()));
+        assert_eq!(cfg.rootfs, RootSource::Dir("/srv/root".into()));
         assert!(!cfg.runtime.use_pivot_root);
         let cfg = run(&["true"]).unwrap();
-        assert_eq!(cfg.rootfs, RootFs::Tmpfs);
+        assert_eq!(cfg.rootfs, RootSource::Tmpfs);
         assert!(cfg.runtime.use_pivot_root);
     }
 

@@ -19,7 +19,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
 use rustix::pty::OpenptFlags;
-use voidbox::{IsolationOptions, JailConfig, PreparedIsolation, RootFs};
+use voidbox::{JailConfig, Namespaces, PreparedIsolation, RootSource};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -127,13 +127,13 @@ fn main() -> Result<()> {
         command = vec!["/bin/sh".into(), "-i".into()];
     }
     let config = JailConfig {
-        rootfs: RootFs::Dir("/".into()),
-        isolation: IsolationOptions {
+        rootfs: RootSource::Dir("/".into()),
+        isolation: Namespaces {
             pid: true,
             uts: true,
             ipc: true,
             mount: true,
-            ..IsolationOptions::default()
+            ..Namespaces::default()
         },
         runtime: voidbox::RuntimeOptions {
             hostname: Some("pty-box".into()),

@@ -10,7 +10,7 @@ use rustix::io::Errno;
 
 use vb_proc::ExitStatus;
 
-use crate::config::{EnvOp, IsolationOptions, JailConfig, RootFs, Stdio};
+use crate::config::{EnvOp, JailConfig, Namespaces, RootSource, Stdio};
 use crate::error::Error;
 use crate::session::{Session, spawn};
 
@@ -96,18 +96,18 @@ impl Command {
 
     /// Use this host directory as the sandbox's root.
     pub fn rootfs(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
-        self.config.rootfs = RootFs::Dir(dir.into());
+        self.config.rootfs = RootSource::Dir(dir.into());
         self
     }
 
     /// Create every namespace.
     pub fn unshare_all(&mut self) -> &mut Self {
-        self.config.isolation = IsolationOptions::ALL;
+        self.config.isolation = Namespaces::ALL;
         self
     }
 
     /// Choose the namespaces.
-    pub fn isolation(&mut self, isolation: IsolationOptions) -> &mut Self {
+    pub fn isolation(&mut self, isolation: Namespaces) -> &mut Self {
         self.config.isolation = isolation;
         self
     }

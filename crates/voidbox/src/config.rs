@@ -24,28 +24,28 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
-pub use vb_fs::{BindMode, DataSource, FsAction, RootSource as RootFs};
+pub use vb_fs::{BindMode, DataSource, FsAction, RootSource};
 use vb_proc::{BpfProgram, CapOp, LandlockSpec, Rlimit, SeccompPolicy, Syscall};
-pub use vb_proc::{EnvOp, Namespaces as IsolationOptions};
+pub use vb_proc::{EnvOp, Namespaces};
 
 use crate::event::StatusEvent;
 
 /// Everything about one sandbox.
 #[derive(Clone, Debug, Default)]
 pub struct JailConfig {
-    /// The root filesystem: the host's ([`RootFs::Host`], the default), an
-    /// empty tmpfs composed from `fs_actions` ([`RootFs::Tmpfs`], bubblewrap's
-    /// root), or a host directory ([`RootFs::Dir`]).
-    pub rootfs: RootFs,
+    /// The root filesystem: the host's ([`RootSource::Host`], the default), an
+    /// empty tmpfs composed from `fs_actions` ([`RootSource::Tmpfs`], bubblewrap's
+    /// root), or a host directory ([`RootSource::Dir`]).
+    pub rootfs: RootSource,
     /// The command and its arguments. `cmd[0]` is looked up in the sandbox
     /// environment's `PATH` when it has no `/`.
     pub cmd: Vec<OsString>,
-    /// Which namespaces are new. A root other than [`RootFs::Host`] and any
+    /// Which namespaces are new. A root other than [`RootSource::Host`] and any
     /// filesystem action imply a mount namespace; when the effective uid is not
     /// 0 and any namespace is requested, a user namespace is implied, as
     /// bubblewrap does (an unprivileged process cannot create the others
     /// without one). The cgroup namespace is rooted at the sandbox's own cgroup.
-    pub isolation: IsolationOptions,
+    pub isolation: Namespaces,
     /// The command's process: identity, environment, working directory.
     pub process: ProcessOptions,
     /// Runtime behaviour: hostname, root switch, PID 1, warnings policy.
@@ -191,11 +191,11 @@ pub struct RuntimeOptions {
     pub as_pid_1: bool,
     /// Refuse to run the command when setup produced runtime warnings.
     pub fail_on_runtime_warnings: bool,
-    /// Keep the device nodes of a [`RootFs::Dir`](crate::RootFs) root usable.
+    /// Keep the device nodes of a [`RootSource::Dir`](crate::RootSource) root usable.
     /// By default every mount of it is `nodev`: an image's device nodes are
     /// dead. Refused with another root.
     pub rootfs_dev: bool,
-    /// Keep the setuid and setgid bits of a [`RootFs::Dir`](crate::RootFs)
+    /// Keep the setuid and setgid bits of a [`RootSource::Dir`](crate::RootSource)
     /// root effective. By default every mount of it is `nosuid`. Refused
     /// with another root.
     pub rootfs_suid: bool,

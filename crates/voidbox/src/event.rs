@@ -175,7 +175,7 @@ impl NamespaceIds {
     /// child's report.
     pub(crate) fn from_report(
         report: &vb_proc::SandboxReport,
-        created: &crate::config::IsolationOptions,
+        created: &crate::config::Namespaces,
     ) -> Self {
         let wanted = [
             ("cgroup", "cgroup-namespace", created.cgroup),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use vb_fs::{FsAction, FsSpec, MountApi, MountPlan, RealSys, RootSwitch};
 use vb_proc::{ChildStage, StageFailure};
 
-use crate::config::{IsolationOptions, JailConfig, Stdio};
+use crate::config::{JailConfig, Namespaces, Stdio};
 use crate::error::Error;
 
 /// The host terminal `fd` is, if it is one (bubblewrap's `ttyname(1)`).
@@ -21,7 +21,7 @@ fn terminal_of(fd: RawFd) -> Option<PathBuf> {
 }
 
 /// Compile the mount plan of `config` (with the namespaces actually created).
-pub(crate) fn compile(config: &JailConfig, iso: &IsolationOptions) -> Result<MountPlan, Error> {
+pub(crate) fn compile(config: &JailConfig, iso: &Namespaces) -> Result<MountPlan, Error> {
     let wants_console = config
         .fs_actions
         .iter()

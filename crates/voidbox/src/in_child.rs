@@ -3,11 +3,11 @@
 //! execute the command themselves.
 //!
 //! ```no_run
-//! use voidbox::{IsolationOptions, JailConfig, PreparedIsolation, RootFs};
+//! use voidbox::{Namespaces, JailConfig, PreparedIsolation, RootSource};
 //!
 //! let config = JailConfig {
-//!     rootfs: RootFs::Dir("/".into()),
-//!     isolation: IsolationOptions { pid: true, uts: true, ..IsolationOptions::default() },
+//!     rootfs: RootSource::Dir("/".into()),
+//!     isolation: Namespaces { pid: true, uts: true, ..Namespaces::default() },
 //!     ..JailConfig::default()
 //! };
 //! let prepared = PreparedIsolation::new(&config)?; // before the fork: may allocate
@@ -40,7 +40,7 @@ use crate::{fs_glue, net_glue};
 /// Everything [`apply_isolation_in_child`] needs, prepared before the fork.
 ///
 /// Keep it alive until the sandbox has ended: without a root switch
-/// ([`RootFs::Host`](crate::RootFs::Host)), data staged for `--bind-data`-style
+/// ([`RootSource::Host`](crate::RootSource::Host)), data staged for `--bind-data`-style
 /// actions lives in a private directory on the host, which dropping this
 /// value removes.
 #[derive(Debug)]

@@ -2,12 +2,12 @@
 //! filesystem, resource limits, networking and a security policy — from Rust.
 //!
 //! ```no_run
-//! use voidbox::{IsolationOptions, JailConfig, RootFs};
+//! use voidbox::{Namespaces, JailConfig, RootSource};
 //!
 //! let config = JailConfig {
-//!     rootfs: RootFs::Dir("/".into()),
+//!     rootfs: RootSource::Dir("/".into()),
 //!     cmd: vec!["/bin/sh".into(), "-c".into(), "echo hello from voidbox".into()],
-//!     isolation: IsolationOptions::ALL,
+//!     isolation: Namespaces::ALL,
 //!     ..JailConfig::default()
 //! };
 //! let status = voidbox::launch(&config)?;
@@ -48,8 +48,8 @@ mod warning;
 
 pub use command::{Command, Output};
 pub use config::{
-    BindMode, DataSource, EnvOp, EventCallback, FsAction, HandOff, IsolationOptions, JailConfig,
-    LimitKind, NamespaceFds, NetworkOptions, ProcessOptions, ResourceLimits, RootFs,
+    BindMode, DataSource, EnvOp, EventCallback, FsAction, HandOff, JailConfig, LimitKind,
+    NamespaceFds, Namespaces, NetworkOptions, ProcessOptions, ResourceLimits, RootSource,
     RuntimeOptions, SecurityOptions, ShellConfig, StatusOptions, Stdio,
 };
 pub use error::Error;

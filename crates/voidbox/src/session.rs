@@ -13,7 +13,7 @@ use vb_proc::{
     SecuritySpec, SecurityStep, Step, apply_env_ops,
 };
 
-use crate::config::{IsolationOptions, JailConfig, NamespaceFds, ShellConfig, Stdio};
+use crate::config::{JailConfig, NamespaceFds, Namespaces, ShellConfig, Stdio};
 use crate::error::Error;
 use crate::event::{EventSink, NamespaceIds};
 use crate::stages::ChildStages;
@@ -100,7 +100,7 @@ impl Drop for Session {
 /// The namespaces actually created: as configured, plus the mount namespace a
 /// root switch needs, plus a user namespace when an unprivileged caller asks
 /// for any and joins none (as bubblewrap implies `--unshare-user`).
-pub(crate) fn effective_isolation(config: &JailConfig) -> IsolationOptions {
+pub(crate) fn effective_isolation(config: &JailConfig) -> Namespaces {
     let mut iso = config.isolation;
     if config.rootfs != RootSource::Host || !config.fs_actions.is_empty() {
         iso.mount = true;
@@ -307,7 +307,7 @@ fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<Session, Er
 /// caller releases it on every path), prepare the process, and launch it.
 fn prepare_and_launch(
     config: &JailConfig,
-    iso: &IsolationOptions,
+    iso: &Namespaces,
     env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     stdio: [Option<Arc<OwnedFd>>; 3],
     host: &mut HostResources,
@@ -408,7 +408,7 @@ fn join_namespaces(fds: &NamespaceFds) -> JoinNamespaces<'_> {
 }
 
 /// vb-proc's security request for `config`.
-pub(crate) fn security_spec(config: &JailConfig, iso: &IsolationOptions) -> SecuritySpec {
+pub(crate) fn security_spec(config: &JailConfig, iso: &Namespaces) -> SecuritySpec {
     let sec = &config.security;
     SecuritySpec {
         capabilities: sec.capabilities.clone(),
@@ -457,7 +457,7 @@ impl HostResources {
 /// child sets itself up, and the child is told to join it once it exists.
 fn clone_and_release(
     config: &JailConfig,
-    iso: &IsolationOptions,
+    iso: &Namespaces,
     plan: &ProcessPlan<'_>,
     host: &mut HostResources,
     join: Option<&vb_cgroup::JoinPlan>,
@@ -709,12 +709,12 @@ pub fn default_shell_config(rootfs: impl Into<std::path::PathBuf>) -> ShellConfi
     ShellConfig {
         jail: JailConfig {
             rootfs: RootSource::Dir(rootfs.into()),
-            isolation: IsolationOptions {
+            isolation: Namespaces {
                 pid: true,
                 mount: true,
                 uts: true,
                 ipc: true,
-                ..IsolationOptions::default()
+                ..Namespaces::default()
             },
             ..JailConfig::default()
         },

@@ -426,7 +426,7 @@ fn a_rootfs_keeps_devices_and_setuid_only_when_asked() {
             dest: "/proc".into(),
         });
         let config = voidbox::JailConfig {
-            rootfs: voidbox::RootFs::Dir(root.clone()),
+            rootfs: voidbox::RootSource::Dir(root.clone()),
             fs_actions: actions,
             runtime: voidbox::RuntimeOptions {
                 rootfs_dev: dev,

@@ -285,12 +285,12 @@ fn reaper_keeps_no_pipe_of_other_threads() {
     let spawner_stop = stop.clone();
     let spawner = std::thread::spawn(move || {
         let config = voidbox::JailConfig {
-            rootfs: voidbox::RootFs::Dir("/".into()),
+            rootfs: voidbox::RootSource::Dir("/".into()),
             cmd: vec!["/bin/sleep".into(), "1000".into()],
-            isolation: voidbox::IsolationOptions {
+            isolation: voidbox::Namespaces {
                 pid: true,
                 user: true,
-                ..voidbox::IsolationOptions::default()
+                ..voidbox::Namespaces::default()
             },
             ..voidbox::JailConfig::default()
         };
