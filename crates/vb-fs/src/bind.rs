@@ -17,10 +17,9 @@ use rustix::mount::MountFlags;
 
 use crate::action::BindMode;
 use crate::dest::Dest;
-use crate::error::FsError;
-use crate::exec::{BindStage, Exec, Src};
-use crate::failure::{Fail, Fault};
-use crate::plan::{dest_error, step_error};
+use crate::error::{FsError, bind_error, dest_error, step_error};
+use crate::exec::{Exec, Src};
+use crate::failure::{BindStage, Fail, Fault};
 use crate::rollback::Entry;
 use crate::sys::Sys;
 
@@ -48,72 +47,35 @@ pub(crate) struct BindOp {
     pub(crate) fd: Option<RawFd>,
 }
 
-/// The message of a failed bind stage, bubblewrap's `die_with_bind_result`.
-pub(crate) fn bind_error(source: &str, target: &str, stage: BindStage, errno: i32) -> FsError {
-    let reason = match stage {
-        BindStage::Mount => "Unable to mount source on destination",
-        BindStage::Flags => "Unable to remount destination with correct flags",
-        BindStage::Submounts => "Unable to remount recursively with correct flags",
-    };
-    step_error(
-        format!("Can't bind mount {source} on {target}: {reason}"),
-        errno,
-    )
-}
-
 /// The fault for a failed bind stage. A top-level bind reports the stage as
 /// its own kind; a bind that is a sub-step of another action (a device node,
 /// a covered `/proc` entry) keeps its kind and carries the stage in the high
 /// byte of the sub-index.
 pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStage, Errno)) -> Fault {
     move |(stage, errno)| match kind {
-        Fail::BindMount => {
-            let kind = match stage {
-                BindStage::Mount => Fail::BindMount,
-                BindStage::Flags => Fail::BindFlags,
-                BindStage::Submounts => Fail::BindSubmounts,
-            };
-            Fault::new(kind, 0, errno)
-        }
-        other => {
-            let stage_bits: u16 = match stage {
-                BindStage::Mount => 0,
-                BindStage::Flags => 1,
-                BindStage::Submounts => 2,
-            };
-            Fault::new(other, (sub & 0xff) | (stage_bits << 8), errno)
-        }
+        Fail::BindMount => Fault::new(stage.kind(), 0, errno),
+        other => Fault::new(other, stage.in_sub(sub), errno),
     }
-}
-
-/// The stage a sub-step bind encoded in its sub-index.
-pub(crate) fn sub_stage(sub: u16) -> (u16, BindStage) {
-    let stage = match sub >> 8 {
-        1 => BindStage::Flags,
-        2 => BindStage::Submounts,
-        _ => BindStage::Mount,
-    };
-    (sub & 0xff, stage)
 }
 
 impl BindOp {
     pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
         let target = self.dest.abs_shown();
         let source = self.source.to_string_lossy();
+        if let Some(stage) = BindStage::of_kind(fail) {
+            return Some(bind_error(&source, &target, stage, errno));
+        }
         Some(match fail {
             Fail::SourceType => step_error(
                 format!("Can't get type of source {}", self.source_shown),
                 errno,
             ),
-            Fail::BindMount => bind_error(&source, &target, BindStage::Mount, errno),
-            Fail::BindFlags => bind_error(&source, &target, BindStage::Flags, errno),
-            Fail::BindSubmounts => bind_error(&source, &target, BindStage::Submounts, errno),
             Fail::FdStat if sub == 0 => {
                 step_error(format!("Can't stat fd {}", self.fd.unwrap_or(-1)), errno)
             }
             Fail::FdStat => step_error(format!("Can't stat mount at {target}"), errno),
             Fail::FdRace => FsError::Setup("Race condition binding dirfd".into()),
-            other => return dest_error(&self.dest, other, errno),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }
@@ -177,7 +139,7 @@ impl RemountOp {
                 ),
                 errno,
             ),
-            other => return dest_error(&self.dest, other, errno),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -7,11 +7,9 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 use crate::dest::Dest;
-use crate::error::FsError;
+use crate::error::{FsError, c_octal, dest_error, step_error};
 use crate::exec::{Exec, write_all};
 use crate::failure::{Fail, Fault, at};
-use crate::fsmount::c_octal;
-use crate::plan::{dest_error, step_error};
 use crate::rollback::{CREATED_FILE, Entry};
 use crate::sys::Sys;
 
@@ -25,7 +23,7 @@ pub(crate) struct DirOp {
 
 impl DirOp {
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        dest_error(&self.dest, fail, errno)
+        dest_error(&self.dest.shown, fail, errno)
     }
 }
 
@@ -47,7 +45,7 @@ impl FileOp {
                 format!("Can't write data to file {shown}"),
                 errno,
             )),
-            other => dest_error(&self.dest, other, errno),
+            other => dest_error(&self.dest.shown, other, errno),
         }
     }
 }
@@ -74,7 +72,7 @@ impl SymlinkOp {
             Fail::SymlinkConflict => {
                 FsError::Setup(format!("{at}: existing destination is {detail}"))
             }
-            other => return dest_error(&self.dest, other, errno),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -15,12 +15,11 @@ use std::os::fd::RawFd;
 use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
-use crate::bind::{bind_error, bind_fault, sub_stage};
+use crate::bind::bind_fault;
 use crate::dest::Dest;
-use crate::error::FsError;
+use crate::error::{FsError, bind_error, dest_error, step_error};
 use crate::exec::{Exec, Src};
-use crate::failure::{Fail, Fault, at, at_sub};
-use crate::plan::{dest_error, step_error};
+use crate::failure::{BindStage, Fail, Fault, at, at_sub};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};
 
@@ -113,7 +112,7 @@ impl DevOp {
                 errno,
             ),
             Fail::DevNodeBind => {
-                let (i, stage) = sub_stage(sub);
+                let (i, stage) = BindStage::from_sub(sub);
                 bound(self.nodes.get(usize::from(i))?, stage)
             }
             Fail::DevStdio => {
@@ -130,8 +129,8 @@ impl DevOp {
             Fail::DevPtsMount => step_error(format!("Can't mount devpts on {abs}/pts"), errno),
             Fail::DevPtmx => step_error(format!("Can't make symlink at {shown}/ptmx"), errno),
             Fail::DevConsole => step_error(format!("creating {shown}/console"), errno),
-            Fail::DevConsoleBind => bound(self.console.as_ref()?, sub_stage(sub).1),
-            other => return dest_error(&self.dest, other, errno),
+            Fail::DevConsoleBind => bound(self.console.as_ref()?, BindStage::from_sub(sub).1),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -1,7 +1,10 @@
-//! vb-fs's error type. Messages follow bubblewrap's wording where it has one,
-//! so `vb` prints what `bwrap` prints.
+//! vb-fs's error type, and the helpers that build its messages from a
+//! failure report. Messages follow bubblewrap's wording where it has one, so
+//! `vb` prints what `bwrap` prints.
 
 use std::path::PathBuf;
+
+use crate::failure::{BindStage, Fail};
 
 /// Why a filesystem plan could not be compiled, executed or cleaned up.
 #[derive(Debug, thiserror::Error)]
@@ -147,4 +150,46 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The error for a step with an errno.
+pub(crate) fn step_error(what: String, errno: i32) -> FsError {
+    FsError::Step {
+        what,
+        source: std::io::Error::from_raw_os_error(errno),
+    }
+}
+
+/// The messages every action that creates its destination shares; `shown`
+/// is the destination as the caller wrote it.
+pub(crate) fn dest_error(shown: &str, fail: Fail, errno: i32) -> Option<FsError> {
+    let what = match fail {
+        Fail::Parents => format!("Can't mkdir parents for {shown}"),
+        Fail::MkdirDest => format!("Can't mkdir {shown}"),
+        Fail::CreateFileAt => format!("Can't create file at {shown}"),
+        _ => return None,
+    };
+    Some(step_error(what, errno))
+}
+
+/// The message of a failed bind stage, bubblewrap's `die_with_bind_result`.
+pub(crate) fn bind_error(source: &str, target: &str, stage: BindStage, errno: i32) -> FsError {
+    let reason = match stage {
+        BindStage::Mount => "Unable to mount source on destination",
+        BindStage::Flags => "Unable to remount destination with correct flags",
+        BindStage::Submounts => "Unable to remount recursively with correct flags",
+    };
+    step_error(
+        format!("Can't bind mount {source} on {target}: {reason}"),
+        errno,
+    )
+}
+
+/// C's `%#o`: octal with a leading 0, except for 0 itself.
+pub(crate) fn c_octal(mode: u32) -> String {
+    if mode == 0 {
+        "0".into()
+    } else {
+        format!("0{mode:o}")
+    }
 }

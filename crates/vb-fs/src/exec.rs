@@ -26,7 +26,7 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::dest::Dest;
-use crate::failure::{Fail, Fault};
+use crate::failure::{BindStage, Fail, Fault};
 use crate::plan::MountPlan;
 use crate::rollback::{CREATED_DIR, CREATED_FILE, Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};
@@ -87,17 +87,6 @@ impl<'p> Src<'p> {
             abs: path,
         }
     }
-}
-
-/// Which part of a bind failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BindStage {
-    /// Cloning or attaching the tree.
-    Mount,
-    /// Setting the flags of the tree (or of its top mount).
-    Flags,
-    /// Setting the flags of the submounts (legacy walk).
-    Submounts,
 }
 
 /// A path through the `/proc/self/fd` link of a descriptor, in a stack buffer.

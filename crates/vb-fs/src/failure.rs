@@ -2,8 +2,22 @@
 //! sub-index for steps that repeat inside one action, such as the device nodes
 //! of `--dev`) reported with the index of the operation and the errno. The
 //! parent turns the three numbers back into bubblewrap's message.
+//!
+//! This is the vocabulary both sides share, so it allocates nothing.
 
 use rustix::io::Errno;
+
+/// A failure of one operation, as the child reports it: the step code, the
+/// operation's index in the plan, and the errno. `Copy` and allocation-free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsFailure {
+    /// What inside the operation failed (plan-defined).
+    pub step: u32,
+    /// The operation's index in the plan.
+    pub index: u32,
+    /// The positive errno.
+    pub errno: i32,
+}
 
 /// The kinds of sub-steps an operation can fail at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +166,60 @@ impl Fail {
     }
 }
 
+/// Which part of a bind failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BindStage {
+    /// Cloning or attaching the tree.
+    Mount,
+    /// Setting the flags of the tree (or of its top mount).
+    Flags,
+    /// Setting the flags of the submounts (legacy walk).
+    Submounts,
+}
+
+impl BindStage {
+    /// The step kind of a top-level bind that failed at this part.
+    pub(crate) fn kind(self) -> Fail {
+        match self {
+            Self::Mount => Fail::BindMount,
+            Self::Flags => Fail::BindFlags,
+            Self::Submounts => Fail::BindSubmounts,
+        }
+    }
+
+    /// The part a top-level bind's step kind stands for.
+    pub(crate) fn of_kind(kind: Fail) -> Option<Self> {
+        match kind {
+            Fail::BindMount => Some(Self::Mount),
+            Fail::BindFlags => Some(Self::Flags),
+            Fail::BindSubmounts => Some(Self::Submounts),
+            _ => None,
+        }
+    }
+
+    /// A bind that is a sub-step of another action (a device node, a
+    /// covered `/proc` entry) keeps that action's kind and carries the part
+    /// in the high byte of its sub-index.
+    pub(crate) fn in_sub(self, sub: u16) -> u16 {
+        let bits: u16 = match self {
+            Self::Mount => 0,
+            Self::Flags => 1,
+            Self::Submounts => 2,
+        };
+        (sub & 0xff) | (bits << 8)
+    }
+
+    /// Split a sub-index made by [`BindStage::in_sub`].
+    pub(crate) fn from_sub(sub: u16) -> (u16, Self) {
+        let stage = match sub >> 8 {
+            1 => Self::Flags,
+            2 => Self::Submounts,
+            _ => Self::Mount,
+        };
+        (sub & 0xff, stage)
+    }
+}
+
 /// A failed sub-step inside the child: the step code and the errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Fault {
@@ -191,5 +259,13 @@ mod tests {
         }
         assert_eq!(Fail::decode(0), None);
         assert_eq!(Fail::decode(999), None);
+    }
+
+    #[test]
+    fn bind_stages_round_trip_in_a_sub_index() {
+        for stage in [BindStage::Mount, BindStage::Flags, BindStage::Submounts] {
+            assert_eq!(BindStage::from_sub(stage.in_sub(5)), (5, stage));
+            assert_eq!(BindStage::of_kind(stage.kind()), Some(stage));
+        }
     }
 }

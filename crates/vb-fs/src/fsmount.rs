@@ -8,10 +8,9 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::dest::Dest;
-use crate::error::FsError;
+use crate::error::{FsError, c_octal, dest_error, step_error};
 use crate::exec::Exec;
 use crate::failure::{Fail, Fault, at};
-use crate::plan::{dest_error, step_error};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::Sys;
 
@@ -33,15 +32,6 @@ pub(crate) struct FsMountOp {
     pub(crate) kind: FsKind,
     pub(crate) flags: MountFlags,
     pub(crate) data: Option<CString>,
-}
-
-/// C's `%#o`: octal with a leading 0, except for 0 itself.
-pub(crate) fn c_octal(mode: u32) -> String {
-    if mode == 0 {
-        "0".into()
-    } else {
-        format!("0{mode:o}")
-    }
 }
 
 /// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`, then the SELinux
@@ -68,7 +58,7 @@ impl FsMountOp {
 
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
         if fail != Fail::FsMount {
-            return dest_error(&self.dest, fail, errno);
+            return dest_error(&self.dest.shown, fail, errno);
         }
         let target = self.dest.abs_shown();
         Some(match self.kind {

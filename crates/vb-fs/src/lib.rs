@@ -92,6 +92,7 @@ mod tests;
 
 pub use action::{BindMode, DataSource, FsAction};
 pub use error::FsError;
-pub use plan::{FsFailure, MountPlan};
+pub use failure::FsFailure;
+pub use plan::MountPlan;
 pub use spec::{FsSpec, MountApi, RootSource, RootSwitch};
 pub use sys::{AT_FDCWD, FileInfo, RealSys, Sys};

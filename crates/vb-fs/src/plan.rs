@@ -16,7 +16,7 @@ use crate::dest::Dest;
 use crate::dev::DevOp;
 use crate::error::FsError;
 use crate::exec::Exec;
-use crate::failure::{Fail, Fault};
+use crate::failure::{Fail, Fault, FsFailure};
 use crate::fsmount::FsMountOp;
 use crate::procfs::ProcOp;
 use crate::rollback::Entry;
@@ -144,37 +144,6 @@ impl Op {
             Self::CloseFds(_) => None,
         }
     }
-}
-
-/// The error for a step with an errno.
-pub(crate) fn step_error(what: String, errno: i32) -> FsError {
-    FsError::Step {
-        what,
-        source: std::io::Error::from_raw_os_error(errno),
-    }
-}
-
-/// The messages every action that creates its destination shares.
-pub(crate) fn dest_error(dest: &Dest, fail: Fail, errno: i32) -> Option<FsError> {
-    let what = match fail {
-        Fail::Parents => format!("Can't mkdir parents for {}", dest.shown),
-        Fail::MkdirDest => format!("Can't mkdir {}", dest.shown),
-        Fail::CreateFileAt => format!("Can't create file at {}", dest.shown),
-        _ => return None,
-    };
-    Some(step_error(what, errno))
-}
-
-/// A failure of one operation, as the child reports it: the step code, the
-/// operation's index in the plan, and the errno. `Copy` and allocation-free.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FsFailure {
-    /// What inside the operation failed (plan-defined).
-    pub step: u32,
-    /// The operation's index in the plan.
-    pub index: u32,
-    /// The positive errno.
-    pub errno: i32,
 }
 
 /// A pipe the child writes details to that do not fit a failure report (the

@@ -10,12 +10,11 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
-use crate::bind::{bind_error, bind_fault, sub_stage};
+use crate::bind::bind_fault;
 use crate::dest::Dest;
-use crate::error::FsError;
-use crate::exec::{BindStage, Exec, Src};
-use crate::failure::{Fail, Fault, at};
-use crate::plan::{dest_error, step_error};
+use crate::error::{FsError, bind_error, dest_error, step_error};
+use crate::exec::{Exec, Src};
+use crate::failure::{BindStage, Fail, Fault, at};
 use crate::rollback::{Entry, MOUNTED};
 use crate::root::PROC_FLAGS;
 use crate::sys::Sys;
@@ -64,20 +63,18 @@ impl ProcOp {
                 .get(usize::from(i))
                 .map(|c| c.to_string_lossy().into_owned())
         };
+        if let Some(stage) = BindStage::of_kind(fail) {
+            return Some(bind_error(&self.host_shown(), &target, stage, errno));
+        }
         Some(match fail {
             Fail::ProcMount => step_error(format!("Can't mount proc on {target}"), errno),
-            Fail::BindMount => bind_error(&self.host_shown(), &target, BindStage::Mount, errno),
-            Fail::BindFlags => bind_error(&self.host_shown(), &target, BindStage::Flags, errno),
-            Fail::BindSubmounts => {
-                bind_error(&self.host_shown(), &target, BindStage::Submounts, errno)
-            }
             Fail::ProcAccess => step_error(format!("Can't access {}", covered(sub)?), errno),
             Fail::ProcCover => {
-                let (i, stage) = sub_stage(sub);
+                let (i, stage) = BindStage::from_sub(sub);
                 let path = covered(i)?;
                 bind_error(&path, &path, stage, errno)
             }
-            other => return dest_error(&self.dest, other, errno),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -25,11 +25,11 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
-use crate::bind::{bind_error, bind_fault};
-use crate::error::FsError;
-use crate::exec::{BindStage, Exec, Src};
-use crate::failure::{Fail, Fault, at};
-use crate::plan::{MountPlan, Op, step_error};
+use crate::bind::bind_fault;
+use crate::error::{FsError, bind_error, step_error};
+use crate::exec::{Exec, Src};
+use crate::failure::{BindStage, Fail, Fault, at};
+use crate::plan::{MountPlan, Op};
 use crate::rollback::Entry;
 use crate::spec::{FsSpec, RootSource, RootSwitch};
 use crate::sys::{AT_FDCWD, Sys};
@@ -119,17 +119,12 @@ impl Prim {
         let PrimKind::BindRoot { shown, .. } = &self.kind else {
             return None;
         };
-        let stage = match fail {
-            Fail::BindMount => BindStage::Mount,
-            Fail::BindFlags => BindStage::Flags,
-            Fail::BindSubmounts => BindStage::Submounts,
-            Fail::RootChanged => {
-                return Some(FsError::RootfsChanged {
-                    path: PathBuf::from(shown),
-                });
-            }
-            _ => return None,
-        };
+        if fail == Fail::RootChanged {
+            return Some(FsError::RootfsChanged {
+                path: PathBuf::from(shown),
+            });
+        }
+        let stage = BindStage::of_kind(fail)?;
         Some(bind_error(shown, "/newroot", stage, errno))
     }
 }

@@ -30,12 +30,11 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::action::DataSource;
-use crate::bind::{bind_error, bind_fault};
+use crate::bind::bind_fault;
 use crate::dest::Dest;
-use crate::error::FsError;
-use crate::exec::{BindStage, Exec, Src, write_all};
-use crate::failure::{Fail, Fault, at};
-use crate::plan::{dest_error, step_error};
+use crate::error::{FsError, bind_error, c_octal, dest_error, step_error};
+use crate::exec::{Exec, Src, write_all};
+use crate::failure::{BindStage, Fail, Fault, at};
 use crate::rollback::{Entry, STAGED};
 use crate::sys::{AT_FDCWD, Sys};
 
@@ -79,20 +78,20 @@ impl BindDataOp {
         let shown = &self.dest.shown;
         let staged = self.staged.to_string_lossy();
         let target = self.dest.abs_shown();
+        if let Some(stage) = BindStage::of_kind(fail) {
+            return Some(bind_error(&staged, &target, stage, errno));
+        }
         Some(match fail {
             Fail::DataTmp => step_error(format!("Can't create tmpfile for {shown}"), errno),
             Fail::DataMode => step_error(
                 format!(
                     "Can't set mode {} on file to be used for {shown}",
-                    crate::fsmount::c_octal(self.mode)
+                    c_octal(self.mode)
                 ),
                 errno,
             ),
             Fail::FileWrite => step_error(format!("Can't write data to file {shown}"), errno),
-            Fail::BindMount => bind_error(&staged, &target, BindStage::Mount, errno),
-            Fail::BindFlags => bind_error(&staged, &target, BindStage::Flags, errno),
-            Fail::BindSubmounts => bind_error(&staged, &target, BindStage::Submounts, errno),
-            other => return dest_error(&self.dest, other, errno),
+            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }
