@@ -8,18 +8,15 @@
 //! attached, so the cost is linear in the size of the copied tree; bubblewrap
 //! re-reads the whole mount table for every bind.
 
-use std::ffi::CString;
-use std::os::fd::RawFd;
-
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::action::BindMode;
-use crate::dest::Dest;
 use crate::error::{FsError, bind_error, dest_error, step_error};
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault};
+use crate::op::{BindOp, REMOUNT_FLAGS, RemountOp};
 use crate::rollback::Entry;
 use crate::sys::Sys;
 
@@ -30,21 +27,6 @@ pub(crate) fn bind_flags(mode: BindMode) -> MountFlags {
         BindMode::ReadOnly => MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RDONLY,
         BindMode::Dev => MountFlags::NOSUID,
     }
-}
-
-/// A compiled bind.
-#[derive(Debug)]
-pub(crate) struct BindOp {
-    /// The canonical host path, as bubblewrap names it in messages.
-    pub(crate) source_shown: String,
-    /// The source during setup (under the old root).
-    pub(crate) source: CString,
-    pub(crate) dest: Dest,
-    pub(crate) set: MountFlags,
-    /// `-try`: a source that vanished since compile time is skipped.
-    pub(crate) optional: bool,
-    /// `--bind-fd`: the descriptor the mounted tree must be.
-    pub(crate) fd: Option<RawFd>,
 }
 
 /// The fault for a failed bind stage. A top-level bind reports the stage as
@@ -110,17 +92,6 @@ impl<S: Sys> Exec<'_, S> {
         Ok(())
     }
 }
-
-/// `--remount-ro`: read-only (and nosuid, nodev, as bubblewrap's remount
-/// adds them) on the mount at the destination, not recursively.
-#[derive(Debug)]
-pub(crate) struct RemountOp {
-    pub(crate) dest: Dest,
-}
-
-const REMOUNT_FLAGS: MountFlags = MountFlags::RDONLY
-    .union(MountFlags::NOSUID)
-    .union(MountFlags::NODEV);
 
 impl RemountOp {
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {

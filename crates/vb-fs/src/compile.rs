@@ -17,18 +17,18 @@ use std::sync::Arc;
 use rustix::mount::MountFlags;
 
 use crate::action::{BindMode, FsAction};
-use crate::bind::{BindOp, RemountOp, bind_flags};
-use crate::create::{ChmodOp, DirOp, FileOp, SymlinkOp};
-use crate::dest::Dest;
-use crate::dev::DevOp;
+use crate::bind::bind_flags;
 use crate::error::FsError;
-use crate::fsmount::{FsKind, FsMountOp, MAX_TMPFS_BYTES, tmpfs_options};
+use crate::fsmount::{MAX_TMPFS_BYTES, tmpfs_options};
+use crate::op::{
+    BindDataOp, BindOp, ChmodOp, Dest, DevOp, DirOp, FileOp, FsKind, FsMountOp, HOST, Layout, Op,
+    ProcOp, RemountOp, STAGED, SymlinkOp,
+};
 use crate::overlay::{self, Upper};
-use crate::plan::{DetailPipe, HOST, Layout, MountPlan, Op, STAGED, under_old_root};
-use crate::procfs::ProcOp;
+use crate::plan::{DetailPipe, MountPlan, under_old_root};
 use crate::root::RootDir;
 use crate::spec::{FsSpec, RootSource};
-use crate::stage::{Artifacts, BindDataOp, push_fd, read_source};
+use crate::stage::{Artifacts, push_fd, read_source};
 
 /// Where the new root is staged before the switch: the first of these that
 /// is a directory. The staging tmpfs lives only in the sandbox's mount

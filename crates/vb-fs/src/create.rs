@@ -1,39 +1,20 @@
 //! Actions that create or change files in the tree rather than mount:
 //! `--dir`, `--file`, `--symlink` and `--chmod`.
 
-use std::ffi::CString;
-
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::dest::Dest;
 use crate::error::{FsError, c_octal, dest_error, step_error};
 use crate::exec::{Exec, write_all};
 use crate::failure::{Fail, Fault, at};
+use crate::op::{ChmodOp, DirOp, FileOp, SymlinkOp};
 use crate::rollback::{CREATED_FILE, Entry};
 use crate::sys::Sys;
-
-/// `--dir`: the directory and its parents; an existing directory keeps its
-/// mode.
-#[derive(Debug)]
-pub(crate) struct DirOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-}
 
 impl DirOp {
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
         dest_error(&self.dest.shown, fail, errno)
     }
-}
-
-/// `--file`: a file with the given content (created with `mode`, or
-/// truncated and rewritten if it exists, as `creat(2)` does).
-#[derive(Debug)]
-pub(crate) struct FileOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-    pub(crate) data: Vec<u8>,
 }
 
 impl FileOp {
@@ -48,13 +29,6 @@ impl FileOp {
             other => dest_error(&self.dest.shown, other, errno),
         }
     }
-}
-
-/// `--symlink`: a symlink to `target`; an identical existing link is fine.
-#[derive(Debug)]
-pub(crate) struct SymlinkOp {
-    pub(crate) target: CString,
-    pub(crate) dest: Dest,
 }
 
 impl SymlinkOp {
@@ -75,13 +49,6 @@ impl SymlinkOp {
             other => return dest_error(&self.dest.shown, other, errno),
         })
     }
-}
-
-/// `--chmod`: the mode of an existing path (its parents are not created).
-#[derive(Debug)]
-pub(crate) struct ChmodOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
 }
 
 impl ChmodOp {

@@ -16,41 +16,12 @@ use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::dest::Dest;
 use crate::error::{FsError, bind_error, dest_error, step_error};
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault, at, at_sub};
+use crate::op::{Dest, DevBind, DevOp, NODES, STDIO};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};
-
-/// The host device nodes bound in, in bubblewrap's order.
-pub(crate) const NODES: [&CStr; 6] = [c"null", c"zero", c"full", c"random", c"urandom", c"tty"];
-
-/// The standard-stream symlinks.
-const STDIO: [(&CStr, &CStr); 3] = [
-    (c"stdin", c"/proc/self/fd/0"),
-    (c"stdout", c"/proc/self/fd/1"),
-    (c"stderr", c"/proc/self/fd/2"),
-];
-
-/// A host file bound into the new `/dev`.
-#[derive(Debug)]
-pub(crate) struct DevBind {
-    /// The host file during setup.
-    pub(crate) source: CString,
-    /// Its place in the new `/dev`, from the setup root (for messages).
-    pub(crate) abs: CString,
-}
-
-/// A compiled `--dev`.
-#[derive(Debug)]
-pub(crate) struct DevOp {
-    pub(crate) dest: Dest,
-    pub(crate) nodes: Vec<DevBind>,
-    pub(crate) console: Option<DevBind>,
-    /// The tmpfs options (with `--file-label`'s context).
-    pub(crate) data: CString,
-}
 
 impl DevOp {
     /// `old_prefix` is where host paths are during setup; `console` the

@@ -25,8 +25,8 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
-use crate::dest::Dest;
 use crate::failure::{BindStage, Fail, Fault};
+use crate::op::Dest;
 use crate::plan::MountPlan;
 use crate::rollback::{CREATED_DIR, CREATED_FILE, Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};

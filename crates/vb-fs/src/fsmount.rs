@@ -2,37 +2,17 @@
 //! `--perms`), `--mqueue`, and the overlays (whose option strings
 //! [`overlay`](crate::overlay) builds).
 
-use std::ffi::{CStr, CString};
-
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
 
-use crate::dest::Dest;
 use crate::error::{FsError, c_octal, dest_error, step_error};
 use crate::exec::Exec;
 use crate::failure::{Fail, Fault, at};
+use crate::op::{FsKind, FsMountOp};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::Sys;
 
 /// The largest tmpfs size bubblewrap accepts: `SIZE_MAX / 2`.
 pub(crate) const MAX_TMPFS_BYTES: u64 = u64::MAX / 2;
-
-/// Which filesystem, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FsKind {
-    Tmpfs,
-    Mqueue,
-    Overlay,
-}
-
-/// A compiled filesystem mount.
-#[derive(Debug)]
-pub(crate) struct FsMountOp {
-    pub(crate) dest: Dest,
-    pub(crate) kind: FsKind,
-    pub(crate) flags: MountFlags,
-    pub(crate) data: Option<CString>,
-}
 
 /// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`, then the SELinux
 /// `context="LABEL"` of `--file-label` when there is one.
@@ -48,14 +28,6 @@ pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>, label: Option<&str>) 
 }
 
 impl FsMountOp {
-    fn fstype(&self) -> &'static CStr {
-        match self.kind {
-            FsKind::Tmpfs => c"tmpfs",
-            FsKind::Mqueue => c"mqueue",
-            FsKind::Overlay => c"overlay",
-        }
-    }
-
     pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
         if fail != Fail::FsMount {
             return dest_error(&self.dest.shown, fail, errno);

@@ -76,6 +76,7 @@ mod exec;
 mod failure;
 mod fsmount;
 mod legacy;
+mod op;
 mod overlay;
 mod plan;
 mod procfs;

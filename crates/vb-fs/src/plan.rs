@@ -5,123 +5,20 @@
 //! reports.
 
 use std::cell::Cell;
-use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::bind::{BindOp, RemountOp};
-use crate::create::{ChmodOp, DirOp, FileOp, SymlinkOp};
-use crate::dest::Dest;
-use crate::dev::DevOp;
 use crate::error::FsError;
 use crate::exec::Exec;
 use crate::failure::{Fail, Fault, FsFailure};
-use crate::fsmount::FsMountOp;
-use crate::procfs::ProcOp;
+use crate::op::{Layout, Op};
 use crate::rollback::Entry;
-use crate::root::Prim;
 use crate::spec::{FsSpec, MountApi};
-use crate::stage::{Artifacts, BindDataOp};
+use crate::stage::Artifacts;
 use crate::sys::Sys;
 
-/// Where things are during setup.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Layout {
-    /// The new root as a path from the setup root.
-    pub(crate) new_root: &'static CStr,
-    /// What host paths are found under during setup.
-    pub(crate) old_prefix: &'static str,
-    /// The directory of `/proc/self/fd` links during setup.
-    pub(crate) fd_links: &'static str,
-    /// This process's mount table during setup.
-    pub(crate) mountinfo: &'static CStr,
-    /// The host's procfs, as bubblewrap names it in its bind message.
-    pub(crate) host_proc: &'static CStr,
-}
-
-impl Layout {
-    /// Whether the new root is somewhere below the process's root during
-    /// setup, so that lookups there must be confined to it.
-    pub(crate) fn is_staged(&self) -> bool {
-        self.new_root.to_bytes() != b"/"
-    }
-}
-
-/// bubblewrap's layout: a staging tmpfs holds `newroot` and `oldroot`.
-pub(crate) const STAGED: Layout = Layout {
-    new_root: c"/newroot",
-    old_prefix: "/oldroot",
-    fd_links: "/oldroot/proc/self/fd/",
-    mountinfo: c"/oldroot/proc/self/mountinfo",
-    host_proc: c"/oldroot/proc",
-};
-
-/// No root switch: the host's tree, in the sandbox's mount namespace.
-pub(crate) const HOST: Layout = Layout {
-    new_root: c"/",
-    old_prefix: "",
-    fd_links: "/proc/self/fd/",
-    mountinfo: c"/proc/self/mountinfo",
-    host_proc: c"/proc",
-};
-
-/// One operation of a plan.
-#[derive(Debug)]
-pub(crate) enum Op {
-    /// A step of the root switch.
-    Prim(Prim),
-    /// `--bind` and friends, `--bind-fd`.
-    Bind(BindOp),
-    /// `--remount-ro`.
-    RemountRo(RemountOp),
-    /// `--proc`.
-    Proc(ProcOp),
-    /// `--dev`.
-    Dev(DevOp),
-    /// `--tmpfs`, `--mqueue` and the overlays.
-    Mount(FsMountOp),
-    /// `--dir`.
-    Dir(DirOp),
-    /// `--file`.
-    File(FileOp),
-    /// `--bind-data`, `--ro-bind-data`.
-    BindData(BindDataOp),
-    /// `--symlink`.
-    Symlink(SymlinkOp),
-    /// `--chmod`.
-    Chmod(ChmodOp),
-    /// Close the caller's descriptors the actions consumed, so the command
-    /// does not inherit them (bubblewrap closes them in its child too).
-    CloseFds(Vec<RawFd>),
-}
-
 impl Op {
-    /// The destination an action works on.
-    pub(crate) fn dest(&self) -> Option<&Dest> {
-        match self {
-            Self::Prim(_) | Self::CloseFds(_) => None,
-            Self::Bind(op) => Some(&op.dest),
-            Self::RemountRo(op) => Some(&op.dest),
-            Self::Proc(op) => Some(&op.dest),
-            Self::Dev(op) => Some(&op.dest),
-            Self::Mount(op) => Some(&op.dest),
-            Self::Dir(op) => Some(&op.dest),
-            Self::File(op) => Some(&op.dest),
-            Self::BindData(op) => Some(&op.dest),
-            Self::Symlink(op) => Some(&op.dest),
-            Self::Chmod(op) => Some(&op.dest),
-        }
-    }
-
-    /// The staged data file an action creates.
-    pub(crate) fn staged(&self) -> Option<&CStr> {
-        match self {
-            Self::BindData(op) => Some(&op.staged),
-            _ => None,
-        }
-    }
-
     fn describe(&self, fail: Fail, sub: u16, errno: i32, detail: &str) -> Option<FsError> {
         if fail == Fail::InRoot {
             return Some(FsError::InRootUnavailable {

@@ -4,35 +4,19 @@
 //! `sysrq-trigger`, `irq` and `bus` are re-bound read-only on themselves when
 //! the sandbox could write them, as bubblewrap does.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::dest::Dest;
 use crate::error::{FsError, bind_error, dest_error, step_error};
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault, at};
+use crate::op::{COVERED, Dest, PROC_FLAGS, ProcOp};
 use crate::rollback::{Entry, MOUNTED};
-use crate::root::PROC_FLAGS;
 use crate::sys::Sys;
-
-/// The entries covered read-only, in bubblewrap's order.
-pub(crate) const COVERED: [&CStr; 4] = [c"sys", c"sysrq-trigger", c"irq", c"bus"];
-
-/// A compiled `--proc`.
-#[derive(Debug)]
-pub(crate) struct ProcOp {
-    pub(crate) dest: Dest,
-    /// Mount a new procfs (own PID namespace) rather than bind the host's.
-    pub(crate) fresh: bool,
-    /// The host's procfs during setup.
-    pub(crate) host: &'static CStr,
-    /// `dest/<entry>` from the setup root, per covered entry (for messages).
-    pub(crate) covered_abs: Vec<CString>,
-}
 
 impl ProcOp {
     pub(crate) fn new(dest: Dest, fresh: bool, host: &'static CStr) -> Result<Self, FsError> {

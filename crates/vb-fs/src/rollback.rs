@@ -17,7 +17,7 @@ use rustix::fs::OFlags;
 use rustix::mount::UnmountFlags;
 
 use crate::exec::Exec;
-use crate::plan::Op;
+use crate::op::Op;
 use crate::sys::{AT_FDCWD, Sys};
 
 /// The operation created its destination directory.

@@ -29,7 +29,8 @@ use crate::bind::bind_fault;
 use crate::error::{FsError, bind_error, step_error};
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault, at};
-use crate::plan::{MountPlan, Op};
+use crate::op::{Op, PROC_FLAGS, Prim, PrimKind};
+use crate::plan::MountPlan;
 use crate::rollback::Entry;
 use crate::spec::{FsSpec, RootSource, RootSwitch};
 use crate::sys::{AT_FDCWD, Sys};
@@ -43,72 +44,6 @@ pub(crate) struct RootDir {
     pub(crate) dev: u64,
     /// The directory's inode.
     pub(crate) ino: u64,
-}
-
-/// One primitive step of the root switch.
-#[derive(Debug)]
-pub(crate) enum PrimKind {
-    Propagation {
-        target: CString,
-        flags: MountPropagationFlags,
-    },
-    MountFs {
-        fstype: &'static CStr,
-        target: CString,
-        flags: MountFlags,
-        /// Skip silently when the target is not a directory (a rootfs may
-        /// lack `/proc`).
-        if_dir: bool,
-    },
-    Bind {
-        source: CString,
-        target: CString,
-    },
-    Unmount {
-        target: CString,
-    },
-    Mkdir {
-        path: CString,
-        mode: u32,
-    },
-    Chdir {
-        path: CString,
-    },
-    PivotRoot {
-        new_root: CString,
-        put_old: CString,
-    },
-    Chroot {
-        path: CString,
-    },
-    /// Keep a detached copy of the host's mount tree for the chroot mode.
-    CloneHostRoot,
-    /// Attach that copy at `path` (a recursive bind of `/` without the new
-    /// mount API).
-    AttachHostRoot {
-        path: CString,
-    },
-    /// Bind the `--rootfs` directory (`source`, under the old root) on the
-    /// new root, with `set` added to every mount, once the directory found
-    /// there is the one with this device and inode.
-    BindRoot {
-        source: CString,
-        /// The canonical host path, for messages.
-        shown: String,
-        dev: u64,
-        ino: u64,
-        set: MountFlags,
-    },
-    /// A fresh procfs on the new root's `proc`, if that is a directory (not
-    /// a symlink).
-    MountRootProc,
-}
-
-/// A primitive step and its message (bubblewrap's, where it has one).
-#[derive(Debug)]
-pub(crate) struct Prim {
-    pub(crate) kind: PrimKind,
-    pub(crate) what: String,
 }
 
 impl Prim {
@@ -321,11 +256,6 @@ impl MountPlan {
         self.prim(PrimKind::Chdir { path: c("/") }, "chdir /");
     }
 }
-
-/// Mount options of a fresh procfs (those bubblewrap uses).
-pub(crate) const PROC_FLAGS: MountFlags = MountFlags::NOSUID
-    .union(MountFlags::NOEXEC)
-    .union(MountFlags::NODEV);
 
 impl<S: Sys> Exec<'_, S> {
     /// Open the `--rootfs` directory under the old root, check it is the

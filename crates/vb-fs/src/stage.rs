@@ -27,14 +27,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
 
 use crate::action::DataSource;
 use crate::bind::bind_fault;
-use crate::dest::Dest;
 use crate::error::{FsError, bind_error, c_octal, dest_error, step_error};
 use crate::exec::{Exec, Src, write_all};
 use crate::failure::{BindStage, Fail, Fault, at};
+use crate::op::BindDataOp;
 use crate::rollback::{Entry, STAGED};
 use crate::sys::{AT_FDCWD, Sys};
 
@@ -60,17 +59,6 @@ pub(crate) fn read_source(source: &DataSource, dest: &Path) -> Result<Vec<u8>, F
             }
         }
     }
-}
-
-/// A compiled `--bind-data` / `--ro-bind-data`.
-#[derive(Debug)]
-pub(crate) struct BindDataOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-    pub(crate) data: Vec<u8>,
-    pub(crate) set: MountFlags,
-    /// The hidden file the data is staged in (bubblewrap's `/bindfileXXXXXX`).
-    pub(crate) staged: CString,
 }
 
 impl BindDataOp {

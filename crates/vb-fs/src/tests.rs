@@ -1281,7 +1281,7 @@ fn a_descriptor_named_twice_is_closed_once() {
         .ops
         .iter()
         .filter_map(|op| match op {
-            crate::plan::Op::CloseFds(fds) => Some(fds),
+            crate::op::Op::CloseFds(fds) => Some(fds),
             _ => None,
         })
         .collect();
@@ -1558,10 +1558,10 @@ fn a_file_label_becomes_the_context_of_the_tmpfs_mounts() {
     let mut seen = 0;
     for op in &plan.ops {
         let data = match op {
-            crate::plan::Op::Mount(m) => {
+            crate::op::Op::Mount(m) => {
                 m.data.as_deref().map(|d| d.to_string_lossy().into_owned())
             }
-            crate::plan::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
+            crate::op::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
             _ => None,
         };
         if let Some(data) = data {
