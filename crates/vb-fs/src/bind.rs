@@ -13,7 +13,6 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::action::BindMode;
-use crate::error::{FsError, bind_error, dest_error, step_error};
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault};
 use crate::op::{BindOp, REMOUNT_FLAGS, RemountOp};
@@ -37,28 +36,6 @@ pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStage, Errno)) ->
     move |(stage, errno)| match kind {
         Fail::BindMount => Fault::new(stage.kind(), 0, errno),
         other => Fault::new(other, stage.in_sub(sub), errno),
-    }
-}
-
-impl BindOp {
-    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
-        let target = self.dest.abs_shown();
-        let source = self.source.to_string_lossy();
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&source, &target, stage, errno));
-        }
-        Some(match fail {
-            Fail::SourceType => step_error(
-                format!("Can't get type of source {}", self.source_shown),
-                errno,
-            ),
-            Fail::FdStat if sub == 0 => {
-                step_error(format!("Can't stat fd {}", self.fd.unwrap_or(-1)), errno)
-            }
-            Fail::FdStat => step_error(format!("Can't stat mount at {target}"), errno),
-            Fail::FdRace => FsError::Setup("Race condition binding dirfd".into()),
-            other => return dest_error(&self.dest.shown, other, errno),
-        })
     }
 }
 
@@ -90,28 +67,6 @@ impl<S: Sys> Exec<'_, S> {
             }
         }
         Ok(())
-    }
-}
-
-impl RemountOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        let target = self.dest.abs_shown();
-        Some(match fail {
-            Fail::RemountRealpath => step_error(
-                format!("Can't remount readonly on {target}: realpath(destination)"),
-                errno,
-            ),
-            Fail::RemountFind => FsError::Setup(format!(
-                "Can't remount readonly on {target}: Unable to find destination in mount table"
-            )),
-            Fail::RemountFlags => step_error(
-                format!(
-                    "Can't remount readonly on {target}: Unable to remount destination with correct flags"
-                ),
-                errno,
-            ),
-            other => return dest_error(&self.dest.shown, other, errno),
-        })
     }
 }
 

@@ -4,63 +4,11 @@
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::error::{FsError, c_octal, dest_error, step_error};
 use crate::exec::{Exec, write_all};
 use crate::failure::{Fail, Fault, at};
 use crate::op::{ChmodOp, DirOp, FileOp, SymlinkOp};
 use crate::rollback::{CREATED_FILE, Entry};
 use crate::sys::Sys;
-
-impl DirOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        dest_error(&self.dest.shown, fail, errno)
-    }
-}
-
-impl FileOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        match fail {
-            Fail::FileCreate => Some(step_error(format!("Can't create file {shown}"), errno)),
-            Fail::FileWrite => Some(step_error(
-                format!("Can't write data to file {shown}"),
-                errno,
-            )),
-            other => dest_error(&self.dest.shown, other, errno),
-        }
-    }
-}
-
-impl SymlinkOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32, detail: &str) -> Option<FsError> {
-        let at = format!("Can't make symlink at {}", self.dest.shown);
-        Some(match fail {
-            Fail::SymlinkCreate => step_error(at, errno),
-            Fail::SymlinkNotLink => {
-                FsError::Setup(format!("{at}: destination exists and is not a symlink"))
-            }
-            Fail::SymlinkRead => step_error(
-                format!("{at}: destination exists, and cannot read symlink target"),
-                errno,
-            ),
-            Fail::SymlinkConflict => {
-                FsError::Setup(format!("{at}: existing destination is {detail}"))
-            }
-            other => return dest_error(&self.dest.shown, other, errno),
-        })
-    }
-}
-
-impl ChmodOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        (fail == Fail::Chmod).then(|| {
-            step_error(
-                format!("Can't chmod {} {}", c_octal(self.mode), self.dest.shown),
-                errno,
-            )
-        })
-    }
-}
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_dir(&self, op: &DirOp, entry: &Entry) -> Result<(), Fault> {

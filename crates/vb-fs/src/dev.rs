@@ -16,9 +16,9 @@ use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::error::{FsError, bind_error, dest_error, step_error};
+use crate::error::FsError;
 use crate::exec::{Exec, Src};
-use crate::failure::{BindStage, Fail, Fault, at, at_sub};
+use crate::failure::{Fail, Fault, at, at_sub};
 use crate::op::{Dest, DevBind, DevOp, NODES, STDIO};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};
@@ -58,50 +58,6 @@ impl DevOp {
             console,
             data: CString::new(crate::fsmount::tmpfs_options(0o755, None, label))
                 .map_err(|_| FsError::Nul("--file-label".into()))?,
-        })
-    }
-
-    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        let abs = self.dest.abs_shown().trim_end_matches('/').to_owned();
-        let bound = |b: &DevBind, stage| {
-            bind_error(
-                &b.source.to_string_lossy(),
-                &b.abs.to_string_lossy(),
-                stage,
-                errno,
-            )
-        };
-        let node_name = |i: u16| NODES.get(usize::from(i)).map(|n| n.to_string_lossy());
-        Some(match fail {
-            Fail::FsMount => step_error(
-                format!("Can't mount tmpfs on {}", self.dest.abs_shown()),
-                errno,
-            ),
-            Fail::DevNode => step_error(
-                format!("Can't create file {shown}/{}", node_name(sub)?),
-                errno,
-            ),
-            Fail::DevNodeBind => {
-                let (i, stage) = BindStage::from_sub(sub);
-                bound(self.nodes.get(usize::from(i))?, stage)
-            }
-            Fail::DevStdio => {
-                let (name, _) = STDIO.get(usize::from(sub))?;
-                step_error(
-                    format!("Can't create symlink {shown}/{}", name.to_string_lossy()),
-                    errno,
-                )
-            }
-            Fail::DevFd => step_error(format!("Can't create symlink {abs}/fd"), errno),
-            Fail::DevCore => step_error(format!("Can't create symlink {abs}/core"), errno),
-            Fail::DevShm => step_error(format!("Can't create {shown}/shm"), errno),
-            Fail::DevPts => step_error(format!("Can't create {shown}/devpts"), errno),
-            Fail::DevPtsMount => step_error(format!("Can't mount devpts on {abs}/pts"), errno),
-            Fail::DevPtmx => step_error(format!("Can't make symlink at {shown}/ptmx"), errno),
-            Fail::DevConsole => step_error(format!("creating {shown}/console"), errno),
-            Fail::DevConsoleBind => bound(self.console.as_ref()?, BindStage::from_sub(sub).1),
-            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -2,12 +2,10 @@
 //! `--perms`), `--mqueue`, and the overlays (whose option strings
 //! [`overlay`](crate::overlay) builds).
 
-use rustix::io::Errno;
-
-use crate::error::{FsError, c_octal, dest_error, step_error};
+use crate::error::c_octal;
 use crate::exec::Exec;
 use crate::failure::{Fail, Fault, at};
-use crate::op::{FsKind, FsMountOp};
+use crate::op::FsMountOp;
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::Sys;
 
@@ -25,33 +23,6 @@ pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>, label: Option<&str>) 
         data.push_str(&format!(",context=\"{label}\""));
     }
     data
-}
-
-impl FsMountOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        if fail != Fail::FsMount {
-            return dest_error(&self.dest.shown, fail, errno);
-        }
-        let target = self.dest.abs_shown();
-        Some(match self.kind {
-            FsKind::Tmpfs => step_error(format!("Can't mount tmpfs on {target}"), errno),
-            FsKind::Mqueue => step_error(format!("Can't mount mqueue on {target}"), errno),
-            FsKind::Overlay => {
-                let options = self
-                    .data
-                    .as_deref()
-                    .map(|d| d.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let what = format!("Can't make overlay mount on {target} with options {options}");
-                // strerror(ELOOP) says nothing useful here.
-                if errno == Errno::LOOP.raw_os_error() {
-                    FsError::Setup(format!("{what}: Overlay directories may not overlap"))
-                } else {
-                    step_error(what, errno)
-                }
-            }
-        })
-    }
 }
 
 impl<S: Sys> Exec<'_, S> {

@@ -69,6 +69,7 @@ mod action;
 mod bind;
 mod compile;
 mod create;
+mod describe;
 mod dest;
 mod dev;
 mod error;

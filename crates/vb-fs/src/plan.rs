@@ -18,31 +18,6 @@ use crate::spec::{FsSpec, MountApi};
 use crate::stage::Artifacts;
 use crate::sys::Sys;
 
-impl Op {
-    fn describe(&self, fail: Fail, sub: u16, errno: i32, detail: &str) -> Option<FsError> {
-        if fail == Fail::InRoot {
-            return Some(FsError::InRootUnavailable {
-                dest: PathBuf::from(&self.dest()?.shown),
-                source: std::io::Error::from_raw_os_error(errno),
-            });
-        }
-        match self {
-            Self::Prim(op) => op.describe(fail, errno),
-            Self::Bind(op) => op.describe(fail, sub, errno),
-            Self::RemountRo(op) => op.describe(fail, errno),
-            Self::Proc(op) => op.describe(fail, sub, errno),
-            Self::Dev(op) => op.describe(fail, sub, errno),
-            Self::Mount(op) => op.describe(fail, errno),
-            Self::Dir(op) => op.describe(fail, errno),
-            Self::File(op) => op.describe(fail, errno),
-            Self::BindData(op) => op.describe(fail, sub, errno),
-            Self::Symlink(op) => op.describe(fail, errno, detail),
-            Self::Chmod(op) => op.describe(fail, errno),
-            Self::CloseFds(_) => None,
-        }
-    }
-}
-
 /// A pipe the child writes details to that do not fit a failure report (the
 /// target of a conflicting symlink), read by [`MountPlan::describe`].
 #[derive(Debug)]

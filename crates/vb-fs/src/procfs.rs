@@ -11,9 +11,9 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::error::{FsError, bind_error, dest_error, step_error};
+use crate::error::FsError;
 use crate::exec::{Exec, Src};
-use crate::failure::{BindStage, Fail, Fault, at};
+use crate::failure::{Fail, Fault, at};
 use crate::op::{COVERED, Dest, PROC_FLAGS, ProcOp};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::Sys;
@@ -29,36 +29,6 @@ impl ProcOp {
             fresh,
             host,
             covered_abs,
-        })
-    }
-
-    /// The host procfs as bubblewrap names it in its message (it binds the
-    /// path relative to the staging root).
-    fn host_shown(&self) -> String {
-        let host = self.host.to_string_lossy();
-        host.strip_prefix("/oldroot")
-            .map_or_else(|| host.to_string(), |rest| format!("oldroot{rest}"))
-    }
-
-    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
-        let target = self.dest.abs_shown();
-        let covered = |i: u16| {
-            self.covered_abs
-                .get(usize::from(i))
-                .map(|c| c.to_string_lossy().into_owned())
-        };
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&self.host_shown(), &target, stage, errno));
-        }
-        Some(match fail {
-            Fail::ProcMount => step_error(format!("Can't mount proc on {target}"), errno),
-            Fail::ProcAccess => step_error(format!("Can't access {}", covered(sub)?), errno),
-            Fail::ProcCover => {
-                let (i, stage) = BindStage::from_sub(sub);
-                let path = covered(i)?;
-                bind_error(&path, &path, stage, errno)
-            }
-            other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }

@@ -26,9 +26,9 @@ use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
 use crate::bind::bind_fault;
-use crate::error::{FsError, bind_error, step_error};
+use crate::error::FsError;
 use crate::exec::{Exec, Src};
-use crate::failure::{BindStage, Fail, Fault, at};
+use crate::failure::{Fail, Fault, at};
 use crate::op::{Op, PROC_FLAGS, Prim, PrimKind};
 use crate::plan::MountPlan;
 use crate::rollback::Entry;
@@ -44,24 +44,6 @@ pub(crate) struct RootDir {
     pub(crate) dev: u64,
     /// The directory's inode.
     pub(crate) ino: u64,
-}
-
-impl Prim {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        if fail == Fail::Prim {
-            return Some(step_error(self.what.clone(), errno));
-        }
-        let PrimKind::BindRoot { shown, .. } = &self.kind else {
-            return None;
-        };
-        if fail == Fail::RootChanged {
-            return Some(FsError::RootfsChanged {
-                path: PathBuf::from(shown),
-            });
-        }
-        let stage = BindStage::of_kind(fail)?;
-        Some(bind_error(shown, "/newroot", stage, errno))
-    }
 }
 
 fn c(path: &str) -> CString {

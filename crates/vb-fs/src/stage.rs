@@ -30,9 +30,9 @@ use rustix::io::Errno;
 
 use crate::action::DataSource;
 use crate::bind::bind_fault;
-use crate::error::{FsError, bind_error, c_octal, dest_error, step_error};
+use crate::error::FsError;
 use crate::exec::{Exec, Src, write_all};
-use crate::failure::{BindStage, Fail, Fault, at};
+use crate::failure::{Fail, Fault, at};
 use crate::op::BindDataOp;
 use crate::rollback::{Entry, STAGED};
 use crate::sys::{AT_FDCWD, Sys};
@@ -58,29 +58,6 @@ pub(crate) fn read_source(source: &DataSource, dest: &Path) -> Result<Vec<u8>, F
                 });
             }
         }
-    }
-}
-
-impl BindDataOp {
-    pub(crate) fn describe(&self, fail: Fail, _sub: u16, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        let staged = self.staged.to_string_lossy();
-        let target = self.dest.abs_shown();
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&staged, &target, stage, errno));
-        }
-        Some(match fail {
-            Fail::DataTmp => step_error(format!("Can't create tmpfile for {shown}"), errno),
-            Fail::DataMode => step_error(
-                format!(
-                    "Can't set mode {} on file to be used for {shown}",
-                    c_octal(self.mode)
-                ),
-                errno,
-            ),
-            Fail::FileWrite => step_error(format!("Can't write data to file {shown}"), errno),
-            other => return dest_error(&self.dest.shown, other, errno),
-        })
     }
 }
 

@@ -1558,9 +1558,7 @@ fn a_file_label_becomes_the_context_of_the_tmpfs_mounts() {
     let mut seen = 0;
     for op in &plan.ops {
         let data = match op {
-            crate::op::Op::Mount(m) => {
-                m.data.as_deref().map(|d| d.to_string_lossy().into_owned())
-            }
+            crate::op::Op::Mount(m) => m.data.as_deref().map(|d| d.to_string_lossy().into_owned()),
             crate::op::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
             _ => None,
         };
