@@ -10,23 +10,12 @@
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
 
-use crate::action::BindMode;
 use crate::exec::{Exec, Src};
 use crate::failure::{BindStage, Fail, Fault};
 use crate::op::{BindOp, REMOUNT_FLAGS, RemountOp};
 use crate::rollback::Entry;
 use crate::sys::Sys;
-
-/// The flags a bind adds to every mount it copies.
-pub(crate) fn bind_flags(mode: BindMode) -> MountFlags {
-    match mode {
-        BindMode::ReadWrite => MountFlags::NOSUID | MountFlags::NODEV,
-        BindMode::ReadOnly => MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RDONLY,
-        BindMode::Dev => MountFlags::NOSUID,
-    }
-}
 
 /// The fault for a failed bind stage. A top-level bind reports the stage as
 /// its own kind; a bind that is a sub-step of another action (a device node,

@@ -9,58 +9,18 @@
 //! from those descriptors, so the nodes are found even when the new `/dev`
 //! covers the host's (no root switch).
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::error::FsError;
 use crate::exec::{Exec, Src};
 use crate::failure::{Fail, Fault, at, at_sub};
-use crate::op::{Dest, DevBind, DevOp, NODES, STDIO};
+use crate::op::{DevOp, NODES, STDIO};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::{AT_FDCWD, Sys};
-
-impl DevOp {
-    /// `old_prefix` is where host paths are during setup; `console` the
-    /// host terminal of stdout.
-    pub(crate) fn new(
-        dest: Dest,
-        old_prefix: &str,
-        console: Option<&std::path::Path>,
-        label: Option<&str>,
-    ) -> Result<Self, FsError> {
-        let host = |path: &str| {
-            CString::new(format!("{old_prefix}{path}")).map_err(|_| FsError::Nul(path.into()))
-        };
-        let nodes = NODES
-            .iter()
-            .map(|name| {
-                let name = name.to_string_lossy();
-                Ok(DevBind {
-                    source: host(&format!("/dev/{name}"))?,
-                    abs: dest.abs_child(&name)?,
-                })
-            })
-            .collect::<Result<_, FsError>>()?;
-        let console = match console {
-            Some(tty) => Some(DevBind {
-                source: host(&tty.to_string_lossy())?,
-                abs: dest.abs_child("console")?,
-            }),
-            None => None,
-        };
-        Ok(Self {
-            dest,
-            nodes,
-            console,
-            data: CString::new(crate::fsmount::tmpfs_options(0o755, None, label))
-                .map_err(|_| FsError::Nul("--file-label".into()))?,
-        })
-    }
-}
 
 impl<S: Sys> Exec<'_, S> {
     /// Create an empty 0444 file `name` in `dir` and bind `source` (already

@@ -66,11 +66,12 @@
 //! and the cleanup on a failure at every step, without privileges.
 
 mod action;
+mod artifacts;
 mod bind;
 mod compile;
 mod create;
 mod describe;
-mod dest;
+mod detail;
 mod dev;
 mod error;
 mod exec;
@@ -78,7 +79,6 @@ mod failure;
 mod fsmount;
 mod legacy;
 mod op;
-mod overlay;
 mod plan;
 mod procfs;
 mod rollback;

@@ -5,44 +5,19 @@
 //! reports.
 
 use std::cell::Cell;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::Arc;
 
+use crate::artifacts::Artifacts;
+use crate::compile::{self, Compiled};
+use crate::detail::DetailPipe;
 use crate::error::FsError;
 use crate::exec::Exec;
 use crate::failure::{Fail, Fault, FsFailure};
 use crate::op::{Layout, Op};
 use crate::rollback::Entry;
 use crate::spec::{FsSpec, MountApi};
-use crate::stage::Artifacts;
 use crate::sys::Sys;
-
-/// A pipe the child writes details to that do not fit a failure report (the
-/// target of a conflicting symlink), read by [`MountPlan::describe`].
-#[derive(Debug)]
-pub(crate) struct DetailPipe {
-    pub(crate) read: OwnedFd,
-    pub(crate) write: OwnedFd,
-}
-
-impl DetailPipe {
-    pub(crate) fn new() -> Result<Self, FsError> {
-        use rustix::pipe::{PipeFlags, pipe_with};
-        let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
-            .map_err(|e| FsError::DetailPipe(e.into()))?;
-        Ok(Self { read, write })
-    }
-
-    fn take(&self) -> String {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = rustix::io::read(&self.read, &mut buf) {
-            out.extend_from_slice(buf.get(..n).unwrap_or_default());
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-}
 
 /// A compiled plan. Build it with [`MountPlan::compile`] in the parent, run it
 /// with [`MountPlan::execute`] in the sandbox child, and call
@@ -61,33 +36,32 @@ pub struct MountPlan {
     /// descriptors themselves for as long as it can run: were the caller's
     /// last copy dropped meanwhile, a number could be closed and reused for
     /// something else, and the child would check or close the wrong file.
-    pub(crate) fds: Vec<Arc<OwnedFd>>,
+    #[expect(dead_code, reason = "held, never read: holding them is the point")]
+    fds: Vec<Arc<OwnedFd>>,
 }
 
 impl MountPlan {
-    pub(crate) fn new(layout: Layout, api: MountApi) -> Self {
-        Self {
-            ops: Vec::new(),
-            journal: Vec::new(),
-            layout,
-            api,
-            detail: None,
-            artifacts: Artifacts::default(),
-            fds: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, op: Op) {
-        self.ops.push(op);
-        self.journal.push(Entry::default());
-    }
-
     /// Compile `spec`: resolve every host path to an absolute, symlink-free
     /// one, read data descriptors, build every string the child needs, and
     /// create the host directory for staged artifacts when the layout needs
     /// one. Nothing here depends on the working directory later.
     pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
-        crate::compile::compile(spec)
+        let Compiled {
+            layout,
+            ops,
+            detail,
+            artifacts,
+            fds,
+        } = compile::compile(spec)?;
+        Ok(Self {
+            journal: ops.iter().map(|_| Entry::default()).collect(),
+            ops,
+            layout,
+            api: spec.mount_api,
+            detail,
+            artifacts,
+            fds,
+        })
     }
 
     /// The number of operations.
@@ -201,7 +175,7 @@ impl MountPlan {
 
     /// The write end of the detail pipe, for the child.
     pub(crate) fn detail_fd(&self) -> Option<RawFd> {
-        self.detail.as_ref().map(|p| p.write.as_raw_fd())
+        self.detail.as_ref().map(DetailPipe::write_fd)
     }
 }
 
@@ -227,14 +201,4 @@ impl<S: Sys> Exec<'_, S> {
             }
         }
     }
-}
-
-/// The host path `path` as setup sees it (under the old root).
-pub(crate) fn under_old_root(layout: &Layout, path: &std::path::Path) -> PathBuf {
-    let mut out = PathBuf::from(layout.old_prefix);
-    if out.as_os_str().is_empty() {
-        return path.to_path_buf();
-    }
-    out.push(path.strip_prefix("/").unwrap_or(path));
-    out
 }

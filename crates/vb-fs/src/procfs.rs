@@ -4,34 +4,16 @@
 //! `sysrq-trigger`, `irq` and `bus` are re-bound read-only on themselves when
 //! the sandbox could write them, as bubblewrap does.
 
-use std::ffi::CStr;
-
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::bind::bind_fault;
-use crate::error::FsError;
 use crate::exec::{Exec, Src};
 use crate::failure::{Fail, Fault, at};
-use crate::op::{COVERED, Dest, PROC_FLAGS, ProcOp};
+use crate::op::{COVERED, PROC_FLAGS, ProcOp};
 use crate::rollback::{Entry, MOUNTED};
 use crate::sys::Sys;
-
-impl ProcOp {
-    pub(crate) fn new(dest: Dest, fresh: bool, host: &'static CStr) -> Result<Self, FsError> {
-        let covered_abs = COVERED
-            .iter()
-            .map(|name| dest.abs_child(&name.to_string_lossy()))
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            dest,
-            fresh,
-            host,
-            covered_abs,
-        })
-    }
-}
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
