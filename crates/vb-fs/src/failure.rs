@@ -5,8 +5,6 @@
 //!
 //! This is the vocabulary both sides share, so it allocates nothing.
 
-use rustix::io::Errno;
-
 /// A failure of one operation, as the child reports it: the step code, the
 /// operation's index in the plan, and the errno. `Copy` and allocation-free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,32 +216,6 @@ impl BindStage {
         };
         (sub & 0xff, stage)
     }
-}
-
-/// A failed sub-step inside the child: the step code and the errno.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Fault {
-    pub(crate) code: u32,
-    pub(crate) errno: Errno,
-}
-
-impl Fault {
-    pub(crate) fn new(kind: Fail, sub: u16, errno: Errno) -> Self {
-        Self {
-            code: kind.code(sub),
-            errno,
-        }
-    }
-}
-
-/// `map_err` adapter: `result.map_err(at(Fail::MkdirDest))`.
-pub(crate) fn at(kind: Fail) -> impl Fn(Errno) -> Fault {
-    move |errno| Fault::new(kind, 0, errno)
-}
-
-/// `map_err` adapter with a sub-index.
-pub(crate) fn at_sub(kind: Fail, sub: u16) -> impl Fn(Errno) -> Fault {
-    move |errno| Fault::new(kind, sub, errno)
 }
 
 #[cfg(test)]

@@ -67,25 +67,15 @@
 
 mod action;
 mod artifacts;
-mod bind;
+mod child;
 mod compile;
-mod create;
 mod describe;
 mod detail;
-mod dev;
 mod error;
-mod exec;
 mod failure;
-mod fsmount;
-mod legacy;
 mod op;
 mod plan;
-mod procfs;
-mod rollback;
-mod root;
 mod spec;
-mod stage;
-mod sys;
 
 #[cfg(test)]
 mod fake;
@@ -93,8 +83,8 @@ mod fake;
 mod tests;
 
 pub use action::{BindMode, DataSource, FsAction};
+pub use child::sys::{AT_FDCWD, FileInfo, RealSys, Sys};
 pub use error::FsError;
 pub use failure::FsFailure;
 pub use plan::MountPlan;
 pub use spec::{FsSpec, MountApi, RootSource, RootSwitch};
-pub use sys::{AT_FDCWD, FileInfo, RealSys, Sys};

@@ -4,20 +4,17 @@
 //! readable error from the operation index, step code and errno the child
 //! reports.
 
-use std::cell::Cell;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use crate::artifacts::Artifacts;
+use crate::child::{self, journal::Entry, sys::Sys};
 use crate::compile::{self, Compiled};
 use crate::detail::DetailPipe;
 use crate::error::FsError;
-use crate::exec::Exec;
-use crate::failure::{Fail, Fault, FsFailure};
+use crate::failure::{Fail, FsFailure};
 use crate::op::{Layout, Op};
-use crate::rollback::Entry;
 use crate::spec::{FsSpec, MountApi};
-use crate::sys::Sys;
 
 /// A compiled plan. Build it with [`MountPlan::compile`] in the parent, run it
 /// with [`MountPlan::execute`] in the sandbox child, and call
@@ -93,58 +90,14 @@ impl MountPlan {
     /// without destinations, runs with plain lookups, which are the same
     /// there.
     pub fn execute(&self, sys: &impl Sys) -> Result<(), FsFailure> {
-        let in_root = match sys.resolve_in_root() {
-            Ok(()) => true,
-            Err(errno) => {
-                if let Some(index) = self.first_confined_dest() {
-                    return Err(FsFailure {
-                        step: Fail::InRoot.code(0),
-                        index,
-                        errno: errno.raw_os_error(),
-                    });
-                }
-                false
-            }
-        };
-        for entry in &self.journal {
-            entry.reset();
-        }
-        let old_umask = sys.umask(0);
-        let exec = Exec {
+        child::run(
             sys,
-            plan: self,
-            modern: self.api == MountApi::Auto && sys.new_mount_api(),
-            in_root,
-            held: Cell::new(-1),
-        };
-        let mut result = Ok(());
-        for ((index, op), entry) in (0u32..).zip(&self.ops).zip(&self.journal) {
-            if let Err(fault) = exec.run(op, entry) {
-                exec.rollback(usize::try_from(index).unwrap_or(usize::MAX));
-                result = Err(FsFailure {
-                    step: fault.code,
-                    index,
-                    errno: fault.errno.raw_os_error(),
-                });
-                break;
-            }
-        }
-        exec.release_held();
-        sys.umask(old_umask);
-        result
-    }
-
-    /// The index of the first operation that resolves a destination below a
-    /// new root other than the process's own, if any. The new root itself
-    /// (`--ro-bind / /`) takes no lookup.
-    fn first_confined_dest(&self) -> Option<u32> {
-        if !self.layout.is_staged() {
-            return None;
-        }
-        (0u32..)
-            .zip(&self.ops)
-            .find(|(_, op)| op.dest().is_some_and(|d| d.rel.as_bytes() != b"."))
-            .map(|(index, _)| index)
+            &self.ops,
+            &self.journal,
+            self.layout,
+            self.api,
+            self.detail.as_ref().map(DetailPipe::write_fd),
+        )
     }
 
     /// Parent side: the error a child's failure report stands for.
@@ -171,34 +124,5 @@ impl MountPlan {
     /// call does nothing. Dropping the plan does the same, ignoring errors.
     pub fn finish(&mut self) -> Result<(), FsError> {
         self.artifacts.remove()
-    }
-
-    /// The write end of the detail pipe, for the child.
-    pub(crate) fn detail_fd(&self) -> Option<RawFd> {
-        self.detail.as_ref().map(DetailPipe::write_fd)
-    }
-}
-
-impl<S: Sys> Exec<'_, S> {
-    fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
-        match op {
-            Op::Prim(op) => self.run_prim(op, entry),
-            Op::Bind(op) => self.run_bind(op, entry),
-            Op::RemountRo(op) => self.run_remount(op, entry),
-            Op::Proc(op) => self.run_proc(op, entry),
-            Op::Dev(op) => self.run_dev(op, entry),
-            Op::Mount(op) => self.run_fs_mount(op, entry),
-            Op::Dir(op) => self.run_dir(op, entry),
-            Op::File(op) => self.run_file(op, entry),
-            Op::BindData(op) => self.run_bind_data(op, entry),
-            Op::Symlink(op) => self.run_symlink(op, entry),
-            Op::Chmod(op) => self.run_chmod(op, entry),
-            Op::CloseFds(fds) => {
-                for fd in fds {
-                    self.sys.close(*fd);
-                }
-                Ok(())
-            }
-        }
     }
 }

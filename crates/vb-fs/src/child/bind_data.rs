@@ -3,12 +3,13 @@
 
 use rustix::fs::OFlags;
 
-use crate::bind::bind_fault;
-use crate::exec::{Exec, Src, write_all};
-use crate::failure::{Fail, Fault, at};
+use super::fault::{Fault, at, bind_fault};
+use super::journal::{Entry, STAGED};
+use super::mount::Src;
+use super::runner::{Exec, write_all};
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
 use crate::op::BindDataOp;
-use crate::rollback::{Entry, STAGED};
-use crate::sys::{AT_FDCWD, Sys};
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_bind_data(&self, op: &BindDataOp, entry: &Entry) -> Result<(), Fault> {

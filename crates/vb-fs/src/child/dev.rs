@@ -15,12 +15,13 @@ use std::os::fd::RawFd;
 use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
-use crate::bind::bind_fault;
-use crate::exec::{Exec, Src};
-use crate::failure::{Fail, Fault, at, at_sub};
+use super::fault::{Fault, at, at_sub, bind_fault};
+use super::journal::{Entry, MOUNTED};
+use super::mount::Src;
+use super::runner::Exec;
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
 use crate::op::{DevOp, NODES, STDIO};
-use crate::rollback::{Entry, MOUNTED};
-use crate::sys::{AT_FDCWD, Sys};
 
 impl<S: Sys> Exec<'_, S> {
     /// Create an empty 0444 file `name` in `dir` and bind `source` (already

@@ -8,12 +8,13 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
-use crate::bind::bind_fault;
-use crate::exec::{Exec, Src};
-use crate::failure::{Fail, Fault, at};
+use super::fault::{Fault, at, bind_fault};
+use super::journal::{Entry, MOUNTED};
+use super::mount::Src;
+use super::runner::Exec;
+use super::sys::Sys;
+use crate::failure::Fail;
 use crate::op::{COVERED, PROC_FLAGS, ProcOp};
-use crate::rollback::{Entry, MOUNTED};
-use crate::sys::Sys;
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {

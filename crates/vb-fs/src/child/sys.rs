@@ -283,7 +283,7 @@ impl Sys for RealSys {
         target: &CStr,
         add: MountFlags,
     ) -> Result<(), Errno> {
-        crate::legacy::remount_submounts(mountinfo, target, add)
+        super::submounts::remount_submounts(mountinfo, target, add)
     }
 
     fn unmount(&self, target: &CStr, flags: UnmountFlags) -> Result<(), Errno> {

@@ -2,11 +2,12 @@
 //! `--perms`), `--mqueue`, and the overlays (whose option strings
 //! [`overlay`](crate::overlay) builds).
 
-use crate::exec::Exec;
-use crate::failure::{Fail, Fault, at};
+use super::fault::{Fault, at};
+use super::journal::{Entry, MOUNTED};
+use super::runner::Exec;
+use super::sys::Sys;
+use crate::failure::Fail;
 use crate::op::FsMountOp;
-use crate::rollback::{Entry, MOUNTED};
-use crate::sys::Sys;
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_fs_mount(&self, op: &FsMountOp, entry: &Entry) -> Result<(), Fault> {

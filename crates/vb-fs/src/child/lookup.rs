@@ -17,37 +17,18 @@
 //! (see [`MountPlan::execute`](crate::MountPlan::execute)): a plain `openat`
 //! from the new root would follow an absolute symlink or `..` out of it.
 
-use std::cell::Cell;
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
 
-use crate::failure::{BindStage, Fail, Fault};
+use super::fault::Fault;
+use super::journal::{CREATED_DIR, CREATED_FILE, Entry};
+use super::runner::{Exec, Fd};
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
 use crate::op::Dest;
-use crate::plan::MountPlan;
-use crate::rollback::{CREATED_DIR, CREATED_FILE, Entry, MOUNTED};
-use crate::sys::{AT_FDCWD, Sys};
-
-/// A descriptor the executor opened; closed when dropped.
-pub(crate) struct Fd<'a, S: Sys> {
-    sys: &'a S,
-    raw: RawFd,
-}
-
-impl<S: Sys> Fd<'_, S> {
-    pub(crate) fn raw(&self) -> RawFd {
-        self.raw
-    }
-}
-
-impl<S: Sys> Drop for Fd<'_, S> {
-    fn drop(&mut self) {
-        self.sys.close(self.raw);
-    }
-}
 
 /// The directory a destination's last component lives in.
 pub(crate) enum Parent<'a, S: Sys> {
@@ -70,109 +51,14 @@ impl<S: Sys> Parent<'_, S> {
     }
 }
 
-/// A bind source: a descriptor-relative path for `open_tree`, and the same
-/// place as a path from the setup root for the legacy API.
-pub(crate) struct Src<'p> {
-    pub(crate) dirfd: RawFd,
-    pub(crate) rel: &'p CStr,
-    pub(crate) abs: &'p CStr,
-}
-
-impl<'p> Src<'p> {
-    /// A source given by its path from the setup root.
-    pub(crate) fn path(path: &'p CStr) -> Self {
-        Self {
-            dirfd: AT_FDCWD,
-            rel: path,
-            abs: path,
-        }
-    }
-}
-
-/// A path through the `/proc/self/fd` link of a descriptor, in a stack buffer.
-pub(crate) struct FdPath {
-    buf: [u8; 64],
-}
-
-impl FdPath {
-    pub(crate) fn new(prefix: &str, fd: RawFd) -> Self {
-        let mut buf = [0u8; 64];
-        let prefix = prefix.as_bytes();
-        let mut len = prefix.len().min(40);
-        buf[..len].copy_from_slice(&prefix[..len]);
-        let mut digits = [0u8; 12];
-        let mut n = fd.unsigned_abs();
-        let mut count = 0;
-        loop {
-            // `n % 10` is below 10, so the cast cannot truncate.
-            digits[count] = b'0' + u8::try_from(n % 10).unwrap_or(0);
-            count += 1;
-            n /= 10;
-            if n == 0 || count == digits.len() {
-                break;
-            }
-        }
-        for d in digits[..count].iter().rev() {
-            buf[len] = *d;
-            len += 1;
-        }
-        Self { buf }
-    }
-
-    pub(crate) fn as_cstr(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"/")
-    }
-}
-
-/// Write all of `bytes` to `fd`.
-pub(crate) fn write_all(sys: &impl Sys, fd: RawFd, mut bytes: &[u8]) -> Result<(), Errno> {
-    while !bytes.is_empty() {
-        match sys.write(fd, bytes) {
-            Ok(0) => return Err(Errno::IO),
-            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// The executor of one plan run.
-pub(crate) struct Exec<'a, S: Sys> {
-    pub(crate) sys: &'a S,
-    pub(crate) plan: &'a MountPlan,
-    /// The new mount API is in use; otherwise `mount(2)` on descriptor
-    /// links.
-    pub(crate) modern: bool,
-    /// Lookups below the new root use `openat2(RESOLVE_IN_ROOT)`. Only false
-    /// where the new root is the process's root, where a plain lookup is the
-    /// same.
-    pub(crate) in_root: bool,
-    /// A descriptor one root-switch step keeps for a later one (the chroot
-    /// mode's copy of the host tree); -1 when none.
-    pub(crate) held: Cell<RawFd>,
-}
-
 impl<'a, S: Sys> Exec<'a, S> {
-    /// Close the held descriptor, if any.
-    pub(crate) fn release_held(&self) {
-        let fd = self.held.replace(-1);
-        if fd >= 0 {
-            self.sys.close(fd);
-        }
-    }
-
-    pub(crate) fn fd(&self, raw: RawFd) -> Fd<'a, S> {
-        Fd { sys: self.sys, raw }
-    }
-
     /// The new root, freshly opened: a mount on the root itself by an earlier
     /// action covers any descriptor opened before it.
     pub(crate) fn root(&self) -> Result<Fd<'a, S>, Errno> {
         self.sys
             .open(
                 AT_FDCWD,
-                self.plan.layout.new_root,
+                self.layout.new_root,
                 OFlags::PATH | OFlags::DIRECTORY,
                 0,
                 false,
@@ -307,94 +193,5 @@ impl<'a, S: Sys> Exec<'a, S> {
     pub(crate) fn reopen(&self, dest: &Dest, flags: OFlags) -> Result<Fd<'a, S>, Errno> {
         let root = self.root()?;
         self.open_in(root.raw(), &dest.rel, flags)
-    }
-
-    /// The `/proc/self/fd` path of `fd` as the setup root sees it.
-    pub(crate) fn fd_path(&self, fd: RawFd) -> FdPath {
-        FdPath::new(self.plan.layout.fd_links, fd)
-    }
-
-    /// Mount a new `fstype` instance on `target`, through its descriptor
-    /// link (`mount(2)` has no descriptor form for a new instance).
-    pub(crate) fn mount_fs(
-        &self,
-        fstype: &CStr,
-        target: RawFd,
-        flags: MountFlags,
-        data: Option<&CStr>,
-    ) -> Result<(), Errno> {
-        let link = self.fd_path(target);
-        self.sys.mount_fs(fstype, link.as_cstr(), flags, data)
-    }
-
-    /// A recursive bind of `src` on `target` with `set` added to every mount
-    /// of the copied tree. Modern: clone the tree, set the flags on the whole
-    /// detached copy in one call, attach it. Legacy: bind on the target's
-    /// descriptor link, then remount the new mount's top and walk the mount
-    /// table for its submounts (bubblewrap's method). `reopen` finds the new
-    /// mount's root for that: `target` still names the directory under it.
-    pub(crate) fn bind(
-        &self,
-        src: &Src<'_>,
-        target: RawFd,
-        set: MountFlags,
-        entry: &Entry,
-        reopen: impl FnOnce() -> Result<Fd<'a, S>, Errno>,
-    ) -> Result<(), (BindStage, Errno)> {
-        if self.modern {
-            let tree = self
-                .sys
-                .open_tree(src.dirfd, src.rel)
-                .map_err(|e| (BindStage::Mount, e))?;
-            let tree = self.fd(tree);
-            self.sys
-                .mount_setattr(tree.raw(), true, set)
-                .map_err(|e| (BindStage::Flags, e))?;
-            self.sys
-                .move_mount(tree.raw(), target)
-                .map_err(|e| (BindStage::Mount, e))?;
-            entry.mark(MOUNTED);
-            return Ok(());
-        }
-        let link = self.fd_path(target);
-        self.sys
-            .bind(src.abs, link.as_cstr(), true)
-            .map_err(|e| (BindStage::Mount, e))?;
-        entry.mark(MOUNTED);
-        let top = reopen().map_err(|e| (BindStage::Flags, e))?;
-        let current = self
-            .sys
-            .mount_flags(top.raw())
-            .map_err(|e| (BindStage::Flags, e))?;
-        let top_link = self.fd_path(top.raw());
-        if !current.contains(set) {
-            self.sys
-                .remount_bind(top_link.as_cstr(), current | set)
-                .map_err(|e| (BindStage::Flags, e))?;
-        }
-        self.sys
-            .remount_submounts(self.plan.layout.mountinfo, top_link.as_cstr(), set)
-            .map_err(|e| (BindStage::Submounts, e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fd_paths_spell_the_number() {
-        assert_eq!(
-            FdPath::new("/oldroot/proc/self/fd/", 7).as_cstr(),
-            c"/oldroot/proc/self/fd/7"
-        );
-        assert_eq!(
-            FdPath::new("/proc/self/fd/", 1234).as_cstr(),
-            c"/proc/self/fd/1234"
-        );
-        assert_eq!(
-            FdPath::new("/proc/self/fd/", 0).as_cstr(),
-            c"/proc/self/fd/0"
-        );
     }
 }

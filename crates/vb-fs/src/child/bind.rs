@@ -11,22 +11,13 @@
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::exec::{Exec, Src};
-use crate::failure::{BindStage, Fail, Fault};
+use super::fault::{Fault, bind_fault};
+use super::journal::Entry;
+use super::mount::Src;
+use super::runner::Exec;
+use super::sys::Sys;
+use crate::failure::Fail;
 use crate::op::{BindOp, REMOUNT_FLAGS, RemountOp};
-use crate::rollback::Entry;
-use crate::sys::Sys;
-
-/// The fault for a failed bind stage. A top-level bind reports the stage as
-/// its own kind; a bind that is a sub-step of another action (a device node,
-/// a covered `/proc` entry) keeps its kind and carries the stage in the high
-/// byte of the sub-index.
-pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStage, Errno)) -> Fault {
-    move |(stage, errno)| match kind {
-        Fail::BindMount => Fault::new(stage.kind(), 0, errno),
-        other => Fault::new(other, stage.in_sub(sub), errno),
-    }
-}
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_bind(&self, op: &BindOp, entry: &Entry) -> Result<(), Fault> {

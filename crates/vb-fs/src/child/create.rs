@@ -4,11 +4,13 @@
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::exec::{Exec, write_all};
-use crate::failure::{Fail, Fault, at};
+use super::fault::{Fault, at};
+use super::journal::{CREATED_FILE, Entry};
+use super::lookup::Parent;
+use super::runner::{Exec, write_all};
+use super::sys::Sys;
+use crate::failure::Fail;
 use crate::op::{ChmodOp, DirOp, FileOp, SymlinkOp};
-use crate::rollback::{CREATED_FILE, Entry};
-use crate::sys::Sys;
 
 impl<S: Sys> Exec<'_, S> {
     pub(crate) fn run_dir(&self, op: &DirOp, entry: &Entry) -> Result<(), Fault> {
@@ -56,9 +58,9 @@ impl<S: Sys> Exec<'_, S> {
             .parents(root.raw(), &op.dest, entry)
             .map_err(at(Fail::Parents))?;
         let dir = match &parent {
-            crate::exec::Parent::Root => root.raw(),
-            crate::exec::Parent::Dir(fd) => fd.raw(),
-            crate::exec::Parent::Missing => {
+            Parent::Root => root.raw(),
+            Parent::Dir(fd) => fd.raw(),
+            Parent::Missing => {
                 return Err(Fault::new(Fail::SymlinkCreate, 0, Errno::NOENT));
             }
         };
@@ -80,7 +82,7 @@ impl<S: Sys> Exec<'_, S> {
         if existing == op.target.as_bytes() {
             return Ok(());
         }
-        if let Some(detail) = self.plan.detail_fd() {
+        if let Some(detail) = self.detail {
             let _ = write_all(self.sys, detail, existing);
         }
         Err(Fault::new(Fail::SymlinkConflict, 0, Errno::EXIST))

@@ -24,12 +24,13 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use crate::bind::bind_fault;
-use crate::exec::{Exec, Src};
-use crate::failure::{Fail, Fault, at};
+use super::fault::{Fault, at, bind_fault};
+use super::journal::Entry;
+use super::mount::Src;
+use super::runner::Exec;
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
 use crate::op::{PROC_FLAGS, Prim, PrimKind};
-use crate::rollback::Entry;
-use crate::sys::{AT_FDCWD, Sys};
 
 impl<S: Sys> Exec<'_, S> {
     /// Open the `--rootfs` directory under the old root, check it is the
