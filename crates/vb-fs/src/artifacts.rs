@@ -1,10 +1,11 @@
-//! The host directory that holds staged artifacts.
+//! The artifact directory: where a plan keeps files on the host while the
+//! sandbox runs, when it has no root switch.
 //!
-//! `--bind-data` stages the content in a hidden file, binds
-//! it, and unlinks it, as bubblewrap does: with a root switch the file lives
-//! in the staging tmpfs, which nothing outside the sandbox's mount namespace
-//! can see, so nothing is left on the host at all. Without a root switch
-//! ([`RootSource::Host`](crate::RootSource)) staged files and `--tmp-overlay`
+//! `--bind-data` writes its content to a hidden data file, binds it, and
+//! unlinks it, as bubblewrap does: with a root switch the file lives in the
+//! setup root (a tmpfs that nothing outside the sandbox's mount namespace
+//! can see), so nothing is left on the host at all. Without a root switch
+//! ([`RootSource::Host`](crate::RootSource)) data files and `--tmp-overlay`
 //! layers need a host directory: the parent creates a private one
 //! ([`Artifacts`]) and removes it when the sandbox is over; directories of
 //! owners that died without removing theirs are swept on the next creation.
@@ -27,12 +28,12 @@ use rustix::io::Errno;
 
 use crate::error::FsError;
 
-/// Where host staging directories go and what they are called.
+/// What artifact directories are called (in the temporary directory).
 const PREFIX: &str = ".vb-fs-";
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
 
-/// The host directory of a plan's staged artifacts, removed by
+/// A plan's artifact directory, removed by
 /// [`Artifacts::remove`] (or on drop).
 #[derive(Debug, Default)]
 pub(crate) struct Artifacts {
@@ -44,7 +45,7 @@ impl Artifacts {
     /// sweeping those of dead owners.
     pub(crate) fn create() -> Result<Self, FsError> {
         let base = std::env::temp_dir();
-        let base = std::fs::canonicalize(&base).map_err(|source| FsError::StagingDir {
+        let base = std::fs::canonicalize(&base).map_err(|source| FsError::ArtifactDir {
             path: base.clone(),
             source,
         })?;
@@ -58,10 +59,12 @@ impl Artifacts {
         let dir = base.join(format!("{PREFIX}{pid}-{seq}-{nanos:x}"));
         let mut builder = std::fs::DirBuilder::new();
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(|source| FsError::StagingDir {
-            path: dir.clone(),
-            source,
-        })?;
+        builder
+            .create(&dir)
+            .map_err(|source| FsError::ArtifactDir {
+                path: dir.clone(),
+                source,
+            })?;
         Ok(Self { dir: Some(dir) })
     }
 
@@ -172,13 +175,13 @@ fn remove_at(
     }
 }
 
-/// The owner pid encoded in a staging directory's name.
+/// The owner pid encoded in an artifact directory's name.
 fn owner(name: &[u8]) -> Option<u32> {
     let name = std::str::from_utf8(name).ok()?;
     name.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
 }
 
-/// Remove staging directories whose owner process no longer exists (it was
+/// Remove artifact directories whose owner process no longer exists (it was
 /// killed before it could clean up). Only trees owned by the effective uid
 /// are taken: another user's look-alike is theirs to keep.
 fn sweep(base: &Path) {
@@ -266,7 +269,7 @@ mod tests {
         let stale = base.join(format!("{PREFIX}{}-0-0", u32::MAX - 1));
         std::fs::create_dir_all(stale.join("sub")).unwrap();
         let live = Artifacts::create().unwrap();
-        assert!(!stale.exists(), "stale staging directory survived");
+        assert!(!stale.exists(), "stale artifact directory survived");
         assert!(live.dir().unwrap().exists());
     }
 }

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use rustix::io::Errno;
 
 use crate::error::{FsError, bind_error, c_octal, dest_error, step_error};
-use crate::failure::{BindStage, Fail};
+use crate::failure::{BindStep, Fail};
 use crate::op::{
-    BindDataOp, BindOp, ChmodOp, DevBind, DevOp, DirOp, FileOp, FsKind, FsMountOp, NODES, Op, Prim,
-    PrimKind, ProcOp, RemountOp, STDIO, SymlinkOp,
+    BindDataOp, BindOp, ChmodOp, DevBind, DevOp, DirOp, FileOp, FsKind, NODES, NewFsOp, Op, ProcOp,
+    RemountOp, RootStep, RootStepKind, STDIO, SymlinkOp,
 };
 
 impl Op {
@@ -30,12 +30,12 @@ impl Op {
             });
         }
         match self {
-            Self::Prim(op) => op.describe(fail, errno),
+            Self::RootStep(op) => op.describe(fail, errno),
             Self::Bind(op) => op.describe(fail, sub, errno),
             Self::RemountRo(op) => op.describe(fail, errno),
             Self::Proc(op) => op.describe(fail, sub, errno),
             Self::Dev(op) => op.describe(fail, sub, errno),
-            Self::Mount(op) => op.describe(fail, errno),
+            Self::NewFs(op) => op.describe(fail, errno),
             Self::Dir(op) => op.describe(fail, errno),
             Self::File(op) => op.describe(fail, errno),
             Self::BindData(op) => op.describe(fail, errno),
@@ -46,12 +46,12 @@ impl Op {
     }
 }
 
-impl Prim {
+impl RootStep {
     fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        if fail == Fail::Prim {
-            return Some(step_error(self.what.clone(), errno));
+        if fail == Fail::RootStep {
+            return Some(step_error(self.message.clone(), errno));
         }
-        let PrimKind::BindRoot { shown, .. } = &self.kind else {
+        let RootStepKind::BindRoot { shown, .. } = &self.kind else {
             return None;
         };
         if fail == Fail::RootChanged {
@@ -59,8 +59,8 @@ impl Prim {
                 path: PathBuf::from(shown),
             });
         }
-        let stage = BindStage::of_kind(fail)?;
-        Some(bind_error(shown, "/newroot", stage, errno))
+        let step = BindStep::of_kind(fail)?;
+        Some(bind_error(shown, "/newroot", step, errno))
     }
 }
 
@@ -68,8 +68,8 @@ impl BindOp {
     fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
         let target = self.dest.abs_shown();
         let source = self.source.to_string_lossy();
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&source, &target, stage, errno));
+        if let Some(step) = BindStep::of_kind(fail) {
+            return Some(bind_error(&source, &target, step, errno));
         }
         Some(match fail {
             Fail::SourceType => step_error(
@@ -110,7 +110,7 @@ impl RemountOp {
 
 impl ProcOp {
     /// The host procfs as bubblewrap names it in its message (it binds the
-    /// path relative to the staging root).
+    /// path relative to the setup root).
     fn host_shown(&self) -> String {
         let host = self.host.to_string_lossy();
         host.strip_prefix("/oldroot")
@@ -124,16 +124,16 @@ impl ProcOp {
                 .get(usize::from(i))
                 .map(|c| c.to_string_lossy().into_owned())
         };
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&self.host_shown(), &target, stage, errno));
+        if let Some(step) = BindStep::of_kind(fail) {
+            return Some(bind_error(&self.host_shown(), &target, step, errno));
         }
         Some(match fail {
             Fail::ProcMount => step_error(format!("Can't mount proc on {target}"), errno),
             Fail::ProcAccess => step_error(format!("Can't access {}", covered(sub)?), errno),
             Fail::ProcCover => {
-                let (i, stage) = BindStage::from_sub(sub);
+                let (i, step) = BindStep::from_sub(sub);
                 let path = covered(i)?;
-                bind_error(&path, &path, stage, errno)
+                bind_error(&path, &path, step, errno)
             }
             other => return dest_error(&self.dest.shown, other, errno),
         })
@@ -144,17 +144,17 @@ impl DevOp {
     fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
         let shown = &self.dest.shown;
         let abs = self.dest.abs_shown().trim_end_matches('/').to_owned();
-        let bound = |b: &DevBind, stage| {
+        let bound = |b: &DevBind, step| {
             bind_error(
                 &b.source.to_string_lossy(),
                 &b.abs.to_string_lossy(),
-                stage,
+                step,
                 errno,
             )
         };
         let node_name = |i: u16| NODES.get(usize::from(i)).map(|n| n.to_string_lossy());
         Some(match fail {
-            Fail::FsMount => step_error(
+            Fail::MountNewFs => step_error(
                 format!("Can't mount tmpfs on {}", self.dest.abs_shown()),
                 errno,
             ),
@@ -163,8 +163,8 @@ impl DevOp {
                 errno,
             ),
             Fail::DevNodeBind => {
-                let (i, stage) = BindStage::from_sub(sub);
-                bound(self.nodes.get(usize::from(i))?, stage)
+                let (i, step) = BindStep::from_sub(sub);
+                bound(self.nodes.get(usize::from(i))?, step)
             }
             Fail::DevStdio => {
                 let (name, _) = STDIO.get(usize::from(sub))?;
@@ -180,15 +180,15 @@ impl DevOp {
             Fail::DevPtsMount => step_error(format!("Can't mount devpts on {abs}/pts"), errno),
             Fail::DevPtmx => step_error(format!("Can't make symlink at {shown}/ptmx"), errno),
             Fail::DevConsole => step_error(format!("creating {shown}/console"), errno),
-            Fail::DevConsoleBind => bound(self.console.as_ref()?, BindStage::from_sub(sub).1),
+            Fail::DevConsoleBind => bound(self.console.as_ref()?, BindStep::from_sub(sub).1),
             other => return dest_error(&self.dest.shown, other, errno),
         })
     }
 }
 
-impl FsMountOp {
+impl NewFsOp {
     fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        if fail != Fail::FsMount {
+        if fail != Fail::MountNewFs {
             return dest_error(&self.dest.shown, fail, errno);
         }
         let target = self.dest.abs_shown();
@@ -267,10 +267,10 @@ impl ChmodOp {
 impl BindDataOp {
     fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
         let shown = &self.dest.shown;
-        let staged = self.staged.to_string_lossy();
+        let data_file = self.data_file.to_string_lossy();
         let target = self.dest.abs_shown();
-        if let Some(stage) = BindStage::of_kind(fail) {
-            return Some(bind_error(&staged, &target, stage, errno));
+        if let Some(step) = BindStep::of_kind(fail) {
+            return Some(bind_error(&data_file, &target, step, errno));
         }
         Some(match fail {
             Fail::DataTmp => step_error(format!("Can't create tmpfile for {shown}"), errno),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::failure::{BindStage, Fail};
+use crate::failure::{BindStep, Fail};
 
 /// Why a filesystem plan could not be compiled, executed or cleaned up.
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +34,10 @@ pub enum FsError {
         /// The root, as resolved at compile time.
         path: PathBuf,
     },
-    /// No directory exists on which to stage the new root.
+    /// No directory exists to mount the setup root on (the tmpfs the new
+    /// root is assembled in).
     #[error("no staging directory for the new root (tried {tried})")]
-    NoStagingDir {
+    NoSetupRoot {
         /// The candidates, comma-separated.
         tried: String,
     },
@@ -93,9 +94,10 @@ pub enum FsError {
     /// A path contains a NUL byte.
     #[error("path contains a NUL byte: {0:?}")]
     Nul(PathBuf),
-    /// The private directory for staged artifacts could not be prepared.
+    /// The private host directory for data files and `--tmp-overlay`
+    /// layers (without a root switch) could not be prepared.
     #[error("Can't create staging directory {path}: {source}")]
-    StagingDir {
+    ArtifactDir {
         /// The directory.
         path: PathBuf,
         /// Why.
@@ -172,12 +174,12 @@ pub(crate) fn dest_error(shown: &str, fail: Fail, errno: i32) -> Option<FsError>
     Some(step_error(what, errno))
 }
 
-/// The message of a failed bind stage, bubblewrap's `die_with_bind_result`.
-pub(crate) fn bind_error(source: &str, target: &str, stage: BindStage, errno: i32) -> FsError {
-    let reason = match stage {
-        BindStage::Mount => "Unable to mount source on destination",
-        BindStage::Flags => "Unable to remount destination with correct flags",
-        BindStage::Submounts => "Unable to remount recursively with correct flags",
+/// The message of a failed bind step, bubblewrap's `die_with_bind_result`.
+pub(crate) fn bind_error(source: &str, target: &str, step: BindStep, errno: i32) -> FsError {
+    let reason = match step {
+        BindStep::Mount => "Unable to mount source on destination",
+        BindStep::Flags => "Unable to remount destination with correct flags",
+        BindStep::Submounts => "Unable to remount recursively with correct flags",
     };
     step_error(
         format!("Can't bind mount {source} on {target}: {reason}"),

@@ -21,8 +21,8 @@ pub struct FsFailure {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
 pub(crate) enum Fail {
-    /// A root-switch primitive; the message is stored with the operation.
-    Prim = 1,
+    /// A step around the actions; the message is stored with the operation.
+    RootStep = 1,
     /// `Can't get type of source`.
     SourceType,
     /// `Can't mkdir parents for`.
@@ -55,7 +55,7 @@ pub(crate) enum Fail {
     ProcCover,
     /// `Can't mount tmpfs on`, `Can't mount mqueue on`, `Can't make overlay
     /// mount on`.
-    FsMount,
+    MountNewFs,
     /// `Can't create file X/null` (sub-index: which node).
     DevNode,
     /// The bind of a host device node (sub-index).
@@ -106,7 +106,7 @@ pub(crate) enum Fail {
 
 impl Fail {
     const ALL: [Self; 39] = [
-        Self::Prim,
+        Self::RootStep,
         Self::SourceType,
         Self::Parents,
         Self::MkdirDest,
@@ -122,7 +122,7 @@ impl Fail {
         Self::ProcMount,
         Self::ProcAccess,
         Self::ProcCover,
-        Self::FsMount,
+        Self::MountNewFs,
         Self::DevNode,
         Self::DevNodeBind,
         Self::DevStdio,
@@ -166,7 +166,7 @@ impl Fail {
 
 /// Which part of a bind failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BindStage {
+pub(crate) enum BindStep {
     /// Cloning or attaching the tree.
     Mount,
     /// Setting the flags of the tree (or of its top mount).
@@ -175,7 +175,7 @@ pub(crate) enum BindStage {
     Submounts,
 }
 
-impl BindStage {
+impl BindStep {
     /// The step kind of a top-level bind that failed at this part.
     pub(crate) fn kind(self) -> Fail {
         match self {
@@ -207,14 +207,14 @@ impl BindStage {
         (sub & 0xff) | (bits << 8)
     }
 
-    /// Split a sub-index made by [`BindStage::in_sub`].
+    /// Split a sub-index made by [`BindStep::in_sub`].
     pub(crate) fn from_sub(sub: u16) -> (u16, Self) {
-        let stage = match sub >> 8 {
+        let step = match sub >> 8 {
             1 => Self::Flags,
             2 => Self::Submounts,
             _ => Self::Mount,
         };
-        (sub & 0xff, stage)
+        (sub & 0xff, step)
     }
 }
 
@@ -234,10 +234,10 @@ mod tests {
     }
 
     #[test]
-    fn bind_stages_round_trip_in_a_sub_index() {
-        for stage in [BindStage::Mount, BindStage::Flags, BindStage::Submounts] {
-            assert_eq!(BindStage::from_sub(stage.in_sub(5)), (5, stage));
-            assert_eq!(BindStage::of_kind(stage.kind()), Some(stage));
+    fn bind_steps_round_trip_in_a_sub_index() {
+        for step in [BindStep::Mount, BindStep::Flags, BindStep::Submounts] {
+            assert_eq!(BindStep::from_sub(step.in_sub(5)), (5, step));
+            assert_eq!(BindStep::of_kind(step.kind()), Some(step));
         }
     }
 }

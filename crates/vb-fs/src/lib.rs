@@ -56,10 +56,10 @@
 //!
 //! A failure undoes what the earlier operations changed on filesystems shared
 //! with the host (directories created in a bound host directory or a
-//! `--rootfs`, modes changed), last first, before it is reported. Staged data
-//! lives in the staging tmpfs, invisible outside the sandbox; without a root
-//! switch it lives in a private host directory that [`MountPlan::finish`]
-//! removes.
+//! `--rootfs`, modes changed), last first, before it is reported. A
+//! `--bind-data` file lives in the setup root, a tmpfs invisible outside the
+//! sandbox; without a root switch it lives in a private host directory that
+//! [`MountPlan::finish`] removes.
 //!
 //! The system calls go through the [`Sys`] trait: [`RealSys`] is the kernel;
 //! tests substitute a recorder to check the order of operations, the rollback

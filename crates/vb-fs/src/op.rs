@@ -29,13 +29,14 @@ pub(crate) struct Layout {
 impl Layout {
     /// Whether the new root is somewhere below the process's root during
     /// setup, so that lookups there must be confined to it.
-    pub(crate) fn is_staged(&self) -> bool {
+    pub(crate) fn has_new_root(&self) -> bool {
         self.new_root.to_bytes() != b"/"
     }
 }
 
-/// bubblewrap's layout: a staging tmpfs holds `newroot` and `oldroot`.
-pub(crate) const STAGED: Layout = Layout {
+/// bubblewrap's layout during a root switch: the setup root, a tmpfs, holds
+/// `newroot` and `oldroot`.
+pub(crate) const NEW_ROOT: Layout = Layout {
     new_root: c"/newroot",
     old_prefix: "/oldroot",
     fd_links: "/oldroot/proc/self/fd/",
@@ -55,8 +56,9 @@ pub(crate) const HOST: Layout = Layout {
 /// One operation of a plan.
 #[derive(Debug)]
 pub(crate) enum Op {
-    /// A step of the root switch.
-    Prim(Prim),
+    /// A step before or after the actions: the root switch and what the
+    /// root needs.
+    RootStep(RootStep),
     /// `--bind` and friends, `--bind-fd`.
     Bind(BindOp),
     /// `--remount-ro`.
@@ -66,7 +68,7 @@ pub(crate) enum Op {
     /// `--dev`.
     Dev(DevOp),
     /// `--tmpfs`, `--mqueue` and the overlays.
-    Mount(FsMountOp),
+    NewFs(NewFsOp),
     /// `--dir`.
     Dir(DirOp),
     /// `--file`.
@@ -86,12 +88,12 @@ impl Op {
     /// The destination an action works on.
     pub(crate) fn dest(&self) -> Option<&Dest> {
         match self {
-            Self::Prim(_) | Self::CloseFds(_) => None,
+            Self::RootStep(_) | Self::CloseFds(_) => None,
             Self::Bind(op) => Some(&op.dest),
             Self::RemountRo(op) => Some(&op.dest),
             Self::Proc(op) => Some(&op.dest),
             Self::Dev(op) => Some(&op.dest),
-            Self::Mount(op) => Some(&op.dest),
+            Self::NewFs(op) => Some(&op.dest),
             Self::Dir(op) => Some(&op.dest),
             Self::File(op) => Some(&op.dest),
             Self::BindData(op) => Some(&op.dest),
@@ -100,10 +102,10 @@ impl Op {
         }
     }
 
-    /// The staged data file an action creates.
-    pub(crate) fn staged(&self) -> Option<&CStr> {
+    /// The `--bind-data` data file an action creates.
+    pub(crate) fn data_file(&self) -> Option<&CStr> {
         match self {
-            Self::BindData(op) => Some(&op.staged),
+            Self::BindData(op) => Some(&op.data_file),
             _ => None,
         }
     }
@@ -154,9 +156,11 @@ impl Dest {
     }
 }
 
-/// One primitive step of the root switch.
+/// What a step around the actions does: one system call of the root switch
+/// (or of the host root's preparation), or one of the few composite steps
+/// below.
 #[derive(Debug)]
-pub(crate) enum PrimKind {
+pub(crate) enum RootStepKind {
     Propagation {
         target: CString,
         flags: MountPropagationFlags,
@@ -213,11 +217,12 @@ pub(crate) enum PrimKind {
     MountRootProc,
 }
 
-/// A primitive step and its message (bubblewrap's, where it has one).
+/// A step before or after the actions that prepares, switches or tidies
+/// the root, and its message (bubblewrap's, where it has one).
 #[derive(Debug)]
-pub(crate) struct Prim {
-    pub(crate) kind: PrimKind,
-    pub(crate) what: String,
+pub(crate) struct RootStep {
+    pub(crate) kind: RootStepKind,
+    pub(crate) message: String,
 }
 
 /// Mount options of a fresh procfs (those bubblewrap uses).
@@ -305,14 +310,14 @@ pub(crate) enum FsKind {
 
 /// A compiled filesystem mount.
 #[derive(Debug)]
-pub(crate) struct FsMountOp {
+pub(crate) struct NewFsOp {
     pub(crate) dest: Dest,
     pub(crate) kind: FsKind,
     pub(crate) flags: MountFlags,
     pub(crate) data: Option<CString>,
 }
 
-impl FsMountOp {
+impl NewFsOp {
     pub(crate) fn fstype(&self) -> &'static CStr {
         match self.kind {
             FsKind::Tmpfs => c"tmpfs",
@@ -360,6 +365,7 @@ pub(crate) struct BindDataOp {
     pub(crate) mode: u32,
     pub(crate) data: Vec<u8>,
     pub(crate) set: MountFlags,
-    /// The hidden file the data is staged in (bubblewrap's `/bindfileXXXXXX`).
-    pub(crate) staged: CString,
+    /// The hidden file the data is written to before it is bound
+    /// (bubblewrap's `/bindfileXXXXXX`).
+    pub(crate) data_file: CString,
 }

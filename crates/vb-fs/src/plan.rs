@@ -40,7 +40,7 @@ pub struct MountPlan {
 impl MountPlan {
     /// Compile `spec`: resolve every host path to an absolute, symlink-free
     /// one, read data descriptors, build every string the child needs, and
-    /// create the host directory for staged artifacts when the layout needs
+    /// create the host artifact directory when the layout needs
     /// one. Nothing here depends on the working directory later.
     pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
         let Compiled {
@@ -71,7 +71,8 @@ impl MountPlan {
         self.ops.is_empty()
     }
 
-    /// The host directory holding this plan's staged artifacts while the
+    /// The host directory holding this plan's data files and `--tmp-overlay`
+    /// layers while the
     /// sandbox runs, if it needs one (only without a root switch).
     pub fn artifact_dir(&self) -> Option<&std::path::Path> {
         self.artifacts.dir()
@@ -119,7 +120,7 @@ impl MountPlan {
     }
 
     /// Remove what the plan left on the host for the sandbox's lifetime
-    /// (staged data, `--tmp-overlay` layers without a root switch). Call once
+    /// (data files, `--tmp-overlay` layers without a root switch). Call once
     /// the sandbox has ended, whether it ran or failed to start; a second
     /// call does nothing. Dropping the plan does the same, ignoring errors.
     pub fn finish(&mut self) -> Result<(), FsError> {

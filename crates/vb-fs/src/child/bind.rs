@@ -14,12 +14,12 @@ use rustix::io::Errno;
 use super::fault::{Fault, bind_fault};
 use super::journal::Entry;
 use super::mount::Src;
-use super::runner::Exec;
+use super::runner::Runner;
 use super::sys::Sys;
 use crate::failure::Fail;
 use crate::op::{BindOp, REMOUNT_FLAGS, RemountOp};
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_bind(&self, op: &BindOp, entry: &Entry) -> Result<(), Fault> {
         let info = match self.sys.stat(&op.source) {
             Ok(info) => info,
@@ -50,7 +50,7 @@ impl<S: Sys> Exec<'_, S> {
     }
 }
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_remount(&self, op: &RemountOp, entry: &Entry) -> Result<(), Fault> {
         // bubblewrap creates the parents of a --remount-ro destination too.
         let root = self.root().map_err(|e| Fault::new(Fail::Parents, 0, e))?;

@@ -7,12 +7,12 @@ use rustix::io::Errno;
 use super::fault::{Fault, at};
 use super::journal::{CREATED_FILE, Entry};
 use super::lookup::Parent;
-use super::runner::{Exec, write_all};
+use super::runner::{Runner, write_all};
 use super::sys::Sys;
 use crate::failure::Fail;
 use crate::op::{ChmodOp, DirOp, FileOp, SymlinkOp};
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_dir(&self, op: &DirOp, entry: &Entry) -> Result<(), Fault> {
         let root = self.root().map_err(at(Fail::Parents))?;
         let parent = self

@@ -18,12 +18,12 @@ use rustix::mount::MountFlags;
 use super::fault::{Fault, at, at_sub, bind_fault};
 use super::journal::{Entry, MOUNTED};
 use super::mount::Src;
-use super::runner::Exec;
+use super::runner::Runner;
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::Fail;
 use crate::op::{DevOp, NODES, STDIO};
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     /// Create an empty 0444 file `name` in `dir` and bind `source` (already
     /// open as `source_fd`) on it, devices allowed.
     fn dev_bind(
@@ -88,12 +88,12 @@ impl<S: Sys> Exec<'_, S> {
             MountFlags::NOSUID | MountFlags::NODEV,
             Some(op.data.as_c_str()),
         )
-        .map_err(at(Fail::FsMount))?;
+        .map_err(at(Fail::MountNewFs))?;
         entry.mark(MOUNTED);
         drop(target);
         let dev = self
             .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
-            .map_err(at(Fail::FsMount))?;
+            .map_err(at(Fail::MountNewFs))?;
         let dev = dev.raw();
         for ((i, name), source) in (0u16..).zip(NODES).zip(guard.fds.iter()) {
             let faults = (Fail::DevNode, Fail::DevNodeBind, i);

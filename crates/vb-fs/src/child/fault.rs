@@ -3,7 +3,7 @@
 
 use rustix::io::Errno;
 
-use crate::failure::{BindStage, Fail};
+use crate::failure::{BindStep, Fail};
 
 /// A failed sub-step inside the child: the step code and the errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +31,13 @@ pub(crate) fn at_sub(kind: Fail, sub: u16) -> impl Fn(Errno) -> Fault {
     move |errno| Fault::new(kind, sub, errno)
 }
 
-/// The fault for a failed bind stage. A top-level bind reports the stage as
+/// The fault for a failed bind step. A top-level bind reports the step as
 /// its own kind; a bind that is a sub-step of another action (a device node,
-/// a covered `/proc` entry) keeps its kind and carries the stage in the high
+/// a covered `/proc` entry) keeps its kind and carries the step in the high
 /// byte of the sub-index.
-pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStage, Errno)) -> Fault {
-    move |(stage, errno)| match kind {
-        Fail::BindMount => Fault::new(stage.kind(), 0, errno),
-        other => Fault::new(other, stage.in_sub(sub), errno),
+pub(crate) fn bind_fault(kind: Fail, sub: u16) -> impl Fn((BindStep, Errno)) -> Fault {
+    move |(step, errno)| match kind {
+        Fail::BindMount => Fault::new(step.kind(), 0, errno),
+        other => Fault::new(other, step.in_sub(sub), errno),
     }
 }

@@ -13,8 +13,8 @@ pub(crate) const CREATED_FILE: u32 = 1 << 1;
 pub(crate) const MOUNTED: u32 = 1 << 2;
 /// The destination's mode was changed; the old one is in `old_mode`.
 pub(crate) const CHMODDED: u32 = 1 << 3;
-/// A staged data file exists.
-pub(crate) const STAGED: u32 = 1 << 4;
+/// A `--bind-data` data file exists.
+pub(crate) const DATA_FILE: u32 = 1 << 4;
 
 /// What one operation changed.
 #[derive(Debug, Default)]

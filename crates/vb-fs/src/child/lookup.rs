@@ -1,7 +1,6 @@
-//! The child side: the helpers every action shares, running on prepared data
-//! with raw system calls only (no allocation, no locks, no panics).
+//! Destinations, looked up and created inside the new root.
 //!
-//! Destinations are resolved inside the new root: the executor opens the new
+//! Destinations are resolved inside the new root: the runner opens the new
 //! root and walks each destination one prefix at a time with
 //! `openat2(RESOLVE_IN_ROOT)`, creating missing parents with `mkdirat` on the
 //! parent's descriptor. A symlink in a destination therefore resolves as the
@@ -25,7 +24,7 @@ use rustix::io::Errno;
 
 use super::fault::Fault;
 use super::journal::{CREATED_DIR, CREATED_FILE, Entry};
-use super::runner::{Exec, Fd};
+use super::runner::{Fd, Runner};
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::Fail;
 use crate::op::Dest;
@@ -51,7 +50,7 @@ impl<S: Sys> Parent<'_, S> {
     }
 }
 
-impl<'a, S: Sys> Exec<'a, S> {
+impl<'a, S: Sys> Runner<'a, S> {
     /// The new root, freshly opened: a mount on the root itself by an earlier
     /// action covers any descriptor opened before it.
     pub(crate) fn root(&self) -> Result<Fd<'a, S>, Errno> {

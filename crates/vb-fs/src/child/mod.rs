@@ -34,7 +34,7 @@ use std::os::fd::RawFd;
 
 use fault::Fault;
 use journal::Entry;
-use runner::Exec;
+use runner::Runner;
 use sys::Sys;
 
 use crate::failure::{Fail, FsFailure};
@@ -70,7 +70,7 @@ pub(crate) fn run(
         entry.reset();
     }
     let old_umask = sys.umask(0);
-    let exec = Exec {
+    let runner = Runner {
         sys,
         layout,
         modern: api == MountApi::Auto && sys.new_mount_api(),
@@ -80,8 +80,8 @@ pub(crate) fn run(
     };
     let mut result = Ok(());
     for ((index, op), entry) in (0u32..).zip(ops).zip(journal) {
-        if let Err(fault) = exec.run(op, entry) {
-            exec.rollback(ops, journal, usize::try_from(index).unwrap_or(usize::MAX));
+        if let Err(fault) = runner.run(op, entry) {
+            runner.rollback(ops, journal, usize::try_from(index).unwrap_or(usize::MAX));
             result = Err(FsFailure {
                 step: fault.code,
                 index,
@@ -90,7 +90,7 @@ pub(crate) fn run(
             break;
         }
     }
-    exec.release_held();
+    runner.release_held();
     sys.umask(old_umask);
     result
 }
@@ -99,7 +99,7 @@ pub(crate) fn run(
 /// new root other than the process's own, if any. The new root itself
 /// (`--ro-bind / /`) takes no lookup.
 fn first_confined_dest(ops: &[Op], layout: Layout) -> Option<u32> {
-    if !layout.is_staged() {
+    if !layout.has_new_root() {
         return None;
     }
     (0u32..)
@@ -108,16 +108,16 @@ fn first_confined_dest(ops: &[Op], layout: Layout) -> Option<u32> {
         .map(|(index, _)| index)
 }
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     /// Run one operation.
     fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
         match op {
-            Op::Prim(op) => self.run_prim(op, entry),
+            Op::RootStep(op) => self.run_root_step(op, entry),
             Op::Bind(op) => self.run_bind(op, entry),
             Op::RemountRo(op) => self.run_remount(op, entry),
             Op::Proc(op) => self.run_proc(op, entry),
             Op::Dev(op) => self.run_dev(op, entry),
-            Op::Mount(op) => self.run_fs_mount(op, entry),
+            Op::NewFs(op) => self.run_new_fs(op, entry),
             Op::Dir(op) => self.run_dir(op, entry),
             Op::File(op) => self.run_file(op, entry),
             Op::BindData(op) => self.run_bind_data(op, entry),

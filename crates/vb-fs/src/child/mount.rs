@@ -9,9 +9,9 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use super::journal::{Entry, MOUNTED};
-use super::runner::{Exec, Fd};
+use super::runner::{Fd, Runner};
 use super::sys::{AT_FDCWD, Sys};
-use crate::failure::BindStage;
+use crate::failure::BindStep;
 
 /// A bind source: a descriptor-relative path for `open_tree`, and the same
 /// place as a path from the setup root for the legacy API.
@@ -32,7 +32,7 @@ impl<'p> Src<'p> {
     }
 }
 
-impl<'a, S: Sys> Exec<'a, S> {
+impl<'a, S: Sys> Runner<'a, S> {
     /// Mount a new `fstype` instance on `target`, through its descriptor
     /// link (`mount(2)` has no descriptor form for a new instance).
     pub(crate) fn mount_fs(
@@ -59,40 +59,40 @@ impl<'a, S: Sys> Exec<'a, S> {
         set: MountFlags,
         entry: &Entry,
         reopen: impl FnOnce() -> Result<Fd<'a, S>, Errno>,
-    ) -> Result<(), (BindStage, Errno)> {
+    ) -> Result<(), (BindStep, Errno)> {
         if self.modern {
             let tree = self
                 .sys
                 .open_tree(src.dirfd, src.rel)
-                .map_err(|e| (BindStage::Mount, e))?;
+                .map_err(|e| (BindStep::Mount, e))?;
             let tree = self.fd(tree);
             self.sys
                 .mount_setattr(tree.raw(), true, set)
-                .map_err(|e| (BindStage::Flags, e))?;
+                .map_err(|e| (BindStep::Flags, e))?;
             self.sys
                 .move_mount(tree.raw(), target)
-                .map_err(|e| (BindStage::Mount, e))?;
+                .map_err(|e| (BindStep::Mount, e))?;
             entry.mark(MOUNTED);
             return Ok(());
         }
         let link = self.fd_path(target);
         self.sys
             .bind(src.abs, link.as_cstr(), true)
-            .map_err(|e| (BindStage::Mount, e))?;
+            .map_err(|e| (BindStep::Mount, e))?;
         entry.mark(MOUNTED);
-        let top = reopen().map_err(|e| (BindStage::Flags, e))?;
+        let top = reopen().map_err(|e| (BindStep::Flags, e))?;
         let current = self
             .sys
             .mount_flags(top.raw())
-            .map_err(|e| (BindStage::Flags, e))?;
+            .map_err(|e| (BindStep::Flags, e))?;
         let top_link = self.fd_path(top.raw());
         if !current.contains(set) {
             self.sys
                 .remount_bind(top_link.as_cstr(), current | set)
-                .map_err(|e| (BindStage::Flags, e))?;
+                .map_err(|e| (BindStep::Flags, e))?;
         }
         self.sys
             .remount_submounts(self.layout.mountinfo, top_link.as_cstr(), set)
-            .map_err(|e| (BindStage::Submounts, e))
+            .map_err(|e| (BindStep::Submounts, e))
     }
 }

@@ -4,16 +4,16 @@
 
 use super::fault::{Fault, at};
 use super::journal::{Entry, MOUNTED};
-use super::runner::Exec;
+use super::runner::Runner;
 use super::sys::Sys;
 use crate::failure::Fail;
-use crate::op::FsMountOp;
+use crate::op::NewFsOp;
 
-impl<S: Sys> Exec<'_, S> {
-    pub(crate) fn run_fs_mount(&self, op: &FsMountOp, entry: &Entry) -> Result<(), Fault> {
+impl<S: Sys> Runner<'_, S> {
+    pub(crate) fn run_new_fs(&self, op: &NewFsOp, entry: &Entry) -> Result<(), Fault> {
         let target = self.prepare(&op.dest, true, entry)?;
         self.mount_fs(op.fstype(), target.raw(), op.flags, op.data.as_deref())
-            .map_err(at(Fail::FsMount))?;
+            .map_err(at(Fail::MountNewFs))?;
         entry.mark(MOUNTED);
         Ok(())
     }

@@ -11,12 +11,12 @@ use rustix::mount::MountFlags;
 use super::fault::{Fault, at, bind_fault};
 use super::journal::{Entry, MOUNTED};
 use super::mount::Src;
-use super::runner::Exec;
+use super::runner::Runner;
 use super::sys::Sys;
 use crate::failure::Fail;
 use crate::op::{COVERED, PROC_FLAGS, ProcOp};
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
         let target = self.prepare(&op.dest, true, entry)?;
         if op.fresh {

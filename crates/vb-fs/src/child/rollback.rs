@@ -5,7 +5,7 @@
 //! Mounts vanish with the sandbox's mount namespace on their own; what
 //! outlives it are changes to filesystems shared with the host: directories
 //! and files created under a bound host directory or a `--rootfs` tree,
-//! changed modes, staged data in a host directory. Each operation journals
+//! changed modes, data files in a host directory. Each operation journals
 //! what it created (see [`journal`](super::journal)); the undo detaches the
 //! operation's mount first (lazily, so a busy mount does not stop the
 //! cleanup), then restores modes and removes what it created, deepest first.
@@ -13,12 +13,12 @@
 use rustix::fs::OFlags;
 use rustix::mount::UnmountFlags;
 
-use super::journal::{CHMODDED, CREATED_DIR, CREATED_FILE, Entry, MOUNTED, STAGED};
-use super::runner::Exec;
+use super::journal::{CHMODDED, CREATED_DIR, CREATED_FILE, DATA_FILE, Entry, MOUNTED};
+use super::runner::Runner;
 use super::sys::{AT_FDCWD, Sys};
 use crate::op::Op;
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     /// Undo operations `0..=upto` of `ops` (journaled in `journal`), last
     /// first. Best effort: a step that fails (a directory someone else
     /// filled, a mount already gone) is skipped.
@@ -33,10 +33,10 @@ impl<S: Sys> Exec<'_, S> {
 
     fn undo(&self, op: &Op, entry: &Entry) {
         let flags = entry.flags();
-        if flags & STAGED != 0
-            && let Some(staged) = op.staged()
+        if flags & DATA_FILE != 0
+            && let Some(data_file) = op.data_file()
         {
-            let _ = self.sys.unlinkat(AT_FDCWD, staged, false);
+            let _ = self.sys.unlinkat(AT_FDCWD, data_file, false);
         }
         let Some(dest) = op.dest() else {
             return;

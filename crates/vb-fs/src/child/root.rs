@@ -1,4 +1,5 @@
-//! The root switch, bubblewrap's way: a staging tmpfs becomes a temporary root
+//! The root switch, bubblewrap's way: a tmpfs becomes a temporary root (the
+//! setup root)
 //! holding `newroot` (where the sandbox's tree is assembled) and the old root
 //! at `oldroot` (where sources are read from). After the actions, the old root
 //! is detached and `/newroot` becomes `/` with `pivot_root(".", ".")`, which
@@ -6,7 +7,7 @@
 //!
 //! The chroot mode assembles the same way without `pivot_root`: a detached
 //! copy of the host's tree (`open_tree`) is attached at `oldroot`, the process
-//! chroots into the staging tmpfs, and finally into `/newroot`. Without a root
+//! chroots into the setup root, and finally into `/newroot`. Without a root
 //! switch ([`RootSource::Host`]) the actions apply to the host's paths in the
 //! sandbox's mount namespace.
 //!
@@ -27,12 +28,12 @@ use rustix::mount::{MountFlags, UnmountFlags};
 use super::fault::{Fault, at, bind_fault};
 use super::journal::Entry;
 use super::mount::Src;
-use super::runner::Exec;
+use super::runner::Runner;
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::Fail;
-use crate::op::{PROC_FLAGS, Prim, PrimKind};
+use crate::op::{PROC_FLAGS, RootStep, RootStepKind};
 
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     /// Open the `--rootfs` directory under the old root, check it is the
     /// compiled one, and bind it on the new root from that descriptor.
     fn bind_root(
@@ -50,14 +51,14 @@ impl<S: Sys> Exec<'_, S> {
             .open(AT_FDCWD, source, flags, 0, false)
             .map_err(|e| match e {
                 Errno::NOTDIR | Errno::LOOP => Fault::new(Fail::RootChanged, 0, e),
-                e => Fault::new(Fail::Prim, 0, e),
+                e => Fault::new(Fail::RootStep, 0, e),
             })?;
         let found = self.fd(found);
-        let info = self.sys.fstat(found.raw()).map_err(at(Fail::Prim))?;
+        let info = self.sys.fstat(found.raw()).map_err(at(Fail::RootStep))?;
         if (info.dev, info.ino) != identity {
             return Err(Fault::new(Fail::RootChanged, 0, Errno::STALE));
         }
-        let target = self.root().map_err(at(Fail::Prim))?;
+        let target = self.root().map_err(at(Fail::RootStep))?;
         let link = self.fd_path(found.raw());
         let src = Src {
             dirfd: found.raw(),
@@ -83,11 +84,11 @@ impl<S: Sys> Exec<'_, S> {
         }
     }
 
-    pub(crate) fn run_prim(&self, prim: &Prim, entry: &Entry) -> Result<(), Fault> {
+    pub(crate) fn run_root_step(&self, step: &RootStep, entry: &Entry) -> Result<(), Fault> {
         let sys = self.sys;
-        let result = match &prim.kind {
-            PrimKind::Propagation { target, flags } => sys.propagation(target, *flags),
-            PrimKind::MountFs {
+        let result = match &step.kind {
+            RootStepKind::Propagation { target, flags } => sys.propagation(target, *flags),
+            RootStepKind::MountFs {
                 fstype,
                 target,
                 flags,
@@ -98,45 +99,45 @@ impl<S: Sys> Exec<'_, S> {
                 }
                 sys.mount_fs(fstype, target, *flags, None)
             }
-            PrimKind::Bind { source, target } => sys.bind(source, target, true),
-            PrimKind::Unmount { target } => sys.unmount(target, UnmountFlags::DETACH),
-            PrimKind::Mkdir { path, mode } => sys.mkdir(path, *mode),
-            PrimKind::Chdir { path } => sys.chdir(path),
-            PrimKind::PivotRoot { new_root, put_old } => sys.pivot_root(new_root, put_old),
-            PrimKind::Chroot { path } => sys.chroot(path),
-            PrimKind::CloneHostRoot => {
+            RootStepKind::Bind { source, target } => sys.bind(source, target, true),
+            RootStepKind::Unmount { target } => sys.unmount(target, UnmountFlags::DETACH),
+            RootStepKind::Mkdir { path, mode } => sys.mkdir(path, *mode),
+            RootStepKind::Chdir { path } => sys.chdir(path),
+            RootStepKind::PivotRoot { new_root, put_old } => sys.pivot_root(new_root, put_old),
+            RootStepKind::Chroot { path } => sys.chroot(path),
+            RootStepKind::CloneHostRoot => {
                 if self.modern {
-                    let tree = sys.open_tree(AT_FDCWD, c"/").map_err(at(Fail::Prim))?;
+                    let tree = sys.open_tree(AT_FDCWD, c"/").map_err(at(Fail::RootStep))?;
                     self.release_held();
                     self.held.set(tree);
                 }
                 Ok(())
             }
-            PrimKind::AttachHostRoot { path } => {
+            RootStepKind::AttachHostRoot { path } => {
                 let tree = self.held.get();
                 if tree >= 0 {
                     let to = sys
                         .open(AT_FDCWD, path, OFlags::PATH | OFlags::DIRECTORY, 0, false)
-                        .map_err(at(Fail::Prim))?;
+                        .map_err(at(Fail::RootStep))?;
                     let to = self.fd(to);
                     let moved = sys.move_mount(tree, to.raw());
                     self.release_held();
                     moved
                 } else {
-                    // Without open_tree the copy is taken now; the staging
-                    // tmpfs then hides what was under it on the host.
+                    // Without open_tree the copy is taken now; the setup
+                    // root then hides what was under it on the host.
                     sys.bind(c"/", path, true)
                 }
             }
-            PrimKind::BindRoot {
+            RootStepKind::BindRoot {
                 source,
                 dev,
                 ino,
                 set,
                 ..
             } => return self.bind_root(source, (*dev, *ino), *set, entry),
-            PrimKind::MountRootProc => self.mount_root_proc(),
+            RootStepKind::MountRootProc => self.mount_root_proc(),
         };
-        result.map_err(at(Fail::Prim))
+        result.map_err(at(Fail::RootStep))
     }
 }

@@ -11,7 +11,7 @@ use rustix::io::Errno;
 use super::sys::Sys;
 use crate::op::Layout;
 
-/// A descriptor the executor opened; closed when dropped.
+/// A descriptor the runner opened; closed when dropped.
 pub(crate) struct Fd<'a, S: Sys> {
     sys: &'a S,
     raw: RawFd,
@@ -77,8 +77,8 @@ pub(crate) fn write_all(sys: &impl Sys, fd: RawFd, mut bytes: &[u8]) -> Result<(
     Ok(())
 }
 
-/// The executor of one plan run.
-pub(crate) struct Exec<'a, S: Sys> {
+/// One run of a plan in the child.
+pub(crate) struct Runner<'a, S: Sys> {
     pub(crate) sys: &'a S,
     /// Where things are during setup.
     pub(crate) layout: Layout,
@@ -96,7 +96,7 @@ pub(crate) struct Exec<'a, S: Sys> {
     pub(crate) detail: Option<RawFd>,
 }
 
-impl<'a, S: Sys> Exec<'a, S> {
+impl<'a, S: Sys> Runner<'a, S> {
     /// Close the held descriptor, if any.
     pub(crate) fn release_held(&self) {
         let fd = self.held.replace(-1);

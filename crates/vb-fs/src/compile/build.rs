@@ -15,8 +15,8 @@ use super::resolve::Resolved;
 use crate::action::{BindMode, DataSource, FsAction};
 use crate::error::FsError;
 use crate::op::{
-    BindDataOp, BindOp, COVERED, ChmodOp, Dest, DevBind, DevOp, DirOp, FileOp, FsKind, FsMountOp,
-    Layout, NODES, Op, ProcOp, RemountOp, SymlinkOp,
+    BindDataOp, BindOp, COVERED, ChmodOp, Dest, DevBind, DevOp, DirOp, FileOp, FsKind, Layout,
+    NODES, NewFsOp, Op, ProcOp, RemountOp, SymlinkOp,
 };
 use crate::spec::FsSpec;
 
@@ -34,8 +34,8 @@ pub(super) struct Ctx<'a> {
     pub(super) spec: &'a FsSpec,
     pub(super) layout: Layout,
     pub(super) new_root: &'a str,
-    /// Where staged data and tmp-overlay layers go, with a trailing `/`.
-    pub(super) stage_base: String,
+    /// Where data files and tmp-overlay layers go, with a trailing `/`.
+    pub(super) artifact_base: String,
     pub(super) tmp_overlay_index: usize,
     /// The descriptors the actions consume, each once.
     pub(super) fds: Vec<Arc<OwnedFd>>,
@@ -128,14 +128,14 @@ impl Ctx<'_> {
             FsAction::Tmpfs { dest, size, perms } => {
                 let perms = perms.unwrap_or(0o755);
                 let data = tmpfs_options(perms, *size, self.spec.mount_label.as_deref());
-                Op::Mount(FsMountOp {
+                Op::NewFs(NewFsOp {
                     dest: self.dest(dest)?.with_perms(perms),
                     kind: FsKind::Tmpfs,
                     flags: MountFlags::NOSUID | MountFlags::NODEV,
                     data: Some(CString::new(data).unwrap_or_default()),
                 })
             }
-            FsAction::Mqueue { dest } => Op::Mount(FsMountOp {
+            FsAction::Mqueue { dest } => Op::NewFs(NewFsOp {
                 dest: self.dest(dest)?,
                 kind: FsKind::Mqueue,
                 flags: MountFlags::empty(),
@@ -180,13 +180,13 @@ impl Ctx<'_> {
                 } else {
                     BindMode::ReadWrite
                 };
-                let staged = format!("{}bindfile{index}", self.stage_base);
+                let data_file = format!("{}bindfile{index}", self.artifact_base);
                 Op::BindData(BindDataOp {
                     dest: self.dest(dest)?.with_perms(mode),
                     mode,
                     data,
                     set: bind_flags(mode_flags),
-                    staged: cpath(Path::new(&staged))?,
+                    data_file: cpath(Path::new(&data_file))?,
                 })
             }
             FsAction::Symlink { target, link } => Op::Symlink(SymlinkOp {
@@ -218,14 +218,14 @@ impl Ctx<'_> {
             self.tmp_overlay_index += 1;
             index
         });
-        let base = self.stage_base.clone();
+        let base = self.artifact_base.clone();
         let upper = match (&upper_work, upper) {
             (Some((upper, work)), _) => Upper::Host { upper, work },
             (None, Some(index)) => Upper::Tmp { base: &base, index },
             (None, None) => Upper::ReadOnly,
         };
         let data = overlay_options(self.layout.old_prefix, &upper, &lowers)?;
-        Ok(Op::Mount(FsMountOp {
+        Ok(Op::NewFs(NewFsOp {
             dest: self.dest(dest)?,
             kind: FsKind::Overlay,
             flags: MountFlags::empty(),

@@ -26,7 +26,7 @@ use crate::action::FsAction;
 use crate::artifacts::Artifacts;
 use crate::detail::DetailPipe;
 use crate::error::FsError;
-use crate::op::{HOST, Layout, Op, STAGED};
+use crate::op::{HOST, Layout, NEW_ROOT, Op};
 use crate::spec::{FsSpec, RootSource};
 
 /// What compiling a spec gives: the operations, and what the parent keeps
@@ -37,7 +37,7 @@ pub(crate) struct Compiled {
     pub(crate) ops: Vec<Op>,
     /// The pipe the child writes a conflicting symlink's target to.
     pub(crate) detail: Option<DetailPipe>,
-    /// The host directory of staged artifacts (only without a root switch).
+    /// The host artifact directory (only without a root switch).
     pub(crate) artifacts: Artifacts,
     /// The caller's descriptors the operations name by number.
     pub(crate) fds: Vec<Arc<OwnedFd>>,
@@ -45,7 +45,7 @@ pub(crate) struct Compiled {
 
 pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
     let host = spec.root == RootSource::Host;
-    let layout = if host { HOST } else { STAGED };
+    let layout = if host { HOST } else { NEW_ROOT };
     let root_dir = match &spec.root {
         RootSource::Dir(dir) => Some(root::resolve_root(dir)?),
         _ => {
@@ -60,10 +60,10 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
             None
         }
     };
-    let staging = if host {
+    let setup_root = if host {
         PathBuf::new()
     } else {
-        root::staging_dir()?
+        root::setup_root_dir()?
     };
     let resolved = resolve::resolve(spec)?;
 
@@ -72,17 +72,17 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
         .iter()
         .filter(|a| matches!(a, FsAction::TmpOverlay { .. }))
         .count();
-    let needs_stage = tmp_overlays > 0
+    let needs_artifacts = tmp_overlays > 0
         || spec
             .actions
             .iter()
             .any(|a| matches!(a, FsAction::BindData { .. }));
-    let artifacts = if host && needs_stage {
+    let artifacts = if host && needs_artifacts {
         Artifacts::create()?
     } else {
         Artifacts::default()
     };
-    let stage_base = match artifacts.dir() {
+    let artifact_base = match artifacts.dir() {
         Some(dir) => format!("{}/", dir.display()),
         None => "/".to_owned(),
     };
@@ -91,7 +91,7 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
         &mut ops,
         &layout,
         spec,
-        &staging,
+        &setup_root,
         root_dir.as_ref(),
         tmp_overlays,
         artifacts.dir(),
@@ -100,7 +100,7 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
         spec,
         layout,
         new_root: layout.new_root.to_str().unwrap_or("/"),
-        stage_base,
+        artifact_base,
         tmp_overlay_index: 0,
         fds: Vec::new(),
     };

@@ -139,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn tmp_overlays_write_to_the_staging_root() {
+    fn tmp_overlays_write_to_the_setup_root() {
         let opts = overlay_options(
             "/oldroot",
             &Upper::Tmp {

@@ -1,4 +1,5 @@
-//! The steps around the actions: bubblewrap's root switch (a staging tmpfs
+//! The steps around the actions: bubblewrap's root switch (a tmpfs, the setup
+//! root,
 //! holding `newroot` and `oldroot`, `pivot_root` or `chroot`, the old root
 //! detached at the end), or, without a root switch, what the host's tree
 //! needs. The child runs them like any operation.
@@ -10,21 +11,21 @@ use rustix::mount::{MountFlags, MountPropagationFlags};
 
 use super::path::{cpath, under_old_root};
 use crate::error::FsError;
-use crate::op::{Layout, Op, PROC_FLAGS, Prim, PrimKind};
+use crate::op::{Layout, Op, PROC_FLAGS, RootStep, RootStepKind};
 use crate::spec::{FsSpec, RootSource, RootSwitch};
 
-/// Where the new root is staged before the switch: the first of these that
-/// is a directory. The staging tmpfs lives only in the sandbox's mount
-/// namespace.
-const STAGING_CANDIDATES: [&str; 4] = ["/tmp", "/run", "/mnt", "/var/tmp"];
+/// Where the setup root (the tmpfs the new root is assembled in) is mounted:
+/// the first of these that is a directory. It lives only in the sandbox's
+/// mount namespace.
+const SETUP_ROOT_CANDIDATES: [&str; 4] = ["/tmp", "/run", "/mnt", "/var/tmp"];
 
-pub(super) fn staging_dir() -> Result<PathBuf, FsError> {
-    STAGING_CANDIDATES
+pub(super) fn setup_root_dir() -> Result<PathBuf, FsError> {
+    SETUP_ROOT_CANDIDATES
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_dir())
-        .ok_or_else(|| FsError::NoStagingDir {
-            tried: STAGING_CANDIDATES.join(", "),
+        .ok_or_else(|| FsError::NoSetupRoot {
+            tried: SETUP_ROOT_CANDIDATES.join(", "),
         })
 }
 
@@ -65,19 +66,19 @@ fn c(path: &str) -> CString {
     CString::new(path).unwrap_or_default()
 }
 
-fn prim(ops: &mut Vec<Op>, kind: PrimKind, what: impl Into<String>) {
-    ops.push(Op::Prim(Prim {
+fn step(ops: &mut Vec<Op>, kind: RootStepKind, message: impl Into<String>) {
+    ops.push(Op::RootStep(RootStep {
         kind,
-        what: what.into(),
+        message: message.into(),
     }));
 }
 
 fn tmp_overlay_dirs(ops: &mut Vec<Op>, base: &str, count: usize) {
     for i in 0..count {
         for (kind, what) in [("upper", "upperdir"), ("work", "workdir")] {
-            prim(
+            step(
                 ops,
-                PrimKind::Mkdir {
+                RootStepKind::Mkdir {
                     path: c(&format!("{base}tmp-overlay-{kind}-{i}")),
                     mode: 0o755,
                 },
@@ -87,23 +88,24 @@ fn tmp_overlay_dirs(ops: &mut Vec<Op>, base: &str, count: usize) {
     }
 }
 
-/// The steps before the actions. `staging` is where the staging tmpfs
-/// goes; `host_stage` the host directory for staged artifacts without a
-/// root switch; `root_dir` the resolved `--rootfs`.
+/// The steps before the actions. `setup_root` is where the setup root is
+/// mounted; `artifact_dir` the host directory for data files and
+/// `--tmp-overlay` layers without a root switch; `root_dir` the resolved
+/// `--rootfs`.
 pub(super) fn before_actions(
     ops: &mut Vec<Op>,
     layout: &Layout,
     spec: &FsSpec,
-    staging: &Path,
+    setup_root: &Path,
     root_dir: Option<&RootDir>,
     tmp_overlays: usize,
-    host_stage: Option<&Path>,
+    artifact_dir: Option<&Path>,
 ) -> Result<(), FsError> {
     // Slave, not private: the sandbox still sees mounts made on the host
     // later, and nothing it mounts propagates back.
-    prim(
+    step(
         ops,
-        PrimKind::Propagation {
+        RootStepKind::Propagation {
             target: c("/"),
             flags: MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC,
         },
@@ -111,9 +113,9 @@ pub(super) fn before_actions(
     );
     if spec.root == RootSource::Host {
         if spec.mount_proc {
-            prim(
+            step(
                 ops,
-                PrimKind::MountFs {
+                RootStepKind::MountFs {
                     fstype: c"proc",
                     target: c("/proc"),
                     flags: PROC_FLAGS,
@@ -122,35 +124,39 @@ pub(super) fn before_actions(
                 "Can't mount proc on /proc",
             );
         }
-        if let Some(stage) = host_stage {
-            let base = format!("{}/", stage.display());
+        if let Some(dir) = artifact_dir {
+            let base = format!("{}/", dir.display());
             tmp_overlay_dirs(ops, &base, tmp_overlays);
         }
         return Ok(());
     }
     let chroot = spec.switch == RootSwitch::Chroot;
     if chroot {
-        prim(
+        step(
             ops,
-            PrimKind::CloneHostRoot,
+            RootStepKind::CloneHostRoot,
             "Can't copy the host's mount tree",
         );
     }
-    let c_staging = cpath(staging)?;
-    prim(
+    let c_setup_root = cpath(setup_root)?;
+    step(
         ops,
-        PrimKind::MountFs {
+        RootStepKind::MountFs {
             fstype: c"tmpfs",
-            target: c_staging.clone(),
+            target: c_setup_root.clone(),
             flags: MountFlags::NOSUID | MountFlags::NODEV,
             if_dir: false,
         },
         "Failed to mount tmpfs",
     );
-    prim(ops, PrimKind::Chdir { path: c_staging }, "chdir base_path");
-    prim(
+    step(
         ops,
-        PrimKind::Mkdir {
+        RootStepKind::Chdir { path: c_setup_root },
+        "chdir base_path",
+    );
+    step(
+        ops,
+        RootStepKind::Mkdir {
             path: c("newroot"),
             mode: 0o755,
         },
@@ -158,18 +164,18 @@ pub(super) fn before_actions(
     );
     if root_dir.is_none() {
         // An empty directory of the tmpfs becomes a mount point of its own.
-        prim(
+        step(
             ops,
-            PrimKind::Bind {
+            RootStepKind::Bind {
                 source: c("newroot"),
                 target: c("newroot"),
             },
             "setting up newroot bind",
         );
     }
-    prim(
+    step(
         ops,
-        PrimKind::Mkdir {
+        RootStepKind::Mkdir {
             path: c("oldroot"),
             mode: 0o755,
         },
@@ -177,23 +183,31 @@ pub(super) fn before_actions(
     );
     tmp_overlay_dirs(ops, "", tmp_overlays);
     if chroot {
-        prim(
+        step(
             ops,
-            PrimKind::AttachHostRoot { path: c("oldroot") },
+            RootStepKind::AttachHostRoot { path: c("oldroot") },
             "Can't attach the host's mount tree at oldroot",
         );
-        prim(ops, PrimKind::Chroot { path: c(".") }, "chroot base_path");
-    } else {
-        prim(
+        step(
             ops,
-            PrimKind::PivotRoot {
+            RootStepKind::Chroot { path: c(".") },
+            "chroot base_path",
+        );
+    } else {
+        step(
+            ops,
+            RootStepKind::PivotRoot {
                 new_root: c("."),
                 put_old: c("oldroot"),
             },
             "pivot_root",
         );
     }
-    prim(ops, PrimKind::Chdir { path: c("/") }, "chdir / (base path)");
+    step(
+        ops,
+        RootStepKind::Chdir { path: c("/") },
+        "chdir / (base path)",
+    );
     if let Some(dir) = root_dir {
         let source = under_old_root(layout, &dir.path);
         let mut set = MountFlags::empty();
@@ -204,9 +218,9 @@ pub(super) fn before_actions(
             set |= MountFlags::NODEV;
         }
         let shown = dir.path.display().to_string();
-        prim(
+        step(
             ops,
-            PrimKind::BindRoot {
+            RootStepKind::BindRoot {
                 source: cpath(&source)?,
                 shown: shown.clone(),
                 dev: dir.dev,
@@ -216,7 +230,11 @@ pub(super) fn before_actions(
             format!("Can't bind mount {shown} on /newroot"),
         );
         if spec.mount_proc {
-            prim(ops, PrimKind::MountRootProc, "Can't mount proc on /proc");
+            step(
+                ops,
+                RootStepKind::MountRootProc,
+                "Can't mount proc on /proc",
+            );
         }
     }
     Ok(())
@@ -227,40 +245,48 @@ pub(super) fn after_actions(ops: &mut Vec<Op>, spec: &FsSpec) {
     if spec.root == RootSource::Host {
         return;
     }
-    prim(
+    step(
         ops,
-        PrimKind::Propagation {
+        RootStepKind::Propagation {
             target: c("/oldroot"),
             flags: MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
         },
         "Failed to make old root rprivate",
     );
-    prim(
+    step(
         ops,
-        PrimKind::Unmount {
+        RootStepKind::Unmount {
             target: c("/oldroot"),
         },
         "unmount old root",
     );
-    prim(
+    step(
         ops,
-        PrimKind::Chdir {
+        RootStepKind::Chdir {
             path: c("/newroot"),
         },
         "chdir /newroot",
     );
     if spec.switch == RootSwitch::Chroot {
-        prim(ops, PrimKind::Chroot { path: c(".") }, "chroot /newroot");
-    } else {
-        prim(
+        step(
             ops,
-            PrimKind::PivotRoot {
+            RootStepKind::Chroot { path: c(".") },
+            "chroot /newroot",
+        );
+    } else {
+        step(
+            ops,
+            RootStepKind::PivotRoot {
                 new_root: c("."),
                 put_old: c("."),
             },
             "pivot_root(/newroot)",
         );
-        prim(ops, PrimKind::Unmount { target: c(".") }, "umount old root");
+        step(
+            ops,
+            RootStepKind::Unmount { target: c(".") },
+            "umount old root",
+        );
     }
-    prim(ops, PrimKind::Chdir { path: c("/") }, "chdir /");
+    step(ops, RootStepKind::Chdir { path: c("/") }, "chdir /");
 }
