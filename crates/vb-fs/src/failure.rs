@@ -3,7 +3,10 @@
 //! of `--dev`) reported with the index of the operation and the errno. The
 //! parent turns the three numbers back into bubblewrap's message.
 //!
-//! This is the vocabulary both sides share, so it allocates nothing.
+//! This is the vocabulary both sides share, and the child runs it, so it
+//! denies the allocating types and macros as `child` does.
+
+#![deny(clippy::disallowed_types, clippy::disallowed_macros)]
 
 /// A failure of one operation, as the child reports it: the step code, the
 /// operation's index in the plan, and the errno. `Copy` and allocation-free.

@@ -22,11 +22,12 @@ use crate::spec::{FsSpec, MountApi};
 #[derive(Debug)]
 pub struct MountPlan {
     pub(crate) ops: Vec<Op>,
-    pub(crate) journal: Vec<Entry>,
-    pub(crate) layout: Layout,
-    pub(crate) api: MountApi,
-    pub(crate) detail: Option<DetailPipe>,
-    pub(crate) artifacts: Artifacts,
+    /// What each operation changed, one entry per operation, for rollback.
+    journal: Vec<Entry>,
+    layout: Layout,
+    api: MountApi,
+    detail: Option<DetailPipe>,
+    artifacts: Artifacts,
     /// The caller's descriptors the operations name by number (`--bind-fd`'s
     /// check of the mount, the closing of consumed descriptors in the
     /// child). The child gets only the numbers, so the plan holds the
@@ -40,8 +41,8 @@ pub struct MountPlan {
 impl MountPlan {
     /// Compile `spec`: resolve every host path to an absolute, symlink-free
     /// one, read data descriptors, build every string the child needs, and
-    /// create the host artifact directory when the layout needs
-    /// one. Nothing here depends on the working directory later.
+    /// create the host artifact directory when the layout needs one. Nothing
+    /// here depends on the working directory later.
     pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
         let Compiled {
             layout,
@@ -72,16 +73,17 @@ impl MountPlan {
     }
 
     /// The host directory holding this plan's data files and `--tmp-overlay`
-    /// layers while the
-    /// sandbox runs, if it needs one (only without a root switch).
+    /// layers while the sandbox runs, if it needs one (only without a root
+    /// switch).
     pub fn artifact_dir(&self) -> Option<&std::path::Path> {
         self.artifacts.dir()
     }
 
     /// Child side: run every operation in order. On a failure, undo what the
     /// operations so far changed outside the mount namespace, then report it.
-    /// Allocation-free; the umask is 0 while it runs, as in bubblewrap, so
-    /// modes are exact.
+    /// Allocation-free, lock-free and panic-free, so it may run in a raw
+    /// clone of a multi-threaded process; the umask is 0 while it runs, as
+    /// in bubblewrap, so modes are exact.
     ///
     /// Destinations below a new root are resolved inside it with `openat2`
     /// whichever mount method is used. On a kernel (or under a seccomp

@@ -1,15 +1,20 @@
 //! The child side: everything that runs in the sandbox child, between the
-//! clone and the exec, on the data `compile` prepared. A raw clone of a
-//! multi-threaded process may hold the allocator's lock forever, so nothing
-//! here allocates, locks or panics; the crate-wide lints below make the
-//! compiler refuse the allocating types and macros clippy.toml lists.
+//! clone and the exec, on the operations `compile` prepared. A raw clone of
+//! a multi-threaded process may find the allocator's lock held by a thread
+//! that does not exist in the child, so nothing here allocates, locks or
+//! panics. The `deny` below makes that a compile error as far as clippy can
+//! see it: naming an allocating type (`String`, `Vec`, `Box`, `CString`...)
+//! or macro (`format!`, `vec!`) anywhere in this folder fails
+//! `cargo clippy` (the list is the workspace's `clippy.toml`). Outside the
+//! folder, the child calls only the accessors of `op` and the step codes of
+//! `failure` (which denies the same lints), and never builds an `FsError`.
 //!
-//! Inside the folder, `sys` (the system calls; `submounts` below it),
-//! `fault` and `rollback`'s journal are the leaves; `runner` holds a run's
-//! state; `lookup` (destinations inside the new root) and `mount` build on
-//! it; each action's `run_*` (`root`, `bind`, `procfs`, `dev`, `new_fs`,
-//! `create`, `bind_data`) and `rollback`'s undo use those; this module runs
-//! the operations in order and dispatches them.
+//! Inside the folder: `sys` (the system calls, with `submounts`, the legacy
+//! submount walk, below it), `fault` and `journal` are the leaves; `runner`
+//! holds a run's state; `lookup` (destinations inside the new root) and
+//! `mount` build on it; each action's `run_*` (`root`, `bind`, `procfs`,
+//! `dev`, `new_fs`, `create`, `bind_data`) and `rollback` use those; this
+//! module runs the operations in order and dispatches each to its `run_*`.
 
 #![deny(clippy::disallowed_types, clippy::disallowed_macros)]
 

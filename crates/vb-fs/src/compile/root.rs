@@ -1,8 +1,7 @@
-//! The steps around the actions: bubblewrap's root switch (a tmpfs, the setup
-//! root,
-//! holding `newroot` and `oldroot`, `pivot_root` or `chroot`, the old root
-//! detached at the end), or, without a root switch, what the host's tree
-//! needs. The child runs them like any operation.
+//! The steps around the actions: bubblewrap's root switch (a tmpfs, the
+//! setup root, holding `newroot` and `oldroot`; `pivot_root` or `chroot`;
+//! the old root detached at the end), or, without a root switch, what the
+//! host's tree needs. The child runs them like any operation.
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -19,6 +18,7 @@ use crate::spec::{FsSpec, RootSource, RootSwitch};
 /// mount namespace.
 const SETUP_ROOT_CANDIDATES: [&str; 4] = ["/tmp", "/run", "/mnt", "/var/tmp"];
 
+/// Where to mount the setup root.
 pub(super) fn setup_root_dir() -> Result<PathBuf, FsError> {
     SETUP_ROOT_CANDIDATES
         .iter()
@@ -27,6 +27,17 @@ pub(super) fn setup_root_dir() -> Result<PathBuf, FsError> {
         .ok_or_else(|| FsError::NoSetupRoot {
             tried: SETUP_ROOT_CANDIDATES.join(", "),
         })
+}
+
+/// A `--rootfs` directory as the parent resolved it.
+#[derive(Debug, Clone)]
+pub(super) struct RootDir {
+    /// The canonical host path.
+    pub(super) path: PathBuf,
+    /// The directory's device, to recognise it in the child.
+    pub(super) dev: u64,
+    /// The directory's inode.
+    pub(super) ino: u64,
 }
 
 /// The `--rootfs` directory: one lookup, through a descriptor, gives both
@@ -50,22 +61,12 @@ pub(super) fn resolve_root(dir: &Path) -> Result<RootDir, FsError> {
     })
 }
 
-/// A `--rootfs` directory as the parent resolved it.
-#[derive(Debug, Clone)]
-pub(super) struct RootDir {
-    /// The canonical host path.
-    pub(super) path: PathBuf,
-    /// The directory's device, to recognise it in the child.
-    pub(super) dev: u64,
-    /// The directory's inode.
-    pub(super) ino: u64,
-}
-
 fn c(path: &str) -> CString {
     // The literals passed here contain no NUL.
     CString::new(path).unwrap_or_default()
 }
 
+/// Append a step with its message.
 fn step(ops: &mut Vec<Op>, kind: RootStepKind, message: impl Into<String>) {
     ops.push(Op::RootStep(RootStep {
         kind,
@@ -73,6 +74,7 @@ fn step(ops: &mut Vec<Op>, kind: RootStepKind, message: impl Into<String>) {
     }));
 }
 
+/// The upper and work directories of `count` tmp-overlays, under `base`.
 fn tmp_overlay_dirs(ops: &mut Vec<Op>, base: &str, count: usize) {
     for i in 0..count {
         for (kind, what) in [("upper", "upperdir"), ("work", "workdir")] {
