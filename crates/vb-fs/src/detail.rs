@@ -7,7 +7,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use crate::error::FsError;
 
 /// A pipe the child writes details to that do not fit a failure report (the
-/// target of a conflicting symlink), read by [`MountPlan::describe`].
+/// target of a conflicting symlink), read by
+/// [`MountPlan::describe`](crate::MountPlan::describe).
 #[derive(Debug)]
 pub(crate) struct DetailPipe {
     read: OwnedFd,

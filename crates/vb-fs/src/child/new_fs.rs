@@ -1,6 +1,6 @@
 //! New filesystem instances on a destination: `--tmpfs` (with `--size` and
-//! `--perms`), `--mqueue`, and the overlays (whose option strings
-//! [`overlay`](crate::overlay) builds).
+//! `--perms`), `--mqueue`, and the overlays; their option strings are
+//! built at compile time.
 
 use super::fault::{Fault, at};
 use super::journal::{Entry, MOUNTED};

@@ -8,7 +8,7 @@
 //! The chroot mode assembles the same way without `pivot_root`: a detached
 //! copy of the host's tree (`open_tree`) is attached at `oldroot`, the process
 //! chroots into the setup root, and finally into `/newroot`. Without a root
-//! switch ([`RootSource::Host`]) the actions apply to the host's paths in the
+//! switch ([`RootSource::Host`](crate::RootSource::Host)) the actions apply to the host's paths in the
 //! sandbox's mount namespace.
 //!
 //! A `--rootfs` directory is an untrusted tree. The parent resolves it once,
