@@ -6,9 +6,9 @@
 //! bad source), then data descriptors are read, then the operations are
 //! built with every path, option string and byte the child will use.
 //!
-//! Inside the folder, `path` is the leaf; `dest`, `options`, `data` and
-//! `root` build pieces on it; `resolve` (pass 1) and `build` (pass 2) use
-//! those; this module drives them.
+//! Inside the folder, `path`, `dest`, `options` and `data` are leaves;
+//! `root` (the steps around the actions) and `resolve` (pass 1) use `path`;
+//! `build` (pass 2) uses them all; this module drives the passes.
 
 mod build;
 mod data;
