@@ -129,8 +129,8 @@ pub enum FsAction {
         /// Mode (default 0666).
         perms: Option<u32>,
     },
-    /// `--bind-data` / `--ro-bind-data`: stage the content in a hidden file and
-    /// bind it.
+    /// `--bind-data` / `--ro-bind-data`: write the content to a hidden file
+    /// and bind it.
     BindData {
         /// The content.
         source: DataSource,

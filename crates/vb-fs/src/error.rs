@@ -1,7 +1,10 @@
-//! vb-fs's error type. Messages follow bubblewrap's wording where it has one,
-//! so `vb` prints what `bwrap` prints.
+//! vb-fs's error type, and the helpers that build its messages from a
+//! failure report. Messages follow bubblewrap's wording where it has one, so
+//! `vb` prints what `bwrap` prints.
 
 use std::path::PathBuf;
+
+use crate::failure::{BindStep, Fail};
 
 /// Why a filesystem plan could not be compiled, executed or cleaned up.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +34,10 @@ pub enum FsError {
         /// The root, as resolved at compile time.
         path: PathBuf,
     },
-    /// No directory exists on which to stage the new root.
+    /// No directory exists to mount the setup root on (the tmpfs the new
+    /// root is assembled in).
     #[error("no staging directory for the new root (tried {tried})")]
-    NoStagingDir {
+    NoSetupRoot {
         /// The candidates, comma-separated.
         tried: String,
     },
@@ -90,9 +94,10 @@ pub enum FsError {
     /// A path contains a NUL byte.
     #[error("path contains a NUL byte: {0:?}")]
     Nul(PathBuf),
-    /// The private directory for staged artifacts could not be prepared.
+    /// The private host directory for data files and `--tmp-overlay`
+    /// layers (without a root switch) could not be prepared.
     #[error("Can't create staging directory {path}: {source}")]
-    StagingDir {
+    ArtifactDir {
         /// The directory.
         path: PathBuf,
         /// Why.
@@ -147,4 +152,46 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The error for a step with an errno.
+pub(crate) fn step_error(what: String, errno: i32) -> FsError {
+    FsError::Step {
+        what,
+        source: std::io::Error::from_raw_os_error(errno),
+    }
+}
+
+/// The messages every action that creates its destination shares; `shown`
+/// is the destination as the caller wrote it.
+pub(crate) fn dest_error(shown: &str, fail: Fail, errno: i32) -> Option<FsError> {
+    let what = match fail {
+        Fail::Parents => format!("Can't mkdir parents for {shown}"),
+        Fail::MkdirDest => format!("Can't mkdir {shown}"),
+        Fail::CreateFileAt => format!("Can't create file at {shown}"),
+        _ => return None,
+    };
+    Some(step_error(what, errno))
+}
+
+/// The message of a failed bind step, bubblewrap's `die_with_bind_result`.
+pub(crate) fn bind_error(source: &str, target: &str, step: BindStep, errno: i32) -> FsError {
+    let reason = match step {
+        BindStep::Mount => "Unable to mount source on destination",
+        BindStep::Flags => "Unable to remount destination with correct flags",
+        BindStep::Submounts => "Unable to remount recursively with correct flags",
+    };
+    step_error(
+        format!("Can't bind mount {source} on {target}: {reason}"),
+        errno,
+    )
+}
+
+/// C's `%#o`: octal with a leading 0, except for 0 itself.
+pub(crate) fn c_octal(mode: u32) -> String {
+    if mode == 0 {
+        "0".into()
+    } else {
+        format!("0{mode:o}")
+    }
 }

@@ -2,15 +2,30 @@
 //! sub-index for steps that repeat inside one action, such as the device nodes
 //! of `--dev`) reported with the index of the operation and the errno. The
 //! parent turns the three numbers back into bubblewrap's message.
+//!
+//! This is the vocabulary both sides share, and the child runs it, so it
+//! denies the allocating types and macros as `child` does.
 
-use rustix::io::Errno;
+#![deny(clippy::disallowed_types, clippy::disallowed_macros)]
+
+/// A failure of one operation, as the child reports it: the step code, the
+/// operation's index in the plan, and the errno. `Copy` and allocation-free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsFailure {
+    /// What inside the operation failed (plan-defined).
+    pub step: u32,
+    /// The operation's index in the plan.
+    pub index: u32,
+    /// The positive errno.
+    pub errno: i32,
+}
 
 /// The kinds of sub-steps an operation can fail at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
 pub(crate) enum Fail {
-    /// A root-switch primitive; the message is stored with the operation.
-    Prim = 1,
+    /// A step around the actions; the message is stored with the operation.
+    RootStep = 1,
     /// `Can't get type of source`.
     SourceType,
     /// `Can't mkdir parents for`.
@@ -43,7 +58,7 @@ pub(crate) enum Fail {
     ProcCover,
     /// `Can't mount tmpfs on`, `Can't mount mqueue on`, `Can't make overlay
     /// mount on`.
-    FsMount,
+    MountNewFs,
     /// `Can't create file X/null` (sub-index: which node).
     DevNode,
     /// The bind of a host device node (sub-index).
@@ -94,7 +109,7 @@ pub(crate) enum Fail {
 
 impl Fail {
     const ALL: [Self; 39] = [
-        Self::Prim,
+        Self::RootStep,
         Self::SourceType,
         Self::Parents,
         Self::MkdirDest,
@@ -110,7 +125,7 @@ impl Fail {
         Self::ProcMount,
         Self::ProcAccess,
         Self::ProcCover,
-        Self::FsMount,
+        Self::MountNewFs,
         Self::DevNode,
         Self::DevNodeBind,
         Self::DevStdio,
@@ -152,30 +167,58 @@ impl Fail {
     }
 }
 
-/// A failed sub-step inside the child: the step code and the errno.
+/// Which part of a bind failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Fault {
-    pub(crate) code: u32,
-    pub(crate) errno: Errno,
+pub(crate) enum BindStep {
+    /// Cloning or attaching the tree.
+    Mount,
+    /// Setting the flags of the tree (or of its top mount).
+    Flags,
+    /// Setting the flags of the submounts (legacy walk).
+    Submounts,
 }
 
-impl Fault {
-    pub(crate) fn new(kind: Fail, sub: u16, errno: Errno) -> Self {
-        Self {
-            code: kind.code(sub),
-            errno,
+impl BindStep {
+    /// The step kind of a top-level bind that failed at this part.
+    pub(crate) fn kind(self) -> Fail {
+        match self {
+            Self::Mount => Fail::BindMount,
+            Self::Flags => Fail::BindFlags,
+            Self::Submounts => Fail::BindSubmounts,
         }
     }
-}
 
-/// `map_err` adapter: `result.map_err(at(Fail::MkdirDest))`.
-pub(crate) fn at(kind: Fail) -> impl Fn(Errno) -> Fault {
-    move |errno| Fault::new(kind, 0, errno)
-}
+    /// The part a top-level bind's step kind stands for.
+    pub(crate) fn of_kind(kind: Fail) -> Option<Self> {
+        match kind {
+            Fail::BindMount => Some(Self::Mount),
+            Fail::BindFlags => Some(Self::Flags),
+            Fail::BindSubmounts => Some(Self::Submounts),
+            _ => None,
+        }
+    }
 
-/// `map_err` adapter with a sub-index.
-pub(crate) fn at_sub(kind: Fail, sub: u16) -> impl Fn(Errno) -> Fault {
-    move |errno| Fault::new(kind, sub, errno)
+    /// A bind that is a sub-step of another action (a device node, a
+    /// covered `/proc` entry) keeps that action's kind and carries the part
+    /// in the high byte of its sub-index.
+    pub(crate) fn in_sub(self, sub: u16) -> u16 {
+        let bits: u16 = match self {
+            Self::Mount => 0,
+            Self::Flags => 1,
+            Self::Submounts => 2,
+        };
+        (sub & 0xff) | (bits << 8)
+    }
+
+    /// Split a sub-index made by [`BindStep::in_sub`].
+    pub(crate) fn from_sub(sub: u16) -> (u16, Self) {
+        let step = match sub >> 8 {
+            1 => Self::Flags,
+            2 => Self::Submounts,
+            _ => Self::Mount,
+        };
+        (sub & 0xff, step)
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +234,13 @@ mod tests {
         }
         assert_eq!(Fail::decode(0), None);
         assert_eq!(Fail::decode(999), None);
+    }
+
+    #[test]
+    fn bind_steps_round_trip_in_a_sub_index() {
+        for step in [BindStep::Mount, BindStep::Flags, BindStep::Submounts] {
+            assert_eq!(BindStep::from_sub(step.in_sub(5)), (5, step));
+            assert_eq!(BindStep::of_kind(step.kind()), Some(step));
+        }
     }
 }

@@ -13,7 +13,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 
-use crate::sys::{AT_FDCWD, FileInfo, Sys};
+use crate::child::sys::{AT_FDCWD, FileInfo, Sys};
 
 /// A node of the model filesystem.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,9 +3,10 @@
 //! raw system calls only.
 //!
 //! ```
-//! use vb_fs::{BindMode, FsAction, FsSpec, MountPlan, RootSource};
+//! use vb_fs::{BindMode, FsAction, FsError, FsFailure, FsSpec, MountPlan, RealSys, RootSource};
 //!
-//! // bubblewrap's default root: an empty tmpfs, filled by the actions in order.
+//! // In the parent. bubblewrap's default root: an empty tmpfs, filled by the
+//! // actions in order. Everything bad input can make fail fails here.
 //! let spec = FsSpec {
 //!     root: RootSource::Tmpfs,
 //!     mount_proc: true, // the sandbox has its own PID namespace
@@ -20,12 +21,22 @@
 //! };
 //! let mut plan = MountPlan::compile(&spec)?;
 //! assert!(!plan.is_empty());
-//! // In the sandbox child (a new mount namespace), after the id switch:
-//! //     if let Err(failure) = plan.execute(&vb_fs::RealSys) { /* report it */ }
-//! // and in the parent, for a reported failure: plan.describe(failure).
-//! // Once the sandbox is over:
+//!
+//! // In the sandbox child, in its new mount namespace, after the id switch:
+//! // raw system calls on the prepared plan. A failure is three numbers,
+//! // small enough to send to the parent in a fixed-size report.
+//! fn in_child(plan: &MountPlan) -> Result<(), FsFailure> {
+//!     plan.execute(&RealSys)
+//! }
+//!
+//! // Back in the parent, a reported failure becomes bubblewrap's message.
+//! fn reported(plan: &MountPlan, failure: FsFailure) -> FsError {
+//!     plan.describe(failure)
+//! }
+//!
+//! // Once the sandbox is over, whether it ran or failed to start:
 //! plan.finish()?;
-//! # Ok::<(), vb_fs::FsError>(())
+//! # Ok::<(), FsError>(())
 //! ```
 //!
 //! # How it works
@@ -56,34 +67,53 @@
 //!
 //! A failure undoes what the earlier operations changed on filesystems shared
 //! with the host (directories created in a bound host directory or a
-//! `--rootfs`, modes changed), last first, before it is reported. Staged data
-//! lives in the staging tmpfs, invisible outside the sandbox; without a root
-//! switch it lives in a private host directory that [`MountPlan::finish`]
-//! removes.
+//! `--rootfs`, modes changed), last first, before it is reported. A
+//! `--bind-data` file lives in the setup root, a tmpfs invisible outside the
+//! sandbox; without a root switch it lives in a private host directory that
+//! [`MountPlan::finish`] removes.
 //!
 //! The system calls go through the [`Sys`] trait: [`RealSys`] is the kernel;
 //! tests substitute a recorder to check the order of operations, the rollback
 //! and the cleanup on a failure at every step, without privileges.
+//!
+//! # Module layering
+//!
+//! Modules import downward only; the crate's import graph has no cycle. From
+//! the bottom:
+//!
+//! 1. `action` and `spec` (the public input), `op` (the compiled operations:
+//!    plain data that imports nothing else of the crate) and `failure` (the
+//!    failure report and step codes both sides share).
+//! 2. `error`: [`FsError`] and the helpers that word its messages.
+//! 3. Three sides of the same operations, none of which imports another:
+//!    `compile/` builds them in the parent (with `artifacts`, the host
+//!    directory, and `detail`, the detail pipe); `child/` runs them between
+//!    clone and exec, and denies clippy's allocating types and macros so the
+//!    no-allocation rule is checked by the compiler; `describe` turns a
+//!    child's failure report back into an [`FsError`] in the parent.
+//! 4. `plan`: [`MountPlan`], which ties the three together.
+//!
+//! Inside `compile/` and `child/` the same holds; each folder's `mod.rs`
+//! says its order.
+
+#![warn(missing_docs)]
+
+// The README's example, compiled with the crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;
 
 mod action;
-mod bind;
+mod artifacts;
+mod child;
 mod compile;
-mod create;
-mod dest;
-mod dev;
+mod describe;
+mod detail;
 mod error;
-mod exec;
 mod failure;
-mod fsmount;
-mod legacy;
-mod overlay;
+mod op;
 mod plan;
-mod procfs;
-mod rollback;
-mod root;
 mod spec;
-mod stage;
-mod sys;
 
 #[cfg(test)]
 mod fake;
@@ -91,7 +121,8 @@ mod fake;
 mod tests;
 
 pub use action::{BindMode, DataSource, FsAction};
+pub use child::sys::{AT_FDCWD, FileInfo, RealSys, Sys};
 pub use error::FsError;
-pub use plan::{FsFailure, MountPlan};
+pub use failure::FsFailure;
+pub use plan::MountPlan;
 pub use spec::{FsSpec, MountApi, RootSource, RootSwitch};
-pub use sys::{AT_FDCWD, FileInfo, RealSys, Sys};

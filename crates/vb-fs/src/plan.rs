@@ -4,204 +4,17 @@
 //! readable error from the operation index, step code and errno the child
 //! reports.
 
-use std::cell::Cell;
-use std::ffi::CStr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
-use crate::bind::{BindOp, RemountOp};
-use crate::create::{ChmodOp, DirOp, FileOp, SymlinkOp};
-use crate::dest::Dest;
-use crate::dev::DevOp;
+use crate::artifacts::Artifacts;
+use crate::child::{self, journal::Entry, sys::Sys};
+use crate::compile::{self, Compiled};
+use crate::detail::DetailPipe;
 use crate::error::FsError;
-use crate::exec::Exec;
-use crate::failure::{Fail, Fault};
-use crate::fsmount::FsMountOp;
-use crate::procfs::ProcOp;
-use crate::rollback::Entry;
-use crate::root::Prim;
+use crate::failure::{Fail, FsFailure};
+use crate::op::{Layout, Op};
 use crate::spec::{FsSpec, MountApi};
-use crate::stage::{Artifacts, BindDataOp};
-use crate::sys::Sys;
-
-/// Where things are during setup.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Layout {
-    /// The new root as a path from the setup root.
-    pub(crate) new_root: &'static CStr,
-    /// What host paths are found under during setup.
-    pub(crate) old_prefix: &'static str,
-    /// The directory of `/proc/self/fd` links during setup.
-    pub(crate) fd_links: &'static str,
-    /// This process's mount table during setup.
-    pub(crate) mountinfo: &'static CStr,
-    /// The host's procfs, as bubblewrap names it in its bind message.
-    pub(crate) host_proc: &'static CStr,
-}
-
-impl Layout {
-    /// Whether the new root is somewhere below the process's root during
-    /// setup, so that lookups there must be confined to it.
-    pub(crate) fn is_staged(&self) -> bool {
-        self.new_root.to_bytes() != b"/"
-    }
-}
-
-/// bubblewrap's layout: a staging tmpfs holds `newroot` and `oldroot`.
-pub(crate) const STAGED: Layout = Layout {
-    new_root: c"/newroot",
-    old_prefix: "/oldroot",
-    fd_links: "/oldroot/proc/self/fd/",
-    mountinfo: c"/oldroot/proc/self/mountinfo",
-    host_proc: c"/oldroot/proc",
-};
-
-/// No root switch: the host's tree, in the sandbox's mount namespace.
-pub(crate) const HOST: Layout = Layout {
-    new_root: c"/",
-    old_prefix: "",
-    fd_links: "/proc/self/fd/",
-    mountinfo: c"/proc/self/mountinfo",
-    host_proc: c"/proc",
-};
-
-/// One operation of a plan.
-#[derive(Debug)]
-pub(crate) enum Op {
-    /// A step of the root switch.
-    Prim(Prim),
-    /// `--bind` and friends, `--bind-fd`.
-    Bind(BindOp),
-    /// `--remount-ro`.
-    RemountRo(RemountOp),
-    /// `--proc`.
-    Proc(ProcOp),
-    /// `--dev`.
-    Dev(DevOp),
-    /// `--tmpfs`, `--mqueue` and the overlays.
-    Mount(FsMountOp),
-    /// `--dir`.
-    Dir(DirOp),
-    /// `--file`.
-    File(FileOp),
-    /// `--bind-data`, `--ro-bind-data`.
-    BindData(BindDataOp),
-    /// `--symlink`.
-    Symlink(SymlinkOp),
-    /// `--chmod`.
-    Chmod(ChmodOp),
-    /// Close the caller's descriptors the actions consumed, so the command
-    /// does not inherit them (bubblewrap closes them in its child too).
-    CloseFds(Vec<RawFd>),
-}
-
-impl Op {
-    /// The destination an action works on.
-    pub(crate) fn dest(&self) -> Option<&Dest> {
-        match self {
-            Self::Prim(_) | Self::CloseFds(_) => None,
-            Self::Bind(op) => Some(&op.dest),
-            Self::RemountRo(op) => Some(&op.dest),
-            Self::Proc(op) => Some(&op.dest),
-            Self::Dev(op) => Some(&op.dest),
-            Self::Mount(op) => Some(&op.dest),
-            Self::Dir(op) => Some(&op.dest),
-            Self::File(op) => Some(&op.dest),
-            Self::BindData(op) => Some(&op.dest),
-            Self::Symlink(op) => Some(&op.dest),
-            Self::Chmod(op) => Some(&op.dest),
-        }
-    }
-
-    /// The staged data file an action creates.
-    pub(crate) fn staged(&self) -> Option<&CStr> {
-        match self {
-            Self::BindData(op) => Some(&op.staged),
-            _ => None,
-        }
-    }
-
-    fn describe(&self, fail: Fail, sub: u16, errno: i32, detail: &str) -> Option<FsError> {
-        if fail == Fail::InRoot {
-            return Some(FsError::InRootUnavailable {
-                dest: PathBuf::from(&self.dest()?.shown),
-                source: std::io::Error::from_raw_os_error(errno),
-            });
-        }
-        match self {
-            Self::Prim(op) => op.describe(fail, errno),
-            Self::Bind(op) => op.describe(fail, sub, errno),
-            Self::RemountRo(op) => op.describe(fail, errno),
-            Self::Proc(op) => op.describe(fail, sub, errno),
-            Self::Dev(op) => op.describe(fail, sub, errno),
-            Self::Mount(op) => op.describe(fail, errno),
-            Self::Dir(op) => op.describe(fail, errno),
-            Self::File(op) => op.describe(fail, errno),
-            Self::BindData(op) => op.describe(fail, sub, errno),
-            Self::Symlink(op) => op.describe(fail, errno, detail),
-            Self::Chmod(op) => op.describe(fail, errno),
-            Self::CloseFds(_) => None,
-        }
-    }
-}
-
-/// The error for a step with an errno.
-pub(crate) fn step_error(what: String, errno: i32) -> FsError {
-    FsError::Step {
-        what,
-        source: std::io::Error::from_raw_os_error(errno),
-    }
-}
-
-/// The messages every action that creates its destination shares.
-pub(crate) fn dest_error(dest: &Dest, fail: Fail, errno: i32) -> Option<FsError> {
-    let what = match fail {
-        Fail::Parents => format!("Can't mkdir parents for {}", dest.shown),
-        Fail::MkdirDest => format!("Can't mkdir {}", dest.shown),
-        Fail::CreateFileAt => format!("Can't create file at {}", dest.shown),
-        _ => return None,
-    };
-    Some(step_error(what, errno))
-}
-
-/// A failure of one operation, as the child reports it: the step code, the
-/// operation's index in the plan, and the errno. `Copy` and allocation-free.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FsFailure {
-    /// What inside the operation failed (plan-defined).
-    pub step: u32,
-    /// The operation's index in the plan.
-    pub index: u32,
-    /// The positive errno.
-    pub errno: i32,
-}
-
-/// A pipe the child writes details to that do not fit a failure report (the
-/// target of a conflicting symlink), read by [`MountPlan::describe`].
-#[derive(Debug)]
-pub(crate) struct DetailPipe {
-    pub(crate) read: OwnedFd,
-    pub(crate) write: OwnedFd,
-}
-
-impl DetailPipe {
-    pub(crate) fn new() -> Result<Self, FsError> {
-        use rustix::pipe::{PipeFlags, pipe_with};
-        let (read, write) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
-            .map_err(|e| FsError::DetailPipe(e.into()))?;
-        Ok(Self { read, write })
-    }
-
-    fn take(&self) -> String {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = rustix::io::read(&self.read, &mut buf) {
-            out.extend_from_slice(buf.get(..n).unwrap_or_default());
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-}
 
 /// A compiled plan. Build it with [`MountPlan::compile`] in the parent, run it
 /// with [`MountPlan::execute`] in the sandbox child, and call
@@ -209,44 +22,44 @@ impl DetailPipe {
 #[derive(Debug)]
 pub struct MountPlan {
     pub(crate) ops: Vec<Op>,
-    pub(crate) journal: Vec<Entry>,
-    pub(crate) layout: Layout,
-    pub(crate) api: MountApi,
-    pub(crate) detail: Option<DetailPipe>,
-    pub(crate) artifacts: Artifacts,
+    /// What each operation changed, one entry per operation, for rollback.
+    journal: Vec<Entry>,
+    layout: Layout,
+    api: MountApi,
+    detail: Option<DetailPipe>,
+    artifacts: Artifacts,
     /// The caller's descriptors the operations name by number (`--bind-fd`'s
     /// check of the mount, the closing of consumed descriptors in the
     /// child). The child gets only the numbers, so the plan holds the
     /// descriptors themselves for as long as it can run: were the caller's
     /// last copy dropped meanwhile, a number could be closed and reused for
     /// something else, and the child would check or close the wrong file.
-    pub(crate) fds: Vec<Arc<OwnedFd>>,
+    #[expect(dead_code, reason = "held, never read: holding them is the point")]
+    fds: Vec<Arc<OwnedFd>>,
 }
 
 impl MountPlan {
-    pub(crate) fn new(layout: Layout, api: MountApi) -> Self {
-        Self {
-            ops: Vec::new(),
-            journal: Vec::new(),
-            layout,
-            api,
-            detail: None,
-            artifacts: Artifacts::default(),
-            fds: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, op: Op) {
-        self.ops.push(op);
-        self.journal.push(Entry::default());
-    }
-
     /// Compile `spec`: resolve every host path to an absolute, symlink-free
     /// one, read data descriptors, build every string the child needs, and
-    /// create the host directory for staged artifacts when the layout needs
-    /// one. Nothing here depends on the working directory later.
+    /// create the host artifact directory when the layout needs one. Nothing
+    /// here depends on the working directory later.
     pub fn compile(spec: &FsSpec) -> Result<Self, FsError> {
-        crate::compile::compile(spec)
+        let Compiled {
+            layout,
+            ops,
+            detail,
+            artifacts,
+            fds,
+        } = compile::compile(spec)?;
+        Ok(Self {
+            journal: ops.iter().map(|_| Entry::default()).collect(),
+            ops,
+            layout,
+            api: spec.mount_api,
+            detail,
+            artifacts,
+            fds,
+        })
     }
 
     /// The number of operations.
@@ -259,16 +72,18 @@ impl MountPlan {
         self.ops.is_empty()
     }
 
-    /// The host directory holding this plan's staged artifacts while the
-    /// sandbox runs, if it needs one (only without a root switch).
+    /// The host directory holding this plan's data files and `--tmp-overlay`
+    /// layers while the sandbox runs, if it needs one (only without a root
+    /// switch).
     pub fn artifact_dir(&self) -> Option<&std::path::Path> {
         self.artifacts.dir()
     }
 
     /// Child side: run every operation in order. On a failure, undo what the
     /// operations so far changed outside the mount namespace, then report it.
-    /// Allocation-free; the umask is 0 while it runs, as in bubblewrap, so
-    /// modes are exact.
+    /// Allocation-free, lock-free and panic-free, so it may run in a raw
+    /// clone of a multi-threaded process; the umask is 0 while it runs, as
+    /// in bubblewrap, so modes are exact.
     ///
     /// Destinations below a new root are resolved inside it with `openat2`
     /// whichever mount method is used. On a kernel (or under a seccomp
@@ -278,58 +93,14 @@ impl MountPlan {
     /// without destinations, runs with plain lookups, which are the same
     /// there.
     pub fn execute(&self, sys: &impl Sys) -> Result<(), FsFailure> {
-        let in_root = match sys.resolve_in_root() {
-            Ok(()) => true,
-            Err(errno) => {
-                if let Some(index) = self.first_confined_dest() {
-                    return Err(FsFailure {
-                        step: Fail::InRoot.code(0),
-                        index,
-                        errno: errno.raw_os_error(),
-                    });
-                }
-                false
-            }
-        };
-        for entry in &self.journal {
-            entry.reset();
-        }
-        let old_umask = sys.umask(0);
-        let exec = Exec {
+        child::run(
             sys,
-            plan: self,
-            modern: self.api == MountApi::Auto && sys.new_mount_api(),
-            in_root,
-            held: Cell::new(-1),
-        };
-        let mut result = Ok(());
-        for ((index, op), entry) in (0u32..).zip(&self.ops).zip(&self.journal) {
-            if let Err(fault) = exec.run(op, entry) {
-                exec.rollback(usize::try_from(index).unwrap_or(usize::MAX));
-                result = Err(FsFailure {
-                    step: fault.code,
-                    index,
-                    errno: fault.errno.raw_os_error(),
-                });
-                break;
-            }
-        }
-        exec.release_held();
-        sys.umask(old_umask);
-        result
-    }
-
-    /// The index of the first operation that resolves a destination below a
-    /// new root other than the process's own, if any. The new root itself
-    /// (`--ro-bind / /`) takes no lookup.
-    fn first_confined_dest(&self) -> Option<u32> {
-        if !self.layout.is_staged() {
-            return None;
-        }
-        (0u32..)
-            .zip(&self.ops)
-            .find(|(_, op)| op.dest().is_some_and(|d| d.rel.as_bytes() != b"."))
-            .map(|(index, _)| index)
+            &self.ops,
+            &self.journal,
+            self.layout,
+            self.api,
+            self.detail.as_ref().map(DetailPipe::write_fd),
+        )
     }
 
     /// Parent side: the error a child's failure report stands for.
@@ -351,49 +122,10 @@ impl MountPlan {
     }
 
     /// Remove what the plan left on the host for the sandbox's lifetime
-    /// (staged data, `--tmp-overlay` layers without a root switch). Call once
+    /// (data files, `--tmp-overlay` layers without a root switch). Call once
     /// the sandbox has ended, whether it ran or failed to start; a second
     /// call does nothing. Dropping the plan does the same, ignoring errors.
     pub fn finish(&mut self) -> Result<(), FsError> {
         self.artifacts.remove()
     }
-
-    /// The write end of the detail pipe, for the child.
-    pub(crate) fn detail_fd(&self) -> Option<RawFd> {
-        self.detail.as_ref().map(|p| p.write.as_raw_fd())
-    }
-}
-
-impl<S: Sys> Exec<'_, S> {
-    fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
-        match op {
-            Op::Prim(op) => self.run_prim(op, entry),
-            Op::Bind(op) => self.run_bind(op, entry),
-            Op::RemountRo(op) => self.run_remount(op, entry),
-            Op::Proc(op) => self.run_proc(op, entry),
-            Op::Dev(op) => self.run_dev(op, entry),
-            Op::Mount(op) => self.run_fs_mount(op, entry),
-            Op::Dir(op) => self.run_dir(op, entry),
-            Op::File(op) => self.run_file(op, entry),
-            Op::BindData(op) => self.run_bind_data(op, entry),
-            Op::Symlink(op) => self.run_symlink(op, entry),
-            Op::Chmod(op) => self.run_chmod(op, entry),
-            Op::CloseFds(fds) => {
-                for fd in fds {
-                    self.sys.close(*fd);
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// The host path `path` as setup sees it (under the old root).
-pub(crate) fn under_old_root(layout: &Layout, path: &std::path::Path) -> PathBuf {
-    let mut out = PathBuf::from(layout.old_prefix);
-    if out.as_os_str().is_empty() {
-        return path.to_path_buf();
-    }
-    out.push(path.strip_prefix("/").unwrap_or(path));
-    out
 }

@@ -12,9 +12,9 @@ use crate::{
     RootSwitch,
 };
 
-/// Tests that create host staging directories run one at a time, so a test
+/// Tests that create host artifact directories run one at a time, so a test
 /// can check that a failed compile left none of this process's behind.
-static HOST_STAGING: Mutex<()> = Mutex::new(());
+static HOST_ARTIFACTS: Mutex<()> = Mutex::new(());
 
 fn tmpfs(actions: Vec<FsAction>) -> FsSpec {
     FsSpec {
@@ -301,8 +301,8 @@ fn chroot_mode_copies_the_host_tree_instead_of_pivoting() {
     let attach = calls
         .iter()
         .position(|c| c.starts_with("move_mount tree:/ /tmp/oldroot"));
-    let chroot_staging = calls.iter().position(|c| c == "chroot .");
-    assert!(attach.is_some() && attach < chroot_staging, "{calls:#?}");
+    let chroot_setup_root = calls.iter().position(|c| c == "chroot .");
+    assert!(attach.is_some() && attach < chroot_setup_root, "{calls:#?}");
     assert_eq!(calls.last().map(String::as_str), Some("chdir /"));
     assert!(fake.open_fds().is_empty(), "{:?}", fake.open_fds());
 }
@@ -646,9 +646,9 @@ fn everything() -> FsSpec {
     ])
 }
 
-/// The model without what the root switch itself makes in the staging tmpfs
+/// The model without what the root switch itself makes in the setup root
 /// (or, without one, the tmp-overlay layers `finish` removes).
-fn outside_staging(snapshot: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
+fn outside_setup_root(snapshot: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
     snapshot
         .into_iter()
         .filter(|(k, _)| {
@@ -661,14 +661,14 @@ fn outside_staging(snapshot: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
 
 fn check_rollback_at_every_step(spec: &FsSpec, modern: bool) {
     let plan = MountPlan::compile(spec).unwrap();
-    let stage = plan
+    let artifact_dir = plan
         .artifact_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
     let host_files = |fake: &Fake| {
         host_files(fake);
-        if !stage.is_empty() {
-            fake.dirs(&[&stage, "/h", "/h/existing", "/etc"]);
+        if !artifact_dir.is_empty() {
+            fake.dirs(&[&artifact_dir, "/h", "/h/existing", "/etc"]);
         }
     };
     let clean = Fake {
@@ -676,7 +676,7 @@ fn check_rollback_at_every_step(spec: &FsSpec, modern: bool) {
         ..Fake::default()
     };
     host_files(&clean);
-    let before = outside_staging(clean.snapshot());
+    let before = outside_setup_root(clean.snapshot());
     plan.execute(&clean).unwrap();
     let total = clean.counted();
     let mut failures = 0;
@@ -687,9 +687,9 @@ fn check_rollback_at_every_step(spec: &FsSpec, modern: bool) {
         };
         host_files(&fake);
         let Err(failure) = plan.execute(&fake) else {
-            // Only the removal of a staged file's name may fail quietly: the
-            // mount holds the file, and the staging tmpfs goes with the
-            // sandbox (without a root switch, `finish` removes the staging
+            // Only the removal of a data file's name may fail quietly: the
+            // mount holds the file, and the setup root goes with the
+            // sandbox (without a root switch, `finish` removes the artifact
             // directory).
             let call = counted(&fake.log())[at].clone();
             assert!(
@@ -706,7 +706,7 @@ fn check_rollback_at_every_step(spec: &FsSpec, modern: bool) {
             "step {at}: {err}"
         );
         assert_eq!(
-            outside_staging(fake.snapshot()),
+            outside_setup_root(fake.snapshot()),
             before,
             "failure at call {at} ({}) left changes behind; calls: {:#?}",
             counted(&fake.log())[at],
@@ -754,7 +754,7 @@ fn a_failure_at_any_step_leaves_nothing_behind_in_a_rootfs() {
 
 #[test]
 fn a_failure_at_any_step_leaves_nothing_behind_without_a_root_switch() {
-    let _serial = HOST_STAGING
+    let _serial = HOST_ARTIFACTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let spec = FsSpec {
@@ -850,7 +850,7 @@ fn chmod_is_undone_on_a_later_failure() {
 }
 
 #[test]
-fn staged_data_is_written_bound_and_unlinked() {
+fn bind_data_is_written_bound_and_unlinked() {
     let spec = tmpfs(vec![FsAction::BindData {
         source: DataSource::Bytes(b"payload".to_vec()),
         dest: "/etc/passwd".into(),
@@ -874,9 +874,12 @@ fn staged_data_is_written_bound_and_unlinked() {
         .position(|c| c.starts_with("move_mount tree:/bindfile"))
         .unwrap();
     assert!(create < mount && mount < unlink, "{calls:#?}");
-    let staged = calls[create].split(' ').nth(1).unwrap().to_owned();
-    assert!(calls.contains(&format!("write {staged} 7")), "{calls:#?}");
-    assert!(!fake.exists(&staged));
+    let data_file = calls[create].split(' ').nth(1).unwrap().to_owned();
+    assert!(
+        calls.contains(&format!("write {data_file} 7")),
+        "{calls:#?}"
+    );
+    assert!(!fake.exists(&data_file));
 }
 
 #[test]
@@ -1281,7 +1284,7 @@ fn a_descriptor_named_twice_is_closed_once() {
         .ops
         .iter()
         .filter_map(|op| match op {
-            crate::plan::Op::CloseFds(fds) => Some(fds),
+            crate::op::Op::CloseFds(fds) => Some(fds),
             _ => None,
         })
         .collect();
@@ -1399,8 +1402,8 @@ fn equal_actions_hold_the_same_descriptor() {
 }
 
 #[test]
-fn without_a_root_switch_staged_data_lives_in_a_private_host_directory() {
-    let _serial = HOST_STAGING
+fn without_a_root_switch_bind_data_lives_in_a_private_host_directory() {
+    let _serial = HOST_ARTIFACTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let spec = FsSpec {
@@ -1419,11 +1422,11 @@ fn without_a_root_switch_staged_data_lives_in_a_private_host_directory() {
     let fake = Fake::default();
     fake.dirs(&[dir.to_str().unwrap(), "/etc"]);
     plan.execute(&fake).unwrap();
-    let staged = format!("{}/bindfile1", dir.display());
+    let data_file = format!("{}/bindfile1", dir.display());
     assert!(
         fake.log()
             .iter()
-            .any(|c| c.starts_with(&format!("create {staged}"))),
+            .any(|c| c.starts_with(&format!("create {data_file}"))),
         "{:#?}",
         fake.log()
     );
@@ -1432,7 +1435,7 @@ fn without_a_root_switch_staged_data_lives_in_a_private_host_directory() {
     plan.finish().unwrap();
 }
 
-fn own_staging_dirs() -> Vec<PathBuf> {
+fn own_artifact_dirs() -> Vec<PathBuf> {
     let base = std::fs::canonicalize(std::env::temp_dir()).unwrap();
     let prefix = format!(".vb-fs-{}-", std::process::id());
     std::fs::read_dir(&base)
@@ -1444,11 +1447,11 @@ fn own_staging_dirs() -> Vec<PathBuf> {
 }
 
 #[test]
-fn a_read_failure_leaves_no_staging_directory() {
-    let _serial = HOST_STAGING
+fn a_read_failure_leaves_no_artifact_directory() {
+    let _serial = HOST_ARTIFACTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let before = own_staging_dirs();
+    let before = own_artifact_dirs();
     let spec = FsSpec {
         root: RootSource::Host,
         actions: vec![
@@ -1475,12 +1478,12 @@ fn a_read_failure_leaves_no_staging_directory() {
     );
     let err = MountPlan::compile(&spec).unwrap_err();
     assert!(matches!(err, FsError::ReadData { .. }), "{err}");
-    assert_eq!(own_staging_dirs(), before);
+    assert_eq!(own_artifact_dirs(), before);
 }
 
 #[test]
-fn a_host_tmp_overlay_prepares_its_layers_in_the_staging_directory() {
-    let _serial = HOST_STAGING
+fn a_host_tmp_overlay_prepares_its_layers_in_the_artifact_directory() {
+    let _serial = HOST_ARTIFACTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let spec = FsSpec {
@@ -1558,10 +1561,8 @@ fn a_file_label_becomes_the_context_of_the_tmpfs_mounts() {
     let mut seen = 0;
     for op in &plan.ops {
         let data = match op {
-            crate::plan::Op::Mount(m) => {
-                m.data.as_deref().map(|d| d.to_string_lossy().into_owned())
-            }
-            crate::plan::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
+            crate::op::Op::NewFs(m) => m.data.as_deref().map(|d| d.to_string_lossy().into_owned()),
+            crate::op::Op::Dev(d) => Some(d.data.to_string_lossy().into_owned()),
             _ => None,
         };
         if let Some(data) = data {

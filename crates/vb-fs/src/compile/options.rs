@@ -1,4 +1,5 @@
-//! Overlay option strings, as bubblewrap builds them.
+//! Mount option strings, as bubblewrap builds them: tmpfs's, and
+//! overlayfs's.
 //!
 //! Lower layers are declared bottom to top (`--overlay-src` order), while
 //! overlayfs wants `lowerdir=` top first, so the list is reversed. Paths are
@@ -11,10 +12,10 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::error::FsError;
+use crate::error::{FsError, c_octal};
 
 /// Append `path` to `out`, escaping the characters overlayfs splits on.
-pub(crate) fn escape_into(out: &mut Vec<u8>, path: &[u8]) {
+fn escape_into(out: &mut Vec<u8>, path: &[u8]) {
     for byte in path {
         if matches!(byte, b'\\' | b',' | b':') {
             out.push(b'\\');
@@ -36,7 +37,7 @@ pub(crate) enum Upper<'p> {
 
 /// The option string of an overlay with `lowers` (bottom to top, canonical
 /// host paths) and `upper`; host paths get `old_prefix` in front.
-pub(crate) fn options(
+pub(crate) fn overlay_options(
     old_prefix: &str,
     upper: &Upper<'_>,
     lowers: &[&Path],
@@ -81,6 +82,19 @@ pub(crate) fn options(
         .map_err(|_| FsError::Nul(lowers.first().map(|p| p.to_path_buf()).unwrap_or_default()))
 }
 
+/// bubblewrap's tmpfs options: `mode=%#o[,size=%zu]`, then the SELinux
+/// `context="LABEL"` of `--file-label` when there is one.
+pub(crate) fn tmpfs_options(perms: u32, size: Option<u64>, label: Option<&str>) -> String {
+    let mut data = match size {
+        Some(size) => format!("mode={},size={size}", c_octal(perms)),
+        None => format!("mode={}", c_octal(perms)),
+    };
+    if let Some(label) = label {
+        data.push_str(&format!(",context=\"{label}\""));
+    }
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,7 +105,7 @@ mod tests {
 
     #[test]
     fn lower_layers_are_listed_top_first() {
-        let opts = options(
+        let opts = overlay_options(
             "/oldroot",
             &Upper::ReadOnly,
             &[
@@ -109,7 +123,7 @@ mod tests {
 
     #[test]
     fn separators_in_paths_are_escaped() {
-        let opts = options(
+        let opts = overlay_options(
             "/oldroot",
             &Upper::Host {
                 upper: Path::new("/u,p"),
@@ -125,8 +139,8 @@ mod tests {
     }
 
     #[test]
-    fn tmp_overlays_write_to_the_staging_root() {
-        let opts = options(
+    fn tmp_overlays_write_to_the_setup_root() {
+        let opts = overlay_options(
             "/oldroot",
             &Upper::Tmp {
                 base: "/",
@@ -139,7 +153,7 @@ mod tests {
             s(&opts),
             "upperdir=/tmp-overlay-upper-2,workdir=/tmp-overlay-work-2,lowerdir=/oldroot/l,userxattr"
         );
-        let host = options(
+        let host = overlay_options(
             "",
             &Upper::Tmp {
                 base: "/run/x/",
@@ -151,6 +165,20 @@ mod tests {
         assert_eq!(
             s(&host),
             "upperdir=/run/x/tmp-overlay-upper-0,workdir=/run/x/tmp-overlay-work-0,lowerdir=/l,userxattr"
+        );
+    }
+
+    #[test]
+    fn tmpfs_options_use_c_octal() {
+        assert_eq!(tmpfs_options(0o755, None, None), "mode=0755");
+        assert_eq!(
+            tmpfs_options(0o1777, Some(4096), None),
+            "mode=01777,size=4096"
+        );
+        assert_eq!(tmpfs_options(0, None, None), "mode=0");
+        assert_eq!(
+            tmpfs_options(0o755, None, Some("system_u:object_r:tmp_t:s0")),
+            "mode=0755,context=\"system_u:object_r:tmp_t:s0\""
         );
     }
 }

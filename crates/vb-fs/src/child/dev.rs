@@ -9,134 +9,21 @@
 //! from those descriptors, so the nodes are found even when the new `/dev`
 //! covers the host's (no root switch).
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::os::fd::RawFd;
 
 use rustix::fs::OFlags;
 use rustix::mount::MountFlags;
 
-use crate::bind::{bind_error, bind_fault, sub_stage};
-use crate::dest::Dest;
-use crate::error::FsError;
-use crate::exec::{Exec, Src};
-use crate::failure::{Fail, Fault, at, at_sub};
-use crate::plan::{dest_error, step_error};
-use crate::rollback::{Entry, MOUNTED};
-use crate::sys::{AT_FDCWD, Sys};
+use super::fault::{Fault, at, at_sub, bind_fault};
+use super::journal::{Entry, MOUNTED};
+use super::mount::Src;
+use super::runner::Runner;
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
+use crate::op::{DevOp, NODES, STDIO};
 
-/// The host device nodes bound in, in bubblewrap's order.
-pub(crate) const NODES: [&CStr; 6] = [c"null", c"zero", c"full", c"random", c"urandom", c"tty"];
-
-/// The standard-stream symlinks.
-const STDIO: [(&CStr, &CStr); 3] = [
-    (c"stdin", c"/proc/self/fd/0"),
-    (c"stdout", c"/proc/self/fd/1"),
-    (c"stderr", c"/proc/self/fd/2"),
-];
-
-/// A host file bound into the new `/dev`.
-#[derive(Debug)]
-pub(crate) struct DevBind {
-    /// The host file during setup.
-    pub(crate) source: CString,
-    /// Its place in the new `/dev`, from the setup root (for messages).
-    pub(crate) abs: CString,
-}
-
-/// A compiled `--dev`.
-#[derive(Debug)]
-pub(crate) struct DevOp {
-    pub(crate) dest: Dest,
-    pub(crate) nodes: Vec<DevBind>,
-    pub(crate) console: Option<DevBind>,
-    /// The tmpfs options (with `--file-label`'s context).
-    pub(crate) data: CString,
-}
-
-impl DevOp {
-    /// `old_prefix` is where host paths are during setup; `console` the
-    /// host terminal of stdout.
-    pub(crate) fn new(
-        dest: Dest,
-        old_prefix: &str,
-        console: Option<&std::path::Path>,
-        label: Option<&str>,
-    ) -> Result<Self, FsError> {
-        let host = |path: &str| {
-            CString::new(format!("{old_prefix}{path}")).map_err(|_| FsError::Nul(path.into()))
-        };
-        let nodes = NODES
-            .iter()
-            .map(|name| {
-                let name = name.to_string_lossy();
-                Ok(DevBind {
-                    source: host(&format!("/dev/{name}"))?,
-                    abs: dest.abs_child(&name)?,
-                })
-            })
-            .collect::<Result<_, FsError>>()?;
-        let console = match console {
-            Some(tty) => Some(DevBind {
-                source: host(&tty.to_string_lossy())?,
-                abs: dest.abs_child("console")?,
-            }),
-            None => None,
-        };
-        Ok(Self {
-            dest,
-            nodes,
-            console,
-            data: CString::new(crate::fsmount::tmpfs_options(0o755, None, label))
-                .map_err(|_| FsError::Nul("--file-label".into()))?,
-        })
-    }
-
-    pub(crate) fn describe(&self, fail: Fail, sub: u16, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        let abs = self.dest.abs_shown().trim_end_matches('/').to_owned();
-        let bound = |b: &DevBind, stage| {
-            bind_error(
-                &b.source.to_string_lossy(),
-                &b.abs.to_string_lossy(),
-                stage,
-                errno,
-            )
-        };
-        let node_name = |i: u16| NODES.get(usize::from(i)).map(|n| n.to_string_lossy());
-        Some(match fail {
-            Fail::FsMount => step_error(
-                format!("Can't mount tmpfs on {}", self.dest.abs_shown()),
-                errno,
-            ),
-            Fail::DevNode => step_error(
-                format!("Can't create file {shown}/{}", node_name(sub)?),
-                errno,
-            ),
-            Fail::DevNodeBind => {
-                let (i, stage) = sub_stage(sub);
-                bound(self.nodes.get(usize::from(i))?, stage)
-            }
-            Fail::DevStdio => {
-                let (name, _) = STDIO.get(usize::from(sub))?;
-                step_error(
-                    format!("Can't create symlink {shown}/{}", name.to_string_lossy()),
-                    errno,
-                )
-            }
-            Fail::DevFd => step_error(format!("Can't create symlink {abs}/fd"), errno),
-            Fail::DevCore => step_error(format!("Can't create symlink {abs}/core"), errno),
-            Fail::DevShm => step_error(format!("Can't create {shown}/shm"), errno),
-            Fail::DevPts => step_error(format!("Can't create {shown}/devpts"), errno),
-            Fail::DevPtsMount => step_error(format!("Can't mount devpts on {abs}/pts"), errno),
-            Fail::DevPtmx => step_error(format!("Can't make symlink at {shown}/ptmx"), errno),
-            Fail::DevConsole => step_error(format!("creating {shown}/console"), errno),
-            Fail::DevConsoleBind => bound(self.console.as_ref()?, sub_stage(sub).1),
-            other => return dest_error(&self.dest, other, errno),
-        })
-    }
-}
-
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     /// Create an empty 0444 file `name` in `dir` and bind `source` (already
     /// open as `source_fd`) on it, devices allowed.
     fn dev_bind(
@@ -201,12 +88,12 @@ impl<S: Sys> Exec<'_, S> {
             MountFlags::NOSUID | MountFlags::NODEV,
             Some(op.data.as_c_str()),
         )
-        .map_err(at(Fail::FsMount))?;
+        .map_err(at(Fail::MountNewFs))?;
         entry.mark(MOUNTED);
         drop(target);
         let dev = self
             .reopen(&op.dest, OFlags::PATH | OFlags::DIRECTORY)
-            .map_err(at(Fail::FsMount))?;
+            .map_err(at(Fail::MountNewFs))?;
         let dev = dev.raw();
         for ((i, name), source) in (0u16..).zip(NODES).zip(guard.fds.iter()) {
             let faults = (Fail::DevNode, Fail::DevNodeBind, i);

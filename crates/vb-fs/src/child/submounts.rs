@@ -204,6 +204,11 @@ pub(crate) fn remount_submounts(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_types,
+    clippy::disallowed_macros,
+    reason = "tests run in the test harness, not in a cloned child"
+)]
 mod tests {
     use super::*;
 

@@ -5,7 +5,7 @@
 //! system calls (or `libc` for `mount_setattr`, which rustix lacks): no
 //! conversion buffer, no allocation, as the sandbox child requires.
 //! Descriptors cross the trait as plain numbers so the fake can hand out
-//! made-up ones; the executor closes every descriptor it opens.
+//! made-up ones; the runner closes every descriptor it opens.
 
 use std::ffi::CStr;
 use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
@@ -142,7 +142,7 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
         return rustix::fs::CWD;
     }
     // SAFETY: every descriptor handed to RealSys is one it returned (or one
-    // the caller owns for the whole plan) and stays open until the executor
+    // the caller owns for the whole plan) and stays open until the runner
     // closes it after its last use.
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
@@ -283,7 +283,7 @@ impl Sys for RealSys {
         target: &CStr,
         add: MountFlags,
     ) -> Result<(), Errno> {
-        crate::legacy::remount_submounts(mountinfo, target, add)
+        super::submounts::remount_submounts(mountinfo, target, add)
     }
 
     fn unmount(&self, target: &CStr, flags: UnmountFlags) -> Result<(), Errno> {
@@ -369,7 +369,7 @@ impl Sys for RealSys {
 
     fn close(&self, fd: RawFd) {
         if fd >= 0 {
-            // SAFETY: the executor closes each descriptor it opened exactly
+            // SAFETY: the runner closes each descriptor it opened exactly
             // once, after its last use.
             unsafe { rustix::io::close(fd) };
         }

@@ -7,33 +7,12 @@
 //! needs each parent prefix as its own NUL-terminated string; building them
 //! here keeps the child free of allocation.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::error::FsError;
-
-/// A destination, in every form the child and the messages need.
-#[derive(Debug, Clone)]
-pub(crate) struct Dest {
-    /// The destination as the caller wrote it, for messages (bubblewrap
-    /// names `op->dest` in most of them).
-    pub(crate) shown: String,
-    /// Its path from the process root during setup (`/newroot/...`): the
-    /// form bubblewrap's mount messages name, and the path the legacy mount
-    /// API works on.
-    pub(crate) abs: CString,
-    /// Relative to the new root (`.` for the root itself).
-    pub(crate) rel: CString,
-    /// The parent directories to create, shallowest first: each as a path
-    /// relative to the new root, and as its last component.
-    pub(crate) parents: Vec<(CString, CString)>,
-    /// The last component (`.` for the root itself).
-    pub(crate) name: CString,
-    /// The mode of parents created for it (see [`Dest::with_perms`]; 0700
-    /// until a mode is given).
-    pub(crate) parent_mode: u32,
-}
+use crate::op::Dest;
 
 fn cstring(bytes: Vec<u8>, shown: &Path) -> Result<CString, FsError> {
     CString::new(bytes).map_err(|_| FsError::Nul(shown.to_path_buf()))
@@ -109,27 +88,6 @@ impl Dest {
         }
         self.parent_mode = mode;
         self
-    }
-
-    /// The setup-time path of the destination, for messages.
-    pub(crate) fn abs_shown(&self) -> String {
-        self.abs.to_string_lossy().into_owned()
-    }
-
-    /// The relative path of the directory holding the destination.
-    pub(crate) fn parent_rel(&self) -> &CStr {
-        match self.parents.last() {
-            Some((prefix, _)) if prefix.as_bytes() != self.rel.as_bytes() => prefix,
-            Some(_) => {
-                // With a trailing slash the destination is its own last parent.
-                let n = self.parents.len();
-                match n.checked_sub(2).and_then(|i| self.parents.get(i)) {
-                    Some((prefix, _)) => prefix,
-                    None => c".",
-                }
-            }
-            None => c".",
-        }
     }
 
     /// A path below the destination: `abs` plus `/name`.

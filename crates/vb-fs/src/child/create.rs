@@ -1,103 +1,18 @@
 //! Actions that create or change files in the tree rather than mount:
 //! `--dir`, `--file`, `--symlink` and `--chmod`.
 
-use std::ffi::CString;
-
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::dest::Dest;
-use crate::error::FsError;
-use crate::exec::{Exec, write_all};
-use crate::failure::{Fail, Fault, at};
-use crate::fsmount::c_octal;
-use crate::plan::{dest_error, step_error};
-use crate::rollback::{CREATED_FILE, Entry};
-use crate::sys::Sys;
+use super::fault::{Fault, at};
+use super::journal::{CREATED_FILE, Entry};
+use super::lookup::Parent;
+use super::runner::{Runner, write_all};
+use super::sys::Sys;
+use crate::failure::Fail;
+use crate::op::{ChmodOp, DirOp, FileOp, SymlinkOp};
 
-/// `--dir`: the directory and its parents; an existing directory keeps its
-/// mode.
-#[derive(Debug)]
-pub(crate) struct DirOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-}
-
-impl DirOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        dest_error(&self.dest, fail, errno)
-    }
-}
-
-/// `--file`: a file with the given content (created with `mode`, or
-/// truncated and rewritten if it exists, as `creat(2)` does).
-#[derive(Debug)]
-pub(crate) struct FileOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-    pub(crate) data: Vec<u8>,
-}
-
-impl FileOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        match fail {
-            Fail::FileCreate => Some(step_error(format!("Can't create file {shown}"), errno)),
-            Fail::FileWrite => Some(step_error(
-                format!("Can't write data to file {shown}"),
-                errno,
-            )),
-            other => dest_error(&self.dest, other, errno),
-        }
-    }
-}
-
-/// `--symlink`: a symlink to `target`; an identical existing link is fine.
-#[derive(Debug)]
-pub(crate) struct SymlinkOp {
-    pub(crate) target: CString,
-    pub(crate) dest: Dest,
-}
-
-impl SymlinkOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32, detail: &str) -> Option<FsError> {
-        let at = format!("Can't make symlink at {}", self.dest.shown);
-        Some(match fail {
-            Fail::SymlinkCreate => step_error(at, errno),
-            Fail::SymlinkNotLink => {
-                FsError::Setup(format!("{at}: destination exists and is not a symlink"))
-            }
-            Fail::SymlinkRead => step_error(
-                format!("{at}: destination exists, and cannot read symlink target"),
-                errno,
-            ),
-            Fail::SymlinkConflict => {
-                FsError::Setup(format!("{at}: existing destination is {detail}"))
-            }
-            other => return dest_error(&self.dest, other, errno),
-        })
-    }
-}
-
-/// `--chmod`: the mode of an existing path (its parents are not created).
-#[derive(Debug)]
-pub(crate) struct ChmodOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-}
-
-impl ChmodOp {
-    pub(crate) fn describe(&self, fail: Fail, errno: i32) -> Option<FsError> {
-        (fail == Fail::Chmod).then(|| {
-            step_error(
-                format!("Can't chmod {} {}", c_octal(self.mode), self.dest.shown),
-                errno,
-            )
-        })
-    }
-}
-
-impl<S: Sys> Exec<'_, S> {
+impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_dir(&self, op: &DirOp, entry: &Entry) -> Result<(), Fault> {
         let root = self.root().map_err(at(Fail::Parents))?;
         let parent = self
@@ -143,9 +58,9 @@ impl<S: Sys> Exec<'_, S> {
             .parents(root.raw(), &op.dest, entry)
             .map_err(at(Fail::Parents))?;
         let dir = match &parent {
-            crate::exec::Parent::Root => root.raw(),
-            crate::exec::Parent::Dir(fd) => fd.raw(),
-            crate::exec::Parent::Missing => {
+            Parent::Root => root.raw(),
+            Parent::Dir(fd) => fd.raw(),
+            Parent::Missing => {
                 return Err(Fault::new(Fail::SymlinkCreate, 0, Errno::NOENT));
             }
         };
@@ -167,7 +82,7 @@ impl<S: Sys> Exec<'_, S> {
         if existing == op.target.as_bytes() {
             return Ok(());
         }
-        if let Some(detail) = self.plan.detail_fd() {
+        if let Some(detail) = self.detail {
             let _ = write_all(self.sys, detail, existing);
         }
         Err(Fault::new(Fail::SymlinkConflict, 0, Errno::EXIST))

@@ -1,12 +1,11 @@
-//! Staged data and the host directory that holds staged artifacts.
+//! The artifact directory: where a plan keeps files on the host while the
+//! sandbox runs, when it has no root switch.
 //!
-//! Content for `--file` and `--bind-data` is read in the parent, to the end of
-//! the descriptor, before the sandbox is cloned; the child only writes bytes
-//! it already has. `--bind-data` stages the content in a hidden file, binds
-//! it, and unlinks it, as bubblewrap does: with a root switch the file lives
-//! in the staging tmpfs, which nothing outside the sandbox's mount namespace
-//! can see, so nothing is left on the host at all. Without a root switch
-//! ([`RootSource::Host`](crate::RootSource)) staged files and `--tmp-overlay`
+//! `--bind-data` writes its content to a hidden data file, binds it, and
+//! unlinks it, as bubblewrap does: with a root switch the file lives in the
+//! setup root (a tmpfs that nothing outside the sandbox's mount namespace
+//! can see), so nothing is left on the host at all. Without a root switch
+//! ([`RootSource::Host`](crate::RootSource)) data files and `--tmp-overlay`
 //! layers need a host directory: the parent creates a private one
 //! ([`Artifacts`]) and removes it when the sandbox is over; directories of
 //! owners that died without removing theirs are swept on the next creation.
@@ -19,122 +18,22 @@
 //! The sweep takes only trees owned by the effective uid.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
 
-use crate::action::DataSource;
-use crate::bind::{bind_error, bind_fault};
-use crate::dest::Dest;
 use crate::error::FsError;
-use crate::exec::{BindStage, Exec, Src, write_all};
-use crate::failure::{Fail, Fault, at};
-use crate::plan::{dest_error, step_error};
-use crate::rollback::{Entry, STAGED};
-use crate::sys::{AT_FDCWD, Sys};
 
-/// Read everything `source` provides. A descriptor is read from its current
-/// offset to its end, through a borrow: it stays open (it is the caller's).
-pub(crate) fn read_source(source: &DataSource, dest: &Path) -> Result<Vec<u8>, FsError> {
-    let fd = match source {
-        DataSource::Bytes(bytes) => return Ok(bytes.clone()),
-        DataSource::Fd(fd) => fd.as_fd(),
-    };
-    let mut data = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match rustix::io::read(fd, &mut buf) {
-            Ok(0) => return Ok(data),
-            Ok(n) => data.extend_from_slice(buf.get(..n).unwrap_or_default()),
-            Err(Errno::INTR) => {}
-            Err(e) => {
-                return Err(FsError::ReadData {
-                    dest: dest.to_path_buf(),
-                    source: e.into(),
-                });
-            }
-        }
-    }
-}
-
-/// A compiled `--bind-data` / `--ro-bind-data`.
-#[derive(Debug)]
-pub(crate) struct BindDataOp {
-    pub(crate) dest: Dest,
-    pub(crate) mode: u32,
-    pub(crate) data: Vec<u8>,
-    pub(crate) set: MountFlags,
-    /// The hidden file the data is staged in (bubblewrap's `/bindfileXXXXXX`).
-    pub(crate) staged: CString,
-}
-
-impl BindDataOp {
-    pub(crate) fn describe(&self, fail: Fail, _sub: u16, errno: i32) -> Option<FsError> {
-        let shown = &self.dest.shown;
-        let staged = self.staged.to_string_lossy();
-        let target = self.dest.abs_shown();
-        Some(match fail {
-            Fail::DataTmp => step_error(format!("Can't create tmpfile for {shown}"), errno),
-            Fail::DataMode => step_error(
-                format!(
-                    "Can't set mode {} on file to be used for {shown}",
-                    crate::fsmount::c_octal(self.mode)
-                ),
-                errno,
-            ),
-            Fail::FileWrite => step_error(format!("Can't write data to file {shown}"), errno),
-            Fail::BindMount => bind_error(&staged, &target, BindStage::Mount, errno),
-            Fail::BindFlags => bind_error(&staged, &target, BindStage::Flags, errno),
-            Fail::BindSubmounts => bind_error(&staged, &target, BindStage::Submounts, errno),
-            other => return dest_error(&self.dest, other, errno),
-        })
-    }
-}
-
-impl<S: Sys> Exec<'_, S> {
-    pub(crate) fn run_bind_data(&self, op: &BindDataOp, entry: &Entry) -> Result<(), Fault> {
-        let root = self.root().map_err(at(Fail::Parents))?;
-        let parent = self
-            .parents(root.raw(), &op.dest, entry)
-            .map_err(at(Fail::Parents))?;
-        let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::NOFOLLOW;
-        let file = self
-            .sys
-            .open(AT_FDCWD, &op.staged, create, 0o600, false)
-            .map_err(at(Fail::DataTmp))?;
-        entry.mark(STAGED);
-        let file = self.fd(file);
-        self.sys
-            .fchmod(file.raw(), op.mode)
-            .map_err(at(Fail::DataMode))?;
-        write_all(self.sys, file.raw(), &op.data).map_err(at(Fail::FileWrite))?;
-        drop(file);
-        let target = self
-            .ensure_file(root.raw(), &op.dest, &parent, entry)
-            .map_err(at(Fail::CreateFileAt))?;
-        self.bind(&Src::path(&op.staged), target.raw(), op.set, entry, || {
-            self.reopen(&op.dest, OFlags::PATH)
-        })
-        .map_err(bind_fault(Fail::BindMount, 0))?;
-        // The mount keeps the file; its name goes so nothing else reaches it.
-        let _ = self.sys.unlinkat(AT_FDCWD, &op.staged, false);
-        entry.unmark(STAGED);
-        Ok(())
-    }
-}
-
-/// Where host staging directories go and what they are called.
+/// What artifact directories are called (in the temporary directory).
 const PREFIX: &str = ".vb-fs-";
 
 static SEQUENCE: AtomicU32 = AtomicU32::new(0);
 
-/// The host directory of a plan's staged artifacts, removed by
+/// A plan's artifact directory, removed by
 /// [`Artifacts::remove`] (or on drop).
 #[derive(Debug, Default)]
 pub(crate) struct Artifacts {
@@ -146,7 +45,7 @@ impl Artifacts {
     /// sweeping those of dead owners.
     pub(crate) fn create() -> Result<Self, FsError> {
         let base = std::env::temp_dir();
-        let base = std::fs::canonicalize(&base).map_err(|source| FsError::StagingDir {
+        let base = std::fs::canonicalize(&base).map_err(|source| FsError::ArtifactDir {
             path: base.clone(),
             source,
         })?;
@@ -160,10 +59,12 @@ impl Artifacts {
         let dir = base.join(format!("{PREFIX}{pid}-{seq}-{nanos:x}"));
         let mut builder = std::fs::DirBuilder::new();
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(|source| FsError::StagingDir {
-            path: dir.clone(),
-            source,
-        })?;
+        builder
+            .create(&dir)
+            .map_err(|source| FsError::ArtifactDir {
+                path: dir.clone(),
+                source,
+            })?;
         Ok(Self { dir: Some(dir) })
     }
 
@@ -274,13 +175,13 @@ fn remove_at(
     }
 }
 
-/// The owner pid encoded in a staging directory's name.
+/// The owner pid encoded in an artifact directory's name.
 fn owner(name: &[u8]) -> Option<u32> {
     let name = std::str::from_utf8(name).ok()?;
     name.strip_prefix(PREFIX)?.split('-').next()?.parse().ok()
 }
 
-/// Remove staging directories whose owner process no longer exists (it was
+/// Remove artifact directories whose owner process no longer exists (it was
 /// killed before it could clean up). Only trees owned by the effective uid
 /// are taken: another user's look-alike is theirs to keep.
 fn sweep(base: &Path) {
@@ -305,50 +206,9 @@ fn sweep(base: &Path) {
     }
 }
 
-/// Record a descriptor the actions consumed (closed in the child at the end
-/// of the actions), once: `fds` keeps it open for as long as the plan holds
-/// it.
-pub(crate) fn push_fd(fds: &mut Vec<Arc<OwnedFd>>, fd: &Arc<OwnedFd>) {
-    if !fds.iter().any(|held| held.as_raw_fd() == fd.as_raw_fd()) {
-        fds.push(Arc::clone(fd));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_are_taken_as_they_are() {
-        let data = read_source(&DataSource::Bytes(b"abc".to_vec()), Path::new("/f")).unwrap();
-        assert_eq!(data, b"abc");
-    }
-
-    #[test]
-    fn a_descriptor_is_read_to_its_end_and_left_open() {
-        let (r, w) = rustix::pipe::pipe().unwrap();
-        rustix::io::write(&w, b"hello ").unwrap();
-        rustix::io::write(&w, b"world").unwrap();
-        drop(w);
-        let r = Arc::new(r);
-        let data = read_source(&DataSource::Fd(r.clone()), Path::new("/f")).unwrap();
-        assert_eq!(data, b"hello world");
-        assert!(
-            rustix::io::fcntl_getfd(&*r).is_ok(),
-            "the caller's fd was closed"
-        );
-    }
-
-    #[test]
-    fn an_unreadable_descriptor_gives_bubblewraps_message() {
-        // A write end cannot be read: EBADF, as for a closed descriptor.
-        let (_r, w) = rustix::pipe::pipe().unwrap();
-        let err = read_source(&DataSource::Fd(Arc::new(w)), Path::new("/f")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Can't write data to file /f: Bad file descriptor (os error 9)"
-        );
-    }
 
     #[test]
     fn artifacts_are_private_and_removed_once() {
@@ -409,7 +269,7 @@ mod tests {
         let stale = base.join(format!("{PREFIX}{}-0-0", u32::MAX - 1));
         std::fs::create_dir_all(stale.join("sub")).unwrap();
         let live = Artifacts::create().unwrap();
-        assert!(!stale.exists(), "stale staging directory survived");
+        assert!(!stale.exists(), "stale artifact directory survived");
         assert!(live.dir().unwrap().exists());
     }
 }

@@ -1,0 +1,196 @@
+//! Destinations, looked up and created inside the new root.
+//!
+//! Destinations are resolved inside the new root: the runner opens the new
+//! root and walks each destination one prefix at a time with
+//! `openat2(RESOLVE_IN_ROOT)`, creating missing parents with `mkdirat` on the
+//! parent's descriptor. A symlink in a destination therefore resolves as the
+//! sandbox will see it and can never lead outside the new root. Mounts land on
+//! the resolved descriptor (`move_mount`, or `mount(2)` through its
+//! `/proc/self/fd` link), never on a path that could be re-resolved
+//! differently.
+//!
+//! That holds for both mount methods: [`MountApi::Legacy`](crate::MountApi)
+//! (or a kernel or seccomp profile without `mount_setattr`) changes how a
+//! mount is made, not where. Where `openat2` itself is missing, a plan whose
+//! destinations lie below a new root is refused before it changes anything
+//! (see [`MountPlan::execute`](crate::MountPlan::execute)): a plain `openat`
+//! from the new root would follow an absolute symlink or `..` out of it.
+
+use std::ffi::CStr;
+use std::os::fd::RawFd;
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+
+use super::fault::Fault;
+use super::journal::{CREATED_DIR, CREATED_FILE, Entry};
+use super::runner::{Fd, Runner};
+use super::sys::{AT_FDCWD, Sys};
+use crate::failure::Fail;
+use crate::op::Dest;
+
+/// The directory a destination's last component lives in.
+pub(crate) enum Parent<'a, S: Sys> {
+    /// The new root itself.
+    Root,
+    /// A directory below it.
+    Dir(Fd<'a, S>),
+    /// A parent is a dangling symlink: bubblewrap ignores that while creating
+    /// parents and fails on the destination itself, with ENOENT.
+    Missing,
+}
+
+impl<S: Sys> Parent<'_, S> {
+    fn raw(&self, root: RawFd) -> Result<RawFd, Errno> {
+        match self {
+            Self::Root => Ok(root),
+            Self::Dir(fd) => Ok(fd.raw()),
+            Self::Missing => Err(Errno::NOENT),
+        }
+    }
+}
+
+impl<'a, S: Sys> Runner<'a, S> {
+    /// The new root, freshly opened: a mount on the root itself by an earlier
+    /// action covers any descriptor opened before it.
+    pub(crate) fn root(&self) -> Result<Fd<'a, S>, Errno> {
+        self.sys
+            .open(
+                AT_FDCWD,
+                self.layout.new_root,
+                OFlags::PATH | OFlags::DIRECTORY,
+                0,
+                false,
+            )
+            .map(|raw| self.fd(raw))
+    }
+
+    /// Open `rel` below the new root `root`, inside it.
+    pub(crate) fn open_in(
+        &self,
+        root: RawFd,
+        rel: &CStr,
+        flags: OFlags,
+    ) -> Result<Fd<'a, S>, Errno> {
+        self.sys
+            .open(root, rel, flags, 0, self.in_root)
+            .map(|raw| self.fd(raw))
+    }
+
+    /// Create the missing parents of `dest` (mode `dest.parent_mode`),
+    /// journaling the first one created.
+    pub(crate) fn parents(
+        &self,
+        root: RawFd,
+        dest: &Dest,
+        entry: &Entry,
+    ) -> Result<Parent<'a, S>, Errno> {
+        let mut parent = Parent::Root;
+        let last = dest.parents.len().saturating_sub(1);
+        for (i, (prefix, name)) in dest.parents.iter().enumerate() {
+            let dir = OFlags::PATH | OFlags::DIRECTORY;
+            match self.open_in(root, prefix, dir) {
+                Ok(fd) => parent = Parent::Dir(fd),
+                Err(Errno::NOENT) => {
+                    match self.sys.mkdirat(parent.raw(root)?, name, dest.parent_mode) {
+                        Ok(()) => entry.created_parent(i),
+                        Err(Errno::EXIST) => {}
+                        Err(e) => return Err(e),
+                    }
+                    match self.open_in(root, prefix, dir) {
+                        Ok(fd) => parent = Parent::Dir(fd),
+                        Err(Errno::NOENT) if i == last => return Ok(Parent::Missing),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(parent)
+    }
+
+    /// bubblewrap's `ensure_dir`: an existing directory is used as it is,
+    /// a missing one is created with `mode`; anything else is ENOTDIR.
+    pub(crate) fn ensure_dir(
+        &self,
+        root: RawFd,
+        dest: &Dest,
+        parent: &Parent<'a, S>,
+        mode: u32,
+        entry: &Entry,
+    ) -> Result<Fd<'a, S>, Errno> {
+        let dir = OFlags::PATH | OFlags::DIRECTORY;
+        match self.open_in(root, &dest.rel, dir) {
+            Err(Errno::NOENT) => {}
+            other => return other,
+        }
+        match self.sys.mkdirat(parent.raw(root)?, &dest.name, mode) {
+            Ok(()) => entry.mark(CREATED_DIR),
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+        self.open_in(root, &dest.rel, dir)
+    }
+
+    /// bubblewrap's `ensure_file`: any existing non-directory is used as it
+    /// is, a missing one is created empty with mode 0444.
+    pub(crate) fn ensure_file(
+        &self,
+        root: RawFd,
+        dest: &Dest,
+        parent: &Parent<'a, S>,
+        entry: &Entry,
+    ) -> Result<Fd<'a, S>, Errno> {
+        match self.open_in(root, &dest.rel, OFlags::PATH) {
+            Ok(fd) => {
+                if self.sys.fstat(fd.raw())?.is_dir {
+                    return Err(Errno::ISDIR);
+                }
+                return Ok(fd);
+            }
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(e),
+        }
+        let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW;
+        match self
+            .sys
+            .open(parent.raw(root)?, &dest.name, flags, 0o444, false)
+        {
+            Ok(raw) => {
+                drop(self.fd(raw));
+                entry.mark(CREATED_FILE);
+            }
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+        self.open_in(root, &dest.rel, OFlags::PATH)
+    }
+
+    /// Parents, then a directory (or a file) at `dest` to mount on; the
+    /// descriptor of the mount point.
+    pub(crate) fn prepare(
+        &self,
+        dest: &Dest,
+        dir: bool,
+        entry: &Entry,
+    ) -> Result<Fd<'a, S>, Fault> {
+        let root = self.root().map_err(|e| Fault::new(Fail::Parents, 0, e))?;
+        let parent = self
+            .parents(root.raw(), dest, entry)
+            .map_err(|e| Fault::new(Fail::Parents, 0, e))?;
+        if dir {
+            self.ensure_dir(root.raw(), dest, &parent, 0o755, entry)
+                .map_err(|e| Fault::new(Fail::MkdirDest, 0, e))
+        } else {
+            self.ensure_file(root.raw(), dest, &parent, entry)
+                .map_err(|e| Fault::new(Fail::CreateFileAt, 0, e))
+        }
+    }
+
+    /// The destination once something is mounted on it: a descriptor of the
+    /// mount's root.
+    pub(crate) fn reopen(&self, dest: &Dest, flags: OFlags) -> Result<Fd<'a, S>, Errno> {
+        let root = self.root()?;
+        self.open_in(root.raw(), &dest.rel, flags)
+    }
+}
