@@ -70,6 +70,10 @@
 //! - on v2 it ignores errors while enabling controllers in `cgroup.subtree_control`, so the v2
 //!   side is written directly, each value with `write_all` and each failure typed;
 //! - it has no setter for `blkio.bfq.weight`, the only I/O weight file under BFQ.
+//!
+//! The crate stays on cgroups-rs 0.3: from 0.4 on, cgroups-rs always links a systemd D-Bus
+//! client (zbus with an async executor, about seventy crates) that no feature turns off,
+//! while the v1 controller types used here are the same.
 
 mod cgroupfs;
 mod controller;

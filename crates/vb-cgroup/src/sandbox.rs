@@ -297,12 +297,7 @@ impl SandboxCgroup {
             let Some(hierarchy) = layout.v1_hierarchies().get(index) else {
                 continue;
             };
-            let dir = V1Dir::create(
-                &hierarchy.caller_dir,
-                &hierarchy.mount_point,
-                &cgroup.name,
-                controllers,
-            );
+            let dir = V1Dir::create(&hierarchy.caller_dir, &cgroup.name, controllers);
             match dir {
                 Ok(dir) => cgroup.v1.push(dir),
                 Err(e) => return Err(cgroup.roll_back(e)),
