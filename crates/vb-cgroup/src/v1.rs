@@ -28,7 +28,7 @@ use cgroups_rs::pid::PidController;
 use cgroups_rs::{CgroupPid, MaxValue};
 use rustix::io::Errno;
 
-use crate::cgroupfs::{make_dir, write_control};
+use crate::cgroupfs::{CgroupFs, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
 use crate::limits::{
@@ -84,12 +84,13 @@ fn as_i64(value: u64) -> i64 {
 impl V1Dir {
     /// Makes the directory `<caller_dir>/<name>`.
     pub(crate) fn create(
+        fs: &dyn CgroupFs,
         caller_dir: &Path,
         name: &str,
         controllers: Vec<Controller>,
     ) -> Result<V1Dir, CgroupError> {
         let path = caller_dir.join(name);
-        make_dir(&path).map_err(|e| CgroupError::CreateDir {
+        fs.make_dir(&path).map_err(|e| CgroupError::CreateDir {
             path: path.clone(),
             errno: errno_of(&e),
         })?;
