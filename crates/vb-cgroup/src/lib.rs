@@ -80,12 +80,12 @@ mod controller;
 mod error;
 mod hierarchy;
 mod kill;
-mod limits;
 mod membership;
 #[cfg(test)]
 mod mockfs;
 mod mountinfo;
 mod owner;
+mod resource_limits;
 mod sandbox;
 mod sweep;
 mod v1;
@@ -95,13 +95,13 @@ mod warning;
 pub use controller::Controller;
 pub use error::CgroupError;
 pub use hierarchy::{CgroupLayout, HierarchyMode, UnifiedHierarchy, V1Hierarchy};
-pub use limits::{
+pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
+pub use resource_limits::{
     CpuMax, DEFAULT_CPU_PERIOD_US, InvalidLimit, LimitKind, MAX_CPU_PERIOD_US, MIN_CPU_PERIOD_US,
     MIN_CPU_QUOTA_US, ResourceLimits, WEIGHT_RANGE, cpu_weight_to_shares, format_byte_size,
     io_weight_to_bfq, io_weight_to_blkio, parse_byte_size, parse_cpu_max, parse_memory_max,
     parse_memory_swap_max, parse_pids_max, parse_weight,
 };
-pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
 pub use sandbox::{CgroupDir, CgroupSpec, JoinPlan, SandboxCgroup};
 pub use sweep::{SweepReport, sweep_stale};
 pub use warning::{Warning, deny_warnings, warning_count_clipped};

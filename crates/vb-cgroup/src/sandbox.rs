@@ -9,8 +9,8 @@ use crate::controller::Controller;
 use crate::error::CgroupError;
 use crate::hierarchy::{CgroupLayout, HierarchyMode};
 use crate::kill;
-use crate::limits::ResourceLimits;
 use crate::owner::{DEFAULT_PREFIX, Owner, validate_prefix};
+use crate::resource_limits::ResourceLimits;
 use crate::v1::V1Dir;
 use crate::v2::{V2Dir, enable_controllers, limits_of};
 use crate::warning::Warning;
@@ -512,9 +512,9 @@ impl Drop for SandboxCgroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::CpuMax;
-    use crate::limits::LimitKind;
     use crate::mockfs::MockHost;
+    use crate::resource_limits::CpuMax;
+    use crate::resource_limits::LimitKind;
     use rustix::io::Errno;
 
     fn full_limits() -> ResourceLimits {

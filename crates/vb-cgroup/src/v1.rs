@@ -31,7 +31,7 @@ use rustix::io::Errno;
 use crate::cgroupfs::{CgroupFs, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
-use crate::limits::{
+use crate::resource_limits::{
     LimitKind, ResourceLimits, cpu_weight_to_shares, io_weight_to_bfq, io_weight_to_blkio,
 };
 use crate::warning::Warning;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::cgroupfs::{CgroupFs, read_control, words, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
-use crate::limits::{LimitKind, ResourceLimits, io_weight_to_bfq};
+use crate::resource_limits::{LimitKind, ResourceLimits, io_weight_to_bfq};
 use crate::warning::Warning;
 
 /// The sandbox's v2 directory and the fd that `clone3(CLONE_INTO_CGROUP)` takes.
