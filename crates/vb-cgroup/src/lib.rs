@@ -37,7 +37,8 @@
 //!   made are removed.
 //! - **Applies limits** ([`ResourceLimits`]): memory and swap, CPU bandwidth and weight,
 //!   pids, I/O weight. v1 values go through cgroups-rs's controller types; v2 values are
-//!   written to cgroupfs directly (see the `v1` and `v2` module docs for why).
+//!   written to cgroupfs directly (see "cgroups-rs, and where cgroupfs is written directly"
+//!   below).
 //! - **Reports degraded states as warnings** ([`Warning`]): a missing controller or a refused
 //!   value does not fail creation; the caller decides ([`warning_count_clipped`],
 //!   [`deny_warnings`]).
