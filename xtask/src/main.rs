@@ -1,7 +1,7 @@
 //! Project automation.
 //!
-//! * `cargo xtask test` — formatting, clippy (`-D warnings`), the unit and
-//!   crate tests, then the integration suites.
+//! * `cargo xtask test` — the ceiling on `vb`'s dependency crates, formatting,
+//!   clippy (`-D warnings`), the unit and crate tests, then the integration suites.
 //! * `cargo xtask integration` — the integration suites alone: as root, the
 //!   suites run as root and again as an unprivileged user (uid/gid 65534 via
 //!   `setpriv`); otherwise as the current user, where each privileged test
@@ -16,6 +16,7 @@
 //!   table: `docs/vb.1` and the bash and zsh completions under `completions/`.
 
 mod bench;
+mod deps;
 mod integration;
 mod run;
 
@@ -45,6 +46,7 @@ fn dispatch(args: &[String]) -> Result<()> {
 }
 
 fn test() -> Result<()> {
+    deps::check()?;
     run::step("format", run::cargo(&["fmt", "--all", "--check"]))?;
     run::step(
         "clippy",

@@ -1,13 +1,21 @@
-//! Direct reads and writes of cgroupfs control files.
+//! Direct reads and writes of cgroupfs control files, and the directory operations where
+//! cgroupfs does more than a plain file system.
 //!
 //! Writes open the file without `O_CREAT`: cgroupfs refuses to create files anyway, and on a
 //! mock cgroupfs a missing control file must stay missing rather than be invented. Each value
 //! goes out with `write_all`, and the kernel parses each `write(2)` as one command, so values
 //! are short enough never to be split in practice; a short write still surfaces as an error.
+//!
+//! Making and removing a cgroup directory go through [`CgroupFs`]: on cgroupfs `mkdir` also
+//! creates the control files and `rmdir` drops them, which a directory tree standing in for
+//! cgroupfs in the unit tests has to imitate. Reads and writes need no such seam: they behave
+//! the same on a plain file.
 
+use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Writes `value` to the control file `path`.
 pub(crate) fn write_control(path: &Path, value: &str) -> std::io::Result<()> {
@@ -32,20 +40,66 @@ pub(crate) fn read_small_file(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// `mkdir` of a cgroup directory (the kernel fills it with control files).
-pub(crate) fn make_dir(path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir(path)?;
-    #[cfg(test)]
-    crate::mockfs::kernel_after_mkdir(path);
-    Ok(())
+/// The cgroup directory operations whose effect goes beyond the directory itself.
+pub(crate) trait CgroupFs: fmt::Debug + Send + Sync {
+    /// `mkdir` of a cgroup directory (the kernel fills it with control files).
+    fn make_dir(&self, path: &Path) -> std::io::Result<()>;
+
+    /// `rmdir` of a cgroup directory (the kernel drops its control files with it).
+    fn remove_dir(&self, path: &Path) -> std::io::Result<()>;
 }
 
-/// `rmdir` of a cgroup directory (the kernel drops its control files with it).
-pub(crate) fn remove_dir(path: &Path) -> std::io::Result<()> {
-    #[cfg(test)]
-    crate::mockfs::kernel_before_rmdir(path);
-    std::fs::remove_dir(path)
+/// The host's cgroupfs: plain `mkdir(2)` and `rmdir(2)`, the kernel does the rest.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KernelFs;
+
+impl CgroupFs for KernelFs {
+    fn make_dir(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_dir(path)
+    }
 }
+
+/// The [`CgroupFs`] a [`CgroupLayout`](crate::CgroupLayout) is served by, passed on to the
+/// sandbox cgroups made in it so that their removal goes through the same one. The default
+/// is the host's ([`KernelFs`]); tests hand in a mock.
+///
+/// Handles are equal when both are the host's or both share one implementation, so layouts
+/// detected twice on one host stay equal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FsHandle(Option<Arc<dyn CgroupFs>>);
+
+impl From<Arc<dyn CgroupFs>> for FsHandle {
+    fn from(fs: Arc<dyn CgroupFs>) -> FsHandle {
+        FsHandle(Some(fs))
+    }
+}
+
+impl std::ops::Deref for FsHandle {
+    type Target = dyn CgroupFs;
+
+    fn deref(&self) -> &Self::Target {
+        match &self.0 {
+            Some(fs) => &**fs,
+            None => &KernelFs,
+        }
+    }
+}
+
+impl PartialEq for FsHandle {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for FsHandle {}
 
 /// The pids listed in a `cgroup.procs` text; unparsable lines are ignored (the kernel writes
 /// one decimal pid per line).

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rustix::io::Errno;
 
-use crate::limits::{InvalidLimit, LimitKind};
+use crate::resource_limits::{InvalidLimit, LimitKind};
 use crate::warning::Warning;
 
 /// Everything that can fail while parsing limits, detecting the hierarchy, creating,

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cgroupfs::FsHandle;
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
 use crate::membership::{Membership, parse_memberships};
@@ -62,6 +63,9 @@ pub struct CgroupLayout {
     v1: Vec<V1Hierarchy>,
     unified: Option<UnifiedHierarchy>,
     skipped: Vec<CgroupError>,
+    /// What makes and removes cgroup directories here: the host's cgroupfs, or in unit tests
+    /// a mock standing in for it.
+    pub(crate) fs: FsHandle,
 }
 
 const MOUNTINFO: &str = "/proc/self/mountinfo";
@@ -206,6 +210,7 @@ impl CgroupLayout {
             v1,
             unified,
             skipped,
+            fs: FsHandle::default(),
         })
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
-use crate::cgroupfs::{self, parse_pids, read_control, write_control};
+use crate::cgroupfs::{CgroupFs, parse_pids, read_control, write_control};
 use crate::error::{CgroupError, errno_of};
 
 /// Signal rounds before giving up on a cgroup that will not empty.
@@ -124,10 +124,10 @@ pub(crate) fn signal_until_empty(dirs: &[&Path]) -> Result<(), CgroupError> {
 
 /// Removes a cgroup directory; an absent one counts as removed, and `EBUSY` (a member still
 /// exiting) is retried a bounded number of times.
-pub(crate) fn remove_dir(path: &Path) -> Result<(), CgroupError> {
+pub(crate) fn remove_dir(fs: &dyn CgroupFs, path: &Path) -> Result<(), CgroupError> {
     let mut attempt = 0;
     loop {
-        match cgroupfs::remove_dir(path) {
+        match fs.remove_dir(path) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) && attempt + 1 < RMDIR_ATTEMPTS => {
@@ -150,11 +150,15 @@ pub(crate) fn remove_dir(path: &Path) -> Result<(), CgroupError> {
 /// is all it costs. Directories that answer `EBUSY` still hold processes; those get
 /// `cgroup.kill` (if the v2 directory is among them) and the signal loop, then `rmdir` again.
 /// Every directory is attempted; the first error is returned.
-pub(crate) fn kill_and_remove(v2: Option<&Path>, dirs: &[&Path]) -> Result<(), CgroupError> {
+pub(crate) fn kill_and_remove(
+    fs: &dyn CgroupFs,
+    v2: Option<&Path>,
+    dirs: &[&Path],
+) -> Result<(), CgroupError> {
     let mut busy: Vec<&Path> = Vec::new();
     let mut first_error = None;
     for &dir in dirs {
-        match cgroupfs::remove_dir(dir) {
+        match fs.remove_dir(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => busy.push(dir),
@@ -186,7 +190,7 @@ pub(crate) fn kill_and_remove(v2: Option<&Path>, dirs: &[&Path]) -> Result<(), C
             first_error.get_or_insert(e);
         }
         for dir in all_refs {
-            if let Err(e) = remove_dir(dir) {
+            if let Err(e) = remove_dir(fs, dir) {
                 first_error.get_or_insert(e);
             }
         }

@@ -1,28 +1,10 @@
 //! vb-cgroup: one cgroup per sandbox, created under the caller's own cgroup, with resource
 //! limits, a runtime-warning model and cleanup.
 //!
-//! # What it does
-//! - **Detects the hierarchy** from `/proc/self/mountinfo` and `/proc/self/cgroup`
-//!   ([`CgroupLayout`]): pure v2, pure v1, or hybrid (v1 controllers plus a unified v2
-//!   mount). No path is assumed.
-//! - **Creates a sandbox cgroup** ([`SandboxCgroup::create`]) under the caller's own cgroup
-//!   in every hierarchy that enforces a requested limit (plus the unified one on v2 and
-//!   hybrid hosts), named `<prefix>-<pidns>-<pid>-<starttime>-<seq>` so that it is unique
-//!   and its owner can be recognised later. If making a directory fails, the ones already
-//!   made are removed.
-//! - **Applies limits** ([`ResourceLimits`]): memory and swap, CPU bandwidth and weight,
-//!   pids, I/O weight. v1 values go through cgroups-rs's controller types; v2 values are
-//!   written to cgroupfs directly (see the `v1` and `v2` module docs for why).
-//! - **Reports degraded states as warnings** ([`Warning`]): a missing controller or a refused
-//!   value does not fail creation; the caller decides ([`warning_count_clipped`],
-//!   [`deny_warnings`]).
-//! - **Places the child**: a directory fd for `clone3(CLONE_INTO_CGROUP)`
-//!   ([`SandboxCgroup::clone_into_fd`]) and [`SandboxCgroup::attach`] for v1.
-//! - **Cleans up**: [`SandboxCgroup::remove`] (and `Drop`) kill what is left — `cgroup.kill`
-//!   on v2, bounded SIGKILL rounds on v1 — and remove every directory;
-//!   [`sweep_stale`] removes the cgroups of owners that died without cleaning up.
-//!
 //! # Example
+//! Creating cgroups needs write access to the caller's cgroup directories (root, or a
+//! delegated subtree), so this example is compiled but not run by the tests.
+//!
 //! ```no_run
 //! use vb_cgroup::{CgroupSpec, LimitKind, ResourceLimits, SandboxCgroup, sweep_stale};
 //! use vb_cgroup::{CgroupLayout, DEFAULT_PREFIX};
@@ -43,6 +25,28 @@
 //! cgroup.remove()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # What it does
+//! - **Detects the hierarchy** from `/proc/self/mountinfo` and `/proc/self/cgroup`
+//!   ([`CgroupLayout`]): pure v2, pure v1, or hybrid (v1 controllers plus a unified v2
+//!   mount). No path is assumed.
+//! - **Creates a sandbox cgroup** ([`SandboxCgroup::create`]) under the caller's own cgroup
+//!   in every hierarchy that enforces a requested limit (plus the unified one on v2 and
+//!   hybrid hosts), named `<prefix>-<pidns>-<pid>-<starttime>-<seq>` so that it is unique
+//!   and its owner can be recognised later. If making a directory fails, the ones already
+//!   made are removed.
+//! - **Applies limits** ([`ResourceLimits`]): memory and swap, CPU bandwidth and weight,
+//!   pids, I/O weight. v1 values go through cgroups-rs's controller types; v2 values are
+//!   written to cgroupfs directly (see "cgroups-rs, and where cgroupfs is written directly"
+//!   below).
+//! - **Reports degraded states as warnings** ([`Warning`]): a missing controller or a refused
+//!   value does not fail creation; the caller decides ([`warning_count_clipped`],
+//!   [`deny_warnings`]).
+//! - **Places the child**: a directory fd for `clone3(CLONE_INTO_CGROUP)`
+//!   ([`SandboxCgroup::clone_into_fd`]) and [`SandboxCgroup::attach`] for v1.
+//! - **Cleans up**: [`SandboxCgroup::remove`] (and `Drop`) kill what is left — `cgroup.kill`
+//!   on v2, bounded SIGKILL rounds on v1 — and remove every directory;
+//!   [`sweep_stale`] removes the cgroups of owners that died without cleaning up.
 //!
 //! # When each call happens in a launch
 //! 1. Before clone: [`SandboxCgroup::create`] / [`SandboxCgroup::create_in`].
@@ -70,18 +74,24 @@
 //! - on v2 it ignores errors while enabling controllers in `cgroup.subtree_control`, so the v2
 //!   side is written directly, each value with `write_all` and each failure typed;
 //! - it has no setter for `blkio.bfq.weight`, the only I/O weight file under BFQ.
+//!
+//! The crate stays on cgroups-rs 0.3: from 0.4 on, cgroups-rs always links a systemd D-Bus
+//! client (zbus with an async executor, about seventy crates) that no feature turns off,
+//! while the v1 controller types used here are the same.
+
+#![warn(missing_docs)]
 
 mod cgroupfs;
 mod controller;
 mod error;
 mod hierarchy;
 mod kill;
-mod limits;
 mod membership;
 #[cfg(test)]
 mod mockfs;
 mod mountinfo;
 mod owner;
+mod resource_limits;
 mod sandbox;
 mod sweep;
 mod v1;
@@ -91,13 +101,18 @@ mod warning;
 pub use controller::Controller;
 pub use error::CgroupError;
 pub use hierarchy::{CgroupLayout, HierarchyMode, UnifiedHierarchy, V1Hierarchy};
-pub use limits::{
+pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
+pub use resource_limits::{
     CpuMax, DEFAULT_CPU_PERIOD_US, InvalidLimit, LimitKind, MAX_CPU_PERIOD_US, MIN_CPU_PERIOD_US,
     MIN_CPU_QUOTA_US, ResourceLimits, WEIGHT_RANGE, cpu_weight_to_shares, format_byte_size,
     io_weight_to_bfq, io_weight_to_blkio, parse_byte_size, parse_cpu_max, parse_memory_max,
     parse_memory_swap_max, parse_pids_max, parse_weight,
 };
-pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
 pub use sandbox::{CgroupDir, CgroupSpec, JoinPlan, SandboxCgroup};
 pub use sweep::{SweepReport, sweep_stale};
 pub use warning::{Warning, deny_warnings, warning_count_clipped};
+
+// The README's example is compiled with the doctests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -1,16 +1,17 @@
 //! A mock cgroupfs in a temporary directory, for unit tests.
 //!
-//! Plain directories stand for the hierarchies, and a small mock "kernel" (a thread-local
-//! hook called by [`crate::cgroupfs::make_dir`] and [`crate::cgroupfs::remove_dir`]) does what
-//! cgroupfs does on `mkdir` and `rmdir`: it fills a new cgroup with the control files of its
-//! hierarchy's controllers (on v2, those enabled in the parent's `cgroup.subtree_control`)
-//! and drops them on removal. Tests can make a control file refuse writes (it becomes a
-//! directory, so writing fails with `EISDIR`) or be missing.
+//! Plain directories stand for the hierarchies, and a small mock "kernel" ([`MockFs`], the
+//! [`CgroupFs`] of the mock host's layout) does what cgroupfs does on `mkdir` and `rmdir`: it
+//! fills a new cgroup with the control files of its hierarchy's controllers (on v2, those
+//! enabled in the parent's `cgroup.subtree_control`) and drops them on removal. Tests can make
+//! a control file refuse writes (it becomes a directory, so writing fails with `EISDIR`) or be
+//! missing.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::cgroupfs::{CgroupFs, FsHandle};
 use crate::hierarchy::CgroupLayout;
 
 #[derive(Debug, Clone, Default)]
@@ -21,8 +22,30 @@ struct Kernel {
     missing: Vec<String>,
 }
 
-thread_local! {
-    static KERNEL: RefCell<Option<Kernel>> = const { RefCell::new(None) };
+/// The mock kernel's side of `mkdir` and `rmdir`, shared by every thread of a test.
+#[derive(Debug)]
+struct MockFs {
+    kernel: Mutex<Kernel>,
+}
+
+impl MockFs {
+    fn kernel(&self) -> std::sync::MutexGuard<'_, Kernel> {
+        self.kernel.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl CgroupFs for MockFs {
+    fn make_dir(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(path)?;
+        let kernel = self.kernel().clone();
+        kernel_after_mkdir(&kernel, path);
+        Ok(())
+    }
+
+    fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
+        kernel_before_rmdir(path);
+        std::fs::remove_dir(path)
+    }
 }
 
 fn v1_files(controller: &str) -> &'static [(&'static str, &'static str)] {
@@ -58,10 +81,7 @@ fn write(path: &Path, content: &str) {
 }
 
 /// The mock kernel's part of `mkdir`.
-pub(crate) fn kernel_after_mkdir(path: &Path) {
-    let Some(kernel) = KERNEL.with(|k| k.borrow().clone()) else {
-        return;
-    };
+fn kernel_after_mkdir(kernel: &Kernel, path: &Path) {
     let mut files: Vec<(&str, String)> = vec![("cgroup.procs", String::new())];
     if let Some((_, controllers)) = kernel.v1.iter().find(|(m, _)| path.starts_with(m)) {
         files.push(("tasks", String::new()));
@@ -98,10 +118,7 @@ pub(crate) fn kernel_after_mkdir(path: &Path) {
 
 /// The mock kernel's part of `rmdir`: control files go away with the directory (child
 /// cgroups, which hold files, still make it fail).
-pub(crate) fn kernel_before_rmdir(path: &Path) {
-    if KERNEL.with(|k| k.borrow().is_none()) {
-        return;
-    }
+fn kernel_before_rmdir(path: &Path) {
     let Ok(entries) = std::fs::read_dir(path) else {
         return;
     };
@@ -115,12 +132,13 @@ pub(crate) fn kernel_before_rmdir(path: &Path) {
     }
 }
 
-/// A mock host: a temporary tree laid out like a cgroupfs, its layout, and the mock kernel
-/// installed on the current thread. Dropping it uninstalls the kernel and removes the tree.
+/// A mock host: a temporary tree laid out like a cgroupfs, and its layout, served by the
+/// mock kernel. Dropping it removes the tree.
 #[derive(Debug)]
 pub(crate) struct MockHost {
     pub(crate) root: PathBuf,
     pub(crate) layout: CgroupLayout,
+    fs: Arc<MockFs>,
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -137,9 +155,12 @@ fn temp_root() -> PathBuf {
 
 impl MockHost {
     fn build(root: PathBuf, kernel: Kernel, mountinfo: &str, self_cgroup: &str) -> MockHost {
-        let layout = CgroupLayout::from_proc_texts(mountinfo, self_cgroup).unwrap();
-        KERNEL.with(|k| *k.borrow_mut() = Some(kernel));
-        MockHost { root, layout }
+        let mut layout = CgroupLayout::from_proc_texts(mountinfo, self_cgroup).unwrap();
+        let fs = Arc::new(MockFs {
+            kernel: Mutex::new(kernel),
+        });
+        layout.fs = FsHandle::from(Arc::clone(&fs) as Arc<dyn CgroupFs>);
+        MockHost { root, layout, fs }
     }
 
     /// This kind of machine: v1 memory (caller nested in `/process_api/abc`), pids, cpu and
@@ -223,20 +244,12 @@ impl MockHost {
 
     /// Makes the mock kernel create `file` as a directory (writes fail with `EISDIR`).
     pub(crate) fn refuse(&self, file: &str) {
-        KERNEL.with(|k| {
-            if let Some(k) = k.borrow_mut().as_mut() {
-                k.refuse.push(file.to_owned());
-            }
-        });
+        self.fs.kernel().refuse.push(file.to_owned());
     }
 
     /// Makes the mock kernel leave `file` out of new cgroups.
     pub(crate) fn omit(&self, file: &str) {
-        KERNEL.with(|k| {
-            if let Some(k) = k.borrow_mut().as_mut() {
-                k.missing.push(file.to_owned());
-            }
-        });
+        self.fs.kernel().missing.push(file.to_owned());
     }
 
     /// A path inside the mock tree.
@@ -273,7 +286,6 @@ impl MockHost {
 
 impl Drop for MockHost {
     fn drop(&mut self) {
-        KERNEL.with(|k| *k.borrow_mut() = None);
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -4,12 +4,13 @@ use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
+use crate::cgroupfs::FsHandle;
 use crate::controller::Controller;
 use crate::error::CgroupError;
 use crate::hierarchy::{CgroupLayout, HierarchyMode};
 use crate::kill;
-use crate::limits::ResourceLimits;
 use crate::owner::{DEFAULT_PREFIX, Owner, validate_prefix};
+use crate::resource_limits::ResourceLimits;
 use crate::v1::V1Dir;
 use crate::v2::{V2Dir, enable_controllers, limits_of};
 use crate::warning::Warning;
@@ -79,6 +80,8 @@ pub struct SandboxCgroup {
     v1: Vec<V1Dir>,
     v2: Option<V2Dir>,
     removed: bool,
+    /// The layout's file system, which removes the directories it made.
+    fs: FsHandle,
 }
 
 fn online_cpus() -> Option<u64> {
@@ -291,6 +294,7 @@ impl SandboxCgroup {
             v1: Vec::with_capacity(v1_plan.len()),
             v2: None,
             removed: false,
+            fs: layout.fs.clone(),
         };
 
         for (index, controllers) in v1_plan {
@@ -298,8 +302,8 @@ impl SandboxCgroup {
                 continue;
             };
             let dir = V1Dir::create(
+                &*cgroup.fs,
                 &hierarchy.caller_dir,
-                &hierarchy.mount_point,
                 &cgroup.name,
                 controllers,
             );
@@ -325,7 +329,7 @@ impl SandboxCgroup {
                 &mut warnings,
             );
             let tracking_only = enabled.is_empty() && layout.mode() == HierarchyMode::Hybrid;
-            match V2Dir::create(&unified.caller_dir, &cgroup.name, enabled) {
+            match V2Dir::create(&*cgroup.fs, &unified.caller_dir, &cgroup.name, enabled) {
                 Ok(dir) => cgroup.v2 = Some(dir),
                 Err(
                     CgroupError::CreateDir { path, errno } | CgroupError::OpenDir { path, errno },
@@ -349,7 +353,7 @@ impl SandboxCgroup {
     fn roll_back(mut self, error: CgroupError) -> CgroupError {
         self.removed = true;
         for path in self.paths() {
-            let _ = kill::remove_dir(path);
+            let _ = kill::remove_dir(&*self.fs, path);
         }
         error
     }
@@ -489,7 +493,11 @@ impl SandboxCgroup {
 
     fn remove_now(&mut self) -> Result<(), CgroupError> {
         self.removed = true;
-        kill::kill_and_remove(self.v2.as_ref().map(|d| d.path.as_path()), &self.paths())
+        kill::kill_and_remove(
+            &*self.fs,
+            self.v2.as_ref().map(|d| d.path.as_path()),
+            &self.paths(),
+        )
     }
 }
 
@@ -504,9 +512,9 @@ impl Drop for SandboxCgroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::CpuMax;
-    use crate::limits::LimitKind;
     use crate::mockfs::MockHost;
+    use crate::resource_limits::CpuMax;
+    use crate::resource_limits::LimitKind;
     use rustix::io::Errno;
 
     fn full_limits() -> ResourceLimits {
@@ -967,6 +975,13 @@ mod tests {
                 .collect()
         });
         assert_eq!(host.sandbox_dirs().len(), 200);
+        // The mock cgroupfs travels with the layout, so other threads' mkdirs fill in
+        // control files too.
+        for cgroup in &cgroups {
+            for dir in cgroup.dirs() {
+                assert!(dir.path.join("cgroup.procs").exists(), "{:?}", dir.path);
+            }
+        }
         for cgroup in cgroups {
             cgroup.remove().unwrap();
         }

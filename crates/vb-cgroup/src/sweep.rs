@@ -88,7 +88,7 @@ pub fn sweep_stale(layout: &CgroupLayout, prefix: &str) -> Result<SweepReport, C
         }
         let v2 = dirs.iter().find(|(_, v2)| *v2).map(|(p, _)| p.as_path());
         let paths: Vec<&Path> = dirs.iter().map(|(p, _)| p.as_path()).collect();
-        match kill::kill_and_remove(v2, &paths) {
+        match kill::kill_and_remove(&*layout.fs, v2, &paths) {
             Ok(()) => report.removed.extend(dirs.into_iter().map(|(p, _)| p)),
             Err(e) => report.failed.push(e),
         }

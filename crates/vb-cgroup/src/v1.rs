@@ -20,25 +20,24 @@
 use std::error::Error as _;
 use std::path::{Path, PathBuf};
 
-use cgroups_rs::CgroupPid;
-use cgroups_rs::fs::Controller as _;
-use cgroups_rs::fs::MaxValue;
-use cgroups_rs::fs::blkio::BlkIoController;
-use cgroups_rs::fs::cpu::CpuController;
-use cgroups_rs::fs::memory::MemController;
-use cgroups_rs::fs::pid::PidController;
+use cgroups_rs::Controller as _;
+use cgroups_rs::blkio::BlkIoController;
+use cgroups_rs::cpu::CpuController;
+use cgroups_rs::memory::MemController;
+use cgroups_rs::pid::PidController;
+use cgroups_rs::{CgroupPid, MaxValue};
 use rustix::io::Errno;
 
-use crate::cgroupfs::{make_dir, write_control};
+use crate::cgroupfs::{CgroupFs, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
-use crate::limits::{
+use crate::resource_limits::{
     LimitKind, ResourceLimits, cpu_weight_to_shares, io_weight_to_bfq, io_weight_to_blkio,
 };
 use crate::warning::Warning;
 
 /// The errno inside a cgroups-rs error (its cause is the `io::Error` of the failed call).
-fn errno_of_cgroups(error: &cgroups_rs::fs::error::Error) -> Errno {
+fn errno_of_cgroups(error: &cgroups_rs::error::Error) -> Errno {
     error
         .source()
         .and_then(|cause| cause.downcast_ref::<std::io::Error>())
@@ -49,7 +48,6 @@ fn errno_of_cgroups(error: &cgroups_rs::fs::error::Error) -> Errno {
 #[derive(Debug)]
 pub(crate) struct V1Dir {
     pub(crate) path: PathBuf,
-    pub(crate) mount_point: PathBuf,
     /// The requested controllers this hierarchy carries.
     pub(crate) controllers: Vec<Controller>,
 }
@@ -61,7 +59,7 @@ fn set_limit(
     limit: LimitKind,
     file: &str,
     value: &str,
-    write: impl FnOnce() -> Result<(), cgroups_rs::fs::error::Error>,
+    write: impl FnOnce() -> Result<(), cgroups_rs::error::Error>,
 ) {
     let path = dir.join(file);
     if !path.exists() {
@@ -86,21 +84,17 @@ fn as_i64(value: u64) -> i64 {
 impl V1Dir {
     /// Makes the directory `<caller_dir>/<name>`.
     pub(crate) fn create(
+        fs: &dyn CgroupFs,
         caller_dir: &Path,
-        mount_point: &Path,
         name: &str,
         controllers: Vec<Controller>,
     ) -> Result<V1Dir, CgroupError> {
         let path = caller_dir.join(name);
-        make_dir(&path).map_err(|e| CgroupError::CreateDir {
+        fs.make_dir(&path).map_err(|e| CgroupError::CreateDir {
             path: path.clone(),
             errno: errno_of(&e),
         })?;
-        Ok(V1Dir {
-            path,
-            mount_point: mount_point.to_path_buf(),
-            controllers,
-        })
+        Ok(V1Dir { path, controllers })
     }
 
     fn has(&self, controller: Controller) -> bool {
@@ -110,9 +104,10 @@ impl V1Dir {
     /// Writes every limit whose controller lives in this hierarchy.
     pub(crate) fn apply_limits(&self, limits: &ResourceLimits, warnings: &mut Vec<Warning>) {
         let dir = self.path.as_path();
-        let base = self.mount_point.clone();
         if self.has(Controller::Memory) {
-            let mem = MemController::new(self.path.clone(), base.clone(), false);
+            // cgroups-rs 0.3's controllers take the cgroup's own directory; `false` selects
+            // the v1 file names.
+            let mem = MemController::new(self.path.clone(), false);
             // memory.limit_in_bytes first: the kernel refuses a memsw limit below it.
             if let Some(max) = limits.memory_max {
                 let value = as_i64(max);
@@ -144,7 +139,7 @@ impl V1Dir {
         if self.has(Controller::Pids)
             && let Some(max) = limits.pids_max
         {
-            let pids = PidController::new(self.path.clone(), base.clone(), false);
+            let pids = PidController::new(self.path.clone(), false);
             let value = as_i64(max);
             set_limit(
                 warnings,
@@ -156,7 +151,7 @@ impl V1Dir {
             );
         }
         if self.has(Controller::Cpu) {
-            let cpu = CpuController::new(self.path.clone(), base.clone(), false);
+            let cpu = CpuController::new(self.path.clone(), false);
             if let Some(max) = limits.cpu_max {
                 // The period first: the kernel checks a new quota against the current period.
                 set_limit(
@@ -213,7 +208,7 @@ impl V1Dir {
             }
             return;
         }
-        let blkio = BlkIoController::new(self.path.clone(), self.mount_point.clone(), false);
+        let blkio = BlkIoController::new(self.path.clone(), false);
         let value = io_weight_to_blkio(weight);
         set_limit(
             warnings,
@@ -234,24 +229,16 @@ impl V1Dir {
             errno,
         };
         let raw = u64::try_from(pid).map_err(|_| CgroupError::InvalidPid { pid })?;
+        let tgid = CgroupPid::from(raw);
+        let path = self.path.clone();
         // Any of the hierarchy's controllers writes the same cgroup.procs file.
         let result = match self.controllers.first() {
             Some(Controller::Memory) | None => {
-                MemController::new(self.path.clone(), self.mount_point.clone(), false)
-                    .add_task_by_tgid(&CgroupPid::from(raw))
+                MemController::new(path, false).add_task_by_tgid(&tgid)
             }
-            Some(Controller::Pids) => {
-                PidController::new(self.path.clone(), self.mount_point.clone(), false)
-                    .add_task_by_tgid(&CgroupPid::from(raw))
-            }
-            Some(Controller::Cpu) => {
-                CpuController::new(self.path.clone(), self.mount_point.clone(), false)
-                    .add_task_by_tgid(&CgroupPid::from(raw))
-            }
-            Some(Controller::Io) => {
-                BlkIoController::new(self.path.clone(), self.mount_point.clone(), false)
-                    .add_task_by_tgid(&CgroupPid::from(raw))
-            }
+            Some(Controller::Pids) => PidController::new(path, false).add_task_by_tgid(&tgid),
+            Some(Controller::Cpu) => CpuController::new(path, false).add_task_by_tgid(&tgid),
+            Some(Controller::Io) => BlkIoController::new(path, false).add_task_by_tgid(&tgid),
         };
         result.map_err(|e| attach_error(errno_of_cgroups(&e)))
     }

@@ -8,10 +8,10 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use crate::cgroupfs::{make_dir, read_control, remove_dir, words, write_control};
+use crate::cgroupfs::{CgroupFs, read_control, words, write_control};
 use crate::controller::Controller;
 use crate::error::{CgroupError, errno_of};
-use crate::limits::{LimitKind, ResourceLimits, io_weight_to_bfq};
+use crate::resource_limits::{LimitKind, ResourceLimits, io_weight_to_bfq};
 use crate::warning::Warning;
 
 /// The sandbox's v2 directory and the fd that `clone3(CLONE_INTO_CGROUP)` takes.
@@ -149,12 +149,13 @@ impl V2Dir {
     /// Makes `<caller_dir>/<name>` and opens it for `CLONE_INTO_CGROUP`. On failure to open,
     /// the directory is removed again.
     pub(crate) fn create(
+        fs: &dyn CgroupFs,
         caller_dir: &Path,
         name: &str,
         controllers: Vec<Controller>,
     ) -> Result<V2Dir, CgroupError> {
         let path = caller_dir.join(name);
-        make_dir(&path).map_err(|e| CgroupError::CreateDir {
+        fs.make_dir(&path).map_err(|e| CgroupError::CreateDir {
             path: path.clone(),
             errno: errno_of(&e),
         })?;
@@ -167,7 +168,7 @@ impl V2Dir {
                 controllers,
             }),
             Err(e) => {
-                let _ = remove_dir(&path);
+                let _ = fs.remove_dir(&path);
                 Err(CgroupError::OpenDir {
                     path,
                     errno: errno_of(&e),

@@ -13,7 +13,7 @@ use rustix::io::Errno;
 
 use crate::controller::Controller;
 use crate::error::CgroupError;
-use crate::limits::{CpuMax, LimitKind};
+use crate::resource_limits::{CpuMax, LimitKind};
 
 /// One degraded state found while setting up a sandbox cgroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
