@@ -84,6 +84,7 @@
 mod cgroupfs;
 mod controller;
 mod error;
+mod events;
 mod hierarchy;
 mod kill;
 mod membership;
@@ -100,6 +101,7 @@ mod warning;
 
 pub use controller::Controller;
 pub use error::CgroupError;
+pub use events::LimitEvents;
 pub use hierarchy::{CgroupLayout, HierarchyMode, UnifiedHierarchy, V1Hierarchy};
 pub use owner::{DEFAULT_PREFIX, Owner, SandboxName};
 pub use resource_limits::{
