@@ -756,8 +756,8 @@ fn strs(v: &[String]) -> Vec<&str> {
 // switch lines of its section 9.1.
 
 #[test]
-fn command_17_the_reference_line_finds_no_shell_in_an_empty_root() {
-    if cannot_sandbox("command_17_the_reference_line_finds_no_shell_in_an_empty_root") {
+fn section_17_the_reference_line_finds_no_shell_in_an_empty_root() {
+    if cannot_sandbox("section_17_the_reference_line_finds_no_shell_in_an_empty_root") {
         return;
     }
     // As bubblewrap, vb starts from an empty tmpfs root: nothing to execute.
@@ -769,8 +769,8 @@ fn command_17_the_reference_line_finds_no_shell_in_an_empty_root() {
 }
 
 #[test]
-fn command_17_hello_from_voidbox_on_the_host_root() {
-    if cannot_sandbox("command_17_hello_from_voidbox_on_the_host_root") {
+fn section_17_hello_from_voidbox_on_the_host_root() {
+    if cannot_sandbox("section_17_hello_from_voidbox_on_the_host_root") {
         return;
     }
     assert_eq!(
@@ -780,8 +780,8 @@ fn command_17_hello_from_voidbox_on_the_host_root() {
 }
 
 #[test]
-fn command_17_hello_from_voidbox_bubblewrap_style() {
-    if cannot_sandbox("command_17_hello_from_voidbox_bubblewrap_style") {
+fn section_17_hello_from_voidbox_bubblewrap_style() {
+    if cannot_sandbox("section_17_hello_from_voidbox_bubblewrap_style") {
         return;
     }
     assert_eq!(
@@ -791,8 +791,8 @@ fn command_17_hello_from_voidbox_bubblewrap_style() {
 }
 
 #[test]
-fn command_17_root_switch_by_pivot_root_or_chroot() {
-    if cannot_sandbox("command_17_root_switch_by_pivot_root_or_chroot") {
+fn section_17_root_switch_by_pivot_root_or_chroot() {
+    if cannot_sandbox("section_17_root_switch_by_pivot_root_or_chroot") {
         return;
     }
     for switch in [&["--pivot-root"][..], &["--no-pivot-root"], &["--chroot"]] {
