@@ -81,6 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     holder.process.stdin = Stdio::piped();
     let mut holder = voidbox::spawn(&holder)?;
     let pid = holder.pid();
+    // The holder's namespaces, to compare with what the second sandbox sees.
     let holders = ["net", "mnt"].map(|kind| std::fs::read_link(format!("/proc/{pid}/ns/{kind}")));
 
     let mut joined = NamespaceFds {
@@ -113,8 +114,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = String::from_utf8(out.stdout)?;
     let mut lines = text.lines();
     println!("{}", lines.next().unwrap_or("inside: ?"));
-    for ((kind, inside), holders) in ["net", "mnt"].iter().zip(lines).zip(holders) {
-        let same = std::path::Path::new(inside) == holders?;
+    for ((kind, inside), theirs) in ["net", "mnt"].iter().zip(lines).zip(holders) {
+        let same = std::path::Path::new(inside) == theirs?;
         println!("{kind}: {}", if same { "the holder's" } else { "another" });
     }
     let status = out.status;
