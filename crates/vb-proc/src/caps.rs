@@ -24,7 +24,7 @@ use std::str::FromStr;
 
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
+use crate::errno::last_errno;
 
 /// One Linux capability, by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -23,7 +23,7 @@ use rustix::process::{Gid, Pid, Uid};
 use std::sync::atomic::Ordering;
 
 use crate::clone::fork_raw;
-use crate::clone::last_errno;
+use crate::errno::last_errno;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::pid1;

@@ -18,7 +18,7 @@ fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     if ret == 0 {
         return Ok(());
     }
-    let errno = crate::clone::last_errno();
+    let errno = crate::errno::last_errno();
     if errno != Errno::NOSYS {
         return Err(errno);
     }

@@ -39,10 +39,11 @@ use std::ffi::CString;
 use rustix::io::Errno;
 
 use crate::child::{arm_death_signal, fail, switch_ids};
-use crate::clone::{Namespaces, fork_raw};
+use crate::clone::fork_raw;
 use crate::error::ProcError;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
+use crate::namespaces::Namespaces;
 use crate::pid1;
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
 use crate::spawn::Stages;

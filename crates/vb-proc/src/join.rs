@@ -35,9 +35,10 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use rustix::io::Errno;
 use rustix::thread::UnshareFlags;
 
-use crate::clone::Namespaces;
 use crate::error::ProcError;
 use crate::frame::{ChildFailure, Step};
+pub use crate::namespaces::NamespaceKind;
+use crate::namespaces::Namespaces;
 
 /// Existing namespaces to join, as open `/proc/<pid>/ns/*` descriptors.
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,58 +74,6 @@ impl JoinNamespaces<'_> {
             || self.uts.is_some()
             || self.ipc.is_some()
             || self.cgroup.is_some()
-    }
-}
-
-/// Which namespace a join step is about: the index of a
-/// [`Step::JoinNamespace`] failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum NamespaceKind {
-    /// The user namespace (`--userns`).
-    User = 0,
-    /// The PID namespace (`--pidns`).
-    Pid = 1,
-    /// The network namespace.
-    Net = 2,
-    /// The UTS namespace.
-    Uts = 3,
-    /// The IPC namespace.
-    Ipc = 4,
-    /// The cgroup namespace.
-    Cgroup = 5,
-    /// The mount namespace.
-    Mount = 6,
-    /// The second user namespace (`--userns2`).
-    User2 = 7,
-}
-
-impl NamespaceKind {
-    /// The kind a [`Step::JoinNamespace`] index names.
-    pub fn from_index(index: u32) -> Option<Self> {
-        Some(match index {
-            0 => Self::User,
-            1 => Self::Pid,
-            2 => Self::Net,
-            3 => Self::Uts,
-            4 => Self::Ipc,
-            5 => Self::Cgroup,
-            6 => Self::Mount,
-            7 => Self::User2,
-            _ => return None,
-        })
-    }
-
-    fn flag(self) -> libc::c_int {
-        match self {
-            Self::User | Self::User2 => libc::CLONE_NEWUSER,
-            Self::Pid => libc::CLONE_NEWPID,
-            Self::Net => libc::CLONE_NEWNET,
-            Self::Uts => libc::CLONE_NEWUTS,
-            Self::Ipc => libc::CLONE_NEWIPC,
-            Self::Cgroup => libc::CLONE_NEWCGROUP,
-            Self::Mount => libc::CLONE_NEWNS,
-        }
     }
 }
 
@@ -242,7 +191,7 @@ pub(crate) fn setns(fd: RawFd, kind: NamespaceKind) -> Result<(), ChildFailure> 
     if unsafe { libc::setns(fd, kind.flag()) } == 0 {
         return Ok(());
     }
-    let errno = crate::clone::last_errno().raw_os_error();
+    let errno = crate::errno::last_errno().raw_os_error();
     Err(ChildFailure::process(
         Step::JoinNamespace,
         kind as u32,

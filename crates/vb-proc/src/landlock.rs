@@ -106,7 +106,7 @@ use landlock::{ABI, Access, AccessFs, AccessNet, BitFlags};
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
+use crate::errno::last_errno;
 use crate::frame::{ChildFailure, Origin, StageFailure};
 
 /// What a path rule grants beneath its path. See the [module docs](self).

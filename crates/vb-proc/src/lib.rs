@@ -56,6 +56,7 @@ pub mod caps;
 mod child;
 mod clone;
 mod env;
+mod errno;
 mod error;
 mod exec;
 mod fds;
@@ -65,17 +66,19 @@ mod id_map;
 mod in_child;
 pub mod join;
 pub mod landlock;
+mod namespaces;
 mod pid1;
 pub mod report;
 pub mod rlimit;
 pub mod seccomp;
 mod security;
 mod spawn;
+mod status;
 mod sync;
 mod syscalls;
 
 pub use caps::{CapOp, Capability, UnknownCapability};
-pub use clone::{CLONE_INTO_CGROUP, Namespaces};
+pub use clone::CLONE_INTO_CGROUP;
 pub use env::{EnvError, EnvOp, apply_env_ops, lookup};
 pub use error::ProcError;
 pub use exec::{ExecError, ExecPlan};
@@ -83,10 +86,11 @@ pub use filter::{FilterError, SeccompPolicy, Syscall, UnknownSyscall};
 pub use frame::{ChildFailure, ChildStage, FRAME_LEN, FrameError, Origin, StageFailure, Step};
 pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
-pub use join::{JoinNamespaces, NamespaceKind};
+pub use join::JoinNamespaces;
 pub use landlock::{
     Enforcement, LandlockError, LandlockPlan, LandlockSpec, LandlockStep, PathAccess, PathRule,
 };
+pub use namespaces::{NamespaceKind, Namespaces};
 pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use report::SandboxReport;
 pub use rlimit::{Rlimit, RlimitError, RlimitResource};
@@ -96,9 +100,8 @@ pub use security::{
     SandboxIds, SecurityError, SecurityPlan, SecuritySpec, SecurityStep, has_controlling_terminal,
     selinux_enabled,
 };
-pub use spawn::{
-    ExitStatus, MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started,
-};
+pub use spawn::{MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started};
+pub use status::ExitStatus;
 pub use sync::{
     ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token,
     send_token,

@@ -77,7 +77,7 @@ fn pid_in(proc_dir: BorrowedFd<'_>) -> Result<u64, Errno> {
             buf.len(),
         )
     };
-    let n = usize::try_from(n).map_err(|_| crate::clone::last_errno())?;
+    let n = usize::try_from(n).map_err(|_| crate::errno::last_errno())?;
     let mut pid = 0u64;
     for b in buf.get(..n).unwrap_or_default() {
         if !b.is_ascii_digit() {

@@ -114,7 +114,7 @@ impl BpfProgram {
         if ret == 0 {
             Ok(())
         } else {
-            Err(crate::clone::last_errno())
+            Err(crate::errno::last_errno())
         }
     }
 }

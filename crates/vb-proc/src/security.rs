@@ -25,7 +25,7 @@ use std::os::fd::OwnedFd;
 
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
+use crate::errno::last_errno;
 
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
 use crate::filter::{self, FilterError, SeccompPolicy, Syscall};

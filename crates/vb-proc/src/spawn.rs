@@ -21,14 +21,16 @@ use rustix::pipe::PipeFlags;
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
 use crate::child::{ChildFds, child_main};
-use crate::clone::{Forked, Namespaces, clone_with_pidfd};
+use crate::clone::{Forked, clone_with_pidfd};
 use crate::error::ProcError;
 use crate::exec::ExecPlan;
 use crate::frame::{ChildFailure, ChildStage, Origin};
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::join::{JoinNamespaces, JoinPlan};
+use crate::namespaces::Namespaces;
 use crate::report::{REPORT_LEN, SandboxReport};
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
+use crate::status::ExitStatus;
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
@@ -779,64 +781,6 @@ impl Running {
         } else {
             // The reaper itself was killed before it could report.
             Ok(own)
-        }
-    }
-}
-
-/// How the sandboxed command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExitStatus {
-    /// It exited with this code.
-    Exited(i32),
-    /// It was killed by this signal.
-    Signaled(i32),
-}
-
-impl ExitStatus {
-    /// From a raw `wait(2)` status.
-    pub fn from_raw(raw: i32) -> Self {
-        if libc::WIFSIGNALED(raw) {
-            Self::Signaled(libc::WTERMSIG(raw))
-        } else {
-            Self::Exited(libc::WEXITSTATUS(raw))
-        }
-    }
-
-    fn from_waitid(status: &rustix::process::WaitIdStatus) -> Self {
-        match (status.exit_status(), status.terminating_signal()) {
-            (Some(code), _) => Self::Exited(code),
-            (None, Some(sig)) => Self::Signaled(sig),
-            (None, None) => Self::Exited(0),
-        }
-    }
-
-    /// The shell's encoding: the exit code, or 128 + the signal number.
-    pub fn code(&self) -> i32 {
-        match *self {
-            Self::Exited(code) => code,
-            Self::Signaled(sig) => 128 + sig,
-        }
-    }
-
-    /// Whether the command exited with code 0.
-    pub fn success(&self) -> bool {
-        *self == Self::Exited(0)
-    }
-
-    /// The signal that killed the command, if one did.
-    pub fn signal(&self) -> Option<i32> {
-        match *self {
-            Self::Signaled(sig) => Some(sig),
-            Self::Exited(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Exited(code) => write!(f, "exit code {code}"),
-            Self::Signaled(sig) => write!(f, "killed by signal {sig}"),
         }
     }
 }
