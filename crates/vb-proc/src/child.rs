@@ -1,6 +1,6 @@
 //! What the sandbox child runs between `clone3` and `execve`, in the fixed order
 //! the design gives: death signal, gate (and `userns_block_fd`), id switch,
-//! hostname, the filesystem and network stages, joining the cgroups the parent
+//! hostname, the filesystem and network hooks, joining the cgroups the parent
 //! made meanwhile, the cgroup namespace, the security context shared by every
 //! process (user-namespace policy, bounding set), `block_fd`, working
 //! directory, new session, lock files, the PID-1 fork; then on the reaper's
@@ -26,8 +26,9 @@ use crate::clone::fork_raw;
 use crate::errno::last_errno;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
+use crate::hook::ChildHooks;
 use crate::pid1;
-use crate::spawn::{Monitor, ProcessPlan, Stages};
+use crate::spawn::{Monitor, ProcessPlan};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, recv_token, send_failure, send_token,
 };
@@ -69,7 +70,7 @@ pub(crate) fn fail(step: Step, errno: Errno) -> ChildFailure {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> ! {
+pub(crate) fn child_main(plan: &ProcessPlan<'_>, hooks: &ChildHooks<'_>, fds: &ChildFds) -> ! {
     close(fds.gate_write);
     close(fds.ack_read);
     close(fds.fail_read);
@@ -88,7 +89,7 @@ pub(crate) fn child_main(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &Chil
     // This process, or the reaper it becomes, waits for children (the
     // command gets default dispositions before exec anyway).
     pid1::default_sigchld();
-    let result = run(plan, stages, fds);
+    let result = run(plan, hooks, fds);
     if let Err(failure) = result {
         send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
     }
@@ -220,7 +221,7 @@ fn take_locks(monitor: &Monitor) -> Result<(), ChildFailure> {
     Ok(())
 }
 
-fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+fn run(plan: &ProcessPlan<'_>, hooks: &ChildHooks<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
     if plan.die_with_parent {
         set_death_signal(plan.expected_parent)?;
     }
@@ -271,7 +272,7 @@ fn run(plan: &ProcessPlan<'_>, stages: &Stages<'_>, fds: &ChildFds) -> Result<()
     if let Some(name) = &plan.hostname {
         rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
     }
-    stages.run_setup()?;
+    hooks.run_setup()?;
     if let Some(ready) = fds.ready_read {
         join_cgroups(ready, &plan.join_cgroups)?;
     }

@@ -1,5 +1,6 @@
 //! The fixed-size failure frame a sandbox child writes on its close-on-exec error
-//! pipe, and the stage interface through which other crates add child-side steps.
+//! pipe: which part of the child-side plan failed ([`Origin`]), at which step,
+//! with which errno.
 //!
 //! A frame is 16 bytes: origin, step, index and errno as little-endian `u32`/`i32`.
 //! End-of-file on the pipe without a frame means the command was executed: the
@@ -16,9 +17,11 @@ pub const FRAME_LEN: usize = 16;
 pub enum Origin {
     /// A step owned by vb-proc itself (see [`Step`]).
     Process = 1,
-    /// The filesystem stage (mounts and the root switch).
+    /// The filesystem hook (mounts and the root switch): see
+    /// [`ChildHooks::filesystem`](crate::ChildHooks::filesystem).
     Filesystem = 2,
-    /// The network stage (interfaces inside the new network namespace).
+    /// The network hook (interfaces inside the new network namespace): see
+    /// [`ChildHooks::network`](crate::ChildHooks::network).
     Network = 3,
     /// The security context (capabilities, no_new_privs, the user-namespace
     /// policy, seccomp): see [`SecurityStep`](crate::SecurityStep).
@@ -140,43 +143,28 @@ impl Step {
     }
 }
 
-/// A failure reported by a stage running in the child.
+/// A failure of child-side work numbered by its owner rather than by
+/// vb-proc's [`Step`]: a [`ChildHook`](crate::ChildHook), the security
+/// context, a Landlock restriction.
 ///
-/// `step` and `index` are the stage's own numbering (for the filesystem stage, the
+/// `step` and `index` are the owner's numbering (for the filesystem hook, the
 /// step kind and the index of the action in its plan); `errno` is the positive
 /// error number of the failing system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StageFailure {
-    /// The stage-defined step that failed.
+pub struct StepFailure {
+    /// The owner-defined step that failed.
     pub step: u32,
-    /// The stage-defined index (for example, which action of a plan).
+    /// The owner-defined index (for example, which action of a plan).
     pub index: u32,
     /// The positive errno of the failing system call.
     pub errno: i32,
 }
 
-impl StageFailure {
+impl StepFailure {
     /// A failure of `step` at `index` with the given errno.
     pub const fn new(step: u32, index: u32, errno: i32) -> Self {
         Self { step, index, errno }
     }
-}
-
-/// A child-side stage: work another crate prepared in the parent and that runs in
-/// the cloned child between the id switch and `execve`.
-///
-/// # Safety
-///
-/// `run` executes in a child created by a raw `clone3` from a possibly
-/// multi-threaded process, whose other threads do not exist there: a lock
-/// they held stays held forever. An implementation must not allocate, take a
-/// lock, touch Rust's standard streams or environment, or panic: only system
-/// calls on data that was prepared before the clone. The soundness of
-/// [`ProcessPlan::clone_child`](crate::ProcessPlan::clone_child) depends on
-/// it, so implementing the trait is `unsafe`.
-pub unsafe trait ChildStage {
-    /// Run the stage; report the first failing step.
-    fn run(&self) -> Result<(), StageFailure>;
 }
 
 /// A failure that happened in the sandbox child before the command ran.
@@ -203,8 +191,8 @@ impl ChildFailure {
         }
     }
 
-    /// A failure reported by a stage.
-    pub const fn stage(origin: Origin, failure: StageFailure) -> Self {
+    /// A failure of work numbered by its owner (`origin` says which).
+    pub const fn with_origin(origin: Origin, failure: StepFailure) -> Self {
         Self {
             origin,
             step: failure.step,
@@ -281,8 +269,9 @@ mod tests {
     fn frame_round_trips() {
         let failure = ChildFailure::process(Step::Chdir, 3, libc::ENOENT);
         assert_eq!(ChildFailure::decode(&failure.encode()), Ok(failure));
-        let staged = ChildFailure::stage(Origin::Filesystem, StageFailure::new(9, 41, libc::EPERM));
-        assert_eq!(ChildFailure::decode(&staged.encode()), Ok(staged));
+        let hooked =
+            ChildFailure::with_origin(Origin::Filesystem, StepFailure::new(9, 41, libc::EPERM));
+        assert_eq!(ChildFailure::decode(&hooked.encode()), Ok(hooked));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //!    namespace and goes on; the process the caller forked stays outside,
 //!    waits for it, and exits with its status (so the caller's `waitpid` sees
 //!    the sandbox's status);
-//! 6. the filesystem and network stages;
+//! 6. the filesystem and network hooks;
 //! 7. the security context shared by every process (user-namespace policy,
 //!    bounding set);
 //! 8. without `as_pid_1`, another fork: pid 1 becomes the reaper (see
@@ -43,10 +43,10 @@ use crate::clone::fork_raw;
 use crate::error::ProcError;
 use crate::fds;
 use crate::frame::{ChildFailure, Step};
+use crate::hook::ChildHooks;
 use crate::namespaces::Namespaces;
 use crate::pid1;
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
-use crate::spawn::Stages;
 
 /// What to apply in a caller-forked child.
 #[derive(Clone, Debug, Default)]
@@ -149,9 +149,9 @@ impl InChildPlan {
     /// # Safety
     ///
     /// Call only in a single-threaded child created by `fork`/`clone` (the
-    /// parent may have had threads), before `execve`. `stages` must keep the
-    /// [`ChildStage`](crate::ChildStage) contract.
-    pub unsafe fn apply(&self, stages: &Stages<'_>) -> Result<(), ChildFailure> {
+    /// parent may have had threads), before `execve`. `hooks` must keep the
+    /// [`ChildHook`](crate::ChildHook) contract.
+    pub unsafe fn apply(&self, hooks: &ChildHooks<'_>) -> Result<(), ChildFailure> {
         if self.die_with_parent {
             arm_death_signal()?;
         }
@@ -182,7 +182,7 @@ impl InChildPlan {
                 arm_death_signal()?;
             }
         }
-        stages.run_setup()?;
+        hooks.run_setup()?;
         self.security.before_fork()?;
         if self.reaper {
             fork_supervised(&self.security, true)?;

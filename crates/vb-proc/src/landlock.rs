@@ -79,7 +79,7 @@
 //!
 //! The child then enforces exactly what the plan says: the masks go to the
 //! kernel unchanged (it refuses an unknown bit with `EINVAL` instead of
-//! dropping it) and every failing call is reported as a [`StageFailure`]
+//! dropping it) and every failing call is reported as a [`StepFailure`]
 //! with a [`LandlockStep`], never skipped. There is no "best effort" path
 //! that returns success with nothing enforced. When
 //! [`Enforcement::None`] was reported, [`LandlockPlan::apply`] does nothing:
@@ -107,7 +107,7 @@ use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use crate::errno::last_errno;
-use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::frame::{ChildFailure, Origin, StepFailure};
 
 /// What a path rule grants beneath its path. See the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -381,8 +381,8 @@ impl LandlockStep {
     }
 }
 
-fn fail(step: LandlockStep, index: u32, errno: Errno) -> StageFailure {
-    StageFailure::new(step as u32, index, errno.raw_os_error())
+fn fail(step: LandlockStep, index: u32, errno: Errno) -> StepFailure {
+    StepFailure::new(step as u32, index, errno.raw_os_error())
 }
 
 /// What the version probe found.
@@ -673,7 +673,7 @@ impl LandlockPlan {
     /// the plan restricts nothing ([`Enforcement::None`], or an empty spec);
     /// otherwise either everything the plan handles is enforced or the first
     /// failing step is returned.
-    pub fn apply(&self) -> Result<(), StageFailure> {
+    pub fn apply(&self) -> Result<(), StepFailure> {
         if !self.restricts() {
             return Ok(());
         }
@@ -903,12 +903,12 @@ mod tests {
             LandlockStep::of(&security_frame(21)),
             Some(LandlockStep::OpenPath)
         );
-        let other = ChildFailure::stage(Origin::Filesystem, StageFailure::new(21, 0, 2));
+        let other = ChildFailure::with_origin(Origin::Filesystem, StepFailure::new(21, 0, 2));
         assert_eq!(LandlockStep::of(&other), None);
     }
 
     fn security_frame(step: u32) -> ChildFailure {
-        ChildFailure::stage(Origin::Security, StageFailure::new(step, 0, libc::ENOENT))
+        ChildFailure::with_origin(Origin::Security, StepFailure::new(step, 0, libc::ENOENT))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! parent/child handshake, user and group id maps, the PID-1 reaper, and exec.
 //!
 //! ```
-//! use vb_proc::{ProcessPlan, ProcessSpec, Stages};
+//! use vb_proc::{ChildHooks, ProcessPlan, ProcessSpec};
 //!
 //! let spec = ProcessSpec {
 //!     command: vec!["/bin/sh".into(), "-c".into(), "exit 7".into()],
@@ -10,7 +10,7 @@
 //!     ..ProcessSpec::default()
 //! };
 //! let plan = ProcessPlan::prepare(&spec)?;
-//! let pending = plan.clone_child(&Stages::default(), None)?; // waits at the gate
+//! let pending = plan.clone_child(&ChildHooks::default(), None)?; // waits at the gate
 //! let running = pending.release()?;                          // ids, gate, ack, exec
 //! assert_eq!(running.wait()?.code(), 7);
 //! # Ok::<(), vb_proc::ProcError>(())
@@ -30,9 +30,9 @@
 //!    succeeded. Each transfer is checked for length and value.
 //! 4. [`Running::wait`] returns the command's [`ExitStatus`].
 //!
-//! Other crates add child-side work through [`ChildStage`]s: the filesystem and
-//! network stages run before the PID-1 fork, the security stage last before
-//! exec, in the command's process only.
+//! Other crates add child-side work through [`ChildHook`]s: the filesystem and
+//! network hooks run before the PID-1 fork. vb-proc's own security context
+//! comes last before exec, in the command's process only.
 //!
 //! # Fork safety
 //!
@@ -40,7 +40,7 @@
 //! executes the command it runs only system calls on data prepared before the
 //! clone: no allocation, no locks, no panics. Ids are switched with per-thread
 //! raw system calls because glibc's `setresuid` would wait for the parent's
-//! threads, which do not exist in the child. `ChildStage` implementations must
+//! threads, which do not exist in the child. `ChildHook` implementations must
 //! keep the same rule.
 //!
 //! # Dying with the parent
@@ -62,6 +62,7 @@ mod exec;
 mod fds;
 pub mod filter;
 mod frame;
+mod hook;
 mod id_map;
 mod in_child;
 pub mod join;
@@ -83,7 +84,8 @@ pub use env::{EnvError, EnvOp, apply_env_ops, lookup};
 pub use error::ProcError;
 pub use exec::{ExecError, ExecPlan};
 pub use filter::{FilterError, SeccompPolicy, Syscall, UnknownSyscall};
-pub use frame::{ChildFailure, ChildStage, FRAME_LEN, FrameError, Origin, StageFailure, Step};
+pub use frame::{ChildFailure, FRAME_LEN, FrameError, Origin, Step, StepFailure};
+pub use hook::{ChildHook, ChildHooks};
 pub use id_map::{IdMapError, IdMapping, write_id_maps};
 pub use in_child::{InChildPlan, InChildSpec};
 pub use join::JoinNamespaces;
@@ -100,7 +102,7 @@ pub use security::{
     SandboxIds, SecurityError, SecurityPlan, SecuritySpec, SecurityStep, has_controlling_terminal,
     selinux_enabled,
 };
-pub use spawn::{MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Stages, Started};
+pub use spawn::{MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Started};
 pub use status::ExitStatus;
 pub use sync::{
     ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token,

@@ -29,7 +29,7 @@ use crate::errno::last_errno;
 
 use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
 use crate::filter::{self, FilterError, SeccompPolicy, Syscall};
-use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::frame::{ChildFailure, Origin, StepFailure};
 use crate::landlock::{LandlockError, LandlockPlan, LandlockSpec};
 use crate::rlimit::Rlimit;
 use crate::seccomp::{self, BpfProgram};
@@ -154,9 +154,9 @@ impl SecurityStep {
 }
 
 fn fail(step: SecurityStep, index: u32, errno: Errno) -> ChildFailure {
-    ChildFailure::stage(
+    ChildFailure::with_origin(
         Origin::Security,
-        StageFailure::new(step as u32, index, errno.raw_os_error()),
+        StepFailure::new(step as u32, index, errno.raw_os_error()),
     )
 }
 
@@ -381,7 +381,7 @@ impl SecurityPlan {
         if let Some(landlock) = &self.landlock {
             landlock
                 .apply()
-                .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
+                .map_err(|f| ChildFailure::with_origin(Origin::Security, f))?;
         }
         Ok(())
     }

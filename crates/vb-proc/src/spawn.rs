@@ -24,7 +24,7 @@ use crate::child::{ChildFds, child_main};
 use crate::clone::{Forked, clone_with_pidfd};
 use crate::error::ProcError;
 use crate::exec::ExecPlan;
-use crate::frame::{ChildFailure, ChildStage, Origin};
+use crate::hook::ChildHooks;
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::join::{JoinNamespaces, JoinPlan};
 use crate::namespaces::Namespaces;
@@ -73,7 +73,7 @@ pub struct ProcessSpec<'fd> {
     pub stdio: [Option<BorrowedFd<'fd>>; 3],
     /// cgroups the child joins itself, each a `tasks` file named relative to an
     /// open directory: once the parent signals that they exist
-    /// ([`Started::cgroups_ready`]), after the filesystem and network stages,
+    /// ([`Started::cgroups_ready`]), after the filesystem and network hooks,
     /// the child opens each and writes `0`. The parent can so create the
     /// cgroups while the child sets itself up, and a process that moves itself
     /// skips the kernel's global thread-group lock, which moving another
@@ -112,43 +112,6 @@ pub struct ProcessSpec<'fd> {
     /// does so when it mounts a devpts), then move the command into a nested
     /// user namespace where it has `uid`/`gid`.
     pub setup_as_root: bool,
-}
-
-/// Child-side work prepared by other crates, run in this order between the id
-/// switch and exec. See [`ChildStage`] for the contract.
-#[derive(Clone, Copy, Default)]
-pub struct Stages<'a> {
-    /// Mounts and the root switch; runs before the PID-1 fork, so the reaper
-    /// lives in the sandbox's filesystem too.
-    pub filesystem: Option<&'a dyn ChildStage>,
-    /// Network configuration inside the new network namespace.
-    pub network: Option<&'a dyn ChildStage>,
-}
-
-impl Stages<'_> {
-    /// Child side: the filesystem stage, then the network stage.
-    pub(crate) fn run_setup(&self) -> Result<(), ChildFailure> {
-        if let Some(stage) = self.filesystem {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
-        }
-        if let Some(stage) = self.network {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Stages<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stages")
-            .field("filesystem", &self.filesystem.is_some())
-            .field("network", &self.network.is_some())
-            .finish()
-    }
 }
 
 /// The most lock files one sandbox takes.
@@ -377,14 +340,14 @@ impl<'fd> ProcessPlan<'fd> {
         self.reaper
     }
 
-    /// Clone the child, which runs `stages` after the gate opens.
+    /// Clone the child, which runs `hooks` after the gate opens.
     ///
     /// With `cgroup` (a cgroup v2 directory), the child is created inside that
     /// cgroup with `CLONE_INTO_CGROUP`; [`Pending::into_cgroup`] says whether the
     /// kernel honoured it.
     pub fn clone_child(
         &self,
-        stages: &Stages<'_>,
+        hooks: &ChildHooks<'_>,
         cgroup: Option<BorrowedFd<'_>>,
     ) -> Result<Pending, ProcError> {
         let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
@@ -430,11 +393,11 @@ impl<'fd> ProcessPlan<'fd> {
         if let Ok(Forked::Child) = forked {
             // The child keeps every signal blocked: restoring the caller's mask
             // is the parent's business only.
-            child_main(self, stages, &fds);
+            child_main(self, hooks, &fds);
         }
         drop(blocked);
         match forked.map_err(ProcError::Clone)? {
-            Forked::Child => child_main(self, stages, &fds),
+            Forked::Child => child_main(self, hooks, &fds),
             Forked::Parent {
                 pid,
                 pidfd,
