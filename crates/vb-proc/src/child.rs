@@ -10,7 +10,7 @@
 //! acknowledgement and `execve`.
 //!
 //! Everything here runs in a raw clone of a possibly multi-threaded process: only
-//! system calls on data prepared by [`ProcessPlan`](crate::ProcessPlan), no
+//! system calls on data prepared by [`ProcessPlan`](crate::ProcessPlan) in a [`ChildPlan`], no
 //! allocation, no locks, no panics. Ids are switched with per-thread raw system
 //! calls on purpose: glibc's `setresuid` would try to synchronise the threads of
 //! the parent, which do not exist here.
@@ -28,30 +28,13 @@ use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::hook::ChildHooks;
 use crate::pid1;
-use crate::spawn::{Monitor, ProcessPlan};
+use crate::plan::{ChildFds, ChildPlan, Monitor};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, recv_token, send_failure, send_token,
 };
 
 /// The exit code of a child that reported a failure frame.
 pub(crate) const SETUP_FAILED_EXIT: libc::c_int = 127;
-
-/// The raw descriptors the child works with. The parent's ends are closed first
-/// so end-of-file on the gate means the parent is gone.
-pub(crate) struct ChildFds {
-    pub(crate) gate_read: RawFd,
-    pub(crate) gate_write: RawFd,
-    pub(crate) ack_read: RawFd,
-    pub(crate) ack_write: RawFd,
-    pub(crate) fail_read: RawFd,
-    pub(crate) fail_write: RawFd,
-    pub(crate) status_read: Option<RawFd>,
-    pub(crate) status_write: Option<RawFd>,
-    pub(crate) ready_read: Option<RawFd>,
-    pub(crate) ready_write: Option<RawFd>,
-    pub(crate) nsid_read: Option<RawFd>,
-    pub(crate) nsid_write: Option<RawFd>,
-}
 
 fn close(fd: RawFd) {
     // SAFETY: the fd is one of the child's copies of the handshake pipes, owned
@@ -70,7 +53,7 @@ pub(crate) fn fail(step: Step, errno: Errno) -> ChildFailure {
 }
 
 /// The child's entry point; never returns.
-pub(crate) fn child_main(plan: &ProcessPlan<'_>, hooks: &ChildHooks<'_>, fds: &ChildFds) -> ! {
+pub(crate) fn child_main(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFds) -> ! {
     close(fds.gate_write);
     close(fds.ack_read);
     close(fds.fail_read);
@@ -221,7 +204,7 @@ fn take_locks(monitor: &Monitor) -> Result<(), ChildFailure> {
     Ok(())
 }
 
-fn run(plan: &ProcessPlan<'_>, hooks: &ChildHooks<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+fn run(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
     if plan.die_with_parent {
         set_death_signal(plan.expected_parent)?;
     }
@@ -348,7 +331,7 @@ fn enter_cgroup_namespace() -> Result<(), ChildFailure> {
 
 /// Send the parent the [`SandboxReport`](crate::SandboxReport) when it asked
 /// for one: once the sandbox's namespaces are final (see [`crate::report`]).
-fn send_report(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+fn send_report(plan: &ChildPlan, fds: &ChildFds) -> Result<(), ChildFailure> {
     let (Some(dir), Some(out)) = (&plan.proc_dir, fds.nsid_write) else {
         return Ok(());
     };
@@ -357,7 +340,7 @@ fn send_report(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailur
 
 /// Fork; this process stays above as a waiter ([`intermediate_side`]) and
 /// the child goes on as the sandbox's first process.
-fn fork_below(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+fn fork_below(plan: &ChildPlan, fds: &ChildFds) -> Result<(), ChildFailure> {
     // SAFETY: both sides keep to the async-signal-safe contract.
     match unsafe { fork_raw() } {
         Err(e) => Err(fail(Step::Fork, e)),
@@ -376,7 +359,7 @@ fn fork_below(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure
 /// gives up what it does not need (it is a copy of the launcher's memory)
 /// and supervises the sandbox's first process like a reaper, forwarding
 /// signals and exiting with its status.
-fn intermediate_side(plan: &ProcessPlan<'_>, fds: &ChildFds, first: Pid) -> ! {
+fn intermediate_side(plan: &ChildPlan, fds: &ChildFds, first: Pid) -> ! {
     close(fds.ack_write);
     if let Some(fd) = fds.nsid_write {
         close(fd);
@@ -432,7 +415,7 @@ fn keep_across_exec(fd: RawFd) -> Result<(), Errno> {
 /// The reaper after the fork: give up everything the command could use
 /// through it, then supervise. A failure here is reported like any other;
 /// the command, already forked, is killed first.
-fn reaper_side(plan: &ProcessPlan<'_>, fds: &ChildFds, command: Pid) -> ! {
+fn reaper_side(plan: &ChildPlan, fds: &ChildFds, command: Pid) -> ! {
     close(fds.ack_write);
     let locked_down = plan.security.reaper().and_then(|()| {
         let mut keep = [-1; fds::MAX_KEPT];
@@ -472,7 +455,7 @@ fn reaper_side(plan: &ProcessPlan<'_>, fds: &ChildFds, command: Pid) -> ! {
     pid1::supervise(command, fds.status_write)
 }
 
-fn command_side(plan: &ProcessPlan<'_>, fds: &ChildFds) -> Result<(), ChildFailure> {
+fn command_side(plan: &ChildPlan, fds: &ChildFds) -> Result<(), ChildFailure> {
     install_stdio(&plan.stdio)?;
     plan.security.command()?;
     // Setup is finished: acknowledge before the signal mask opens, so a

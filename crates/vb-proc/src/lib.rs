@@ -69,6 +69,7 @@ pub mod join;
 pub mod landlock;
 mod namespaces;
 mod pid1;
+mod plan;
 pub mod report;
 pub mod rlimit;
 pub mod seccomp;
