@@ -2,8 +2,8 @@
 
 use rustix::io::Errno;
 
+use crate::command::ExecError;
 use crate::env::EnvError;
-use crate::exec::ExecError;
 use crate::frame::ChildFailure;
 use crate::id_map::IdMapError;
 use crate::security::SecurityError;

@@ -52,23 +52,21 @@
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("vb-proc supports x86_64 and aarch64 (raw clone argument order, seccomp ABIs)");
 
+mod caller_fork;
 pub mod caps;
 mod child;
 mod clone;
+mod command;
 mod env;
 mod errno;
 mod error;
-mod exec;
-mod fds;
 pub mod filter;
 mod frame;
 mod hook;
 mod id_map;
-mod in_child;
 pub mod join;
 pub mod landlock;
 mod namespaces;
-mod pid1;
 mod plan;
 pub mod report;
 pub mod rlimit;
@@ -79,22 +77,22 @@ mod status;
 mod sync;
 mod syscalls;
 
+pub use caller_fork::{InChildPlan, InChildSpec};
 pub use caps::{CapOp, Capability, UnknownCapability};
+pub use child::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use clone::CLONE_INTO_CGROUP;
+pub use command::{ExecError, ExecPlan};
 pub use env::{EnvError, EnvOp, apply_env_ops, lookup};
 pub use error::ProcError;
-pub use exec::{ExecError, ExecPlan};
 pub use filter::{FilterError, SeccompPolicy, Syscall, UnknownSyscall};
 pub use frame::{ChildFailure, FRAME_LEN, FrameError, Origin, Step, StepFailure};
 pub use hook::{ChildHook, ChildHooks};
 pub use id_map::{IdMapError, IdMapping, write_id_maps};
-pub use in_child::{InChildPlan, InChildSpec};
 pub use join::JoinNamespaces;
 pub use landlock::{
     Enforcement, LandlockError, LandlockPlan, LandlockSpec, LandlockStep, PathAccess, PathRule,
 };
 pub use namespaces::{NamespaceKind, Namespaces};
-pub use pid1::{FORWARDED_SIGNALS, is_forwarded, shell_code};
 pub use report::SandboxReport;
 pub use rlimit::{Rlimit, RlimitError, RlimitResource};
 pub use rustix::process::{Pid, Signal};

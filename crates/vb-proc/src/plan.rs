@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicI32;
 
 use rustix::process::Pid;
 
-use crate::exec::ExecPlan;
+use crate::command::ExecPlan;
 use crate::join::JoinPlan;
 use crate::namespaces::Namespaces;
 use crate::security::SecurityPlan;

@@ -22,8 +22,8 @@ use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
 use crate::child::child_main;
 use crate::clone::{Forked, clone_with_pidfd};
+use crate::command::ExecPlan;
 use crate::error::ProcError;
-use crate::exec::ExecPlan;
 use crate::hook::ChildHooks;
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::join::{JoinNamespaces, JoinPlan};

@@ -18,16 +18,16 @@
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
 
 use rustix::io::Errno;
-use rustix::process::{Gid, Pid, Uid};
+use rustix::process::Pid;
 
 use std::sync::atomic::Ordering;
 
+use crate::child::steps::{arm_death_signal, fail, set_dumpable, switch_ids_each};
+use crate::child::{fds, reaper};
 use crate::clone::fork_raw;
 use crate::errno::last_errno;
-use crate::fds;
 use crate::frame::{ChildFailure, Step};
 use crate::hook::ChildHooks;
-use crate::pid1;
 use crate::plan::{ChildFds, ChildPlan, Monitor};
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, recv_token, send_failure, send_token,
@@ -46,10 +46,6 @@ fn borrow(fd: RawFd) -> BorrowedFd<'static> {
     // SAFETY: the fd stays open until the child closes it explicitly or execs;
     // no borrow outlives that point.
     unsafe { BorrowedFd::borrow_raw(fd) }
-}
-
-pub(crate) fn fail(step: Step, errno: Errno) -> ChildFailure {
-    ChildFailure::process(step, 0, errno.raw_os_error())
 }
 
 /// The child's entry point; never returns.
@@ -71,7 +67,7 @@ pub(crate) fn child_main(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFd
     }
     // This process, or the reaper it becomes, waits for children (the
     // command gets default dispositions before exec anyway).
-    pid1::default_sigchld();
+    reaper::default_sigchld();
     let result = run(plan, hooks, fds);
     if let Err(failure) = result {
         send_failure(&mut FdChannel(borrow(fds.fail_write)), &failure);
@@ -84,7 +80,8 @@ pub(crate) fn child_main(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFd
 /// open the `tasks` file (relative to a directory descriptor prepared before
 /// the clone, which stays valid after the root switch) and write `0`, which
 /// names the writing thread — the whole process here.
-fn join_cgroups(ready: RawFd, files: &[(RawFd, std::ffi::CString)]) -> Result<(), ChildFailure> {
+fn join_cgroups(ready: RawFd, plan: &ChildPlan) -> Result<(), ChildFailure> {
+    let files = &plan.join_cgroups;
     let wait = recv_token(&mut FdChannel(borrow(ready)), READY_BYTE);
     close(ready);
     wait.map_err(|_| ChildFailure::process(Step::CgroupJoin, u32::MAX, libc::EPIPE))?;
@@ -118,33 +115,6 @@ fn join_cgroups(ready: RawFd, files: &[(RawFd, std::ffi::CString)]) -> Result<()
         {
             close(*dir);
         }
-    }
-    Ok(())
-}
-
-/// Arm `PR_SET_PDEATHSIG` with `SIGKILL`.
-pub(crate) fn arm_death_signal() -> Result<(), ChildFailure> {
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
-        .map_err(|e| fail(Step::DeathSignal, e))
-}
-
-/// Switch to the sandbox's ids with per-thread raw system calls (see the
-/// module docs for why not glibc's).
-pub(crate) fn switch_ids(uid: u32, gid: u32) -> Result<(), ChildFailure> {
-    switch_ids_each(Some(uid), Some(gid))
-}
-
-/// [`switch_ids`] for the ids given; a failure's index is the id.
-fn switch_ids_each(uid: Option<u32>, gid: Option<u32>) -> Result<(), ChildFailure> {
-    if let Some(gid) = gid {
-        let id = Gid::from_raw(gid);
-        rustix::thread::set_thread_res_gid(id, id, id)
-            .map_err(|e| ChildFailure::process(Step::SetGid, gid, e.raw_os_error()))?;
-    }
-    if let Some(uid) = uid {
-        let id = Uid::from_raw(uid);
-        rustix::thread::set_thread_res_uid(id, id, id)
-            .map_err(|e| ChildFailure::process(Step::SetUid, uid, e.raw_os_error()))?;
     }
     Ok(())
 }
@@ -257,7 +227,7 @@ fn run(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFds) -> Result<(), C
     }
     hooks.run_setup()?;
     if let Some(ready) = fds.ready_read {
-        join_cgroups(ready, &plan.join_cgroups)?;
+        join_cgroups(ready, plan)?;
     }
     if plan.namespaces.cgroup && !plan.cgroup_ns_early {
         // After the cgroups are joined, so the namespace is rooted at the
@@ -270,7 +240,7 @@ fn run(plan: &ChildPlan, hooks: &ChildHooks<'_>, fds: &ChildFds) -> Result<(), C
     plan.security.before_fork()?;
     if let Some(fd) = plan.user2 {
         // After setup and the bounding set, as bubblewrap enters it.
-        crate::join::setns(fd, crate::join::NamespaceKind::User2)?;
+        crate::child::join::setns(fd, crate::namespaces::NamespaceKind::User2)?;
     }
     if let Some(fd) = plan.monitor.block_fd {
         block_on(fd, Step::BlockFd)?;
@@ -335,7 +305,7 @@ fn send_report(plan: &ChildPlan, fds: &ChildFds) -> Result<(), ChildFailure> {
     let (Some(dir), Some(out)) = (&plan.proc_dir, fds.nsid_write) else {
         return Ok(());
     };
-    crate::report::send(out, dir.as_fd()).map_err(|e| fail(Step::Report, e))
+    crate::child::report::send(out, dir.as_fd()).map_err(|e| fail(Step::Report, e))
 }
 
 /// Fork; this process stays above as a waiter ([`intermediate_side`]) and
@@ -386,21 +356,7 @@ fn intermediate_side(plan: &ChildPlan, fds: &ChildFds, first: Pid) -> ! {
         unsafe { libc::_exit(SETUP_FAILED_EXIT) }
     }
     close(fds.fail_write);
-    pid1::supervise(first, status)
-}
-
-/// `PR_SET_DUMPABLE`.
-pub(crate) fn set_dumpable(on: bool) -> Result<(), ChildFailure> {
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on)) } == 0 {
-        Ok(())
-    } else {
-        Err(ChildFailure::process(
-            Step::Dumpable,
-            0,
-            last_errno().raw_os_error(),
-        ))
-    }
+    reaper::supervise(first, status)
 }
 
 /// Clear close-on-exec on `fd`.
@@ -452,7 +408,7 @@ fn reaper_side(plan: &ChildPlan, fds: &ChildFds, command: Pid) -> ! {
         unsafe { libc::_exit(SETUP_FAILED_EXIT) }
     }
     close(fds.fail_write);
-    pid1::supervise(command, fds.status_write)
+    reaper::supervise(command, fds.status_write)
 }
 
 fn command_side(plan: &ChildPlan, fds: &ChildFds) -> Result<(), ChildFailure> {

@@ -278,12 +278,14 @@ mod tests {
 
     #[test]
     fn failed_installation_rolls_back_in_reverse_order() {
-        let mut log = Vec::new();
+        let mut log = [("", 0); 8];
+        let mut logged = 0;
         let mut calls = 0;
         let result = Handlers::install_with(|sig, _new, old| {
             calls += 1;
             if old.is_null() {
-                log.push(("restore", sig));
+                log[logged] = ("restore", sig);
+                logged += 1;
                 return 0;
             }
             if calls == 4 {
@@ -291,13 +293,14 @@ mod tests {
                 unsafe { *libc::__errno_location() = libc::EINVAL };
                 return -1;
             }
-            log.push(("install", sig));
+            log[logged] = ("install", sig);
+            logged += 1;
             0
         });
         assert_eq!(result.err(), Some(Errno::INVAL));
         assert_eq!(
-            log,
-            vec![
+            log[..logged],
+            [
                 ("install", libc::SIGHUP),
                 ("install", libc::SIGINT),
                 ("install", libc::SIGQUIT),

@@ -1,0 +1,35 @@
+//! Everything that runs in the sandbox child, between the clone (or the
+//! caller's own fork) and `execve`.
+//!
+//! The child is a copy of one thread of a process that may have many: a
+//! lock another thread held — the allocator's, stdio's, the environment's —
+//! stays held forever there. So the code here only makes system calls on
+//! data the parent prepared ([`crate::plan`], and the plans of
+//! [`crate::security`], [`crate::join`], [`crate::command`],
+//! [`crate::landlock`]): no allocation, no lock, no panic. Clippy holds it
+//! to that: the allocating types and macros of the workspace's
+//! `clippy.toml` are denied in every module below.
+//!
+//! Each module here is the child's side of the module of the same name one
+//! level up, which prepares its data in the parent: `security.rs` prepares
+//! a `SecurityPlan` and `child/security.rs` applies it. `cloned.rs` is the
+//! child vb-proc clones, in its fixed order; `caller_fork.rs` is
+//! [`InChildPlan::apply`](crate::InChildPlan::apply), for a child the caller
+//! forked; `reaper.rs` is the PID-1 reaper both fork.
+
+#![deny(clippy::disallowed_types, clippy::disallowed_macros)]
+
+mod caller_fork;
+mod caps;
+pub(crate) mod cloned;
+mod command;
+pub(crate) mod fds;
+mod join;
+mod landlock;
+pub(crate) mod reaper;
+mod report;
+mod security;
+mod steps;
+
+pub(crate) use cloned::child_main;
+pub use reaper::{FORWARDED_SIGNALS, is_forwarded, shell_code};
