@@ -1,5 +1,6 @@
-//! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`,
-//! plus the plain fork the PID-1 reaper uses.
+//! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`.
+//! (The plain forks of the child, for the PID-1 reaper and the waiter above a
+//! PID namespace, are [`ChildSys::fork`](crate::child::sys::ChildSys::fork).)
 //!
 //! These are raw system calls, not glibc's `fork()`: glibc's fork runs `atfork`
 //! handlers that take the allocator's locks, which can deadlock a child of a
@@ -129,37 +130,6 @@ pub(crate) unsafe fn clone_with_pidfd(
                 into_cgroup,
             })
         }
-    }
-}
-
-/// A plain fork (`SIGCHLD` on exit, no namespaces) by raw system call.
-///
-/// Returns `Ok(None)` in the child and `Ok(Some(pid))` in the parent.
-///
-/// # Safety
-///
-/// As for [`clone_with_pidfd`]: the child may only run async-signal-safe code.
-pub(crate) unsafe fn fork_raw() -> Result<Option<Pid>, Errno> {
-    // SAFETY: clone(SIGCHLD) with a null stack is fork() without glibc's atfork
-    // handlers; the caller upholds the child's contract.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            u64::from(libc::SIGCHLD.unsigned_abs()),
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    match ret {
-        -1 => Err(last_errno()),
-        0 => Ok(None),
-        pid => i32::try_from(pid)
-            .ok()
-            .and_then(Pid::from_raw)
-            .map(Some)
-            .ok_or(Errno::INVAL),
     }
 }
 

@@ -4,7 +4,9 @@
 //! vb-netlink. vb-proc knows them only through [`ChildHook`], so it depends
 //! on neither crate.
 
-use crate::frame::{ChildFailure, Origin, StepFailure};
+#[cfg(doc)]
+use crate::frame::Origin;
+use crate::frame::StepFailure;
 
 /// Work another crate prepared in the parent that runs in the sandbox child
 /// (see [`ChildHooks`] for when).
@@ -36,21 +38,6 @@ pub struct ChildHooks<'a> {
     /// Network configuration inside the new network namespace; a failure is
     /// reported with [`Origin::Network`].
     pub network: Option<&'a dyn ChildHook>,
-}
-
-impl ChildHooks<'_> {
-    /// Child side: the filesystem hook, then the network hook.
-    pub(crate) fn run_setup(&self) -> Result<(), ChildFailure> {
-        if let Some(hook) = self.filesystem {
-            hook.run()
-                .map_err(|f| ChildFailure::with_origin(Origin::Filesystem, f))?;
-        }
-        if let Some(hook) = self.network {
-            hook.run()
-                .map_err(|f| ChildFailure::with_origin(Origin::Network, f))?;
-        }
-        Ok(())
-    }
 }
 
 impl std::fmt::Debug for ChildHooks<'_> {

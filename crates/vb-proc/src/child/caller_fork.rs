@@ -1,12 +1,12 @@
 //! Isolation applied in a child the caller forked: [`InChildPlan::apply`],
 //! in the order the [`crate::caller_fork`] module docs give.
 
-use rustix::io::Errno;
+use rustix::process::Pid;
 
 use crate::caller_fork::InChildPlan;
-use crate::child::steps::{arm_death_signal, fail, switch_ids};
-use crate::child::{fds, reaper};
-use crate::clone::fork_raw;
+use crate::child::reaper;
+use crate::child::steps::{arm_death_signal, fail, run_hooks, switch_ids, write_file_at};
+use crate::child::sys::{ChildSys, RealSys};
 use crate::frame::{ChildFailure, Step};
 use crate::hook::ChildHooks;
 use crate::security::SecurityPlan;
@@ -26,94 +26,107 @@ impl InChildPlan {
     /// parent may have had threads), before `execve`. `hooks` must keep the
     /// [`ChildHook`](crate::ChildHook) contract.
     pub unsafe fn apply(&self, hooks: &ChildHooks<'_>) -> Result<(), ChildFailure> {
+        match self.apply_with(&mut RealSys, hooks)? {
+            None => Ok(()),
+            Some(child) => reaper::supervise(child, None),
+        }
+    }
+
+    /// [`apply`](Self::apply) over `sys`: `Ok(None)` in the process that
+    /// executes the command, `Ok(Some(child))` in one that must supervise
+    /// `child` (the waiter above pid 1, and the reaper).
+    pub(crate) fn apply_with<S: ChildSys>(
+        &self,
+        sys: &mut S,
+        hooks: &ChildHooks<'_>,
+    ) -> Result<Option<Pid>, ChildFailure> {
         if self.die_with_parent {
-            arm_death_signal()?;
+            arm_death_signal(sys)?;
         }
         if !self.unshare.is_empty() {
-            // SAFETY: the caller guarantees a single-threaded child; unsharing
-            // its namespaces affects only this process (and, for the PID
-            // namespace, its future children).
-            unsafe { rustix::thread::unshare_unsafe(self.unshare) }
-                .map_err(|e| fail(Step::Unshare, e))?;
+            // SAFETY: `apply`'s caller guarantees a single-threaded child;
+            // unsharing its namespaces affects only this process (and, for
+            // the PID namespace, its future children).
+            unsafe { sys.unshare(self.unshare) }.map_err(|e| fail(Step::Unshare, e))?;
         }
         if let Some(maps) = &self.own_maps {
             for (index, (path, text)) in (0u32..).zip(maps.iter()) {
-                write_file(path, text)
+                write_file_at(sys, libc::AT_FDCWD, path, text)
                     .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
             }
         }
         if let Some((uid, gid)) = self.switch_ids {
-            switch_ids(uid, gid)?;
+            switch_ids(sys, uid, gid)?;
         }
         if let Some(name) = &self.hostname {
-            rustix::system::sethostname(name).map_err(|e| fail(Step::Hostname, e))?;
+            sys.set_hostname(name)
+                .map_err(|e| fail(Step::Hostname, e))?;
         }
         if self.pid_namespace {
             // The process the caller forked stays outside the new namespace:
             // it waits for pid 1 there, forwarding signals to it.
-            fork_supervised(&self.security, false)?;
+            if let Some(child) = fork_supervised(sys, &self.security, false)? {
+                return Ok(Some(child));
+            }
             if self.die_with_parent {
-                arm_death_signal()?;
+                arm_death_signal(sys)?;
             }
         }
-        hooks.run_setup()?;
-        self.security.before_fork()?;
-        if self.reaper {
-            fork_supervised(&self.security, true)?;
+        run_hooks(sys, hooks)?;
+        self.security.before_fork(sys)?;
+        if self.reaper
+            && let Some(child) = fork_supervised(sys, &self.security, true)?
+        {
+            return Ok(Some(child));
         }
-        self.security.command()?;
-        self.security.load_seccomp()
+        self.security.command(sys)?;
+        self.security.load_seccomp(sys)?;
+        Ok(None)
     }
 }
 
-/// Fork with the forwarded signals blocked across it. The parent supervises
-/// the child (forwarding signals, exiting with its status) once it has given
-/// up what the sandbox could use through it (it is a copy of the caller's
-/// memory): capabilities, dumpability, descriptors; as the sandbox's pid 1
-/// (`reaper`) it also takes the seccomp programs. The child returns with the
-/// caller's signal mask back.
-fn fork_supervised(security: &SecurityPlan, reaper: bool) -> Result<(), ChildFailure> {
+/// Fork with the forwarded signals blocked across it. The parent is to
+/// supervise the child (forwarding signals, exiting with its status) once it
+/// has given up what the sandbox could use through it (it is a copy of the
+/// caller's memory): capabilities, dumpability, descriptors; as the
+/// sandbox's pid 1 (`reaper`) it also takes the seccomp programs. It gets
+/// `Some(child)`. The child gets `None`, with the caller's signal mask back.
+fn fork_supervised<S: ChildSys>(
+    sys: &mut S,
+    security: &SecurityPlan,
+    reaper: bool,
+) -> Result<Option<Pid>, ChildFailure> {
     // The parent side waits for the child: an inherited ignored SIGCHLD
     // would lose its status. The child gets the caller's back.
-    let sigchld = reaper::default_sigchld();
-    let blocked = reaper::ForwardedBlocked::block();
-    // SAFETY: both sides keep to the async-signal-safe contract.
-    match unsafe { fork_raw() } {
+    let sigchld = sys.default_sigchld();
+    // Blocked until the supervisor's handlers are in (it unblocks them).
+    let mask = sys.block_forwarded();
+    // SAFETY: both sides go on with this code, which keeps to the
+    // async-signal-safe contract.
+    match unsafe { sys.fork() } {
         Err(e) => {
-            blocked.restore();
+            sys.set_mask(&mask);
             Err(fail(Step::Fork, e))
         }
         Ok(None) => {
-            blocked.restore();
-            reaper::restore_sigchld(&sigchld);
-            Ok(())
+            sys.set_mask(&mask);
+            sys.restore_sigchld(&sigchld);
+            Ok(None)
         }
         Ok(Some(child)) => {
-            if let Err(failure) = security.reaper() {
-                // SAFETY: kill(2) of the process just forked.
-                unsafe { libc::kill(child.as_raw_nonzero().get(), libc::SIGKILL) };
+            if let Err(failure) = security.reaper(sys) {
+                sys.kill(child);
                 return Err(failure);
             }
             // Neither the waiter nor the reaper needs any of the caller's
             // descriptors; holding them would delay end-of-file on the
             // caller's pipes and, for pid 1, hand them to the sandbox.
-            fds::close_all_except(&[]).map_err(|e| fail(Step::CloseFds, e))?;
+            sys.close_all_except(&[])
+                .map_err(|e| fail(Step::CloseFds, e))?;
             if reaper {
-                security.load_seccomp()?;
+                security.load_seccomp(sys)?;
             }
-            reaper::supervise(child, None)
+            Ok(Some(child))
         }
-    }
-}
-
-/// Write `text` to `path` in one `write(2)`, as the kernel wants id maps.
-fn write_file(path: &std::ffi::CStr, text: &[u8]) -> Result<(), Errno> {
-    let flags = rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC;
-    let fd = rustix::fs::open(path, flags, rustix::fs::Mode::empty())?;
-    // Dropping the descriptor closes it: a system call, no allocation.
-    match rustix::io::write(&fd, text) {
-        Ok(n) if n == text.len() => Ok(()),
-        Ok(_) => Err(Errno::IO),
-        Err(e) => Err(e),
     }
 }

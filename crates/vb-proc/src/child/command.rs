@@ -4,6 +4,7 @@
 
 use rustix::io::Errno;
 
+use crate::child::sys::ChildSys;
 use crate::command::{ExecPlan, SHELL};
 
 impl ExecPlan {
@@ -11,10 +12,10 @@ impl ExecPlan {
     ///
     /// An explicit directory that cannot be entered is an error; the fallbacks
     /// are tried silently, the last being `/`.
-    pub(crate) fn enter_cwd(&self) -> Result<(), Errno> {
+    pub(crate) fn enter_cwd<S: ChildSys>(&self, sys: &mut S) -> Result<(), Errno> {
         let mut last = Errno::NOENT;
         for candidate in &self.cwd {
-            match rustix::process::chdir(candidate.dir.as_c_str()) {
+            match sys.chdir(candidate.dir.as_c_str()) {
                 Ok(()) => {
                     if let Some(slot) = self.envp.get(self.pwd_slot) {
                         slot.set(candidate.pwd_entry.as_ptr());
@@ -30,24 +31,21 @@ impl ExecPlan {
 
     /// Child side: execute the command. Returns only on failure, with the errno
     /// `execvp` would report.
-    pub(crate) fn exec(&self) -> Errno {
+    pub(crate) fn exec<S: ChildSys>(&self, sys: &mut S) -> Errno {
         let envp = self.envp.as_ptr().cast::<*const libc::c_char>();
         let mut saw_eacces = false;
         let mut last = Errno::NOENT;
         for path in &self.candidates {
             // SAFETY: path, argv and envp are NUL-terminated strings and
             // null-terminated arrays that live as long as `self`.
-            unsafe { libc::execve(path.as_ptr(), self.argv.as_ptr().cast(), envp) };
-            let errno = Errno::from_raw_os_error(
-                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-            );
+            let errno = unsafe { sys.execve(path.as_c_str(), self.argv.as_ptr().cast(), envp) };
             match errno {
                 Errno::NOEXEC => {
                     if let Some(slot) = self.sh_argv.get(1) {
                         slot.set(path.as_ptr());
                     }
                     // SAFETY: as above; sh_argv is null-terminated.
-                    unsafe { libc::execve(SHELL.as_ptr(), self.sh_argv.as_ptr().cast(), envp) };
+                    unsafe { sys.execve(SHELL, self.sh_argv.as_ptr().cast(), envp) };
                     return Errno::NOEXEC;
                 }
                 Errno::ACCESS => {

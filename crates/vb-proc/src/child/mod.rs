@@ -20,7 +20,6 @@
 #![deny(clippy::disallowed_types, clippy::disallowed_macros)]
 
 mod caller_fork;
-mod caps;
 pub(crate) mod cloned;
 mod command;
 pub(crate) mod fds;
@@ -30,6 +29,7 @@ pub(crate) mod reaper;
 mod report;
 mod security;
 mod steps;
+mod sys;
 
 pub(crate) use cloned::child_main;
 pub use reaper::{FORWARDED_SIGNALS, is_forwarded, shell_code};

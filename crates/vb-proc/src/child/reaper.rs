@@ -69,34 +69,6 @@ pub(crate) fn forwarded_set() -> libc::sigset_t {
     }
 }
 
-/// The forwarded signals blocked on the calling thread, with the mask it had
-/// before: [`supervise`] expects them blocked across the fork that precedes
-/// it, so none arrives before its handlers are in (it unblocks them itself);
-/// the other side of the fork calls [`restore`](Self::restore).
-pub(crate) struct ForwardedBlocked {
-    previous: libc::sigset_t,
-}
-
-impl ForwardedBlocked {
-    /// Block [`FORWARDED_SIGNALS`].
-    pub(crate) fn block() -> Self {
-        let set = forwarded_set();
-        // SAFETY: an all-zero sigset is valid output storage; sigprocmask
-        // only changes this thread's mask.
-        unsafe {
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigprocmask(libc::SIG_BLOCK, &set, &mut previous);
-            Self { previous }
-        }
-    }
-
-    /// Put back the mask from before [`block`](Self::block).
-    pub(crate) fn restore(self) {
-        // SAFETY: restores a mask saved by `block` in this process.
-        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut()) };
-    }
-}
-
 /// Installed forwarding handlers and the dispositions they replaced.
 pub(crate) struct Handlers {
     previous: [libc::sigaction; FORWARDED_SIGNALS.len()],
