@@ -31,5 +31,10 @@ mod security;
 mod steps;
 mod sys;
 
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
 pub(crate) use cloned::child_main;
 pub use reaper::{FORWARDED_SIGNALS, is_forwarded, shell_code};
