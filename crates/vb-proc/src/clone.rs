@@ -1,6 +1,6 @@
 //! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`.
 //! (The plain forks of the child, for the PID-1 reaper and the waiter above a
-//! PID namespace, are [`ChildSys::fork`](crate::child::sys::ChildSys::fork).)
+//! PID namespace, are `ChildSys::fork`, in `child/sys.rs`.)
 //!
 //! These are raw system calls, not glibc's `fork()`: glibc's fork runs `atfork`
 //! handlers that take the allocator's locks, which can deadlock a child of a

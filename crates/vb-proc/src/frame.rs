@@ -202,6 +202,7 @@ impl ChildFailure {
     }
 
     /// The frame's wire form.
+    #[deny(clippy::disallowed_types, clippy::disallowed_macros)] // runs in the child too
     pub fn encode(&self) -> [u8; FRAME_LEN] {
         let mut out = [0u8; FRAME_LEN];
         out[0..4].copy_from_slice(&(self.origin as u32).to_le_bytes());

@@ -11,7 +11,7 @@
 //! };
 //! let plan = ProcessPlan::prepare(&spec)?;
 //! let pending = plan.clone_child(&ChildHooks::default(), None)?; // waits at the gate
-//! let running = pending.release()?;                          // ids, gate, ack, exec
+//! let running = pending.release()?; // ids, gate, ack, exec
 //! assert_eq!(running.wait()?.code(), 7);
 //! # Ok::<(), vb_proc::ProcError>(())
 //! ```
@@ -34,6 +34,9 @@
 //! network hooks run before the PID-1 fork. vb-proc's own security context
 //! comes last before exec, in the command's process only.
 //!
+//! [`InChildPlan`] applies the same isolation in a child the caller forked
+//! itself, for embedders that need control of the fork.
+//!
 //! # Fork safety
 //!
 //! The child is a raw clone of a process that may have many threads. Until it
@@ -43,11 +46,49 @@
 //! threads, which do not exist in the child. `ChildHook` implementations must
 //! keep the same rule.
 //!
+//! All of the code that runs there lives in the private `child` module,
+//! where clippy denies the allocating types and macros of the workspace's
+//! `clippy.toml` (`Vec`, `String`, `Box`, `CString`, `format!`...); the
+//! handshake functions and the frame encoder that both sides share deny
+//! them item by item. The child makes its system calls through a small
+//! trait, so the order of its steps and the failure frame of each are
+//! unit-tested on a recording fake; the real implementation is a unit
+//! struct whose methods are the calls themselves.
+//!
+//! # Module layering
+//!
+//! Modules import downward only, and no two import each other:
+//!
+//! 1. **Leaves**: data, wire formats and their parsers, importing nothing
+//!    of the crate but other leaves — `status` ([`ExitStatus`]),
+//!    `namespaces`, `frame` (the failure frame), `errno`, `env`, `id_map`,
+//!    [`rlimit`], [`seccomp`], [`report`], [`caps`], `command` (argv, envp,
+//!    the search paths), [`filter`], [`landlock`], `hook` ([`ChildHook`]),
+//!    `sync` (the handshake's bytes), `clone`.
+//! 2. **Plans**, prepared in the parent: `security` ([`SecurityPlan`]),
+//!    `error` ([`ProcError`]), [`join`], `caller_fork` ([`InChildPlan`]'s
+//!    data), and `plan`, the `ChildPlan` the cloned child reads.
+//! 3. **`child`**, the code between the clone and `execve`: it reads the
+//!    plans and imports nothing above them. Inside it the real system calls
+//!    (`sys`, with `fds`, `report`, `landlock` and the `reaper`) come first,
+//!    then the shared `steps`, then the child's side of each plan
+//!    (`security`, `join`, `command`), then the two sequences: `cloned`,
+//!    the child vb-proc clones, and `caller_fork`, [`InChildPlan::apply`].
+//! 4. **`spawn`**, the parent's side of a launch, on top: [`ProcessPlan`],
+//!    the typestate [`Pending`] → [`Started`] → [`Running`].
+//!
 //! # Dying with the parent
 //!
 //! `die_with_parent` arms `PR_SET_PDEATHSIG`, which the kernel ties to the
 //! *thread* that cloned the child: an embedder that spawns from a short-lived
 //! thread should not use it.
+
+#![warn(missing_docs)]
+
+// The README's example, compiled with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("vb-proc supports x86_64 and aarch64 (raw clone argument order, seccomp ABIs)");

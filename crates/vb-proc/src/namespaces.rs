@@ -79,7 +79,7 @@ impl Namespaces {
 }
 
 /// Which namespace a join step is about: the index of a
-/// [`Step::JoinNamespace`] failure.
+/// [`Step::JoinNamespace`](crate::Step::JoinNamespace) failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum NamespaceKind {
@@ -102,7 +102,7 @@ pub enum NamespaceKind {
 }
 
 impl NamespaceKind {
-    /// The kind a [`Step::JoinNamespace`] index names.
+    /// The kind a [`Step::JoinNamespace`](crate::Step::JoinNamespace) index names.
     pub fn from_index(index: u32) -> Option<Self> {
         Some(match index {
             0 => Self::User,

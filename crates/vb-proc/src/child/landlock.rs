@@ -21,8 +21,8 @@ impl LandlockPlan {
     /// Runs in the sandbox child: system calls on prepared data only, no
     /// allocation, no lock; every descriptor it opens is closed before it
     /// returns. Call it after the last mount and the root switch, and after
-    /// `no_new_privs` is set (see the [module docs](self)). Does nothing when
-    /// the plan restricts nothing ([`Enforcement::None`], or an empty spec);
+    /// `no_new_privs` is set (see the [module docs](crate::landlock)). Does nothing when
+    /// the plan restricts nothing ([`Enforcement::None`](crate::Enforcement::None), or an empty spec);
     /// otherwise either everything the plan handles is enforced or the first
     /// failing step is returned.
     pub fn apply(&self) -> Result<(), StepFailure> {
