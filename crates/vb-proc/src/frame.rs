@@ -72,10 +72,12 @@ pub enum Step {
     Exec = 13,
     /// `dup2` of a standard stream onto fd 0, 1 or 2 (the index says which).
     Stdio = 14,
-    /// `unshare` of the requested namespaces (`apply_in_child` only).
+    /// `unshare` of the requested namespaces (in a caller-forked child, or
+    /// after joining namespaces).
     Unshare = 15,
-    /// Writing the process's own id maps (`apply_in_child` only; the index is
-    /// 0 for `setgroups`, 1 for `uid_map`, 2 for `gid_map`).
+    /// Writing the process's own id maps (in a caller-forked child, or after
+    /// joining namespaces; the index is 0 for `setgroups`, 1 for `uid_map`,
+    /// 2 for `gid_map`).
     OwnIdMap = 16,
     /// Joining a cgroup through a prepared `tasks` file (the index says which;
     /// `u32::MAX` when the parent never signalled that the cgroups exist).
