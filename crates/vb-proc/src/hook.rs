@@ -4,8 +4,6 @@
 //! vb-netlink. vb-proc knows them only through [`ChildHook`], so it depends
 //! on neither crate.
 
-#[cfg(doc)]
-use crate::frame::Origin;
 use crate::frame::StepFailure;
 
 /// Work another crate prepared in the parent that runs in the sandbox child
@@ -33,10 +31,10 @@ pub unsafe trait ChildHook {
 pub struct ChildHooks<'a> {
     /// Mounts and the root switch; runs before the PID-1 fork, so the reaper
     /// lives in the sandbox's filesystem too. A failure is reported with
-    /// [`Origin::Filesystem`].
+    /// [`Origin::Filesystem`](crate::Origin::Filesystem).
     pub filesystem: Option<&'a dyn ChildHook>,
     /// Network configuration inside the new network namespace; a failure is
-    /// reported with [`Origin::Network`].
+    /// reported with [`Origin::Network`](crate::Origin::Network).
     pub network: Option<&'a dyn ChildHook>,
 }
 

@@ -10,12 +10,15 @@
 //! to that: the allocating types and macros of the workspace's
 //! `clippy.toml` are denied in every module below.
 //!
-//! Each module here is the child's side of the module of the same name one
-//! level up, which prepares its data in the parent: `security.rs` prepares
-//! a `SecurityPlan` and `child/security.rs` applies it. `cloned.rs` is the
-//! child vb-proc clones, in its fixed order; `caller_fork.rs` is
+//! A module here that shares its name with one a level up is that plan's
+//! child side: `security.rs` prepares a `SecurityPlan` in the parent and
+//! `child/security.rs` applies it. `cloned.rs` is the child vb-proc clones,
+//! in its fixed order; `caller_fork.rs` is
 //! [`InChildPlan::apply`](crate::InChildPlan::apply), for a child the caller
-//! forked; `reaper.rs` is the PID-1 reaper both fork.
+//! forked; `reaper.rs` is the PID-1 reaper both fork; `steps.rs` holds the
+//! steps they share. Every system call goes through the `ChildSys` trait of
+//! `sys.rs`, whose recording fake (`fake.rs`) lets `tests.rs` check the
+//! order of the steps and the failure each one reports.
 
 #![deny(clippy::disallowed_types, clippy::disallowed_macros)]
 
