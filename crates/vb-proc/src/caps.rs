@@ -24,7 +24,7 @@ use std::str::FromStr;
 
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
+use crate::errno::last_errno;
 
 /// One Linux capability, by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -208,23 +208,25 @@ impl CapPlan {
 
 /// `struct __user_cap_header_struct`.
 #[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: i32,
+pub(crate) struct CapHeader {
+    pub(crate) version: u32,
+    pub(crate) pid: i32,
 }
 
 /// `struct __user_cap_data_struct`.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
+pub(crate) struct CapData {
+    pub(crate) effective: u32,
+    pub(crate) permitted: u32,
+    pub(crate) inheritable: u32,
 }
 
-const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+/// `_LINUX_CAPABILITY_VERSION_3`: two data structs, 64 capabilities.
+pub(crate) const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
-fn split(mask: u64) -> (u32, u32) {
+/// A mask's low and high 32-bit words, as the data structs hold them.
+pub(crate) fn split(mask: u64) -> (u32, u32) {
     // Truncation is the point: the low and the high word.
     #[allow(clippy::cast_possible_truncation)]
     let low = mask as u32;
@@ -254,91 +256,6 @@ pub(crate) fn capget() -> Result<(u64, u64, u64), Errno> {
         join(data[0].permitted, data[1].permitted),
         join(data[0].inheritable, data[1].inheritable),
     ))
-}
-
-/// Set the calling thread's permitted, effective and inheritable sets to
-/// `mask`. A system call on stack data: safe after a raw clone.
-pub(crate) fn capset_all(mask: u64) -> Result<(), Errno> {
-    let mut header = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let (low, high) = split(mask);
-    let data = [
-        CapData {
-            effective: low,
-            permitted: low,
-            inheritable: low,
-        },
-        CapData {
-            effective: high,
-            permitted: high,
-            inheritable: high,
-        },
-    ];
-    // SAFETY: capset reads the header and two data structs for version 3.
-    let ret = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
-    if ret == 0 { Ok(()) } else { Err(last_errno()) }
-}
-
-/// Which capability operation failed in the child, with the capability number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CapFailure {
-    /// `PR_CAPBSET_DROP` of this capability.
-    Bounding(u32, Errno),
-    /// `capset`.
-    Set(Errno),
-    /// `PR_CAP_AMBIENT_RAISE` of this capability.
-    Ambient(u32, Errno),
-}
-
-/// Drop every capability outside `keep` from the bounding set.
-pub(crate) fn cut_bounding_set(keep: u64, all: u64) -> Result<(), CapFailure> {
-    for cap in 0..64u32 {
-        let bit = 1u64 << cap;
-        if bit & all == 0 || bit & keep != 0 {
-            continue;
-        }
-        // SAFETY: prctl with integer arguments.
-        let ret = unsafe {
-            libc::prctl(
-                libc::PR_CAPBSET_DROP,
-                libc::c_ulong::from(cap),
-                0 as libc::c_ulong,
-                0 as libc::c_ulong,
-                0 as libc::c_ulong,
-            )
-        };
-        if ret != 0 {
-            return Err(CapFailure::Bounding(cap, last_errno()));
-        }
-    }
-    Ok(())
-}
-
-/// Set permitted, effective and inheritable to `mask` and raise each of its
-/// capabilities in the ambient set.
-pub(crate) fn set_caps(mask: u64) -> Result<(), CapFailure> {
-    capset_all(mask).map_err(CapFailure::Set)?;
-    for cap in 0..64u32 {
-        if mask & (1u64 << cap) == 0 {
-            continue;
-        }
-        // SAFETY: prctl with integer arguments.
-        let ret = unsafe {
-            libc::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
-                libc::c_ulong::from(cap),
-                0 as libc::c_ulong,
-                0 as libc::c_ulong,
-            )
-        };
-        if ret != 0 {
-            return Err(CapFailure::Ambient(cap, last_errno()));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`,
-//! plus the plain fork the PID-1 reaper uses.
+//! `clone3` with a pidfd and namespace flags, falling back to `clone` on `ENOSYS`.
+//! (The plain forks of the child, for the PID-1 reaper and the waiter above a
+//! PID namespace, are `ChildSys::fork`, in `child/sys.rs`.)
 //!
 //! These are raw system calls, not glibc's `fork()`: glibc's fork runs `atfork`
 //! handlers that take the allocator's locks, which can deadlock a child of a
@@ -11,86 +12,11 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
 
+use crate::errno::last_errno;
+
 /// `CLONE_INTO_CGROUP` (Linux 5.7). libc's constant of that name is deprecated
 /// and zero, so it is defined here.
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-
-/// The namespaces a sandbox gets fresh copies of.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct Namespaces {
-    /// A new user namespace (`CLONE_NEWUSER`).
-    pub user: bool,
-    /// A new PID namespace (`CLONE_NEWPID`).
-    pub pid: bool,
-    /// A new mount namespace (`CLONE_NEWNS`).
-    pub mount: bool,
-    /// A new UTS namespace (`CLONE_NEWUTS`).
-    pub uts: bool,
-    /// A new IPC namespace (`CLONE_NEWIPC`).
-    pub ipc: bool,
-    /// A new network namespace (`CLONE_NEWNET`).
-    pub net: bool,
-    /// A new cgroup namespace (`CLONE_NEWCGROUP`). vb-proc creates it with
-    /// `unshare` after the gate, so it is rooted at the cgroup the parent placed
-    /// the child in, not at the caller's.
-    pub cgroup: bool,
-}
-
-impl Namespaces {
-    /// Every namespace.
-    pub const ALL: Self = Self {
-        user: true,
-        pid: true,
-        mount: true,
-        uts: true,
-        ipc: true,
-        net: true,
-        cgroup: true,
-    };
-
-    /// Whether any namespace is requested.
-    pub fn any(&self) -> bool {
-        self.user || self.pid || self.mount || self.uts || self.ipc || self.net || self.cgroup
-    }
-
-    /// The `unshare` flags for these namespaces, every kind included.
-    pub(crate) fn unshare_flags(&self) -> rustix::thread::UnshareFlags {
-        use rustix::thread::UnshareFlags as U;
-        let mut flags = U::empty();
-        for (on, flag) in [
-            (self.user, U::NEWUSER),
-            (self.pid, U::NEWPID),
-            (self.mount, U::NEWNS),
-            (self.uts, U::NEWUTS),
-            (self.ipc, U::NEWIPC),
-            (self.net, U::NEWNET),
-            (self.cgroup, U::NEWCGROUP),
-        ] {
-            if on {
-                flags |= flag;
-            }
-        }
-        flags
-    }
-
-    /// The `clone` flags for the namespaces created at clone time (all but cgroup).
-    pub fn clone_flags(&self) -> u64 {
-        let mut flags = 0u64;
-        let mut add = |on: bool, flag: libc::c_int| {
-            if on {
-                flags |= u64::from(flag.unsigned_abs());
-            }
-        };
-        add(self.user, libc::CLONE_NEWUSER);
-        add(self.pid, libc::CLONE_NEWPID);
-        add(self.mount, libc::CLONE_NEWNS);
-        add(self.uts, libc::CLONE_NEWUTS);
-        add(self.ipc, libc::CLONE_NEWIPC);
-        add(self.net, libc::CLONE_NEWNET);
-        flags
-    }
-}
 
 /// `struct clone_args` of `clone3(2)`, version 2 (with the cgroup field).
 #[repr(C)]
@@ -122,11 +48,6 @@ pub(crate) enum Forked {
         /// fallback: the caller must attach the child itself).
         into_cgroup: bool,
     },
-}
-
-/// The calling thread's `errno` after a failed libc call. Async-signal-safe.
-pub(crate) fn last_errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
 /// Create a child with the given namespace flags and a pidfd.
@@ -212,58 +133,9 @@ pub(crate) unsafe fn clone_with_pidfd(
     }
 }
 
-/// A plain fork (`SIGCHLD` on exit, no namespaces) by raw system call.
-///
-/// Returns `Ok(None)` in the child and `Ok(Some(pid))` in the parent.
-///
-/// # Safety
-///
-/// As for [`clone_with_pidfd`]: the child may only run async-signal-safe code.
-pub(crate) unsafe fn fork_raw() -> Result<Option<Pid>, Errno> {
-    // SAFETY: clone(SIGCHLD) with a null stack is fork() without glibc's atfork
-    // handlers; the caller upholds the child's contract.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            u64::from(libc::SIGCHLD.unsigned_abs()),
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    match ret {
-        -1 => Err(last_errno()),
-        0 => Ok(None),
-        pid => i32::try_from(pid)
-            .ok()
-            .and_then(Pid::from_raw)
-            .map(Some)
-            .ok_or(Errno::INVAL),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clone_flags_cover_each_namespace() {
-        assert_eq!(Namespaces::default().clone_flags(), 0);
-        let all = Namespaces::ALL.clone_flags();
-        for flag in [
-            libc::CLONE_NEWUSER,
-            libc::CLONE_NEWPID,
-            libc::CLONE_NEWNS,
-            libc::CLONE_NEWUTS,
-            libc::CLONE_NEWIPC,
-            libc::CLONE_NEWNET,
-        ] {
-            assert_ne!(all & u64::from(flag.unsigned_abs()), 0);
-        }
-        // The cgroup namespace is created later, by unshare.
-        assert_eq!(all & u64::from(libc::CLONE_NEWCGROUP.unsigned_abs()), 0);
-    }
 
     #[test]
     fn clone_args_layout_matches_the_kernel() {

@@ -2,12 +2,12 @@
 
 use rustix::io::Errno;
 
+use crate::command::ExecError;
 use crate::env::EnvError;
-use crate::exec::ExecError;
 use crate::frame::ChildFailure;
 use crate::id_map::IdMapError;
 use crate::security::SecurityError;
-use crate::spawn::ExitStatus;
+use crate::status::ExitStatus;
 use crate::sync::SyncError;
 
 /// Why spawning or waiting for a sandboxed process failed.
@@ -37,7 +37,7 @@ pub enum ProcError {
     LockFilePath(std::path::PathBuf),
     /// A namespace kind is both joined and created.
     #[error("cannot both join and create a {0:?} namespace")]
-    JoinAndCreate(crate::join::NamespaceKind),
+    JoinAndCreate(crate::namespaces::NamespaceKind),
     /// Namespaces to join with `userns_block_fd`.
     #[error("joining namespaces does not combine with --userns-block-fd")]
     JoinWithUsernsBlockFd,

@@ -1,5 +1,6 @@
 //! The fixed-size failure frame a sandbox child writes on its close-on-exec error
-//! pipe, and the stage interface through which other crates add child-side steps.
+//! pipe: which part of the child-side plan failed ([`Origin`]), at which step,
+//! with which errno.
 //!
 //! A frame is 16 bytes: origin, step, index and errno as little-endian `u32`/`i32`.
 //! End-of-file on the pipe without a frame means the command was executed: the
@@ -16,9 +17,11 @@ pub const FRAME_LEN: usize = 16;
 pub enum Origin {
     /// A step owned by vb-proc itself (see [`Step`]).
     Process = 1,
-    /// The filesystem stage (mounts and the root switch).
+    /// The filesystem hook (mounts and the root switch): see
+    /// [`ChildHooks::filesystem`](crate::ChildHooks::filesystem).
     Filesystem = 2,
-    /// The network stage (interfaces inside the new network namespace).
+    /// The network hook (interfaces inside the new network namespace): see
+    /// [`ChildHooks::network`](crate::ChildHooks::network).
     Network = 3,
     /// The security context (capabilities, no_new_privs, the user-namespace
     /// policy, seccomp): see [`SecurityStep`](crate::SecurityStep).
@@ -69,10 +72,12 @@ pub enum Step {
     Exec = 13,
     /// `dup2` of a standard stream onto fd 0, 1 or 2 (the index says which).
     Stdio = 14,
-    /// `unshare` of the requested namespaces (`apply_in_child` only).
+    /// `unshare` of the requested namespaces (in a caller-forked child, or
+    /// after joining namespaces).
     Unshare = 15,
-    /// Writing the process's own id maps (`apply_in_child` only; the index is
-    /// 0 for `setgroups`, 1 for `uid_map`, 2 for `gid_map`).
+    /// Writing the process's own id maps (in a caller-forked child, or after
+    /// joining namespaces; the index is 0 for `setgroups`, 1 for `uid_map`,
+    /// 2 for `gid_map`).
     OwnIdMap = 16,
     /// Joining a cgroup through a prepared `tasks` file (the index says which;
     /// `u32::MAX` when the parent never signalled that the cgroups exist).
@@ -140,43 +145,28 @@ impl Step {
     }
 }
 
-/// A failure reported by a stage running in the child.
+/// A failure of child-side work numbered by its owner rather than by
+/// vb-proc's [`Step`]: a [`ChildHook`](crate::ChildHook), the security
+/// context, a Landlock restriction.
 ///
-/// `step` and `index` are the stage's own numbering (for the filesystem stage, the
+/// `step` and `index` are the owner's numbering (for the filesystem hook, the
 /// step kind and the index of the action in its plan); `errno` is the positive
 /// error number of the failing system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StageFailure {
-    /// The stage-defined step that failed.
+pub struct StepFailure {
+    /// The owner-defined step that failed.
     pub step: u32,
-    /// The stage-defined index (for example, which action of a plan).
+    /// The owner-defined index (for example, which action of a plan).
     pub index: u32,
     /// The positive errno of the failing system call.
     pub errno: i32,
 }
 
-impl StageFailure {
+impl StepFailure {
     /// A failure of `step` at `index` with the given errno.
     pub const fn new(step: u32, index: u32, errno: i32) -> Self {
         Self { step, index, errno }
     }
-}
-
-/// A child-side stage: work another crate prepared in the parent and that runs in
-/// the cloned child between the id switch and `execve`.
-///
-/// # Safety
-///
-/// `run` executes in a child created by a raw `clone3` from a possibly
-/// multi-threaded process, whose other threads do not exist there: a lock
-/// they held stays held forever. An implementation must not allocate, take a
-/// lock, touch Rust's standard streams or environment, or panic: only system
-/// calls on data that was prepared before the clone. The soundness of
-/// [`ProcessPlan::clone_child`](crate::ProcessPlan::clone_child) depends on
-/// it, so implementing the trait is `unsafe`.
-pub unsafe trait ChildStage {
-    /// Run the stage; report the first failing step.
-    fn run(&self) -> Result<(), StageFailure>;
 }
 
 /// A failure that happened in the sandbox child before the command ran.
@@ -203,8 +193,8 @@ impl ChildFailure {
         }
     }
 
-    /// A failure reported by a stage.
-    pub const fn stage(origin: Origin, failure: StageFailure) -> Self {
+    /// A failure of work numbered by its owner (`origin` says which).
+    pub const fn with_origin(origin: Origin, failure: StepFailure) -> Self {
         Self {
             origin,
             step: failure.step,
@@ -214,6 +204,7 @@ impl ChildFailure {
     }
 
     /// The frame's wire form.
+    #[deny(clippy::disallowed_types, clippy::disallowed_macros)] // runs in the child too
     pub fn encode(&self) -> [u8; FRAME_LEN] {
         let mut out = [0u8; FRAME_LEN];
         out[0..4].copy_from_slice(&(self.origin as u32).to_le_bytes());
@@ -281,8 +272,9 @@ mod tests {
     fn frame_round_trips() {
         let failure = ChildFailure::process(Step::Chdir, 3, libc::ENOENT);
         assert_eq!(ChildFailure::decode(&failure.encode()), Ok(failure));
-        let staged = ChildFailure::stage(Origin::Filesystem, StageFailure::new(9, 41, libc::EPERM));
-        assert_eq!(ChildFailure::decode(&staged.encode()), Ok(staged));
+        let hooked =
+            ChildFailure::with_origin(Origin::Filesystem, StepFailure::new(9, 41, libc::EPERM));
+        assert_eq!(ChildFailure::decode(&hooked.encode()), Ok(hooked));
     }
 
     #[test]

@@ -32,12 +32,11 @@
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
-use rustix::io::Errno;
 use rustix::thread::UnshareFlags;
 
-use crate::clone::Namespaces;
 use crate::error::ProcError;
-use crate::frame::{ChildFailure, Step};
+pub use crate::namespaces::NamespaceKind;
+use crate::namespaces::Namespaces;
 
 /// Existing namespaces to join, as open `/proc/<pid>/ns/*` descriptors.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,68 +75,16 @@ impl JoinNamespaces<'_> {
     }
 }
 
-/// Which namespace a join step is about: the index of a
-/// [`Step::JoinNamespace`] failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum NamespaceKind {
-    /// The user namespace (`--userns`).
-    User = 0,
-    /// The PID namespace (`--pidns`).
-    Pid = 1,
-    /// The network namespace.
-    Net = 2,
-    /// The UTS namespace.
-    Uts = 3,
-    /// The IPC namespace.
-    Ipc = 4,
-    /// The cgroup namespace.
-    Cgroup = 5,
-    /// The mount namespace.
-    Mount = 6,
-    /// The second user namespace (`--userns2`).
-    User2 = 7,
-}
-
-impl NamespaceKind {
-    /// The kind a [`Step::JoinNamespace`] index names.
-    pub fn from_index(index: u32) -> Option<Self> {
-        Some(match index {
-            0 => Self::User,
-            1 => Self::Pid,
-            2 => Self::Net,
-            3 => Self::Uts,
-            4 => Self::Ipc,
-            5 => Self::Cgroup,
-            6 => Self::Mount,
-            7 => Self::User2,
-            _ => return None,
-        })
-    }
-
-    fn flag(self) -> libc::c_int {
-        match self {
-            Self::User | Self::User2 => libc::CLONE_NEWUSER,
-            Self::Pid => libc::CLONE_NEWPID,
-            Self::Net => libc::CLONE_NEWNET,
-            Self::Uts => libc::CLONE_NEWUTS,
-            Self::Ipc => libc::CLONE_NEWIPC,
-            Self::Cgroup => libc::CLONE_NEWCGROUP,
-            Self::Mount => libc::CLONE_NEWNS,
-        }
-    }
-}
-
 /// The join steps, prepared.
 #[derive(Debug)]
 pub(crate) struct JoinPlan {
     /// In the order they are entered (user first, mount last).
-    setns: Vec<(RawFd, NamespaceKind)>,
+    pub(crate) setns: Vec<(RawFd, NamespaceKind)>,
     /// The namespaces the child creates itself afterwards.
     pub(crate) unshare: UnshareFlags,
     /// With a new user namespace among them: the child's own maps
     /// (setgroups, uid_map, gid_map).
-    own_maps: Option<[(&'static CStr, Vec<u8>); 3]>,
+    pub(crate) own_maps: Option<[(&'static CStr, Vec<u8>); 3]>,
     /// Whether the PID namespace changes, so the child must fork once more.
     pub(crate) intermediate: bool,
     /// Whether a new PID namespace nests in a joined one: made after the
@@ -206,63 +153,6 @@ impl JoinPlan {
             intermediate: join.pid.is_some() || create.pid,
             nested_pid,
         }))
-    }
-
-    /// Child: join and create, in the order of the module docs. The maps of
-    /// a new user namespace are written through `proc_dir` (the host's
-    /// `/proc`, which stays reachable whatever the mount namespace).
-    pub(crate) fn enter(&self, proc_dir: BorrowedFd<'_>) -> Result<(), ChildFailure> {
-        for (fd, kind) in &self.setns {
-            setns(*fd, *kind)?;
-        }
-        if !self.unshare.is_empty() {
-            // SAFETY: unshare in a single-threaded child; it affects only
-            // this process (and, for the PID namespace, its children).
-            unsafe { rustix::thread::unshare_unsafe(self.unshare) }
-                .map_err(|e| ChildFailure::process(Step::Unshare, 0, e.raw_os_error()))?;
-        }
-        if let Some(maps) = &self.own_maps {
-            // The kernel lets a process write its own maps only while it is
-            // dumpable (its /proc files are then its own).
-            crate::child::set_dumpable(true)?;
-            for (index, (path, text)) in (0u32..).zip(maps.iter()) {
-                write_at(proc_dir, path, text)
-                    .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
-            }
-            crate::child::set_dumpable(false)?;
-        }
-        Ok(())
-    }
-}
-
-/// Child: `setns(fd, kind)`; a failure names the kind.
-pub(crate) fn setns(fd: RawFd, kind: NamespaceKind) -> Result<(), ChildFailure> {
-    // SAFETY: setns(2) on a descriptor number with a namespace type; the
-    // kernel checks both.
-    if unsafe { libc::setns(fd, kind.flag()) } == 0 {
-        return Ok(());
-    }
-    let errno = crate::clone::last_errno().raw_os_error();
-    Err(ChildFailure::process(
-        Step::JoinNamespace,
-        kind as u32,
-        errno,
-    ))
-}
-
-/// Write `text` to `path` (relative to `dir`) in one `write(2)`, as the
-/// kernel wants id maps.
-fn write_at(dir: BorrowedFd<'_>, path: &CStr, text: &[u8]) -> Result<(), Errno> {
-    let fd = rustix::fs::openat(
-        dir,
-        path,
-        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )?;
-    match rustix::io::write(&fd, text) {
-        Ok(n) if n == text.len() => Ok(()),
-        Ok(_) => Err(Errno::IO),
-        Err(e) => Err(e),
     }
 }
 

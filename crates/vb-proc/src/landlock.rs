@@ -79,7 +79,7 @@
 //!
 //! The child then enforces exactly what the plan says: the masks go to the
 //! kernel unchanged (it refuses an unknown bit with `EINVAL` instead of
-//! dropping it) and every failing call is reported as a [`StageFailure`]
+//! dropping it) and every failing call is reported as a [`StepFailure`]
 //! with a [`LandlockStep`], never skipped. There is no "best effort" path
 //! that returns success with nothing enforced. When
 //! [`Enforcement::None`] was reported, [`LandlockPlan::apply`] does nothing:
@@ -98,16 +98,14 @@
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{ABI, Access, AccessFs, AccessNet, BitFlags};
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
-use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::errno::last_errno;
+use crate::frame::{ChildFailure, Origin, StepFailure};
 
 /// What a path rule grants beneath its path. See the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -381,8 +379,9 @@ impl LandlockStep {
     }
 }
 
-fn fail(step: LandlockStep, index: u32, errno: Errno) -> StageFailure {
-    StageFailure::new(step as u32, index, errno.raw_os_error())
+/// A failure of `step` at `index`, as the child reports it.
+pub(crate) fn fail(step: LandlockStep, index: u32, errno: Errno) -> StepFailure {
+    StepFailure::new(step as u32, index, errno.raw_os_error())
 }
 
 /// What the version probe found.
@@ -422,15 +421,16 @@ fn detect() -> Result<Support, LandlockError> {
 
 /// A path rule ready for the child.
 #[derive(Debug)]
-struct PreparedPath {
-    path: PathBuf,
-    c_path: CString,
+pub(crate) struct PreparedPath {
+    pub(crate) path: PathBuf,
+    /// The path, as the child opens it.
+    pub(crate) c_path: CString,
     /// Granted when the path is a directory.
-    dir_access: u64,
+    pub(crate) dir_access: u64,
     /// Granted otherwise (only rights that apply to files).
-    file_access: u64,
+    pub(crate) file_access: u64,
     /// A missing path is skipped rather than an error (`/dev/null`).
-    optional: bool,
+    pub(crate) optional: bool,
 }
 
 /// A [`LandlockSpec`] turned into masks for the running kernel and C strings:
@@ -438,13 +438,17 @@ struct PreparedPath {
 #[derive(Debug)]
 pub struct LandlockPlan {
     support: Support,
-    handled_fs: u64,
-    handled_net: u64,
+    /// The filesystem rights the ruleset handles.
+    pub(crate) handled_fs: u64,
+    /// The network rights the ruleset handles.
+    pub(crate) handled_net: u64,
     /// The caller's rules in order, then `/dev/null` when the filesystem is
     /// handled.
-    paths: Vec<PreparedPath>,
-    tcp_bind: Vec<u16>,
-    tcp_connect: Vec<u16>,
+    pub(crate) paths: Vec<PreparedPath>,
+    /// The TCP ports that may be bound.
+    pub(crate) tcp_bind: Vec<u16>,
+    /// The TCP ports that may be connected to.
+    pub(crate) tcp_connect: Vec<u16>,
     enforcement: Enforcement,
 }
 
@@ -456,13 +460,6 @@ fn rule_access(access: PathAccess, abi: ABI) -> BitFlags<AccessFs> {
         PathAccess::ReadWrite => AccessFs::from_all(abi),
     };
     wanted & AccessFs::from_all(abi)
-}
-
-/// Whether `stat` is the null device (character device 1:3).
-fn is_null_device(stat: &rustix::fs::Stat) -> bool {
-    FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
-        && rustix::fs::major(stat.st_rdev) == 1
-        && rustix::fs::minor(stat.st_rdev) == 3
 }
 
 /// What `/dev/null` is granted: read, write, truncate (the shell opens
@@ -662,104 +659,6 @@ impl LandlockPlan {
             _ => None,
         }
     }
-
-    /// Restrict the calling thread (and what it executes or forks from now
-    /// on) to the plan.
-    ///
-    /// Runs in the sandbox child: system calls on prepared data only, no
-    /// allocation, no lock; every descriptor it opens is closed before it
-    /// returns. Call it after the last mount and the root switch, and after
-    /// `no_new_privs` is set (see the [module docs](self)). Does nothing when
-    /// the plan restricts nothing ([`Enforcement::None`], or an empty spec);
-    /// otherwise either everything the plan handles is enforced or the first
-    /// failing step is returned.
-    pub fn apply(&self) -> Result<(), StageFailure> {
-        if !self.restricts() {
-            return Ok(());
-        }
-        let attr = RulesetAttr {
-            handled_access_fs: self.handled_fs,
-            handled_access_net: self.handled_net,
-            scoped: 0,
-        };
-        // SAFETY: landlock_create_ruleset reads `size_of::<RulesetAttr>()`
-        // bytes from `attr`, which lives for the call.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_landlock_create_ruleset,
-                &raw const attr,
-                size_of::<RulesetAttr>(),
-                0u32,
-            )
-        };
-        let ruleset = owned_fd(ret).map_err(|e| fail(LandlockStep::CreateRuleset, 0, e))?;
-
-        for (index, rule) in (0u32..).zip(&self.paths) {
-            // Opened now, in the sandbox: the path resolves from the new root,
-            // and through no symbolic link — a link planted by a `--rootfs`
-            // image, or by an earlier run in a writable bind, would otherwise
-            // move the grant wherever it points.
-            let fd = match rustix::fs::openat2(
-                rustix::fs::CWD,
-                rule.c_path.as_c_str(),
-                OFlags::PATH | OFlags::CLOEXEC,
-                Mode::empty(),
-                ResolveFlags::NO_SYMLINKS,
-            ) {
-                Ok(fd) => fd,
-                Err(Errno::NOENT | Errno::LOOP) if rule.optional => continue,
-                Err(e) => return Err(fail(LandlockStep::OpenPath, index, e)),
-            };
-            let stat =
-                rustix::fs::fstat(&fd).map_err(|e| fail(LandlockStep::StatPath, index, e))?;
-            // The implicit `/dev/null` rule grants writes: only to the null
-            // device itself.
-            if rule.optional && !is_null_device(&stat) {
-                continue;
-            }
-            let allowed_access = if FileType::from_raw_mode(stat.st_mode) == FileType::Directory {
-                rule.dir_access
-            } else {
-                rule.file_access
-            };
-            let attr = PathBeneathAttr {
-                allowed_access,
-                parent_fd: fd.as_raw_fd(),
-            };
-            add_rule(&ruleset, &attr).map_err(|e| fail(LandlockStep::AddPathRule, index, e))?;
-            // `fd` is closed here: the rule holds its own reference.
-        }
-
-        for (ports, right, step) in [
-            (
-                &self.tcp_bind,
-                AccessNet::BindTcp,
-                LandlockStep::AddTcpBindRule,
-            ),
-            (
-                &self.tcp_connect,
-                AccessNet::ConnectTcp,
-                LandlockStep::AddTcpConnectRule,
-            ),
-        ] {
-            for (index, &port) in (0u32..).zip(ports.iter()) {
-                let attr = NetPortAttr {
-                    allowed_access: BitFlags::from(right).bits(),
-                    port: u64::from(port),
-                };
-                add_rule(&ruleset, &attr).map_err(|e| fail(step, index, e))?;
-            }
-        }
-
-        // SAFETY: landlock_restrict_self takes a ruleset descriptor and
-        // flags; it touches no memory of ours.
-        let ret =
-            unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset.as_raw_fd(), 0u32) };
-        if ret != 0 {
-            return Err(fail(LandlockStep::RestrictSelf, 0, last_errno()));
-        }
-        Ok(())
-    }
 }
 
 /// Validate every rule's path and build its C string.
@@ -784,77 +683,15 @@ fn check_paths(spec: &LandlockSpec) -> Result<Vec<CString>, LandlockError> {
 
 /// `LANDLOCK_CREATE_RULESET_VERSION`.
 const CREATE_RULESET_VERSION: u32 = 1;
-/// `LANDLOCK_RULE_PATH_BENEATH`.
-const RULE_PATH_BENEATH: u32 = 1;
-/// `LANDLOCK_RULE_NET_PORT`.
-const RULE_NET_PORT: u32 = 2;
-
 /// `struct landlock_ruleset_attr` up to `scoped` (ABI 6). Older kernels
 /// accept the longer struct because the fields they do not know are zero;
 /// newer ones read the fields after it as zero.
 #[repr(C)]
 #[derive(Debug)]
-struct RulesetAttr {
-    handled_access_fs: u64,
-    handled_access_net: u64,
-    scoped: u64,
-}
-
-/// `struct landlock_path_beneath_attr` (packed in the kernel's header).
-#[repr(C, packed)]
-#[derive(Debug)]
-struct PathBeneathAttr {
-    allowed_access: u64,
-    parent_fd: i32,
-}
-
-/// `struct landlock_net_port_attr`.
-#[repr(C)]
-#[derive(Debug)]
-struct NetPortAttr {
-    allowed_access: u64,
-    port: u64,
-}
-
-/// Take ownership of the descriptor a system call returned, or its errno.
-fn owned_fd(ret: libc::c_long) -> Result<OwnedFd, Errno> {
-    if ret < 0 {
-        return Err(last_errno());
-    }
-    let fd = RawFd::try_from(ret).map_err(|_| Errno::BADF)?;
-    // SAFETY: the kernel just returned this descriptor to us; nothing else
-    // owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// A rule attribute struct and the rule type the kernel reads it as.
-trait RuleAttr {
-    const RULE_TYPE: u32;
-}
-
-impl RuleAttr for PathBeneathAttr {
-    const RULE_TYPE: u32 = RULE_PATH_BENEATH;
-}
-
-impl RuleAttr for NetPortAttr {
-    const RULE_TYPE: u32 = RULE_NET_PORT;
-}
-
-/// `landlock_add_rule(ruleset, A::RULE_TYPE, attr, 0)`.
-fn add_rule<A: RuleAttr>(ruleset: &OwnedFd, attr: &A) -> Result<(), Errno> {
-    // SAFETY: the kernel reads the struct `A::RULE_TYPE` names from `attr`;
-    // the trait ties each rule type to its own `#[repr(C)]` layout, and the
-    // reference keeps the struct alive for the call.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_add_rule,
-            ruleset.as_raw_fd(),
-            A::RULE_TYPE,
-            std::ptr::from_ref(attr),
-            0u32,
-        )
-    };
-    if ret == 0 { Ok(()) } else { Err(last_errno()) }
+pub(crate) struct RulesetAttr {
+    pub(crate) handled_access_fs: u64,
+    pub(crate) handled_access_net: u64,
+    pub(crate) scoped: u64,
 }
 
 #[cfg(test)]
@@ -903,12 +740,12 @@ mod tests {
             LandlockStep::of(&security_frame(21)),
             Some(LandlockStep::OpenPath)
         );
-        let other = ChildFailure::stage(Origin::Filesystem, StageFailure::new(21, 0, 2));
+        let other = ChildFailure::with_origin(Origin::Filesystem, StepFailure::new(21, 0, 2));
         assert_eq!(LandlockStep::of(&other), None);
     }
 
     fn security_frame(step: u32) -> ChildFailure {
-        ChildFailure::stage(Origin::Security, StageFailure::new(step, 0, libc::ENOENT))
+        ChildFailure::with_origin(Origin::Security, StepFailure::new(step, 0, libc::ENOENT))
     }
 
     #[test]
@@ -939,8 +776,6 @@ mod tests {
     #[test]
     fn the_kernel_structs_have_the_kernel_layout() {
         assert_eq!(size_of::<RulesetAttr>(), 24);
-        assert_eq!(size_of::<PathBeneathAttr>(), 12);
-        assert_eq!(size_of::<NetPortAttr>(), 16);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rustix::io::Errno;
 use rustix::process::Resource;
 
 /// A resource `setrlimit` limits.
@@ -56,7 +55,8 @@ impl RlimitResource {
         (Self::Sigpending, "sigpending"),
     ];
 
-    fn resource(self) -> Resource {
+    /// rustix's name for the resource.
+    pub(crate) fn resource(self) -> Resource {
         match self {
             Self::Nofile => Resource::Nofile,
             Self::Nproc => Resource::Nproc,
@@ -185,15 +185,6 @@ impl Rlimit {
             }
         };
         Self::new(resource, soft, hard)
-    }
-
-    /// Child: set the limit. A system call on stack data.
-    pub(crate) fn apply(&self) -> Result<(), Errno> {
-        let limit = rustix::process::Rlimit {
-            current: self.soft,
-            maximum: self.hard,
-        };
-        rustix::process::setrlimit(self.resource.resource(), limit)
     }
 }
 

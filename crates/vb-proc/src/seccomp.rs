@@ -9,8 +9,6 @@
 
 use std::fmt;
 
-use rustix::io::Errno;
-
 /// One `struct sock_filter` instruction: 8 bytes.
 pub const INSTRUCTION_LEN: usize = 8;
 
@@ -92,30 +90,9 @@ impl BpfProgram {
         out
     }
 
-    /// Install the program on the calling thread. Needs `no_new_privs` (or
-    /// `CAP_SYS_ADMIN`). A system call on prepared data: safe after a raw
-    /// clone.
-    pub(crate) fn load(&self) -> Result<(), Errno> {
-        let len = u16::try_from(self.insns.len()).map_err(|_| Errno::INVAL)?;
-        let prog = libc::sock_fprog {
-            len,
-            filter: self.insns.as_ptr().cast_mut(),
-        };
-        // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) reads `len`
-        // instructions from `filter`, which `self.insns` holds for the call.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                0 as libc::c_uint,
-                &raw const prog,
-            )
-        };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(crate::clone::last_errno())
-        }
+    /// The instructions, as the kernel reads them.
+    pub(crate) fn instructions(&self) -> &[libc::sock_filter] {
+        &self.insns
     }
 }
 

@@ -25,11 +25,9 @@ use std::os::fd::OwnedFd;
 
 use rustix::io::Errno;
 
-use crate::clone::last_errno;
-
-use crate::caps::{self, CallerCaps, CapError, CapFailure, CapOp, CapPlan};
+use crate::caps::{CallerCaps, CapError, CapOp, CapPlan};
 use crate::filter::{self, FilterError, SeccompPolicy, Syscall};
-use crate::frame::{ChildFailure, Origin, StageFailure};
+use crate::frame::{ChildFailure, Origin};
 use crate::landlock::{LandlockError, LandlockPlan, LandlockSpec};
 use crate::rlimit::Rlimit;
 use crate::seccomp::{self, BpfProgram};
@@ -153,31 +151,19 @@ impl SecurityStep {
     }
 }
 
-fn fail(step: SecurityStep, index: u32, errno: Errno) -> ChildFailure {
-    ChildFailure::stage(
-        Origin::Security,
-        StageFailure::new(step as u32, index, errno.raw_os_error()),
-    )
-}
-
-fn cap_fail(failure: CapFailure) -> ChildFailure {
-    match failure {
-        CapFailure::Bounding(cap, e) => fail(SecurityStep::BoundingSet, cap, e),
-        CapFailure::Set(e) => fail(SecurityStep::CapSet, 0, e),
-        CapFailure::Ambient(cap, e) => fail(SecurityStep::Ambient, cap, e),
-    }
-}
-
 /// The nested user namespace the command ends up in, prepared: for
 /// `disable_userns` (which first caps the sandbox's count of user namespaces
 /// at one, so none can be created inside), and when setup ran as uid 0 of
 /// the sandbox's user namespace and the command's ids are others (the
 /// nested namespace maps them onto the ids setup had).
 #[derive(Debug)]
-struct NestedUserns {
-    limit: bool,
-    uid_map: Vec<u8>,
-    gid_map: Vec<u8>,
+pub(crate) struct NestedUserns {
+    /// Cap the sandbox's user namespaces at one first (`disable_userns`).
+    pub(crate) limit: bool,
+    /// The nested namespace's `uid_map` line.
+    pub(crate) uid_map: Vec<u8>,
+    /// Its `gid_map` line.
+    pub(crate) gid_map: Vec<u8>,
 }
 
 /// The ids of the sandbox's processes in its user namespace.
@@ -192,17 +178,23 @@ pub struct SandboxIds {
 /// A [`SecuritySpec`] turned into data the child applies without allocating.
 #[derive(Debug)]
 pub struct SecurityPlan {
-    caps: CapPlan,
-    seccomp: Vec<BpfProgram>,
-    rlimits: Vec<Rlimit>,
+    /// The capability masks.
+    pub(crate) caps: CapPlan,
+    /// The seccomp programs, in the order they are installed.
+    pub(crate) seccomp: Vec<BpfProgram>,
+    /// The command's resource limits.
+    pub(crate) rlimits: Vec<Rlimit>,
     /// Prepared only when the spec asks for a Landlock restriction.
-    landlock: Option<LandlockPlan>,
-    nested: Option<NestedUserns>,
-    assert_userns_disabled: bool,
-    exec_label: Option<CString>,
+    pub(crate) landlock: Option<LandlockPlan>,
+    /// The nested user namespace, when the command gets one.
+    pub(crate) nested: Option<NestedUserns>,
+    /// Check that a user namespace cannot be created.
+    pub(crate) assert_userns_disabled: bool,
+    /// The SELinux exec label.
+    pub(crate) exec_label: Option<CString>,
     /// The host's `/proc`, for the per-namespace user-namespace limit and the
     /// exec label; close-on-exec, and closed by the reaper.
-    proc_dir: Option<OwnedFd>,
+    pub(crate) proc_dir: Option<OwnedFd>,
 }
 
 impl SecurityPlan {
@@ -287,136 +279,6 @@ impl SecurityPlan {
     fn proc_dir(&self) -> Option<std::os::fd::RawFd> {
         self.proc_dir.as_ref().map(std::os::fd::AsRawFd::as_raw_fd)
     }
-
-    /// Child, before the PID-1 fork: the user-namespace policy, then the
-    /// bounding set.
-    pub(crate) fn before_fork(&self) -> Result<(), ChildFailure> {
-        if let Some(nested) = &self.nested {
-            self.enter_nested_user_namespace(nested)?;
-        }
-        if let Some(keep) = self.caps.bounding {
-            caps::cut_bounding_set(keep, self.caps.all).map_err(cap_fail)?;
-        }
-        if self.assert_userns_disabled {
-            // SAFETY: unshare in a single-threaded child; if it succeeds the
-            // process is in a new user namespace, and it fails right away.
-            let created =
-                unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) };
-            if created.is_ok() {
-                return Err(fail(SecurityStep::UsernsNotDisabled, 0, Errno::PERM));
-            }
-        }
-        Ok(())
-    }
-
-    /// Enter the nested user namespace. With `limit`, first cap the
-    /// sandbox's user namespace at one nested user namespace, which entering
-    /// this one uses up: none can be created from inside afterwards.
-    fn enter_nested_user_namespace(&self, nested: &NestedUserns) -> Result<(), ChildFailure> {
-        let step = |index: u32| move |e: Errno| fail(SecurityStep::DisableUserns, index, e);
-        let proc_dir = self
-            .proc_dir
-            .as_ref()
-            .ok_or_else(|| fail(SecurityStep::DisableUserns, 0, Errno::BADF))?;
-        if nested.limit {
-            // Looked up now, from inside the sandbox's user namespace: the
-            // user sysctls are per namespace, chosen at lookup.
-            let limit = rustix::fs::openat(
-                proc_dir,
-                c"sys/user/max_user_namespaces",
-                rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(step(0))?;
-            write_all(&limit, b"1").map_err(step(1))?;
-        }
-        // SAFETY: unshare in a single-threaded child.
-        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }
-            .map_err(step(2))?;
-        // setgroups stays denied: the new namespace inherits the setting.
-        // Its own maps are writable only while the process is dumpable.
-        crate::child::set_dumpable(true)?;
-        write_at(proc_dir, c"self/uid_map", &nested.uid_map).map_err(step(3))?;
-        write_at(proc_dir, c"self/gid_map", &nested.gid_map).map_err(step(4))?;
-        crate::child::set_dumpable(false)
-    }
-
-    /// Child, the reaper after the fork: no capabilities, `no_new_privs`,
-    /// not dumpable. ([`load_seccomp`](Self::load_seccomp) follows once it has
-    /// closed what it does not need.)
-    pub(crate) fn reaper(&self) -> Result<(), ChildFailure> {
-        caps::capset_all(0).map_err(|e| fail(SecurityStep::CapSet, 0, e))?;
-        no_new_privs()?;
-        // SAFETY: prctl with integer arguments.
-        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong) } != 0 {
-            return Err(fail(SecurityStep::Dumpable, 0, last_errno()));
-        }
-        Ok(())
-    }
-
-    /// Child, the command's process before `execve`: capabilities,
-    /// `no_new_privs`, the label. [`load_seccomp`](Self::load_seccomp) comes
-    /// last, right before `execve`.
-    pub(crate) fn command(&self) -> Result<(), ChildFailure> {
-        for limit in &self.rlimits {
-            limit
-                .apply()
-                .map_err(|e| fail(SecurityStep::Rlimit, limit.resource.index(), e))?;
-        }
-        if let Some(mask) = self.caps.set {
-            caps::set_caps(mask).map_err(cap_fail)?;
-        }
-        no_new_privs()?;
-        if let Some(label) = &self.exec_label {
-            let proc_dir = self
-                .proc_dir
-                .as_ref()
-                .ok_or_else(|| fail(SecurityStep::ExecLabel, 0, Errno::BADF))?;
-            write_at(proc_dir, c"thread-self/attr/exec", label.as_bytes())
-                .map_err(|e| fail(SecurityStep::ExecLabel, 0, e))?;
-        }
-        // After the root switch (the rule paths are the sandbox's) and
-        // `no_new_privs`, before the seccomp programs (which may refuse the
-        // landlock calls).
-        if let Some(landlock) = &self.landlock {
-            landlock
-                .apply()
-                .map_err(|f| ChildFailure::stage(Origin::Security, f))?;
-        }
-        Ok(())
-    }
-
-    /// Install the seccomp programs on the calling thread.
-    pub(crate) fn load_seccomp(&self) -> Result<(), ChildFailure> {
-        for (index, program) in (0u32..).zip(self.seccomp.iter()) {
-            program
-                .load()
-                .map_err(|e| fail(SecurityStep::Seccomp, index, e))?;
-        }
-        Ok(())
-    }
-}
-
-fn no_new_privs() -> Result<(), ChildFailure> {
-    rustix::thread::set_no_new_privs(true).map_err(|e| fail(SecurityStep::NoNewPrivs, 0, e))
-}
-
-fn write_all(fd: &OwnedFd, bytes: &[u8]) -> Result<(), Errno> {
-    match rustix::io::write(fd, bytes) {
-        Ok(n) if n == bytes.len() => Ok(()),
-        Ok(_) => Err(Errno::IO),
-        Err(e) => Err(e),
-    }
-}
-
-fn write_at(dir: &OwnedFd, path: &std::ffi::CStr, bytes: &[u8]) -> Result<(), Errno> {
-    let fd = rustix::fs::openat(
-        dir,
-        path,
-        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )?;
-    write_all(&fd, bytes)
 }
 
 /// Whether the calling process has a controlling terminal that a sandbox

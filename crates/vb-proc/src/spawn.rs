@@ -20,15 +20,18 @@ use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
-use crate::child::{ChildFds, child_main};
-use crate::clone::{Forked, Namespaces, clone_with_pidfd};
+use crate::child::child_main;
+use crate::clone::{Forked, clone_with_pidfd};
+use crate::command::ExecPlan;
 use crate::error::ProcError;
-use crate::exec::ExecPlan;
-use crate::frame::{ChildFailure, ChildStage, Origin};
+use crate::hook::ChildHooks;
 use crate::id_map::{IdMapping, write_id_maps};
 use crate::join::{JoinNamespaces, JoinPlan};
+use crate::namespaces::Namespaces;
+use crate::plan::{ChildFds, ChildPlan, Monitor};
 use crate::report::{REPORT_LEN, SandboxReport};
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
+use crate::status::ExitStatus;
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
@@ -71,7 +74,7 @@ pub struct ProcessSpec<'fd> {
     pub stdio: [Option<BorrowedFd<'fd>>; 3],
     /// cgroups the child joins itself, each a `tasks` file named relative to an
     /// open directory: once the parent signals that they exist
-    /// ([`Started::cgroups_ready`]), after the filesystem and network stages,
+    /// ([`Started::cgroups_ready`]), after the filesystem and network hooks,
     /// the child opens each and writes `0`. The parent can so create the
     /// cgroups while the child sets itself up, and a process that moves itself
     /// skips the kernel's global thread-group lock, which moving another
@@ -112,88 +115,18 @@ pub struct ProcessSpec<'fd> {
     pub setup_as_root: bool,
 }
 
-/// Child-side work prepared by other crates, run in this order between the id
-/// switch and exec. See [`ChildStage`] for the contract.
-#[derive(Clone, Copy, Default)]
-pub struct Stages<'a> {
-    /// Mounts and the root switch; runs before the PID-1 fork, so the reaper
-    /// lives in the sandbox's filesystem too.
-    pub filesystem: Option<&'a dyn ChildStage>,
-    /// Network configuration inside the new network namespace.
-    pub network: Option<&'a dyn ChildStage>,
-}
-
-impl Stages<'_> {
-    /// Child side: the filesystem stage, then the network stage.
-    pub(crate) fn run_setup(&self) -> Result<(), ChildFailure> {
-        if let Some(stage) = self.filesystem {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Filesystem, f))?;
-        }
-        if let Some(stage) = self.network {
-            stage
-                .run()
-                .map_err(|f| ChildFailure::stage(Origin::Network, f))?;
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Stages<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stages")
-            .field("filesystem", &self.filesystem.is_some())
-            .field("network", &self.network.is_some())
-            .finish()
-    }
-}
-
 /// The most lock files one sandbox takes.
 pub const MAX_LOCK_FILES: usize = 64;
-
-/// The monitoring descriptors and lock files, prepared.
-#[derive(Debug, Default)]
-pub(crate) struct Monitor {
-    pub(crate) lock_paths: Vec<CString>,
-    /// Filled by the child with the descriptors it locked (no allocation).
-    pub(crate) lock_fds: Vec<AtomicI32>,
-    pub(crate) sync_fd: Option<RawFd>,
-    pub(crate) block_fd: Option<RawFd>,
-    pub(crate) userns_block_fd: Option<RawFd>,
-}
 
 /// A [`ProcessSpec`] turned into the data the child uses without allocating.
 #[derive(Debug)]
 pub struct ProcessPlan<'fd> {
-    pub(crate) namespaces: Namespaces,
-    /// The uid and gid to switch to (each only when it must change).
-    pub(crate) switch_ids: (Option<u32>, Option<u32>),
+    /// What the cloned child reads.
+    child: ChildPlan,
+    /// The id maps the parent writes while the child waits at the gate.
     maps: Option<(IdMapping, IdMapping)>,
-    pub(crate) hostname: Option<Vec<u8>>,
-    pub(crate) die_with_parent: bool,
-    pub(crate) new_session: bool,
-    pub(crate) reaper: bool,
-    pub(crate) expected_parent: Option<Pid>,
-    pub(crate) exec: ExecPlan,
-    pub(crate) stdio: [Option<RawFd>; 3],
-    pub(crate) join_cgroups: Vec<(RawFd, CString)>,
-    pub(crate) security: SecurityPlan,
-    pub(crate) monitor: Monitor,
-    pub(crate) close_in_child: Vec<RawFd>,
-    /// Enter the cgroup namespace right after the gate rather than after
-    /// joining the cgroups (there are none to join, or the caller must learn
-    /// its id before the child goes on: `userns_block_fd`).
-    pub(crate) cgroup_ns_early: bool,
-    /// The host's `/proc`, through which the child reports the sandbox's
-    /// namespaces and writes its own id maps after a join.
-    pub(crate) proc_dir: Option<OwnedFd>,
-    /// Namespaces to join, and what is created after them.
-    pub(crate) join: Option<JoinPlan>,
-    /// `--userns2`, entered after setup.
-    pub(crate) user2: Option<RawFd>,
     /// Whether the child sends a [`SandboxReport`].
-    pub(crate) report: bool,
+    report: bool,
     _fds: PhantomData<BorrowedFd<'fd>>,
 }
 
@@ -303,7 +236,7 @@ impl<'fd> ProcessPlan<'fd> {
         } else {
             None
         };
-        Ok(Self {
+        let child = ChildPlan {
             namespaces: ns,
             // With maps written by the caller (userns_block_fd), the ids are
             // the caller's choice too, as under bubblewrap.
@@ -319,7 +252,6 @@ impl<'fd> ProcessPlan<'fd> {
             } else {
                 (None, None)
             },
-            maps,
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,
             new_session: spec.new_session,
@@ -350,6 +282,10 @@ impl<'fd> ProcessPlan<'fd> {
             join,
             close_in_child: spec.close_in_child.clone(),
             user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
+        };
+        Ok(Self {
+            child,
+            maps,
             report,
             _fds: PhantomData,
         })
@@ -357,40 +293,44 @@ impl<'fd> ProcessPlan<'fd> {
 
     /// The command as given, for messages.
     pub fn command_display(&self) -> &str {
-        self.exec.display()
+        self.child.exec.display()
     }
 
     /// The exec plan (candidate paths, explicit working directory).
     pub fn exec(&self) -> &ExecPlan {
-        &self.exec
+        &self.child.exec
     }
 
     /// The prepared security context (Landlock enforcement, rule names).
     pub fn security(&self) -> &SecurityPlan {
-        &self.security
+        &self.child.security
     }
 
     /// Whether a PID-1 reaper runs above the command.
     pub fn has_reaper(&self) -> bool {
-        self.reaper
+        self.child.reaper
     }
 
-    /// Clone the child, which runs `stages` after the gate opens.
+    /// Clone the child, which runs `hooks` after the gate opens.
     ///
     /// With `cgroup` (a cgroup v2 directory), the child is created inside that
     /// cgroup with `CLONE_INTO_CGROUP`; [`Pending::into_cgroup`] says whether the
     /// kernel honoured it.
     pub fn clone_child(
         &self,
-        stages: &Stages<'_>,
+        hooks: &ChildHooks<'_>,
         cgroup: Option<BorrowedFd<'_>>,
     ) -> Result<Pending, ProcError> {
         let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
         let (gate_read, gate_write) = pipe()?;
         let (ack_read, ack_write) = pipe()?;
         let (fail_read, fail_write) = pipe()?;
-        let status = if self.reaper { Some(pipe()?) } else { None };
-        let ready = if self.join_cgroups.is_empty() {
+        let status = if self.child.reaper {
+            Some(pipe()?)
+        } else {
+            None
+        };
+        let ready = if self.child.join_cgroups.is_empty() {
             None
         } else {
             Some(pipe()?)
@@ -417,10 +357,10 @@ impl<'fd> ProcessPlan<'fd> {
         // when its mask is reset just before exec).
         let blocked = BlockAllSignals::new();
         // With namespaces to join, the child makes its own after joining them.
-        let flags = if self.join.is_some() {
+        let flags = if self.child.join.is_some() {
             0
         } else {
-            self.namespaces.clone_flags()
+            self.child.namespaces.clone_flags()
         };
         // SAFETY: the child branch runs child_main, which keeps to the
         // async-signal-safe contract and never returns.
@@ -428,11 +368,11 @@ impl<'fd> ProcessPlan<'fd> {
         if let Ok(Forked::Child) = forked {
             // The child keeps every signal blocked: restoring the caller's mask
             // is the parent's business only.
-            child_main(self, stages, &fds);
+            child_main(&self.child, hooks, &fds);
         }
         drop(blocked);
         match forked.map_err(ProcError::Clone)? {
-            Forked::Child => child_main(self, stages, &fds),
+            Forked::Child => child_main(&self.child, hooks, &fds),
             Forked::Parent {
                 pid,
                 pidfd,
@@ -779,64 +719,6 @@ impl Running {
         } else {
             // The reaper itself was killed before it could report.
             Ok(own)
-        }
-    }
-}
-
-/// How the sandboxed command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExitStatus {
-    /// It exited with this code.
-    Exited(i32),
-    /// It was killed by this signal.
-    Signaled(i32),
-}
-
-impl ExitStatus {
-    /// From a raw `wait(2)` status.
-    pub fn from_raw(raw: i32) -> Self {
-        if libc::WIFSIGNALED(raw) {
-            Self::Signaled(libc::WTERMSIG(raw))
-        } else {
-            Self::Exited(libc::WEXITSTATUS(raw))
-        }
-    }
-
-    fn from_waitid(status: &rustix::process::WaitIdStatus) -> Self {
-        match (status.exit_status(), status.terminating_signal()) {
-            (Some(code), _) => Self::Exited(code),
-            (None, Some(sig)) => Self::Signaled(sig),
-            (None, None) => Self::Exited(0),
-        }
-    }
-
-    /// The shell's encoding: the exit code, or 128 + the signal number.
-    pub fn code(&self) -> i32 {
-        match *self {
-            Self::Exited(code) => code,
-            Self::Signaled(sig) => 128 + sig,
-        }
-    }
-
-    /// Whether the command exited with code 0.
-    pub fn success(&self) -> bool {
-        *self == Self::Exited(0)
-    }
-
-    /// The signal that killed the command, if one did.
-    pub fn signal(&self) -> Option<i32> {
-        match *self {
-            Self::Signaled(sig) => Some(sig),
-            Self::Exited(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Exited(code) => write!(f, "exit code {code}"),
-            Self::Signaled(sig) => write!(f, "killed by signal {sig}"),
         }
     }
 }

@@ -100,6 +100,7 @@ pub enum SyncError {
 }
 
 /// Write exactly one protocol byte. A write of zero bytes is [`SyncError::Short`].
+#[deny(clippy::disallowed_types, clippy::disallowed_macros)] // runs in the child too
 pub fn send_token(channel: &mut impl ByteChannel, byte: u8) -> Result<(), SyncError> {
     match channel.write(&[byte]) {
         Ok(1) => Ok(()),
@@ -116,6 +117,7 @@ pub fn send_token(channel: &mut impl ByteChannel, byte: u8) -> Result<(), SyncEr
 ///
 /// The read uses a two-byte buffer so a peer that wrote more than one byte is
 /// caught ([`SyncError::Long`]) instead of leaving stray bytes in the pipe.
+#[deny(clippy::disallowed_types, clippy::disallowed_macros)] // runs in the child too
 pub fn recv_token(channel: &mut impl ByteChannel, expected: u8) -> Result<(), SyncError> {
     let mut buf = [0u8; 2];
     match channel.read(&mut buf) {
@@ -163,6 +165,7 @@ pub fn recv_failure(channel: &mut impl ByteChannel) -> Result<Option<ChildFailur
 
 /// Child side: write a failure frame. Allocation-free; errors are ignored because
 /// the child is about to exit and has no other channel to report on.
+#[deny(clippy::disallowed_types, clippy::disallowed_macros)] // runs in the child too
 pub(crate) fn send_failure(channel: &mut impl ByteChannel, failure: &ChildFailure) {
     let frame = failure.encode();
     let mut sent = 0;

@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 
-use vb_proc::{ProcessPlan, ProcessSpec, Stages};
+use vb_proc::{ChildHooks, ProcessPlan, ProcessSpec};
 
 fn run(command: &str) {
     let spec = ProcessSpec {
@@ -14,7 +14,7 @@ fn run(command: &str) {
     };
     let plan = ProcessPlan::prepare(&spec).unwrap();
     if let Ok(running) = plan
-        .clone_child(&Stages::default(), None)
+        .clone_child(&ChildHooks::default(), None)
         .unwrap()
         .release()
     {

@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 
-use vb_proc::{InChildPlan, InChildSpec, Namespaces, Stages};
+use vb_proc::{ChildHooks, InChildPlan, InChildSpec, Namespaces};
 
 /// Fork, apply `spec` in the child and run `script` with `/bin/sh -c`; return
 /// (exit code as the caller sees it, stdout).
@@ -35,7 +35,7 @@ fn run(spec: &InChildSpec, script: &str) -> (i32, String) {
         // SAFETY: the child: dup2 the prepared pipe, apply, exec.
         unsafe {
             libc::dup2(write_fd, 1);
-            if plan.apply(&Stages::default()).is_err() {
+            if plan.apply(&ChildHooks::default()).is_err() {
                 libc::_exit(99);
             }
             libc::execve(sh.as_ptr(), argv.as_ptr(), envp.as_ptr());

@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use vb_proc::StageFailure;
+use vb_proc::StepFailure;
 use vb_proc::landlock::{Enforcement, LandlockPlan, LandlockSpec, LandlockStep, PathRule};
 
 const EACCES: i32 = libc::EACCES;
@@ -157,7 +157,7 @@ fn run_check(check: &Check) -> i32 {
 
 /// Fork; in the child set `no_new_privs`, apply `plan` and run `checks`.
 /// Returns each check's errno, or the child's apply failure.
-fn restricted(plan: &LandlockPlan, checks: &[Check]) -> Result<Vec<i32>, StageFailure> {
+fn restricted(plan: &LandlockPlan, checks: &[Check]) -> Result<Vec<i32>, StepFailure> {
     restricted_with(plan, checks, true)
 }
 
@@ -166,7 +166,7 @@ fn restricted_with(
     plan: &LandlockPlan,
     checks: &[Check],
     nnp: bool,
-) -> Result<Vec<i32>, StageFailure> {
+) -> Result<Vec<i32>, StepFailure> {
     assert!(checks.len() <= MAX_CHECKS);
     let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
     let out_fd = write_end.as_raw_fd();
@@ -222,7 +222,7 @@ fn restricted_with(
         .collect();
     match report[0] {
         0 => Ok(report[4..4 + checks.len()].to_vec()),
-        1 => Err(StageFailure::new(
+        1 => Err(StepFailure::new(
             u32::try_from(report[1]).unwrap(),
             u32::try_from(report[2]).unwrap(),
             report[3],

@@ -7,7 +7,7 @@
 use std::ffi::{CString, OsString};
 use std::os::fd::AsFd;
 
-use vb_proc::{ProcError, ProcessPlan, ProcessSpec, Stages, Step};
+use vb_proc::{ChildHooks, ProcError, ProcessPlan, ProcessSpec, Step};
 
 fn spec(dir: &std::fs::File) -> ProcessSpec<'_> {
     ProcessSpec {
@@ -33,7 +33,7 @@ fn the_child_joins_what_the_parent_made_after_the_gate() {
     let dir = std::fs::File::open(&root).unwrap();
     let plan = ProcessPlan::prepare(&spec(&dir)).unwrap();
     let mut started = plan
-        .clone_child(&Stages::default(), None)
+        .clone_child(&ChildHooks::default(), None)
         .unwrap()
         .open_gate()
         .unwrap();
@@ -60,7 +60,7 @@ fn without_the_signal_the_child_fails_at_the_join() {
     let dir = std::fs::File::open(&root).unwrap();
     let plan = ProcessPlan::prepare(&spec(&dir)).unwrap();
     let started = plan
-        .clone_child(&Stages::default(), None)
+        .clone_child(&ChildHooks::default(), None)
         .unwrap()
         .open_gate()
         .unwrap();
@@ -83,7 +83,7 @@ fn a_missing_file_fails_with_its_index() {
     let plan = ProcessPlan::prepare(&spec(&dir)).unwrap();
     // release() signals readiness itself; "b/tasks" was never made.
     match plan
-        .clone_child(&Stages::default(), None)
+        .clone_child(&ChildHooks::default(), None)
         .unwrap()
         .release()
         .unwrap_err()

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::os::fd::AsFd;
 
 use vb_proc::{
-    ChildFailure, ExitStatus, Namespaces, ProcError, ProcessPlan, ProcessSpec, Stages, Step,
+    ChildFailure, ChildHooks, ExitStatus, Namespaces, ProcError, ProcessPlan, ProcessSpec, Step,
 };
 
 fn sh(script: &str) -> Vec<OsString> {
@@ -47,7 +47,7 @@ fn run(spec: ProcessSpec<'_>) -> Result<(ExitStatus, String), ProcError> {
     let mut spec = spec;
     spec.stdio[1] = Some(write.as_fd());
     let plan = ProcessPlan::prepare(&spec)?;
-    let pending = plan.clone_child(&Stages::default(), None)?;
+    let pending = plan.clone_child(&ChildHooks::default(), None)?;
     let running = pending.release();
     drop(write);
     let running = running?;
@@ -177,7 +177,7 @@ fn missing_chdir_reports_the_chdir_step() {
 fn dropping_a_pending_child_kills_and_reaps_it() {
     let s = spec(vec!["/bin/sleep".into(), "100".into()]);
     let plan = ProcessPlan::prepare(&s).unwrap();
-    let pending = plan.clone_child(&Stages::default(), None).unwrap();
+    let pending = plan.clone_child(&ChildHooks::default(), None).unwrap();
     let pid = pending.pid().as_raw_nonzero().get();
     drop(pending);
     // Reaped: the pid no longer exists as our child (kill reports ESRCH).

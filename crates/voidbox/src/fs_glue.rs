@@ -5,7 +5,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 
 use vb_fs::{FsAction, FsSpec, MountApi, MountPlan, RealSys, RootSwitch};
-use vb_proc::{ChildStage, StageFailure};
+use vb_proc::{ChildHook, StepFailure};
 
 use crate::config::{JailConfig, Namespaces, Stdio};
 use crate::error::Error;
@@ -61,11 +61,11 @@ pub(crate) struct FsStage<'a>(pub(crate) &'a MountPlan);
 
 // SAFETY: `MountPlan::execute` is vb-fs's child-side executor: system calls on
 // the compiled plan only, no allocation, no locks, no panics.
-unsafe impl ChildStage for FsStage<'_> {
-    fn run(&self) -> Result<(), StageFailure> {
+unsafe impl ChildHook for FsStage<'_> {
+    fn run(&self) -> Result<(), StepFailure> {
         self.0
             .execute(&RealSys)
-            .map_err(|f| StageFailure::new(f.step, f.index, f.errno))
+            .map_err(|f| StepFailure::new(f.step, f.index, f.errno))
     }
 }
 

@@ -3,7 +3,7 @@
 //! does, with request bytes prepared before the clone.
 
 use vb_netlink::{LoopbackSetup, LoopbackStep};
-use vb_proc::{ChildStage, StageFailure};
+use vb_proc::{ChildHook, StepFailure};
 
 use crate::error::Error;
 
@@ -29,11 +29,11 @@ fn step_number(step: LoopbackStep) -> u32 {
 
 // SAFETY: `LoopbackSetup::apply` runs on a request prepared in the parent, with
 // stack buffers and system calls only (vb-netlink's child-side contract).
-unsafe impl ChildStage for LoopbackStage {
-    fn run(&self) -> Result<(), StageFailure> {
+unsafe impl ChildHook for LoopbackStage {
+    fn run(&self) -> Result<(), StepFailure> {
         self.0
             .apply()
-            .map_err(|e| StageFailure::new(step_number(e.step), 0, e.errno))
+            .map_err(|e| StepFailure::new(step_number(e.step), 0, e.errno))
     }
 }
 

@@ -3,7 +3,7 @@
 //! bring-up (vb-netlink). Shared by `spawn` and `apply_isolation_in_child`.
 
 use vb_fs::MountPlan;
-use vb_proc::{ChildStage, Stages};
+use vb_proc::{ChildHook, ChildHooks};
 
 use crate::fs_glue::FsStage;
 use crate::net_glue::LoopbackStage;
@@ -24,10 +24,10 @@ impl<'a> ChildStages<'a> {
     }
 
     /// The stages as vb-proc runs them.
-    pub(crate) fn stages(&self) -> Stages<'_> {
-        Stages {
-            filesystem: self.filesystem.as_ref().map(|s| s as &dyn ChildStage),
-            network: self.network.as_ref().map(|s| s as &dyn ChildStage),
+    pub(crate) fn stages(&self) -> ChildHooks<'_> {
+        ChildHooks {
+            filesystem: self.filesystem.as_ref().map(|s| s as &dyn ChildHook),
+            network: self.network.as_ref().map(|s| s as &dyn ChildHook),
         }
     }
 }

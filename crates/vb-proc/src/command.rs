@@ -11,13 +11,12 @@ use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-use rustix::io::Errno;
-
 use crate::env::lookup;
 
 /// `confstr(_CS_PATH)` on glibc: what `execvp` searches when `PATH` is unset.
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
-const SHELL: &CStr = c"/bin/sh";
+/// The shell `execvp` runs a script without a `#!` line with.
+pub(crate) const SHELL: &CStr = c"/bin/sh";
 
 /// A command that cannot be turned into an execution plan.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -56,9 +55,11 @@ fn ptr_array(items: &[&CStr], extra_slots: usize) -> PtrArray {
 
 /// Where the child changes directory to, in order of preference.
 #[derive(Debug)]
-struct CwdCandidate {
-    dir: CString,
-    pwd_entry: CString,
+pub(crate) struct CwdCandidate {
+    /// The directory.
+    pub(crate) dir: CString,
+    /// `PWD=<dir>`, for the environment's reserved slot.
+    pub(crate) pwd_entry: CString,
 }
 
 /// Everything the child needs to change directory and execute the command.
@@ -67,13 +68,18 @@ pub struct ExecPlan {
     display: String,
     _argv_storage: Vec<CString>,
     _env_storage: Vec<CString>,
-    argv: PtrArray,
-    envp: PtrArray,
-    pwd_slot: usize,
-    candidates: Vec<CString>,
-    sh_argv: PtrArray,
-    cwd: Vec<CwdCandidate>,
-    chdir_is_explicit: bool,
+    /// argv, null-terminated.
+    pub(crate) argv: PtrArray,
+    /// envp, null-terminated, with a free slot for `PWD=` at `pwd_slot`.
+    pub(crate) envp: PtrArray,
+    pub(crate) pwd_slot: usize,
+    /// The paths to try, in order.
+    pub(crate) candidates: Vec<CString>,
+    /// `/bin/sh`, the script (filled in by the child), argv\[1..\].
+    pub(crate) sh_argv: PtrArray,
+    /// The working directories to try, in order.
+    pub(crate) cwd: Vec<CwdCandidate>,
+    pub(crate) chdir_is_explicit: bool,
 }
 
 impl ExecPlan {
@@ -148,62 +154,6 @@ impl ExecPlan {
             .first()
             .filter(|_| self.chdir_is_explicit)
             .map(|c| c.dir.as_c_str())
-    }
-
-    /// Child side: enter the working directory and point `PWD` at it.
-    ///
-    /// An explicit directory that cannot be entered is an error; the fallbacks
-    /// are tried silently, the last being `/`.
-    pub(crate) fn enter_cwd(&self) -> Result<(), Errno> {
-        let mut last = Errno::NOENT;
-        for candidate in &self.cwd {
-            match rustix::process::chdir(candidate.dir.as_c_str()) {
-                Ok(()) => {
-                    if let Some(slot) = self.envp.get(self.pwd_slot) {
-                        slot.set(candidate.pwd_entry.as_ptr());
-                    }
-                    return Ok(());
-                }
-                Err(errno) if self.chdir_is_explicit => return Err(errno),
-                Err(errno) => last = errno,
-            }
-        }
-        Err(last)
-    }
-
-    /// Child side: execute the command. Returns only on failure, with the errno
-    /// `execvp` would report.
-    pub(crate) fn exec(&self) -> Errno {
-        let envp = self.envp.as_ptr().cast::<*const libc::c_char>();
-        let mut saw_eacces = false;
-        let mut last = Errno::NOENT;
-        for path in &self.candidates {
-            // SAFETY: path, argv and envp are NUL-terminated strings and
-            // null-terminated arrays that live as long as `self`.
-            unsafe { libc::execve(path.as_ptr(), self.argv.as_ptr().cast(), envp) };
-            let errno = Errno::from_raw_os_error(
-                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-            );
-            match errno {
-                Errno::NOEXEC => {
-                    if let Some(slot) = self.sh_argv.get(1) {
-                        slot.set(path.as_ptr());
-                    }
-                    // SAFETY: as above; sh_argv is null-terminated.
-                    unsafe { libc::execve(SHELL.as_ptr(), self.sh_argv.as_ptr().cast(), envp) };
-                    return Errno::NOEXEC;
-                }
-                Errno::ACCESS => {
-                    saw_eacces = true;
-                    last = errno;
-                }
-                Errno::NOENT | Errno::NOTDIR | Errno::STALE | Errno::NODEV | Errno::TIMEDOUT => {
-                    last = errno;
-                }
-                other => return other,
-            }
-        }
-        if saw_eacces { Errno::ACCESS } else { last }
     }
 }
 

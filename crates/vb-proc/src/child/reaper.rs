@@ -69,34 +69,6 @@ pub(crate) fn forwarded_set() -> libc::sigset_t {
     }
 }
 
-/// The forwarded signals blocked on the calling thread, with the mask it had
-/// before: [`supervise`] expects them blocked across the fork that precedes
-/// it, so none arrives before its handlers are in (it unblocks them itself);
-/// the other side of the fork calls [`restore`](Self::restore).
-pub(crate) struct ForwardedBlocked {
-    previous: libc::sigset_t,
-}
-
-impl ForwardedBlocked {
-    /// Block [`FORWARDED_SIGNALS`].
-    pub(crate) fn block() -> Self {
-        let set = forwarded_set();
-        // SAFETY: an all-zero sigset is valid output storage; sigprocmask
-        // only changes this thread's mask.
-        unsafe {
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigprocmask(libc::SIG_BLOCK, &set, &mut previous);
-            Self { previous }
-        }
-    }
-
-    /// Put back the mask from before [`block`](Self::block).
-    pub(crate) fn restore(self) {
-        // SAFETY: restores a mask saved by `block` in this process.
-        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut()) };
-    }
-}
-
 /// Installed forwarding handlers and the dispositions they replaced.
 pub(crate) struct Handlers {
     previous: [libc::sigaction; FORWARDED_SIGNALS.len()],
@@ -278,12 +250,14 @@ mod tests {
 
     #[test]
     fn failed_installation_rolls_back_in_reverse_order() {
-        let mut log = Vec::new();
+        let mut log = [("", 0); 8];
+        let mut logged = 0;
         let mut calls = 0;
         let result = Handlers::install_with(|sig, _new, old| {
             calls += 1;
             if old.is_null() {
-                log.push(("restore", sig));
+                log[logged] = ("restore", sig);
+                logged += 1;
                 return 0;
             }
             if calls == 4 {
@@ -291,13 +265,14 @@ mod tests {
                 unsafe { *libc::__errno_location() = libc::EINVAL };
                 return -1;
             }
-            log.push(("install", sig));
+            log[logged] = ("install", sig);
+            logged += 1;
             0
         });
         assert_eq!(result.err(), Some(Errno::INVAL));
         assert_eq!(
-            log,
-            vec![
+            log[..logged],
+            [
                 ("install", libc::SIGHUP),
                 ("install", libc::SIGINT),
                 ("install", libc::SIGQUIT),

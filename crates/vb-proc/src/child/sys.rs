@@ -1,0 +1,509 @@
+//! The system calls of the sandbox child, behind [`ChildSys`], so the order
+//! of its steps and the failure each one reports are unit-tested with a
+//! recording fake (`child/fake.rs`), without a clone or root.
+//!
+//! The code of the child is generic over the trait and the real path uses
+//! [`RealSys`], a unit struct: each call compiles to the system call itself,
+//! with no dispatch. Descriptors cross the trait as plain numbers so the fake
+//! can hand out made-up ones. The child owns its copies of every descriptor
+//! it holds — it leaves by `_exit` or `execve`, so no Rust object of its
+//! image ever drops one — which is why closing a number is a safe call here.
+//!
+//! Each method is one system call (or a fixed sequence on stack data, such
+//! as [`reset_signals`](ChildSys::reset_signals)); what a failure means is
+//! for the caller to say, with the step it reports.
+
+use std::ffi::CStr;
+use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use rustix::process::{Gid, Pid, Uid};
+use rustix::thread::UnshareFlags;
+
+use crate::caps::{CapData, CapHeader, LINUX_CAPABILITY_VERSION_3, split};
+use crate::child::{fds, reaper};
+use crate::errno::last_errno;
+use crate::frame::{Origin, StepFailure};
+use crate::hook::ChildHook;
+use crate::landlock::LandlockPlan;
+use crate::namespaces::NamespaceKind;
+use crate::rlimit::Rlimit;
+use crate::seccomp::BpfProgram;
+use crate::sync::ByteChannel;
+
+/// The system calls the child makes between the clone and `execve`.
+///
+/// # Safety
+///
+/// Every method runs in a raw clone of a possibly multi-threaded process,
+/// whose other threads do not exist there: an implementation must not
+/// allocate, take a lock, touch Rust's standard streams or environment, or
+/// panic. The child's soundness depends on it, so implementing the trait is
+/// `unsafe`.
+pub(crate) unsafe trait ChildSys {
+    /// `close(fd)`; the result is of no use to a process that is leaving.
+    fn close(&mut self, fd: RawFd);
+    /// One `read(2)`; `Ok(0)` is end-of-file.
+    fn read(&mut self, fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// One `write(2)`, returning how much was written.
+    fn write(&mut self, fd: RawFd, buf: &[u8]) -> Result<usize, Errno>;
+    /// `openat(dir, path, flags)` with no creation mode; `dir` may be
+    /// `AT_FDCWD`.
+    fn open_at(&mut self, dir: RawFd, path: &CStr, flags: OFlags) -> Result<RawFd, Errno>;
+    /// Close every descriptor but those in `keep` (negative entries are
+    /// ignored).
+    fn close_all_except(&mut self, keep: &[RawFd]) -> Result<(), Errno>;
+    /// Clear close-on-exec on `fd`.
+    fn keep_across_exec(&mut self, fd: RawFd) -> Result<(), Errno>;
+    /// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a copy of `fd` above the standard
+    /// streams.
+    fn dup_above_stdio(&mut self, fd: RawFd) -> Result<RawFd, Errno>;
+    /// `dup2(fd, target)`.
+    fn dup_onto(&mut self, fd: RawFd, target: RawFd) -> Result<(), Errno>;
+    /// Take a read lock on the whole of `fd` (`fcntl(F_SETLK, F_RDLCK)`).
+    fn read_lock(&mut self, fd: RawFd) -> Result<(), Errno>;
+
+    /// `PR_SET_PDEATHSIG` with `SIGKILL`.
+    fn set_death_signal(&mut self) -> Result<(), Errno>;
+    /// `getppid()`: `None` when the parent is outside the PID namespace.
+    fn parent_pid(&mut self) -> Option<Pid>;
+    /// `getpid()`.
+    fn own_pid(&mut self) -> Pid;
+    /// `PR_SET_DUMPABLE`.
+    fn set_dumpable(&mut self, on: bool) -> Result<(), Errno>;
+    /// A plain fork (`SIGCHLD` on exit) by raw system call: `Ok(None)` in the
+    /// child, `Ok(Some(pid))` in the parent.
+    ///
+    /// # Safety
+    ///
+    /// Both sides must keep to the trait's contract until they `execve` or
+    /// `_exit`.
+    unsafe fn fork(&mut self) -> Result<Option<Pid>, Errno>;
+    /// Send `SIGKILL` to `pid`.
+    fn kill(&mut self, pid: Pid);
+    /// `setsid()`.
+    fn setsid(&mut self) -> Result<(), Errno>;
+
+    /// `setns(fd, kind)`.
+    fn setns(&mut self, fd: RawFd, kind: NamespaceKind) -> Result<(), Errno>;
+    /// `unshare(flags)`.
+    ///
+    /// # Safety
+    ///
+    /// The process must be single-threaded (a child), and `flags` only
+    /// namespace flags.
+    unsafe fn unshare(&mut self, flags: UnshareFlags) -> Result<(), Errno>;
+    /// `setresgid(gid, gid, gid)` for the calling thread only.
+    fn set_gid(&mut self, gid: u32) -> Result<(), Errno>;
+    /// `setresuid(uid, uid, uid)` for the calling thread only.
+    fn set_uid(&mut self, uid: u32) -> Result<(), Errno>;
+    /// `sethostname(name)`.
+    fn set_hostname(&mut self, name: &[u8]) -> Result<(), Errno>;
+    /// Write the [`SandboxReport`](crate::SandboxReport) of the calling
+    /// process on `out`, read through the host's `/proc` at `proc_dir`, then
+    /// close `out`.
+    fn send_report(&mut self, out: RawFd, proc_dir: RawFd) -> Result<(), Errno>;
+
+    /// Run `hook` (`origin` says which one it is).
+    fn run_hook(&mut self, origin: Origin, hook: &dyn ChildHook) -> Result<(), StepFailure>;
+
+    /// `PR_CAPBSET_DROP` of capability `cap`.
+    fn drop_bounding(&mut self, cap: u32) -> Result<(), Errno>;
+    /// `capset`: the permitted, effective and inheritable sets all `mask`.
+    fn set_capabilities(&mut self, mask: u64) -> Result<(), Errno>;
+    /// `PR_CAP_AMBIENT_RAISE` of capability `cap`.
+    fn raise_ambient(&mut self, cap: u32) -> Result<(), Errno>;
+    /// `PR_SET_NO_NEW_PRIVS`.
+    fn set_no_new_privs(&mut self) -> Result<(), Errno>;
+    /// `setrlimit` of one limit.
+    fn set_rlimit(&mut self, limit: &Rlimit) -> Result<(), Errno>;
+    /// Restrict the calling thread with a Landlock plan
+    /// ([`LandlockPlan::apply`]).
+    fn restrict_landlock(&mut self, plan: &LandlockPlan) -> Result<(), StepFailure>;
+    /// Install one seccomp program on the calling thread.
+    fn load_seccomp(&mut self, program: &BpfProgram) -> Result<(), Errno>;
+
+    /// Give `SIGCHLD` its default disposition; returns the one it replaced.
+    fn default_sigchld(&mut self) -> libc::sigaction;
+    /// Put back a `SIGCHLD` disposition.
+    fn restore_sigchld(&mut self, old: &libc::sigaction);
+    /// Block the signals the reaper forwards; returns the previous mask.
+    fn block_forwarded(&mut self) -> libc::sigset_t;
+    /// Set the signal mask.
+    fn set_mask(&mut self, mask: &libc::sigset_t);
+    /// Default dispositions for every caught signal and `SIGPIPE`, then an
+    /// empty mask.
+    fn reset_signals(&mut self) -> Result<(), Errno>;
+
+    /// `chdir(dir)`.
+    fn chdir(&mut self, dir: &CStr) -> Result<(), Errno>;
+    /// `execve(path, argv, envp)`: returns only on failure, with its errno.
+    ///
+    /// # Safety
+    ///
+    /// `argv` and `envp` point to null-terminated arrays of pointers to
+    /// NUL-terminated strings, all valid for the call.
+    unsafe fn execve(
+        &mut self,
+        path: &CStr,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno;
+}
+
+/// A [`ByteChannel`] over a descriptor of the child, for the handshake's
+/// token and frame functions; retries on `EINTR` as
+/// [`FdChannel`](crate::FdChannel) does.
+pub(crate) struct SysChannel<'a, S> {
+    sys: &'a mut S,
+    fd: RawFd,
+}
+
+impl<'a, S: ChildSys> SysChannel<'a, S> {
+    /// The channel of `fd`.
+    pub(crate) fn new(sys: &'a mut S, fd: RawFd) -> Self {
+        Self { sys, fd }
+    }
+}
+
+impl<S: ChildSys> ByteChannel for SysChannel<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+        loop {
+            match self.sys.read(self.fd, &mut *buf) {
+                Err(Errno::INTR) => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Errno> {
+        loop {
+            match self.sys.write(self.fd, buf) {
+                Err(Errno::INTR) => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The kernel, called directly.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RealSys;
+
+/// A descriptor number as rustix takes it.
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: the number is one the child holds (or AT_FDCWD, which rustix's
+    // own CWD constant borrows the same way); a number that is not open only
+    // makes the call fail with EBADF, and no borrow outlives the call.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// `Ok` when a libc call returned 0 or more, else the thread's errno.
+fn check(ret: libc::c_int) -> Result<libc::c_int, Errno> {
+    if ret < 0 { Err(last_errno()) } else { Ok(ret) }
+}
+
+/// `prctl(option, arg2)` with zero for the other arguments.
+fn prctl(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments.
+    let ret = unsafe { libc::prctl(option, arg2, arg3, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    if ret == 0 { Ok(()) } else { Err(last_errno()) }
+}
+
+// SAFETY: every method below is a system call (or a fixed sequence of them)
+// on its arguments and stack data: no allocation, no lock, no panic.
+unsafe impl ChildSys for RealSys {
+    fn close(&mut self, fd: RawFd) {
+        // SAFETY: a descriptor of the child's, owned by no Rust object that
+        // will be dropped (see the module docs).
+        unsafe { libc::close(fd) };
+    }
+
+    fn read(&mut self, fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
+        rustix::io::read(borrow(fd), buf)
+    }
+
+    fn write(&mut self, fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+        rustix::io::write(borrow(fd), buf)
+    }
+
+    fn open_at(&mut self, dir: RawFd, path: &CStr, flags: OFlags) -> Result<RawFd, Errno> {
+        let dir = if dir == libc::AT_FDCWD {
+            rustix::fs::CWD
+        } else {
+            borrow(dir)
+        };
+        rustix::fs::openat(dir, path, flags, Mode::empty()).map(IntoRawFd::into_raw_fd)
+    }
+
+    fn close_all_except(&mut self, keep: &[RawFd]) -> Result<(), Errno> {
+        fds::close_all_except(keep)
+    }
+
+    fn keep_across_exec(&mut self, fd: RawFd) -> Result<(), Errno> {
+        // SAFETY: fcntl on a descriptor number; failure is reported.
+        check(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
+    }
+
+    fn dup_above_stdio(&mut self, fd: RawFd) -> Result<RawFd, Errno> {
+        // SAFETY: F_DUPFD_CLOEXEC on a descriptor number; failure is reported.
+        check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })
+    }
+
+    fn dup_onto(&mut self, fd: RawFd, target: RawFd) -> Result<(), Errno> {
+        // SAFETY: dup2 of descriptor numbers; failure is reported.
+        check(unsafe { libc::dup2(fd, target) }).map(drop)
+    }
+
+    fn read_lock(&mut self, fd: RawFd) -> Result<(), Errno> {
+        // SAFETY: an all-zero flock is valid; the fields are set below.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        // Both constants are small (0 and 0): the C field is a short.
+        lock.l_type = libc::c_short::try_from(libc::F_RDLCK).unwrap_or_default();
+        lock.l_whence = libc::c_short::try_from(libc::SEEK_SET).unwrap_or_default();
+        // SAFETY: F_SETLK with a valid flock struct.
+        if unsafe { libc::fcntl(fd, libc::F_SETLK, &raw const lock) } != 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    fn set_death_signal(&mut self) -> Result<(), Errno> {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+    }
+
+    fn parent_pid(&mut self) -> Option<Pid> {
+        rustix::process::getppid()
+    }
+
+    fn own_pid(&mut self) -> Pid {
+        rustix::process::getpid()
+    }
+
+    fn set_dumpable(&mut self, on: bool) -> Result<(), Errno> {
+        prctl(libc::PR_SET_DUMPABLE, libc::c_ulong::from(on), 0)
+    }
+
+    unsafe fn fork(&mut self) -> Result<Option<Pid>, Errno> {
+        // Not glibc's fork(): its atfork handlers take the allocator's locks.
+        // SAFETY: clone(SIGCHLD) with a null stack is fork() without those
+        // handlers; the caller upholds the child's contract.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                u64::from(libc::SIGCHLD.unsigned_abs()),
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        match ret {
+            -1 => Err(last_errno()),
+            0 => Ok(None),
+            pid => i32::try_from(pid)
+                .ok()
+                .and_then(Pid::from_raw)
+                .map(Some)
+                .ok_or(Errno::INVAL),
+        }
+    }
+
+    fn kill(&mut self, pid: Pid) {
+        // SAFETY: kill(2) of a process this one forked.
+        unsafe { libc::kill(pid.as_raw_nonzero().get(), libc::SIGKILL) };
+    }
+
+    fn setsid(&mut self) -> Result<(), Errno> {
+        rustix::process::setsid().map(drop)
+    }
+
+    fn setns(&mut self, fd: RawFd, kind: NamespaceKind) -> Result<(), Errno> {
+        // SAFETY: setns(2) on a descriptor number with a namespace type; the
+        // kernel checks both.
+        check(unsafe { libc::setns(fd, kind.flag()) }).map(drop)
+    }
+
+    unsafe fn unshare(&mut self, flags: UnshareFlags) -> Result<(), Errno> {
+        // SAFETY: the caller guarantees a single-threaded process and
+        // namespace flags, which change nothing Rust's descriptors rely on.
+        unsafe { rustix::thread::unshare_unsafe(flags) }
+    }
+
+    fn set_gid(&mut self, gid: u32) -> Result<(), Errno> {
+        let id = Gid::from_raw(gid);
+        rustix::thread::set_thread_res_gid(id, id, id)
+    }
+
+    fn set_uid(&mut self, uid: u32) -> Result<(), Errno> {
+        let id = Uid::from_raw(uid);
+        rustix::thread::set_thread_res_uid(id, id, id)
+    }
+
+    fn set_hostname(&mut self, name: &[u8]) -> Result<(), Errno> {
+        rustix::system::sethostname(name)
+    }
+
+    fn send_report(&mut self, out: RawFd, proc_dir: RawFd) -> Result<(), Errno> {
+        crate::child::report::send(out, borrow(proc_dir))
+    }
+
+    fn run_hook(&mut self, _origin: Origin, hook: &dyn ChildHook) -> Result<(), StepFailure> {
+        hook.run()
+    }
+
+    fn drop_bounding(&mut self, cap: u32) -> Result<(), Errno> {
+        prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap), 0)
+    }
+
+    fn set_capabilities(&mut self, mask: u64) -> Result<(), Errno> {
+        let mut header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let (low, high) = split(mask);
+        let data = [
+            CapData {
+                effective: low,
+                permitted: low,
+                inheritable: low,
+            },
+            CapData {
+                effective: high,
+                permitted: high,
+                inheritable: high,
+            },
+        ];
+        // SAFETY: capset reads the header and two data structs for version 3.
+        let ret = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
+        if ret == 0 { Ok(()) } else { Err(last_errno()) }
+    }
+
+    fn raise_ambient(&mut self, cap: u32) -> Result<(), Errno> {
+        let raise = libc::c_ulong::try_from(libc::PR_CAP_AMBIENT_RAISE).unwrap_or_default();
+        prctl(libc::PR_CAP_AMBIENT, raise, libc::c_ulong::from(cap))
+    }
+
+    fn set_no_new_privs(&mut self) -> Result<(), Errno> {
+        rustix::thread::set_no_new_privs(true)
+    }
+
+    fn set_rlimit(&mut self, limit: &Rlimit) -> Result<(), Errno> {
+        let value = rustix::process::Rlimit {
+            current: limit.soft,
+            maximum: limit.hard,
+        };
+        rustix::process::setrlimit(limit.resource.resource(), value)
+    }
+
+    fn restrict_landlock(&mut self, plan: &LandlockPlan) -> Result<(), StepFailure> {
+        plan.apply()
+    }
+
+    fn load_seccomp(&mut self, program: &BpfProgram) -> Result<(), Errno> {
+        let insns = program.instructions();
+        let len = u16::try_from(insns.len()).map_err(|_| Errno::INVAL)?;
+        let prog = libc::sock_fprog {
+            len,
+            filter: insns.as_ptr().cast_mut(),
+        };
+        // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) reads `len`
+        // instructions from `filter`, which `program` holds for the call.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0 as libc::c_uint,
+                &raw const prog,
+            )
+        };
+        if ret == 0 { Ok(()) } else { Err(last_errno()) }
+    }
+
+    fn default_sigchld(&mut self) -> libc::sigaction {
+        reaper::default_sigchld()
+    }
+
+    fn restore_sigchld(&mut self, old: &libc::sigaction) {
+        reaper::restore_sigchld(old);
+    }
+
+    fn block_forwarded(&mut self) -> libc::sigset_t {
+        let set = reaper::forwarded_set();
+        // SAFETY: an all-zero sigset is valid output storage; sigprocmask
+        // only changes this thread's mask.
+        unsafe {
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigprocmask(libc::SIG_BLOCK, &set, &mut previous);
+            previous
+        }
+    }
+
+    fn set_mask(&mut self, mask: &libc::sigset_t) {
+        // SAFETY: a mask saved by `block_forwarded` (or another valid set).
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+    }
+
+    fn reset_signals(&mut self) -> Result<(), Errno> {
+        reset_signals()
+    }
+
+    fn chdir(&mut self, dir: &CStr) -> Result<(), Errno> {
+        rustix::process::chdir(dir)
+    }
+
+    unsafe fn execve(
+        &mut self,
+        path: &CStr,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno {
+        // SAFETY: the caller guarantees null-terminated arrays of valid
+        // strings; `path` is NUL-terminated.
+        unsafe { libc::execve(path.as_ptr(), argv, envp) };
+        last_errno()
+    }
+}
+
+/// Give the command default signal dispositions and an empty mask.
+///
+/// Handlers inherited from the caller are reset first, or a signal pending
+/// from setup would run the caller's handler in this process once unblocked.
+/// `SIGPIPE` goes back to its default too: Rust programs ignore it, and an
+/// ignored disposition would survive `execve` into the command.
+fn reset_signals() -> Result<(), Errno> {
+    let errno = last_errno;
+    for sig in 1..=libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: an all-zero sigaction is valid for the kernel to fill.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: querying the disposition into a valid struct; a number the
+        // C library reserves fails with EINVAL and is skipped.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+            continue;
+        }
+        let caught = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
+        if caught || sig == libc::SIGPIPE {
+            // SAFETY: installing SIG_DFL with an empty mask.
+            let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+            dfl.sa_sigaction = libc::SIG_DFL;
+            // SAFETY: valid sigaction pointers.
+            if unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) } != 0 {
+                return Err(errno());
+            }
+        }
+    }
+    // SAFETY: a zeroed sigset is valid input for sigemptyset, which fills it.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: plain syscall wrappers on valid, initialised arguments.
+    unsafe {
+        libc::sigemptyset(&mut empty);
+        if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}
