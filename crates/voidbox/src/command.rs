@@ -12,7 +12,8 @@ use vb_proc::ExitStatus;
 
 use crate::config::{EnvOp, JailConfig, Namespaces, RootSource, Stdio};
 use crate::error::Error;
-use crate::session::{Session, spawn};
+use crate::session::Session;
+use crate::spawn::spawn;
 
 /// A sandboxed command, built like `std::process::Command`: the builder
 /// methods take and return `&mut Self`, so a command can be built in steps.

@@ -1,5 +1,5 @@
 //! The facade's side of vb-fs: the [`FsSpec`] a configuration stands for, the
-//! child stage that executes the compiled plan, and the end-of-life cleanup.
+//! child hook that executes the compiled plan, and the end-of-life cleanup.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
@@ -57,11 +57,11 @@ pub(crate) fn compile(config: &JailConfig, iso: &Namespaces) -> Result<MountPlan
 }
 
 /// The child-side adapter of a vb-fs plan.
-pub(crate) struct FsStage<'a>(pub(crate) &'a MountPlan);
+pub(crate) struct FsHook<'a>(pub(crate) &'a MountPlan);
 
 // SAFETY: `MountPlan::execute` is vb-fs's child-side executor: system calls on
 // the compiled plan only, no allocation, no locks, no panics.
-unsafe impl ChildHook for FsStage<'_> {
+unsafe impl ChildHook for FsHook<'_> {
     fn run(&self) -> Result<(), StepFailure> {
         self.0
             .execute(&RealSys)
@@ -69,8 +69,8 @@ unsafe impl ChildHook for FsStage<'_> {
     }
 }
 
-/// Remove what the plan left on the host for the sandbox's lifetime (staged
-/// data and `--tmp-overlay` layers when there is no root switch). Called once
+/// Remove what the plan left on the host for the sandbox's lifetime (the `--bind-data`
+/// files and `--tmp-overlay` layers when there is no root switch). Called once
 /// the sandbox has ended (or failed to start), on every path.
 pub(crate) fn finish(plan: Option<MountPlan>) -> Result<(), Error> {
     match plan {

@@ -32,8 +32,8 @@ use vb_proc::{ChildFailure, InChildPlan, InChildSpec, Origin};
 
 use crate::config::JailConfig;
 use crate::error::Error;
-use crate::session::effective_isolation;
-use crate::stages::ChildStages;
+use crate::hooks::ChildHookSet;
+use crate::validate::effective_isolation;
 use crate::warning::Warning;
 use crate::{fs_glue, net_glue};
 
@@ -57,7 +57,7 @@ impl PreparedIsolation {
     /// and are ignored; options that need the launcher's cooperation (cgroup
     /// limits, status descriptors) are refused.
     pub fn new(config: &JailConfig) -> Result<Self, Error> {
-        crate::session::reject_unsupported(config)?;
+        crate::validate::reject_unsupported(config)?;
         if !config.namespace_fds.is_empty() {
             return Err(Error::Unsupported(
                 "namespace_fds with apply_isolation_in_child",
@@ -84,10 +84,10 @@ impl PreparedIsolation {
             hostname: config.runtime.hostname.clone(),
             die_with_parent: config.process.die_with_parent,
             as_pid_1: config.runtime.as_pid_1,
-            security: crate::session::security_spec(config, &iso),
+            security: crate::security_glue::security_spec(config, &iso),
         })?;
-        let mut warnings = crate::session::config_warnings(config);
-        warnings.extend(crate::session::landlock_warning(config, plan.security())?);
+        let mut warnings = crate::validate::config_warnings(config);
+        warnings.extend(crate::validate::landlock_warning(config, plan.security())?);
         if !warnings.is_empty() && config.runtime.fail_on_runtime_warnings {
             return Err(Error::RuntimeWarnings(warnings));
         }
@@ -128,8 +128,10 @@ impl PreparedIsolation {
                 None => vb_proc::ProcError::Child(failure).into(),
             },
             Origin::Network => net_glue::describe(failure.step, source),
-            Origin::Process => crate::session::describe_process_step(failure, None, None, source),
-            Origin::Security => crate::session::describe_security_step(
+            Origin::Process => {
+                crate::child_error::describe_process_step(failure, None, None, source)
+            }
+            Origin::Security => crate::child_error::describe_security_step(
                 failure,
                 source,
                 self.plan.security().landlock(),
@@ -149,7 +151,7 @@ impl PreparedIsolation {
 /// may have had threads), before `execve`: it allocates nothing and must not
 /// be interrupted by code that does.
 pub unsafe fn apply_isolation_in_child(prepared: &PreparedIsolation) -> Result<(), ChildFailure> {
-    let stages = ChildStages::new(prepared.fs.as_ref(), prepared.loopback);
+    let hooks = ChildHookSet::new(prepared.fs.as_ref(), prepared.loopback);
     // SAFETY: the caller upholds the single-threaded-child contract.
-    unsafe { prepared.plan.apply(&stages.stages()) }
+    unsafe { prepared.plan.apply(&hooks.hooks()) }
 }

@@ -34,16 +34,21 @@
 //! `vb-netlink`. See `docs/architecture.md` in the repository.
 
 mod cgroup_glue;
+mod child_error;
 mod command;
 mod config;
 mod error;
 mod event;
 mod fs_glue;
+mod hooks;
 mod host;
 mod in_child;
 mod net_glue;
+mod security_glue;
 mod session;
-mod stages;
+mod shell;
+mod spawn;
+mod validate;
 mod warning;
 
 pub use command::{Command, Output};
@@ -56,7 +61,9 @@ pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};
 pub use host::{CgroupMode, HostReport, check_host};
 pub use in_child::{PreparedIsolation, apply_isolation_in_child};
-pub use session::{Session, default_shell_config, launch, launch_shell, spawn, wait};
+pub use session::{Session, wait};
+pub use shell::{default_shell_config, launch_shell};
+pub use spawn::{launch, spawn};
 pub use vb_cgroup::CgroupError;
 pub use vb_proc::{
     BpfProgram, CapOp, Capability, ChildFailure, Enforcement, ExitStatus, FilterError,

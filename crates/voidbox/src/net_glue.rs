@@ -8,7 +8,7 @@ use vb_proc::{ChildHook, StepFailure};
 use crate::error::Error;
 
 /// The child-side loopback bring-up.
-pub(crate) struct LoopbackStage(pub(crate) LoopbackSetup);
+pub(crate) struct LoopbackHook(pub(crate) LoopbackSetup);
 
 const STEPS: [LoopbackStep; 7] = [
     LoopbackStep::OpenSocket,
@@ -29,7 +29,7 @@ fn step_number(step: LoopbackStep) -> u32 {
 
 // SAFETY: `LoopbackSetup::apply` runs on a request prepared in the parent, with
 // stack buffers and system calls only (vb-netlink's child-side contract).
-unsafe impl ChildHook for LoopbackStage {
+unsafe impl ChildHook for LoopbackHook {
     fn run(&self) -> Result<(), StepFailure> {
         self.0
             .apply()
@@ -37,7 +37,7 @@ unsafe impl ChildHook for LoopbackStage {
     }
 }
 
-/// The error a network-stage failure report stands for, in bubblewrap's words.
+/// The error a network-hook failure report stands for, in bubblewrap's words.
 pub(crate) fn describe(step: u32, source: std::io::Error) -> Error {
     let step = usize::try_from(step)
         .ok()
