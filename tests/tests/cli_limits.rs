@@ -53,6 +53,16 @@ fn run_owned(args: &[&str]) -> (std::process::Output, u32) {
     (child.wait_with_output().unwrap(), pid)
 }
 
+/// The lines vb itself wrote to stderr (the command's own, such as a
+/// python launcher's complaints, are not vb's).
+fn vb_lines(out: &std::process::Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter(|l| l.starts_with("vb: ") || l.starts_with("bwrap: "))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Run `script` with python3 as the sandbox's pid 1 under `limits`; assert
 /// that vb's cgroups are gone afterwards.
 fn python(limits: &[&str], script: &str) -> std::process::Output {
@@ -100,6 +110,16 @@ fn pids_max_8_refuses_the_eighth_process() {
         "{}",
         stderr(&out)
     );
+    // The command coped: vb adds nothing. When it fails after a refusal,
+    // one line says which limit refused it.
+    assert_eq!(vb_lines(&out), Vec::<String>::new());
+    let failing = format!("{FORK_UNTIL_REFUSED}\nraise SystemExit(1)");
+    let out = python(&["--pids-max", "8"], &failing);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        vb_lines(&out),
+        ["vb: the command was refused new processes: process limit 8 reached"]
+    );
     let out = python(&[], FORK_UNTIL_REFUSED);
     assert_eq!(
         stdout(&out),
@@ -121,6 +141,45 @@ fn memory_max_32m_oom_kills_a_64m_allocation() {
         "killed by SIGKILL: {}",
         stderr(&out)
     );
+    // vb says why, in one line.
+    assert_eq!(
+        vb_lines(&out),
+        ["vb: the command was killed: memory limit 32 MiB reached"]
+    );
+    // Killed by a signal of its own: no such line.
+    // (Not as pid 1, which ignores a SIGKILL sent from inside.)
+    let (out, _) = run_owned(&[
+        "--rootfs",
+        "/",
+        "--unshare-pid",
+        "--memory-max",
+        "32M",
+        "--",
+        "sh",
+        "-c",
+        "kill -KILL $$",
+    ]);
+    assert_eq!(out.status.code(), Some(137));
+    assert_eq!(vb_lines(&out), Vec::<String>::new());
+    // Invoked as bwrap, vb adds nothing to bubblewrap's output.
+    let dir = std::env::temp_dir().join(voidbox_tests::marker("bwrap-name"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(voidbox_tests::vb_bin(), dir.join("bwrap")).unwrap();
+    let out = std::process::Command::new(dir.join("bwrap"))
+        .args([
+            "--rootfs",
+            "/",
+            "--unshare-pid",
+            "--as-pid-1",
+            "--memory-max",
+            "32M",
+        ])
+        .args(["--", "python3", "-c", alloc])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    assert_eq!(vb_lines(&out), Vec::<String>::new());
     let out = python(&["--memory-max", "128M"], alloc);
     assert_eq!(
         stdout(&out),

@@ -421,3 +421,49 @@ fn labels_without_selinux_are_a_runtime_warning() {
     let err = voidbox::launch(&cfg).unwrap_err();
     assert!(matches!(err, Error::RuntimeWarnings(_)), "{err}");
 }
+
+/// A command the memory limit ends says so on its exit status and on the
+/// `exited` event; one that ends by itself does not.
+#[test]
+fn the_exit_status_says_when_the_memory_limit_ended_the_command() {
+    if voidbox_tests::needs_root("the_exit_status_says_when_the_memory_limit_ended_the_command") {
+        return;
+    }
+    // tail keeps the current line, and /dev/zero has no newline: it grows
+    // until the limit's OOM kill.
+    // (The host's root, whose /dev is usable; a --rootfs is nodev.)
+    let mut cfg = JailConfig {
+        cmd: ["/bin/sh", "-c", "exec tail -n 1 /dev/zero"]
+            .iter()
+            .map(Into::into)
+            .collect(),
+        ..JailConfig::default()
+    };
+    cfg.resources.memory_max = Some(32 << 20);
+    cfg.resources.memory_swap_max = Some(0);
+    let (read, write) = pipe();
+    cfg.status.event_fd = Some(Arc::new(write));
+    let status = voidbox::launch(&cfg).unwrap();
+    cfg.status.event_fd = None;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    assert!(status.killed_by_memory_limit(), "{status:?}");
+    assert!(status.limit_events().unwrap().oom_kills.unwrap() >= 1);
+    assert_eq!(
+        status.to_string(),
+        "killed by signal 9 (memory limit reached)"
+    );
+    let stream = read_all(read);
+    let exited: serde_json::Value = serde_json::from_str(stream.lines().last().unwrap()).unwrap();
+    assert_eq!(exited["kind"], "exited", "{stream}");
+    assert_eq!(exited["oom_killed"], true, "{stream}");
+    assert_eq!(exited["pids_limit_reached"], false, "{stream}");
+
+    cfg.cmd = ["/bin/sh", "-c", "exit 3"].iter().map(Into::into).collect();
+    let status = voidbox::launch(&cfg).unwrap();
+    assert_eq!(status.code(), 3);
+    assert!(!status.killed_by_memory_limit(), "{status:?}");
+    assert_eq!(status.limit_events().unwrap().oom_kills, Some(0));
+    // Without limits there is no cgroup to ask.
+    cfg.resources = voidbox::ResourceLimits::default();
+    assert_eq!(voidbox::launch(&cfg).unwrap().limit_events(), None);
+}

@@ -132,6 +132,13 @@ fn run(
         die_with_parent(parent_at_start)?;
     }
     let status = voidbox::spawn(&config)?.wait()?;
+    // Why the sandbox died, when a limit vb set ended it (bubblewrap has no
+    // limits, so under its name nothing is added).
+    if reporter.prog != "bwrap" {
+        for line in message::limit_lines(&status, &config.resources) {
+            eprintln!("{}", reporter.warning(&line));
+        }
+    }
     Ok(exit_code(status.code()))
 }
 

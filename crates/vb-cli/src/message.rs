@@ -59,9 +59,80 @@ impl Reporter {
     }
 }
 
+/// `bytes` for a reader: the largest binary unit that divides it.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if bytes >= size && bytes % size == 0 {
+            return format!("{} {unit}", bytes / size);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// The lines that say which limit ended the command, or refused it
+/// processes, when one did and the command failed.
+pub(crate) fn limit_lines(
+    status: &voidbox::ExitStatus,
+    limits: &voidbox::ResourceLimits,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(max) = limits.memory_max
+        && status.killed_by_memory_limit()
+    {
+        lines.push(format!(
+            "the command was killed: memory limit {} reached",
+            human_bytes(max)
+        ));
+    }
+    if let Some(max) = limits.pids_max
+        && !status.success()
+        && status.pids_limit_reached()
+    {
+        lines.push(format!(
+            "the command was refused new processes: process limit {max} reached"
+        ));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit_lines_name_the_limit_that_ended_the_command() {
+        use voidbox::{ExitStatus, LimitEvents, ResourceLimits, Termination};
+        let limits = ResourceLimits {
+            memory_max: Some(64 << 20),
+            pids_max: Some(8),
+            ..ResourceLimits::default()
+        };
+        let events = |oom, pids| {
+            Some(LimitEvents {
+                oom_kills: Some(oom),
+                pids_max_refusals: Some(pids),
+            })
+        };
+        let killed = ExitStatus::new(Termination::Signaled(libc::SIGKILL), events(1, 0));
+        assert_eq!(
+            limit_lines(&killed, &limits),
+            ["the command was killed: memory limit 64 MiB reached"]
+        );
+        let refused = ExitStatus::new(Termination::Exited(1), events(0, 3));
+        assert_eq!(
+            limit_lines(&refused, &limits),
+            ["the command was refused new processes: process limit 8 reached"]
+        );
+        // Nothing when the command did fine, or died of something else.
+        let fine = ExitStatus::new(Termination::Exited(0), events(0, 3));
+        assert!(limit_lines(&fine, &limits).is_empty());
+        let other = ExitStatus::new(Termination::Signaled(libc::SIGTERM), events(1, 0));
+        assert!(limit_lines(&other, &limits).is_empty());
+        assert_eq!(human_bytes(1536 << 20), "1536 MiB");
+        assert_eq!(human_bytes(2 << 30), "2 GiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
+    }
 
     #[test]
     fn os_error_suffixes_are_removed() {

@@ -7,7 +7,7 @@ use crate::env::EnvError;
 use crate::frame::ChildFailure;
 use crate::id_map::IdMapError;
 use crate::security::SecurityError;
-use crate::status::ExitStatus;
+use crate::status::Termination;
 use crate::sync::SyncError;
 
 /// Why spawning or waiting for a sandboxed process failed.
@@ -79,7 +79,7 @@ pub enum ProcError {
     Child(ChildFailure),
     /// The child ended during setup without reporting why.
     #[error("the sandbox child ended during setup ({0})")]
-    ExitedDuringSetup(ExitStatus),
+    ExitedDuringSetup(Termination),
     /// Waiting for the child failed.
     #[error("waiting for the sandbox failed: {0}")]
     Wait(Errno),

@@ -28,7 +28,7 @@
 //!    one-byte acknowledgement (sent just before `execve`) and the failure
 //!    pipe: a 16-byte [`ChildFailure`] frame, or end-of-file when `execve`
 //!    succeeded. Each transfer is checked for length and value.
-//! 4. [`Running::wait`] returns the command's [`ExitStatus`].
+//! 4. [`Running::wait`] returns the command's [`Termination`].
 //!
 //! Other crates add child-side work through [`ChildHook`]s: the filesystem and
 //! network hooks run before the PID-1 fork. vb-proc's own security context
@@ -60,7 +60,7 @@
 //! Modules import downward only, and no two import each other:
 //!
 //! 1. **Leaves**: data, wire formats and their parsers, importing nothing
-//!    of the crate but other leaves — `status` ([`ExitStatus`]),
+//!    of the crate but other leaves — `status` ([`Termination`]),
 //!    `namespaces`, `frame` (the failure frame), `errno`, `env`, `id_map`,
 //!    [`rlimit`], [`seccomp`], [`report`], [`caps`], `command` (argv, envp,
 //!    the search paths), [`filter`], [`landlock`], `hook` ([`ChildHook`]),
@@ -143,7 +143,7 @@ pub use security::{
     selinux_enabled,
 };
 pub use spawn::{MAX_LOCK_FILES, Pending, ProcessPlan, ProcessSpec, Running, Started};
-pub use status::ExitStatus;
+pub use status::Termination;
 pub use sync::{
     ACK_BYTE, ByteChannel, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token,
     send_token,

@@ -5,7 +5,7 @@
 //! [`Pending`] child waiting at the gate (the caller attaches cgroups or moves
 //! network interfaces now); [`Pending::release`] writes the id maps, opens the
 //! gate, and reads the acknowledgement and the failure pipe, returning a
-//! [`Running`] command; [`Running::wait`] returns its [`ExitStatus`]. Dropping a
+//! [`Running`] command; [`Running::wait`] returns its [`Termination`]. Dropping a
 //! `Pending` or an unwaited `Running` kills and reaps the child, so an early
 //! failure anywhere leaves no process behind.
 
@@ -31,7 +31,7 @@ use crate::namespaces::Namespaces;
 use crate::plan::{ChildFds, ChildPlan, Monitor};
 use crate::report::{REPORT_LEN, SandboxReport};
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
-use crate::status::ExitStatus;
+use crate::status::Termination;
 use crate::sync::{
     ACK_BYTE, FdChannel, GATE_BYTE, READY_BYTE, SyncError, recv_failure, recv_token, send_token,
 };
@@ -464,7 +464,7 @@ impl Reapable {
         }
     }
 
-    fn wait(&mut self) -> Result<ExitStatus, ProcError> {
+    fn wait(&mut self) -> Result<Termination, ProcError> {
         // `__WALL`: the child was cloned without an exit signal.
         let options =
             WaitIdOptions::EXITED | WaitIdOptions::from_bits_retain(libc::__WALL.unsigned_abs());
@@ -472,7 +472,7 @@ impl Reapable {
             match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), options) {
                 Ok(Some(status)) => {
                     self.reaped = true;
-                    return Ok(ExitStatus::from_waitid(&status));
+                    return Ok(Termination::from_waitid(&status));
                 }
                 Ok(None) | Err(Errno::INTR) => {}
                 Err(errno) => return Err(ProcError::Wait(errno)),
@@ -480,7 +480,7 @@ impl Reapable {
         }
     }
 
-    fn kill_and_reap(&mut self) -> Option<ExitStatus> {
+    fn kill_and_reap(&mut self) -> Option<Termination> {
         if self.reaped {
             return None;
         }
@@ -707,7 +707,7 @@ impl Running {
     }
 
     /// Wait for the command and return how it ended.
-    pub fn wait(mut self) -> Result<ExitStatus, ProcError> {
+    pub fn wait(mut self) -> Result<Termination, ProcError> {
         let own = self.child.wait()?;
         let Some(status_fd) = self.status.take() else {
             return Ok(own);
@@ -715,7 +715,7 @@ impl Running {
         // The reaper wrote the command's raw wait status before exiting.
         let mut buf = [0u8; 4];
         if read_full(&status_fd, &mut buf) == Ok(buf.len()) {
-            Ok(ExitStatus::from_raw(i32::from_le_bytes(buf)))
+            Ok(Termination::from_raw(i32::from_le_bytes(buf)))
         } else {
             // The reaper itself was killed before it could report.
             Ok(own)

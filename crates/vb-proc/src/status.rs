@@ -1,16 +1,16 @@
-//! How a sandboxed command ended: [`ExitStatus`], from a raw `wait(2)`
+//! How a sandboxed command ended: [`Termination`], from a raw `wait(2)`
 //! status or a `waitid(2)` result.
 
 /// How the sandboxed command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExitStatus {
+pub enum Termination {
     /// It exited with this code.
     Exited(i32),
     /// It was killed by this signal.
     Signaled(i32),
 }
 
-impl ExitStatus {
+impl Termination {
     /// From a raw `wait(2)` status.
     pub fn from_raw(raw: i32) -> Self {
         if libc::WIFSIGNALED(raw) {
@@ -51,7 +51,7 @@ impl ExitStatus {
     }
 }
 
-impl std::fmt::Display for ExitStatus {
+impl std::fmt::Display for Termination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Exited(code) => write!(f, "exit code {code}"),

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::os::fd::AsFd;
 
 use vb_proc::{
-    ChildFailure, ChildHooks, ExitStatus, Namespaces, ProcError, ProcessPlan, ProcessSpec, Step,
+    ChildFailure, ChildHooks, Namespaces, ProcError, ProcessPlan, ProcessSpec, Step, Termination,
 };
 
 fn sh(script: &str) -> Vec<OsString> {
@@ -42,7 +42,7 @@ fn userns_available(test: &str) -> bool {
 }
 
 /// Run `spec` with stdout captured.
-fn run(spec: ProcessSpec<'_>) -> Result<(ExitStatus, String), ProcError> {
+fn run(spec: ProcessSpec<'_>) -> Result<(Termination, String), ProcError> {
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
     let mut spec = spec;
     spec.stdio[1] = Some(write.as_fd());
@@ -58,10 +58,10 @@ fn run(spec: ProcessSpec<'_>) -> Result<(ExitStatus, String), ProcError> {
 
 #[test]
 fn exit_codes_propagate() {
-    assert_eq!(run(spec(sh("exit 0"))).unwrap().0, ExitStatus::Exited(0));
-    assert_eq!(run(spec(sh("exit 7"))).unwrap().0, ExitStatus::Exited(7));
+    assert_eq!(run(spec(sh("exit 0"))).unwrap().0, Termination::Exited(0));
+    assert_eq!(run(spec(sh("exit 7"))).unwrap().0, Termination::Exited(7));
     let (status, _) = run(spec(sh("kill -9 $$"))).unwrap();
-    assert_eq!(status, ExitStatus::Signaled(libc::SIGKILL));
+    assert_eq!(status, Termination::Signaled(libc::SIGKILL));
     assert_eq!(status.code(), 137);
 }
 
@@ -76,10 +76,10 @@ fn reaper_reports_the_commands_status() {
     };
     let mut s = spec(sh("exit 7"));
     s.namespaces = ns;
-    assert_eq!(run(s.clone()).unwrap().0, ExitStatus::Exited(7));
+    assert_eq!(run(s.clone()).unwrap().0, Termination::Exited(7));
     s.command = sh("kill -9 $$");
     let (status, _) = run(s).unwrap();
-    assert_eq!(status, ExitStatus::Signaled(libc::SIGKILL));
+    assert_eq!(status, Termination::Signaled(libc::SIGKILL));
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! Prints `exit=137 (signal 9)`. (In an embedder with a thread pool, spawn
 //! such sandboxes from a thread that lives as long as they should.)
 
-use voidbox::{ExitStatus, JailConfig, ProcessOptions, RootSource};
+use voidbox::{JailConfig, ProcessOptions, RootSource, Termination};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = JailConfig {
@@ -31,9 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .join()
         .map_err(|_| "the spawning thread panicked")??;
     let status = session.wait()?;
-    match status {
-        ExitStatus::Signaled(signal) => println!("exit={} (signal {signal})", status.code()),
-        ExitStatus::Exited(code) => {
+    match status.termination() {
+        Termination::Signaled(signal) => println!("exit={} (signal {signal})", status.code()),
+        Termination::Exited(code) => {
             println!("exit={code}");
             return Err("the sandbox outlived the thread that spawned it".into());
         }

@@ -8,7 +8,7 @@ use std::process::{ChildStderr, ChildStdout};
 use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
 
-use vb_proc::ExitStatus;
+use crate::status::ExitStatus;
 
 use crate::config::{EnvOp, JailConfig, Namespaces, RootSource, Stdio};
 use crate::error::Error;

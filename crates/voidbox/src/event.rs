@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use vb_proc::ExitStatus;
+use crate::status::ExitStatus;
 
 use crate::config::{EventCallback, HandOff, StatusOptions};
 use crate::warning::Warning;
@@ -129,6 +129,14 @@ impl StatusEvent {
                         let _ = write!(out, ",\"signal\":{signal}");
                     }
                     None => out.push_str(",\"signal\":null"),
+                }
+                if let Some(limits) = status.limit_events() {
+                    let _ = write!(
+                        out,
+                        ",\"oom_killed\":{},\"pids_limit_reached\":{}",
+                        status.killed_by_memory_limit(),
+                        limits.pids_max_reached()
+                    );
                 }
             }
         }

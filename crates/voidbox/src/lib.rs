@@ -48,6 +48,7 @@ mod security_glue;
 mod session;
 mod shell;
 mod spawn;
+mod status;
 mod validate;
 mod warning;
 
@@ -64,10 +65,13 @@ pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, wait};
 pub use shell::{default_shell_config, launch_shell};
 pub use spawn::{launch, spawn};
+pub use status::ExitStatus;
 pub use vb_cgroup::CgroupError;
+pub use vb_cgroup::LimitEvents;
+pub use vb_proc::Termination;
 pub use vb_proc::{
-    BpfProgram, CapOp, Capability, ChildFailure, Enforcement, ExitStatus, FilterError,
-    LandlockSpec, PathAccess, PathRule, Rlimit, RlimitError, RlimitResource, SeccompPolicy, Signal,
-    Syscall, UnknownCapability, UnknownSyscall, selinux_enabled,
+    BpfProgram, CapOp, Capability, ChildFailure, Enforcement, FilterError, LandlockSpec,
+    PathAccess, PathRule, Rlimit, RlimitError, RlimitResource, SeccompPolicy, Signal, Syscall,
+    UnknownCapability, UnknownSyscall, selinux_enabled,
 };
 pub use warning::Warning;

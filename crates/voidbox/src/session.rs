@@ -4,7 +4,9 @@
 use std::process::{ChildStderr, ChildStdin, ChildStdout};
 
 use vb_fs::MountPlan;
-use vb_proc::{ExitStatus, Running};
+use vb_proc::Running;
+
+use crate::status::ExitStatus;
 
 use crate::error::Error;
 use crate::event::EventSink;
@@ -70,9 +72,15 @@ impl Session {
     pub fn wait(&mut self) -> Result<ExitStatus, Error> {
         drop(self.stdin.take());
         let running = self.running.take().ok_or(Error::SessionAlreadyWaited)?;
-        let status = running.wait();
+        let termination = running.wait();
+        // What the limits did, read before the cgroup goes.
+        let limits = self
+            .host
+            .cgroup
+            .as_ref()
+            .map(vb_cgroup::SandboxCgroup::limit_events);
         let cleaned = self.host.finish();
-        let status = status?;
+        let status = ExitStatus::new(termination?, limits);
         cleaned?;
         self.events.exited(self.pid, status);
         Ok(status)

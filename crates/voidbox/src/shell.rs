@@ -1,7 +1,7 @@
 //! The shell helpers: [`default_shell_config`] and [`launch_shell`].
 
+use crate::status::ExitStatus;
 use vb_fs::RootSource;
-use vb_proc::ExitStatus;
 
 use crate::config::{JailConfig, Namespaces, ShellConfig};
 use crate::error::Error;

@@ -7,9 +7,7 @@ use std::process::{ChildStderr, ChildStdin, ChildStdout};
 use std::sync::Arc;
 
 use vb_fs::FsAction;
-use vb_proc::{
-    ExitStatus, JoinNamespaces, ProcError, ProcessPlan, ProcessSpec, Running, apply_env_ops,
-};
+use vb_proc::{JoinNamespaces, ProcError, ProcessPlan, ProcessSpec, Running, apply_env_ops};
 
 use crate::child_error::describe_child_error;
 use crate::config::{JailConfig, NamespaceFds, Namespaces, Stdio};
@@ -18,6 +16,7 @@ use crate::event::{EventSink, NamespaceIds};
 use crate::hooks::ChildHookSet;
 use crate::security_glue::security_spec;
 use crate::session::{HostResources, Session};
+use crate::status::ExitStatus;
 use crate::validate::{
     check_labels, config_warnings, effective_isolation, landlock_warning, reject_unsupported,
     seal_consumed_fds,
