@@ -36,6 +36,8 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--landlock-tcp-connect",
     "--landlock-strict",
     "--allow-tiocsti",
+    "--netns",
+    "--event-fd",
 ];
 
 /// The option names of a help text, in order.
