@@ -62,26 +62,26 @@ pub enum FsError {
         source: std::io::Error,
     },
     /// An overlay action has fewer lower layers than it needs.
-    #[error("{option} requires at least {needed} --overlay-src")]
+    #[error("FsAction::{action} needs at least {needed} FsAction::OverlaySrc layer(s) before it")]
     OverlaySources {
-        /// `--overlay`, `--tmp-overlay` or `--ro-overlay`.
-        option: &'static str,
-        /// `one` or `two`.
-        needed: &'static str,
+        /// `Overlay`, `TmpOverlay` or `RoOverlay`.
+        action: &'static str,
+        /// How many lower layers it needs: 1 or 2.
+        needed: usize,
     },
     /// An overlay names a lower layer no earlier `OverlaySrc` declared.
-    #[error("{option}: no --overlay-src with key {key:?} was declared before it")]
+    #[error("FsAction::{action}: no FsAction::OverlaySrc with key {key:?} was declared before it")]
     UnknownOverlaySource {
-        /// The overlay option.
-        option: &'static str,
+        /// `Overlay`, `TmpOverlay` or `RoOverlay`.
+        action: &'static str,
         /// The missing key.
         key: String,
     },
     /// A mode above 07777.
-    #[error("{option} takes an octal argument <= 07777")]
+    #[error("{field} is above 0o7777")]
     Mode {
-        /// `--perms` or `--chmod`.
-        option: &'static str,
+        /// `FsAction::Chmod mode` or `perms`.
+        field: &'static str,
     },
     /// A tmpfs size above bubblewrap's limit (`SIZE_MAX / 2`).
     #[error("Specified tmpfs size too large ({size} > {max})")]

@@ -1067,7 +1067,7 @@ fn forged_failure_reports_are_unknown_steps() {
 }
 
 #[test]
-fn bad_input_is_refused_at_compile_time_with_bubblewraps_messages() {
+fn bad_input_is_refused_at_compile_time_naming_the_action() {
     let err = |actions: Vec<FsAction>| MountPlan::compile(&tmpfs(actions)).unwrap_err().to_string();
     assert_eq!(
         err(vec![bind("/nonexistent/src", "/x", BindMode::ReadWrite)]),
@@ -1099,21 +1099,21 @@ fn bad_input_is_refused_at_compile_time_with_bubblewraps_messages() {
             sources: vec!["k".into()],
             dest: "/o".into()
         }]),
-        "--ro-overlay requires at least two --overlay-src"
+        "FsAction::RoOverlay needs at least 2 FsAction::OverlaySrc layer(s) before it"
     );
     assert_eq!(
         err(vec![FsAction::TmpOverlay {
             sources: vec!["missing".into()],
             dest: "/o".into()
         }]),
-        "--tmp-overlay: no --overlay-src with key \"missing\" was declared before it"
+        "FsAction::TmpOverlay: no FsAction::OverlaySrc with key \"missing\" was declared before it"
     );
     assert_eq!(
         err(vec![FsAction::Chmod {
             path: "/x".into(),
             mode: 0o17777
         }]),
-        "--chmod takes an octal argument <= 07777"
+        "FsAction::Chmod mode is above 0o7777"
     );
     assert_eq!(
         err(vec![FsAction::Tmpfs {

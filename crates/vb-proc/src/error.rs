@@ -15,19 +15,19 @@ use crate::sync::SyncError;
 pub enum ProcError {
     /// A uid or gid other than the caller's was requested without a new user
     /// namespace.
-    #[error("Specifying --{0} requires --unshare-user or --userns")]
+    #[error("{0} other than the caller's requires namespaces.user or join.user")]
     IdsNeedUserNamespace(&'static str),
     /// A hostname was requested without a new UTS namespace.
-    #[error("Specifying --hostname requires --unshare-uts")]
+    #[error("hostname requires namespaces.uts")]
     HostnameNeedsUts,
     /// `as_pid_1` was requested without a new PID namespace.
-    #[error("Specifying --as-pid-1 requires --unshare-pid")]
+    #[error("as_pid_1 requires namespaces.pid")]
     AsPid1NeedsPidNamespace,
     /// Lock files were requested with `as_pid_1`: only a reaper holds them.
-    #[error("Specifying --as-pid-1 and --lock-file is not permitted")]
+    #[error("as_pid_1 does not combine with lock_files")]
     AsPid1WithLockFiles,
     /// `userns_block_fd` without a new user namespace.
-    #[error("--userns-block-fd requires --unshare-user")]
+    #[error("userns_block_fd requires namespaces.user")]
     UsernsBlockFdNeedsUserNamespace,
     /// More lock files than [`crate::MAX_LOCK_FILES`].
     #[error("too many lock files: {0} (at most 64)")]
@@ -39,12 +39,12 @@ pub enum ProcError {
     #[error("cannot both join and create a {0:?} namespace")]
     JoinAndCreate(crate::namespaces::NamespaceKind),
     /// Namespaces to join with `userns_block_fd`.
-    #[error("joining namespaces does not combine with --userns-block-fd")]
+    #[error("join does not combine with userns_block_fd")]
     JoinWithUsernsBlockFd,
     /// A report of the namespaces for `userns_block_fd`, with a cgroup
     /// namespace that is only made after the cgroups are joined.
     #[error(
-        "--userns-block-fd with a cgroup namespace needs the cgroup placed before the child starts"
+        "userns_block_fd with namespaces.cgroup needs the cgroup placed before the child starts"
     )]
     UsernsBlockFdWithLateCgroup,
     /// A uid or gid of 4294967295, which the kernel reads as "unchanged".

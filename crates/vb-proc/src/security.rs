@@ -78,7 +78,7 @@ pub enum SecurityError {
     #[error(transparent)]
     Capabilities(#[from] CapError),
     /// `disable_userns` without a new user namespace.
-    #[error("--disable-userns requires --unshare-user")]
+    #[error("disable_userns requires namespaces.user")]
     DisableUsernsNeedsUserNamespace,
     /// `/proc` could not be opened for the user-namespace limit or the label.
     #[error("opening /proc: {0}")]

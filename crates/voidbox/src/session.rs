@@ -31,12 +31,12 @@ use crate::{cgroup_glue, fs_glue};
 #[derive(Debug)]
 pub struct Session {
     /// The caller's end of the command's stdin, when it is
-    /// [`Stdio::Piped`]. [`wait`](Self::wait) closes it first, so a command
+    /// [`Stdio::Piped`](crate::Stdio::Piped). [`wait`](Self::wait) closes it first, so a command
     /// reading its input to the end can finish.
     pub stdin: Option<ChildStdin>,
-    /// The caller's end of the command's stdout, when it is [`Stdio::Piped`].
+    /// The caller's end of the command's stdout, when it is [`Stdio::Piped`](crate::Stdio::Piped).
     pub stdout: Option<ChildStdout>,
-    /// The caller's end of the command's stderr, when it is [`Stdio::Piped`].
+    /// The caller's end of the command's stderr, when it is [`Stdio::Piped`](crate::Stdio::Piped).
     pub stderr: Option<ChildStderr>,
     pub(crate) running: Option<Running>,
     pub(crate) pid: i32,

@@ -267,7 +267,7 @@ fn dev_op(
         nodes,
         console,
         data: CString::new(tmpfs_options(0o755, None, label))
-            .map_err(|_| FsError::Nul("--file-label".into()))?,
+            .map_err(|_| FsError::Nul("file_label".into()))?,
     })
 }
 

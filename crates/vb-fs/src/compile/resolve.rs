@@ -30,11 +30,11 @@ pub(super) enum Resolved {
     },
 }
 
-fn overlay_need(action: &FsAction) -> Option<(&'static str, usize, &'static str)> {
+fn overlay_need(action: &FsAction) -> Option<(&'static str, usize)> {
     match action {
-        FsAction::Overlay { .. } => Some(("--overlay", 1, "one")),
-        FsAction::TmpOverlay { .. } => Some(("--tmp-overlay", 1, "one")),
-        FsAction::RoOverlay { .. } => Some(("--ro-overlay", 2, "two")),
+        FsAction::Overlay { .. } => Some(("Overlay", 1)),
+        FsAction::TmpOverlay { .. } => Some(("TmpOverlay", 1)),
+        FsAction::RoOverlay { .. } => Some(("RoOverlay", 2)),
         _ => None,
     }
 }
@@ -66,12 +66,11 @@ pub(super) fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
             FsAction::Overlay { sources, .. }
             | FsAction::TmpOverlay { sources, .. }
             | FsAction::RoOverlay { sources, .. } => {
-                let (option, needed, word) =
-                    overlay_need(action).unwrap_or(("--overlay", 1, "one"));
+                let (name, needed) = overlay_need(action).unwrap_or(("Overlay", 1));
                 if sources.len() < needed {
                     return Err(FsError::OverlaySources {
-                        option,
-                        needed: word,
+                        action: name,
+                        needed,
                     });
                 }
                 let paths = sources
@@ -79,7 +78,7 @@ pub(super) fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
                     .map(|key| {
                         layers.get(key.as_str()).copied().ok_or_else(|| {
                             FsError::UnknownOverlaySource {
-                                option,
+                                action: name,
                                 key: key.clone(),
                             }
                         })
@@ -102,7 +101,9 @@ pub(super) fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
                 Resolved::Overlay { upper_work, lowers }
             }
             FsAction::Chmod { mode, .. } if *mode > 0o7777 => {
-                return Err(FsError::Mode { option: "--chmod" });
+                return Err(FsError::Mode {
+                    field: "FsAction::Chmod mode",
+                });
             }
             FsAction::Tmpfs { perms, .. }
             | FsAction::Dir { perms, .. }
@@ -110,7 +111,7 @@ pub(super) fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
             | FsAction::BindData { perms, .. }
                 if perms.is_some_and(|p| p > 0o7777) =>
             {
-                return Err(FsError::Mode { option: "--perms" });
+                return Err(FsError::Mode { field: "perms" });
             }
             FsAction::Tmpfs {
                 size: Some(size), ..
