@@ -15,6 +15,8 @@
 //! assert!(man.contents.contains(r"\-\-ro\-bind"));
 //! ```
 
+#![warn(missing_docs)]
+
 mod apply;
 mod bash_completion;
 mod checks;

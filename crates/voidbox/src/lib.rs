@@ -33,6 +33,8 @@
 //! handshake, PID 1), `vb-fs` (mount plan), `vb-cgroup`, `vb-net` and
 //! `vb-netlink`. See `docs/architecture.md` in the repository.
 
+#![warn(missing_docs)]
+
 mod cgroup_glue;
 mod child_error;
 mod command;
@@ -75,3 +77,8 @@ pub use vb_proc::{
     UnknownCapability, UnknownSyscall, selinux_enabled,
 };
 pub use warning::Warning;
+
+// The README's example is compiled with the doctests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
