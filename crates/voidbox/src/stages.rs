@@ -19,7 +19,7 @@ impl<'a> ChildStages<'a> {
     pub(crate) fn new(fs: Option<&'a MountPlan>, new_network: bool) -> Self {
         Self {
             filesystem: fs.map(FsStage),
-            network: new_network.then(|| LoopbackStage(vb_netlink::LoopbackSetup::new())),
+            network: new_network.then(|| LoopbackStage(vb_net::LoopbackSetup::new())),
         }
     }
 
