@@ -1,13 +1,15 @@
 //! vb-net: container networking for voidbox — every setup decision, built on the wire
 //! format and client of `vb-netlink`.
 //!
-//! Two ways to give a sandbox a network, each usable without the rest of voidbox:
+//! Three ways to give a sandbox a network, each usable without the rest of voidbox:
 //!
 //! - **Loopback only** ([`LoopbackSetup`]): `lo` up with 127.0.0.1/8 in a new network
 //!   namespace, from the freshly cloned child, allocation-free.
 //! - **Bridge** ([`NetworkSpec`] → [`BridgePlan`] → [`Attachment`]): a veth pair from a
 //!   host bridge into the sandbox, an address from the bridge's pool, a default route via
 //!   the gateway, optional NAT, a `resolv.conf` to bind in. Needs `CAP_NET_ADMIN`.
+//! - **Rootless** ([`Pasta`]): `pasta` relays the sandbox's traffic through the caller's
+//!   own sockets.
 //!
 //! # Example
 //!
@@ -71,6 +73,7 @@ mod lock;
 mod loopback;
 mod nat;
 mod netns;
+mod pasta;
 mod pool;
 mod privilege;
 mod resolv;
@@ -89,6 +92,7 @@ pub use error::{Error, Result};
 pub use loopback::{LoopbackError, LoopbackSetup, LoopbackStep};
 pub use nat::NatBackend;
 pub use netns::SandboxNetns;
+pub use pasta::{Pasta, PastaSpec};
 pub use resolv::{MAX_NAME_SERVERS, resolv_conf};
 pub use spec::{
     BridgePlan, DEFAULT_BRIDGE, DEFAULT_IFNAME, DEFAULT_STATE_DIR, DEFAULT_SUBNET, NetworkSpec,
