@@ -15,9 +15,8 @@ use std::os::fd::AsFd;
 use std::process::Command;
 use std::sync::mpsc;
 
-use vb_netlink::{
-    AddressOptions, Error, Family, IfName, Link, LoopbackSetup, Netlink, Netns, Route, RouteSpec,
-};
+use vb_net::LoopbackSetup;
+use vb_netlink::{AddressOptions, Error, Family, IfName, Link, Netlink, Netns, Route, RouteSpec};
 
 /// Moves the calling thread into a fresh network namespace, or prints SKIP and returns
 /// `false`.

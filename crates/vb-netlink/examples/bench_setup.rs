@@ -10,7 +10,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vb_netlink::{AddressOptions, IfName, LoopbackSetup, Netlink, RouteSpec};
+use std::net::Ipv4Addr;
+
+use vb_netlink::{AckSocket, AddressOptions, FixedRequest, IfName, Netlink, RouteSpec};
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -18,7 +20,16 @@ const RUNS: usize = 21;
 
 fn with_vb_netlink() -> Res<Duration> {
     let start = Instant::now();
-    LoopbackSetup::new().apply()?;
+    // `lo` as vb-net's child-side loopback setup brings it up: two fixed requests.
+    let lo = AckSocket::open()?;
+    lo.exchange(&FixedRequest::add_ipv4_address(
+        1,
+        1,
+        Ipv4Addr::LOCALHOST,
+        8,
+    )?)?;
+    lo.exchange(&FixedRequest::set_link_up(2, 1, true)?)?;
+    drop(lo);
     let mut nl = Netlink::open()?;
     let (v0, v1) = (IfName::new("vb0")?, IfName::new("vb1")?);
     nl.add_veth(&v0, &v1, None)?;

@@ -8,7 +8,6 @@ use crate::address::{self, AddressOptions};
 use crate::client::Netlink;
 use crate::family::Family;
 use crate::ifname::IfName;
-use crate::loopback::LoopbackSetup;
 use crate::route::{self, RouteSpec};
 use crate::socket::Socket;
 use crate::uapi::{RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE};
@@ -19,7 +18,10 @@ fn name(s: &str) -> IfName {
 
 /// Builds the fixture topology in the current namespace.
 fn build_topology(nl: &mut Netlink) {
-    LoopbackSetup::new().apply().unwrap();
+    let lo_address = "127.0.0.1/8".parse().unwrap();
+    nl.add_address(1, lo_address, AddressOptions::default())
+        .unwrap();
+    nl.set_link_up(1, true).unwrap();
     nl.add_veth(&name("vbfix0"), &name("vbfix1"), None).unwrap();
     nl.add_bridge(&name("vbfixbr")).unwrap();
     let v0 = nl.link_by_name(&name("vbfix0")).unwrap().index;

@@ -155,6 +155,16 @@ impl Netlink {
         self.ack(link::set_name(index, name))
     }
 
+    /// Sets a link's alias, a free-form description of up to 255 bytes that the kernel
+    /// stores and reports (`IFLA_IFALIAS`, `ip link set NAME alias TEXT`); an empty one
+    /// removes it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAlias`] before sending; kernel refusals.
+    pub fn set_link_alias(&mut self, index: u32, alias: &str) -> Result<(), Error> {
+        self.ack(link::set_alias(index, alias.as_bytes()))
+    }
+
     /// Deletes a link (for a veth pair, both ends).
     ///
     /// # Errors
@@ -337,5 +347,39 @@ mod tests {
             "the next exchange is not confused by leftovers"
         );
         assert_eq!(nl.link_by_index(1).unwrap().name, "lo");
+    }
+
+    #[test]
+    fn link_alias_is_set_reported_and_removed() {
+        if !crate::testns::enter_throwaway_netns("link_alias_is_set_reported_and_removed") {
+            return;
+        }
+        let mut nl = Netlink::open().unwrap();
+        let br = IfName::new("al0").unwrap();
+        nl.add_bridge(&br).unwrap();
+        let index = nl.link_by_name(&br).unwrap().index;
+        assert_eq!(nl.link_by_index(index).unwrap().alias, None);
+        nl.set_link_alias(index, "made by a test").unwrap();
+        assert_eq!(
+            nl.link_by_index(index).unwrap().alias.as_deref(),
+            Some("made by a test")
+        );
+        let dumped = nl.links().unwrap();
+        let found = dumped.iter().find(|l| l.index == index).unwrap();
+        assert_eq!(found.alias.as_deref(), Some("made by a test"));
+        nl.set_link_alias(index, "").unwrap();
+        assert_eq!(nl.link_by_index(index).unwrap().alias, None);
+        assert_eq!(
+            nl.set_link_alias(index, &"a".repeat(256)),
+            Err(Error::InvalidAlias {
+                reason: "longer than 255 bytes"
+            })
+        );
+        assert_eq!(
+            nl.set_link_alias(index, "a\0b"),
+            Err(Error::InvalidAlias {
+                reason: "contains a NUL byte"
+            })
+        );
     }
 }

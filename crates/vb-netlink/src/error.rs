@@ -171,6 +171,12 @@ pub enum Error {
         /// Why it is rejected.
         reason: &'static str,
     },
+    /// An interface alias is too long or contains a NUL byte.
+    #[error("invalid interface alias: {reason}")]
+    InvalidAlias {
+        /// Why it is rejected.
+        reason: &'static str,
+    },
     /// A frame's type is not one the current exchange can carry.
     #[error("unexpected netlink message type {kind} while {context}")]
     UnexpectedMessageType {

@@ -1,7 +1,7 @@
 //! Splitting a received packet into netlink frames, with every length checked before any
 //! payload is touched (HC-037, HC-040, HC-042, HC-050..HC-053).
 //!
-//! The iterator allocates nothing, so the fork-safe loopback path uses it too.
+//! The iterator allocates nothing, so the fork-safe [`crate::AckSocket`] uses it too.
 
 use crate::error::Error;
 use crate::header::{Header, align, first_nonzero};

@@ -1,9 +1,11 @@
 //! vb-netlink: a bounded, hand-rolled rtnetlink wire format and a single-threaded
 //! NETLINK_ROUTE client for links, addresses and routes (IPv4 and IPv6).
 //!
-//! Role in voidbox: the only crate that speaks netlink. `vb-net` builds container
-//! networking on top of it, and the facade uses [`LoopbackSetup`] to bring up `lo` inside
-//! a new network namespace from a freshly cloned child, where nothing may allocate.
+//! Role in voidbox: the only crate that speaks netlink. It holds the wire format and the
+//! client, and makes no setup decisions: `vb-net` decides what to create (bridges, veth
+//! pairs, addresses, routes, `lo` in a new namespace) and calls it. For code running in a
+//! freshly cloned child, where nothing may allocate, [`FixedRequest`] encodes requests
+//! ahead of time and [`AckSocket`] sends them and reads their ACKs on the stack.
 //!
 //! # Example
 //!
@@ -94,7 +96,10 @@
 //!
 //! [`Netlink`] runs no background thread. A socket belongs to the network namespace it was
 //! opened in; namespaces are per thread, so open it on the thread that entered the
-//! namespace.
+//! namespace. The socket keeps its namespace when it moves to another thread, so a
+//! short-lived thread can enter a namespace, open a `Netlink` and hand it back.
+
+#![warn(missing_docs)]
 
 mod ack;
 mod address;
@@ -105,6 +110,7 @@ mod client;
 mod error;
 mod exchange;
 mod family;
+mod fixed;
 mod frame;
 #[cfg(test)]
 mod golden;
@@ -112,7 +118,6 @@ mod header;
 mod ifname;
 pub mod limits;
 mod link;
-mod loopback;
 mod message;
 #[cfg(test)]
 mod proptests;
@@ -130,8 +135,8 @@ pub use address::{Address, AddressOptions};
 pub use client::Netlink;
 pub use error::{Error, Result};
 pub use family::Family;
+pub use fixed::{AckSocket, FIXED_REQUEST_CAPACITY, FixedRequest};
 pub use ifname::IfName;
 pub use link::{Link, Netns};
-pub use loopback::{LoopbackError, LoopbackSetup, LoopbackStep};
 pub use message::{Message, parse_packet};
 pub use route::{DefaultRoute, MAIN_TABLE, Route, RouteSpec};

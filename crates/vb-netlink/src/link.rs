@@ -9,10 +9,10 @@ use crate::header::read_u32;
 use crate::ifname::IfName;
 use crate::request::{Request, Writer};
 use crate::uapi::{
-    AF_UNSPEC, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND,
-    IFLA_LINK, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID,
-    IFLA_OPERSTATE, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, RTM_DELLINK,
-    RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
+    AF_UNSPEC, IFALIASZ, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_IFALIAS, IFLA_IFNAME,
+    IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU,
+    IFLA_NET_NS_FD, IFLA_NET_NS_PID, IFLA_OPERSTATE, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
+    NLM_F_EXCL, NLM_F_REQUEST, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
 };
 
 /// A network interface as the kernel reports it.
@@ -36,6 +36,9 @@ pub struct Link {
     pub mac: Option<[u8; 6]>,
     /// The RFC 2863 operational state (`IFLA_OPERSTATE`).
     pub operstate: Option<u8>,
+    /// The free-form description set with [`Netlink::set_link_alias`](crate::Netlink::set_link_alias)
+    /// (`IFLA_IFALIAS`).
+    pub alias: Option<String>,
 }
 
 impl Link {
@@ -71,6 +74,7 @@ impl Link {
             kind: None,
             mac: None,
             operstate: None,
+            alias: None,
         };
         let mut named = false;
         for attr in Attrs::new(payload.get(IFINFOMSG_LEN..).unwrap_or(&[])) {
@@ -85,6 +89,10 @@ impl Link {
                 IFLA_LINK => link.link = Some(attr.u32("IFLA_LINK")?),
                 IFLA_OPERSTATE => link.operstate = Some(attr.u8("IFLA_OPERSTATE")?),
                 IFLA_ADDRESS => link.mac = attr.payload.try_into().ok(),
+                IFLA_IFALIAS => {
+                    let alias = attr.c_string()?;
+                    link.alias = Some(String::from_utf8_lossy(alias).into_owned());
+                }
                 IFLA_LINKINFO => {
                     for info in Attrs::new(attr.payload) {
                         let info = info?;
@@ -224,6 +232,25 @@ pub(crate) fn set_name(index: u32, name: &IfName) -> Result<Request, Error> {
     Request::build("rename link", RTM_NEWLINK, MODIFY, |w| {
         ifinfomsg(w, index, 0, 0)?;
         w.attr_c_string(IFLA_IFNAME, name.as_bytes())
+    })
+}
+
+pub(crate) fn set_alias(index: u32, alias: &[u8]) -> Result<Request, Error> {
+    if alias.len() >= IFALIASZ {
+        return Err(Error::InvalidAlias {
+            reason: "longer than 255 bytes",
+        });
+    }
+    if alias.contains(&0) {
+        return Err(Error::InvalidAlias {
+            reason: "contains a NUL byte",
+        });
+    }
+    Request::build("set link alias", RTM_NEWLINK, MODIFY, |w| {
+        ifinfomsg(w, index, 0, 0)?;
+        // Sent without a terminator, as the kernel stores exactly the bytes given; an
+        // empty payload removes the alias.
+        w.attr(IFLA_IFALIAS, alias)
     })
 }
 

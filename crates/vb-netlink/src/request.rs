@@ -1,8 +1,8 @@
 //! Building request messages into a bounded buffer.
 //!
-//! [`Writer`] works on a caller-supplied slice and refuses to write past it, so the same
-//! code fills a heap buffer in the parent and a fixed array for the fork-safe loopback
-//! request. [`Request`] is the owned, heap-backed form the client sends.
+//! [`Writer`] works on a caller-supplied slice and refuses to write past it. [`Request`] is
+//! the owned, heap-backed form the client sends. The fork-safe requests of `fixed.rs` are
+//! encoded by const functions instead, and tested to equal this builder's output.
 
 use crate::error::Error;
 use crate::header::{Header, align};

@@ -17,7 +17,7 @@ use crate::request::Request;
 
 /// Opens a close-on-exec NETLINK_ROUTE socket with the crate's receive timeout.
 ///
-/// Allocates nothing, so the fork-safe loopback path shares it.
+/// Allocates nothing, so the fork-safe [`crate::AckSocket`] shares it.
 pub(crate) fn open_route_socket() -> Result<OwnedFd, Error> {
     // `None` selects protocol 0, NETLINK_ROUTE.
     let fd = rustix::net::socket_with(

@@ -56,6 +56,9 @@ pub(crate) const IFLA_LINK: u16 = 5;
 pub(crate) const IFLA_MASTER: u16 = 10;
 pub(crate) const IFLA_OPERSTATE: u16 = 16;
 pub(crate) const IFLA_LINKINFO: u16 = 18;
+pub(crate) const IFLA_IFALIAS: u16 = 20;
+/// `IFALIASZ`: an alias is at most 255 bytes.
+pub(crate) const IFALIASZ: usize = 256;
 pub(crate) const IFLA_NET_NS_PID: u16 = 19;
 pub(crate) const IFLA_NET_NS_FD: u16 = 28;
 pub(crate) const IFLA_INFO_KIND: u16 = 1;

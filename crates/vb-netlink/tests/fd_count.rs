@@ -1,13 +1,15 @@
 //! Sockets are closed on every path: the process's descriptor count is unchanged after
 //! 1000 open/close cycles, and (as root, in a throwaway namespace) after 1000 exchanges
-//! that succeed or fail and 1000 loopback setups.
+//! that succeed or fail and 1000 fixed-request exchanges.
 //!
 //! One test in this binary, so that no concurrent test opens descriptors meanwhile.
 
 // Helpers outside #[test] functions fail the test by panicking, like the tests do.
 #![allow(clippy::unwrap_used)]
 
-use vb_netlink::{IfName, LoopbackSetup, Netlink};
+use std::net::Ipv4Addr;
+
+use vb_netlink::{AckSocket, FixedRequest, IfName, Netlink};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
@@ -32,17 +34,18 @@ fn descriptor_count_is_unchanged_after_a_thousand_cycles() {
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }.unwrap();
     let before = open_fds();
     let missing = IfName::new("missing0").unwrap();
-    let setup = LoopbackSetup::new();
+    let address = FixedRequest::add_ipv4_address(1, 1, Ipv4Addr::LOCALHOST, 8).unwrap();
     for _ in 0..1000 {
         let mut nl = Netlink::open().unwrap();
         assert_eq!(nl.links().unwrap().len(), 1);
         assert!(nl.link_by_name(&missing).unwrap_err().is_not_found());
         drop(nl);
-        setup.apply().unwrap();
+        // Succeeds the first time, is refused (EEXIST) after: both paths close the socket.
+        let _ = AckSocket::open().unwrap().exchange(&address);
     }
     assert_eq!(
         open_fds(),
         before,
-        "exchanges, refusals and loopback setups"
+        "exchanges, refusals and fixed-request exchanges"
     );
 }

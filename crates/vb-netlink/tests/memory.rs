@@ -1,6 +1,6 @@
 //! Memory behaviour, measured with a per-thread counting allocator: repeated parse/drop
-//! and dump/drop cycles do not grow live memory, and the fork-safe loopback path
-//! allocates nothing at all.
+//! and dump/drop cycles do not grow live memory, and the fork-safe fixed requests and
+//! their socket allocate nothing at all.
 
 // Helpers outside #[test] functions fail the test by panicking, like the tests do.
 #![allow(clippy::unwrap_used)]
@@ -8,7 +8,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use vb_netlink::{LoopbackSetup, Netlink, parse_packet};
+use std::net::Ipv4Addr;
+
+use vb_netlink::{AckSocket, FixedRequest, Netlink, parse_packet};
 
 struct Counting;
 
@@ -116,7 +118,12 @@ fn repeated_dumps_do_not_grow_memory() {
     if !netns("repeated_dumps_do_not_grow_memory") {
         return;
     }
-    LoopbackSetup::new().apply().unwrap();
+    let sock = AckSocket::open().unwrap();
+    sock.exchange(&FixedRequest::add_ipv4_address(1, 1, Ipv4Addr::LOCALHOST, 8).unwrap())
+        .unwrap();
+    sock.exchange(&FixedRequest::set_link_up(2, 1, true).unwrap())
+        .unwrap();
+    drop(sock);
     let before = live();
     for _ in 0..500 {
         let mut nl = Netlink::open().unwrap();
@@ -128,19 +135,24 @@ fn repeated_dumps_do_not_grow_memory() {
 }
 
 #[test]
-fn loopback_setup_allocates_nothing() {
-    if !netns("loopback_setup_allocates_nothing") {
+fn fixed_requests_and_their_socket_allocate_nothing() {
+    if !netns("fixed_requests_and_their_socket_allocate_nothing") {
         return;
     }
-    let setup = LoopbackSetup::new();
+    let address = FixedRequest::add_ipv4_address(1, 1, Ipv4Addr::LOCALHOST, 8).unwrap();
+    let up = FixedRequest::set_link_up(2, 1, true).unwrap();
     let start = allocations();
-    let first = setup.apply();
-    let second = setup.apply();
+    let results = {
+        let sock = AckSocket::open();
+        sock.map(|s| (s.exchange(&address), s.exchange(&up), s.exchange(&address)))
+    };
     let counted = allocations() - start;
-    assert_eq!((first, second), (Ok(()), Ok(())));
+    let (added, raised, again) = results.unwrap();
+    assert_eq!((added, raised), (Ok(()), Ok(())));
+    assert!(again.unwrap_err().is_exists(), "a refusal is reported");
     assert_eq!(
         counted, 0,
-        "apply must not allocate: it runs in a freshly cloned child"
+        "opening, sending, receiving and refusals must not allocate: they run in a freshly cloned child"
     );
 }
 

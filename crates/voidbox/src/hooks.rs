@@ -19,7 +19,7 @@ impl<'a> ChildHookSet<'a> {
     pub(crate) fn new(fs: Option<&'a MountPlan>, new_network: bool) -> Self {
         Self {
             filesystem: fs.map(FsHook),
-            network: new_network.then(|| LoopbackHook(vb_netlink::LoopbackSetup::new())),
+            network: new_network.then(|| LoopbackHook(vb_net::LoopbackSetup::new())),
         }
     }
 

@@ -2,7 +2,7 @@
 //! `lo` is brought up with 127.0.0.1/8 from inside the child, as bubblewrap
 //! does, with request bytes prepared before the clone.
 
-use vb_netlink::{LoopbackSetup, LoopbackStep};
+use vb_net::{LoopbackSetup, LoopbackStep};
 use vb_proc::{ChildHook, StepFailure};
 
 use crate::error::Error;
