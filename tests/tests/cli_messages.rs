@@ -37,6 +37,14 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--landlock-strict",
     "--allow-tiocsti",
     "--netns",
+    "--net-bridge",
+    "--net-subnet",
+    "--net-ip",
+    "--net-ifname",
+    "--net-dns",
+    "--net-nat",
+    "--net-subnet6",
+    "--net-pasta",
     "--event-fd",
 ];
 

@@ -1,6 +1,8 @@
 //! `--unshare-net`: the sandbox gets its own network namespace whose `lo` is
 //! up with 127.0.0.1/8, as with bubblewrap — as root and unprivileged — and
-//! loopback traffic works inside it.
+//! loopback traffic works inside it; `--netns FD` joins an existing one; and
+//! voidbox's networking (`--net-bridge` and its options, `--net-nat`,
+//! `--net-pasta`), with the host side in a network namespace each test makes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -184,4 +186,331 @@ fn netns_refuses_bad_descriptors_and_contradictions() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert_eq!(err.trim_end(), format!("vb: {message}"), "{args:?}");
     }
+}
+
+/// Run `f` on a thread of its own whose network namespace is new: the
+/// test's "host", so bridges, veths and NAT rules never touch the real
+/// host's tables. `vb` started from that thread inherits it. `None` (with a
+/// SKIP line) when the caller cannot make one.
+fn in_test_host<T: Send + 'static>(
+    test: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    if !voidbox_tests::is_root() {
+        voidbox_tests::skip(
+            test,
+            "the bridge options need CAP_NET_ADMIN in the host's namespace (root)",
+        );
+        return None;
+    }
+    let test = test.to_owned();
+    std::thread::spawn(move || {
+        // SAFETY: CLONE_NEWNET changes only this thread's network namespace.
+        let entered =
+            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) };
+        match entered {
+            Ok(()) => Some(f()),
+            Err(e) => {
+                voidbox_tests::skip(&test, &format!("unshare(CLONE_NEWNET) failed: {e}"));
+                None
+            }
+        }
+    })
+    .join()
+    .unwrap()
+}
+
+/// The links of the calling thread's network namespace.
+fn links() -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "link", "show"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|n| n.split('@').next().unwrap_or(n).to_owned())
+        .collect()
+}
+
+/// `--net-bridge` with a subnet and a name server: the sandbox gets an
+/// address from the subnet on `eth0`, the default route through the
+/// gateway, the generated `/etc/resolv.conf`, and reaches a TCP listener
+/// on the gateway's side; afterwards the veth and the bridge are gone.
+#[test]
+fn net_bridge_connects_the_sandbox_through_the_gateway() {
+    const TEST: &str = "net_bridge_connects_the_sandbox_through_the_gateway";
+    in_test_host(TEST, || {
+        assert_eq!(links(), ["lo"]);
+        std::process::Command::new("ip")
+            .args(["link", "set", "lo", "up"])
+            .status()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::thread::spawn(move || {
+            let (mut stream, peer) = listener.accept().unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+            (peer.ip().to_string(), text)
+        });
+        let script = format!(
+            "ip -4 -o addr show eth0; ip -4 route show default; cat /etc/resolv.conf; \
+             echo hello > /dev/tcp/10.91.0.1/{port}"
+        );
+        let out = voidbox_tests::vb([
+            "--rootfs",
+            "/",
+            "--dev",
+            "/dev",
+            "--net-bridge",
+            "vbt0",
+            "--net-subnet",
+            "10.91.0.0/24",
+            "--net-dns",
+            "192.0.2.53",
+            "--",
+            "bash",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}\n{}", stderr(&out));
+        assert!(text.contains("eth0    inet 10.91.0.2/24"), "{text}");
+        assert!(text.contains("default via 10.91.0.1 dev eth0"), "{text}");
+        assert!(text.contains("nameserver 192.0.2.53"), "{text}");
+        let (peer, received) = accepted.join().unwrap();
+        assert_eq!((peer.as_str(), received.as_str()), ("10.91.0.2", "hello\n"));
+        // Nothing left: the veth went with the sandbox, the bridge with its
+        // last user.
+        assert_eq!(links(), ["lo"]);
+    });
+}
+
+/// `--net-nat`: masquerading rules for the subnet exist while a sandbox
+/// runs and are gone after it (checked by listing them, never by sending
+/// traffic out). The test's host gets an uplink with a default route.
+#[test]
+fn net_nat_rules_live_as_long_as_the_sandbox() {
+    const TEST: &str = "net_nat_rules_live_as_long_as_the_sandbox";
+    if std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "nftables is not installed");
+        return;
+    }
+    in_test_host(TEST, || {
+        let ip = |args: &[&str]| {
+            assert!(
+                std::process::Command::new("ip")
+                    .args(args)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        };
+        ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
+        ip(&["link", "set", "up0", "up"]);
+        ip(&["addr", "add", "198.51.100.1/24", "dev", "up0"]);
+        ip(&["route", "add", "default", "via", "198.51.100.254"]);
+        let ruleset = || {
+            let out = std::process::Command::new("nft")
+                .args(["list", "ruleset"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let mut child = voidbox_tests::vb([
+            "--rootfs",
+            "/",
+            "--net-bridge",
+            "vbt1",
+            "--net-subnet",
+            "10.92.0.0/24",
+            "--net-nat",
+            "--",
+            "sh",
+            "-c",
+            "read line || true",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let running = voidbox_tests::eventually(std::time::Duration::from_secs(10), || {
+            let rules = ruleset();
+            rules.contains("10.92.0.0/24") && rules.contains("masquerade")
+        });
+        let while_running = ruleset();
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
+        assert!(
+            running,
+            "no NAT rule while the sandbox runs:\n{while_running}"
+        );
+        assert!(while_running.contains("oifname \"up0\""), "{while_running}");
+        let after = ruleset();
+        assert!(
+            !after.contains("10.92.0.0/24") && !after.contains("masquerade"),
+            "{after}"
+        );
+        assert!(!links().iter().any(|l| l == "vbt1"), "{:?}", links());
+    });
+}
+
+/// Bad networking input fails with one clear line and exit status 1 before
+/// anything is created.
+#[test]
+fn net_options_refuse_bad_input_and_create_nothing() {
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["--net-bridge", "vbt2", "--net-subnet", "10.0.0.0/33"],
+            "network option `subnet` = \"10.0.0.0/33\"",
+        ),
+        (
+            &[
+                "--net-bridge",
+                "vbt2",
+                "--net-subnet",
+                "10.89.0.0/24",
+                "--net-ip",
+                "10.1.1.1",
+            ],
+            "network option `address` = \"10.1.1.1\"",
+        ),
+        (
+            &[
+                "--net-bridge",
+                "vbt2",
+                "--net-subnet",
+                "10.89.0.0/24",
+                "--net-ip",
+                "10.89.0.1",
+            ],
+            "network option `address` = \"10.89.0.1\"",
+        ),
+        (
+            &["--net-bridge", "averyverylongbridgename"],
+            "network option `bridge` = \"averyverylongbridgename\"",
+        ),
+        (
+            &[
+                "--net-bridge",
+                "vbt2",
+                "--net-ifname",
+                "averyverylongifname",
+            ],
+            "network option `ifname` = \"averyverylongifname\"",
+        ),
+        (&["--net-nat"], "vb: --net-nat requires --net-bridge"),
+        (
+            &["--unshare-all", "--share-net", "--net-bridge", "vbt2"],
+            "vb: --net-bridge is not compatible with --share-net",
+        ),
+        (
+            &["--net-pasta", "--net-bridge", "vbt2"],
+            "vb: --net-pasta is not compatible with --net-bridge",
+        ),
+        (
+            &["--net-dns", "192.0.2.1"],
+            "vb: --net-dns requires --net-bridge",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = voidbox_tests::vb(
+            ["--rootfs", "/"]
+                .iter()
+                .chain(args)
+                .chain(&["--", "/bin/true"]),
+        )
+        .output()
+        .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.starts_with("vb: ") && err.contains(message),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    // Nothing named like the bridges above exists on this host.
+    assert!(
+        !links()
+            .iter()
+            .any(|l| l.starts_with("vbt2") || l.starts_with("averyvery"))
+    );
+}
+
+/// Without CAP_NET_ADMIN in the host's namespace, `--net-bridge` says what
+/// it needs — and suggests `--net-pasta`.
+#[test]
+fn net_bridge_without_privilege_names_the_capability() {
+    const TEST: &str = "net_bridge_without_privilege_names_the_capability";
+    if voidbox_tests::is_root() {
+        voidbox_tests::skip(TEST, "root holds CAP_NET_ADMIN");
+        return;
+    }
+    let out = voidbox_tests::vb(["--rootfs", "/", "--net-bridge", "vbt3", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("CAP_NET_ADMIN") && err.contains("pasta"),
+        "{err}"
+    );
+}
+
+/// `--net-pasta`: pasta gives the sandbox an interface configured like the
+/// host's (a user namespace is implied, also for root). Needs pasta and a
+/// `/dev/net/tun` the caller may open.
+#[test]
+fn net_pasta_configures_the_sandboxs_interface() {
+    const TEST: &str = "net_pasta_configures_the_sandboxs_interface";
+    if std::process::Command::new("pasta")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "pasta is not installed (Debian package passt)");
+        return;
+    }
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "/dev/net/tun cannot be opened by this user");
+        return;
+    }
+    let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
+        r.lines()
+            .skip(1)
+            .any(|l| l.split('\t').nth(1) == Some("00000000"))
+    });
+    if !routed {
+        voidbox_tests::skip(TEST, "the host has no IPv4 default route for pasta to copy");
+        return;
+    }
+    let out = voidbox_tests::vb([
+        "--rootfs",
+        "/",
+        "--net-pasta",
+        "--net-ifname",
+        "pst0",
+        "--",
+        "sh",
+        "-c",
+        "ip -4 -o addr show pst0; ip -4 route show default",
+    ])
+    .output()
+    .unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("pst0    inet "), "{text}");
+    assert!(text.contains("default via "), "{text}");
 }

@@ -361,12 +361,36 @@ fn a_configuration_spawned_twice_keeps_its_descriptors() {
 }
 
 #[test]
-fn unsupported_fields_are_refused_not_ignored() {
-    let mut cfg = config(&["/bin/true"]);
-    cfg.network = Some(voidbox::NetworkOptions::default());
+fn bad_network_options_are_refused_before_anything_runs() {
+    let mark = voidbox_tests::marker("badnet");
+    let mut cfg = config(&["/bin/sleep", "1000", &mark]);
+    cfg.network = Some(voidbox::NetworkOptions::Bridge(voidbox::NetworkSpec {
+        subnet: "10.88.0.0/33".into(),
+        ..voidbox::NetworkSpec::default()
+    }));
     let err = voidbox::launch(&cfg).unwrap_err();
-    assert!(matches!(err, Error::Unsupported(_)), "{err}");
-    assert!(err.to_string().contains("not supported yet"));
+    assert!(
+        matches!(
+            err,
+            Error::Network(vb_net::Error::InvalidSpec {
+                field: "subnet",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    // Joined namespaces are made after the clone: no network for them.
+    cfg.network = Some(voidbox::NetworkOptions::Bridge(
+        voidbox::NetworkSpec::default(),
+    ));
+    let holder = voidbox_tests::NsHolder::start(&["-U"]);
+    cfg.namespace_fds.user = Some(holder.ns("user"));
+    let err = voidbox::launch(&cfg).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "network does not combine with namespace_fds"
+    );
+    assert!(voidbox_tests::processes_with(&mark).is_empty());
 }
 
 #[test]

@@ -86,6 +86,49 @@ pub(crate) fn finish(
         None => RootSource::Tmpfs,
     };
     cfg.cmd = command;
+    network(state)?;
     crate::apply::resolve_fd_options(state)?;
     Ok(std::mem::take(&mut state.config))
+}
+
+/// voidbox's networking options, checked together: a bridge or pasta, the
+/// options that refine a bridge only with it, and nothing that contradicts
+/// a new network namespace.
+fn network(state: &mut State) -> Result<(), CliError> {
+    let net = std::mem::take(&mut state.net);
+    let chosen = match (net.bridge, net.pasta) {
+        (true, true) => return die("--net-pasta is not compatible with --net-bridge"),
+        (true, false) => "--net-bridge",
+        (false, true) => "--net-pasta",
+        (false, false) => {
+            if let Some(option) = net.refined.first() {
+                return die(format!("{option} requires --net-bridge"));
+            }
+            if net.pasta_ifname.is_some() {
+                return die("--net-ifname requires --net-bridge or --net-pasta");
+            }
+            return Ok(());
+        }
+    };
+    if net.pasta
+        && let Some(option) = net.refined.first()
+    {
+        return die(format!("{option} requires --net-bridge"));
+    }
+    if state.share_net {
+        return die(format!("{chosen} is not compatible with --share-net"));
+    }
+    if state.fd_options.netns.is_some() {
+        return die(format!("{chosen} is not compatible with --netns"));
+    }
+    state.config.isolation.net = true;
+    state.config.network = Some(if net.bridge {
+        voidbox::NetworkOptions::Bridge(net.spec)
+    } else {
+        voidbox::NetworkOptions::Pasta(voidbox::PastaSpec {
+            ifname: net.pasta_ifname.unwrap_or_else(|| net.spec.ifname.clone()),
+            ..voidbox::PastaSpec::default()
+        })
+    });
+    Ok(())
 }

@@ -35,6 +35,22 @@ pub(crate) struct Warning {
     pub(crate) level_prefix: bool,
 }
 
+/// The networking options as given, checked together once parsing is done.
+#[derive(Debug, Default)]
+pub(crate) struct NetOptions {
+    /// `--net-bridge` was given.
+    pub(crate) bridge: bool,
+    /// `--net-pasta` was given.
+    pub(crate) pasta: bool,
+    /// The bridge specification built by the options.
+    pub(crate) spec: voidbox::NetworkSpec,
+    /// `--net-ifname`, for pasta.
+    pub(crate) pasta_ifname: Option<String>,
+    /// The bridge-only options given, in order (for the message when
+    /// `--net-bridge` is missing).
+    pub(crate) refined: Vec<&'static str>,
+}
+
 /// Parser state.
 #[derive(Default)]
 pub(crate) struct State {
@@ -48,6 +64,10 @@ pub(crate) struct State {
     pub(crate) unshare_cgroup_try: bool,
     /// `--unshare-net` itself was given (not only through `--unshare-all`).
     pub(crate) unshare_net: bool,
+    /// `--share-net` was given.
+    pub(crate) share_net: bool,
+    /// The networking options.
+    pub(crate) net: NetOptions,
     pub(crate) chdir_set: bool,
     pub(crate) uid: Option<u32>,
     pub(crate) gid: Option<u32>,

@@ -339,6 +339,9 @@ const LABEL: Value = val("LABEL", Complete::None);
 const CAP: Value = val("CAP", Capability);
 const SIZE: Value = val("SIZE", Number);
 const COUNT: Value = val("N", Number);
+const NAME: Value = val("NAME", Complete::None);
+const CIDR: Value = val("CIDR", Complete::None);
+const ADDR: Value = val("ADDR", Complete::None);
 
 const PERMS: Follows = Follows {
     perms: true,
@@ -924,6 +927,54 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "--netns",
         One([FD], apply::netns),
         "Enter the network namespace open on FD instead of creating one",
+    ),
+    voidbox(
+        Network,
+        "--net-bridge",
+        One([NAME], apply::net_bridge),
+        "Connect a new network namespace to host bridge NAME (created if missing) with a veth pair; needs CAP_NET_ADMIN",
+    ),
+    voidbox(
+        Network,
+        "--net-subnet",
+        One([CIDR], apply::net_subnet),
+        "The bridge's IPv4 subnet (default 10.88.0.0/16); its first address is the gateway",
+    ),
+    voidbox(
+        Network,
+        "--net-ip",
+        One([ADDR], apply::net_ip),
+        "A fixed IPv4 address in the subnet instead of one from the pool",
+    ),
+    voidbox(
+        Network,
+        "--net-ifname",
+        One([NAME], apply::net_ifname),
+        "The interface's name inside the sandbox (default eth0)",
+    ),
+    voidbox(
+        Network,
+        "--net-dns",
+        One([ADDR], apply::net_dns),
+        "A name server for the sandbox's /etc/resolv.conf (repeatable, at most three)",
+    ),
+    voidbox(
+        Network,
+        "--net-nat",
+        Flag(apply::net_nat),
+        "Masquerade the subnet out of the host's default interface (nftables, or iptables-nft)",
+    ),
+    voidbox(
+        Network,
+        "--net-subnet6",
+        One([CIDR], apply::net_subnet6),
+        "An IPv6 subnet too (dual stack): the same steps for IPv6",
+    ),
+    voidbox(
+        Network,
+        "--net-pasta",
+        Flag(apply::net_pasta),
+        "Rootless networking: pasta (Debian package passt) relays the sandbox's traffic",
     ),
     voidbox(
         Events,

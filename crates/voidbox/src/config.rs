@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 
 pub use vb_cgroup::{LimitKind, ResourceLimits};
 pub use vb_fs::{BindMode, DataSource, FsAction, RootSource};
+pub use vb_net::{NatBackend, NetworkSpec, PastaSpec};
 use vb_proc::{BpfProgram, CapOp, LandlockSpec, Rlimit, SeccompPolicy, Syscall};
 pub use vb_proc::{EnvOp, Namespaces};
 
@@ -58,7 +59,8 @@ pub struct JailConfig {
     pub resources: ResourceLimits,
     /// Where status events go.
     pub status: StatusOptions,
-    /// Container networking (bridge, veth, addresses, NAT).
+    /// Container networking (bridge, veth, addresses, NAT, or pasta); `None`
+    /// leaves a new network namespace with `lo` only.
     pub network: Option<NetworkOptions>,
     /// Filesystem actions, run in order on top of the root.
     pub fs_actions: Vec<FsAction>,
@@ -346,11 +348,23 @@ impl fmt::Debug for StatusOptions {
     }
 }
 
-/// Container networking (not supported yet).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NetworkOptions {
-    /// The host bridge to attach the sandbox's veth to.
-    pub bridge: Option<String>,
+/// Container networking beyond the empty network namespace: how the
+/// sandbox's new network namespace is connected (see `docs/networking.md`).
+/// It implies a new network namespace; it does not combine with joined
+/// namespaces (`namespace_fds`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetworkOptions {
+    /// A veth pair from a host bridge (created if missing), an address from
+    /// the subnet's pool, a default route through the gateway, optional NAT
+    /// and a generated `/etc/resolv.conf`. Needs `CAP_NET_ADMIN` in the
+    /// host's network namespace.
+    Bridge(NetworkSpec),
+    /// Rootless: `pasta` (Debian package `passt`) relays the sandbox's
+    /// traffic through the caller's own sockets. It implies a new user
+    /// namespace (pasta enters the sandbox through it), and needs
+    /// `/dev/net/tun` to be usable by the caller.
+    Pasta(PastaSpec),
 }
 
 /// Existing namespaces to join, as open `/proc/<pid>/ns/*` descriptors (not

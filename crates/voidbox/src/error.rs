@@ -21,6 +21,9 @@ pub enum Error {
     /// A cgroup could not be set up or removed.
     #[error(transparent)]
     Cgroup(#[from] vb_cgroup::CgroupError),
+    /// The sandbox's network could not be planned, attached or torn down.
+    #[error(transparent)]
+    Network(#[from] vb_net::Error),
     /// The filesystem plan could not be built or failed in the child.
     #[error(transparent)]
     Filesystem(#[from] FsError),

@@ -21,7 +21,12 @@ fn terminal_of(fd: RawFd) -> Option<PathBuf> {
 }
 
 /// Compile the mount plan of `config` (with the namespaces actually created).
-pub(crate) fn compile(config: &JailConfig, iso: &Namespaces) -> Result<MountPlan, Error> {
+/// `extra` actions run after the configuration's (a generated resolv.conf).
+pub(crate) fn compile(
+    config: &JailConfig,
+    iso: &Namespaces,
+    extra: Vec<FsAction>,
+) -> Result<MountPlan, Error> {
     let wants_console = config
         .fs_actions
         .iter()
@@ -41,7 +46,7 @@ pub(crate) fn compile(config: &JailConfig, iso: &Namespaces) -> Result<MountPlan
         },
         // A PID namespace of its own, new or joined, gets its own procfs.
         mount_proc: iso.pid || config.namespace_fds.pid.is_some(),
-        actions: config.fs_actions.clone(),
+        actions: config.fs_actions.iter().cloned().chain(extra).collect(),
         console: stdout.filter(|_| wants_console).and_then(terminal_of),
         mount_api: MountApi::Auto,
         // Without SELinux the label is a runtime warning, not a mount option

@@ -55,7 +55,7 @@ impl PreparedIsolation {
     /// Prepare `config`'s isolation. The command, environment, working
     /// directory and standard streams are the caller's business in this mode
     /// and are ignored; options that need the launcher's cooperation (cgroup
-    /// limits, status descriptors) are refused.
+    /// limits, status descriptors, networking) are refused.
     pub fn new(config: &JailConfig) -> Result<Self, Error> {
         crate::validate::reject_unsupported(config)?;
         if !config.namespace_fds.is_empty() {
@@ -67,6 +67,9 @@ impl PreparedIsolation {
             return Err(Error::Unsupported(
                 "resources with apply_isolation_in_child",
             ));
+        }
+        if config.network.is_some() {
+            return Err(Error::Unsupported("network with apply_isolation_in_child"));
         }
         if config.status.info_fd.is_some()
             || config.status.json_status_fd.is_some()
@@ -92,7 +95,7 @@ impl PreparedIsolation {
             return Err(Error::RuntimeWarnings(warnings));
         }
         let fs = if iso.mount {
-            Some(fs_glue::compile(config, &iso)?)
+            Some(fs_glue::compile(config, &iso, Vec::new())?)
         } else {
             None
         };

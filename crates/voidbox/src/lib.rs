@@ -57,8 +57,8 @@ mod warning;
 pub use command::{Command, Output};
 pub use config::{
     BindMode, DataSource, EnvOp, EventCallback, FsAction, HandOff, JailConfig, LimitKind,
-    NamespaceFds, Namespaces, NetworkOptions, ProcessOptions, ResourceLimits, RootSource,
-    RuntimeOptions, SecurityOptions, ShellConfig, StatusOptions, Stdio,
+    NamespaceFds, Namespaces, NatBackend, NetworkOptions, NetworkSpec, PastaSpec, ProcessOptions,
+    ResourceLimits, RootSource, RuntimeOptions, SecurityOptions, ShellConfig, StatusOptions, Stdio,
 };
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};

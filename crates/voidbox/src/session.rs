@@ -103,14 +103,17 @@ pub(crate) struct HostResources {
     pub(crate) fs: Option<MountPlan>,
     /// The sandbox's cgroup.
     pub(crate) cgroup: Option<vb_cgroup::SandboxCgroup>,
+    /// The sandbox's network on the host.
+    pub(crate) net: Option<crate::net_glue::NetAttachment>,
 }
 
 impl HostResources {
     /// Release everything; the first error is returned after all was tried.
     pub(crate) fn finish(&mut self) -> Result<(), Error> {
+        let net = self.net.take().map_or(Ok(()), |mut net| net.teardown());
         let cgroup = cgroup_glue::finish(self.cgroup.take());
         let fs = fs_glue::finish(self.fs.take());
-        cgroup.and(fs)
+        net.and(cgroup).and(fs)
     }
 }
 

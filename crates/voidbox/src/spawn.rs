@@ -22,7 +22,7 @@ use crate::validate::{
     seal_consumed_fds,
 };
 use crate::warning::Warning;
-use crate::{cgroup_glue, fs_glue};
+use crate::{cgroup_glue, fs_glue, net_glue};
 
 /// The command's standard streams: the descriptors it gets (kept open until
 /// it has executed) and the caller's ends of its pipes.
@@ -93,6 +93,7 @@ pub(crate) fn spawn_with(config: &JailConfig, events: &mut EventSink) -> Result<
     let mut host = HostResources {
         fs: None,
         cgroup: None,
+        net: None,
     };
     let result = prepare_and_launch(config, &iso, env, child, &mut host, events);
     let [stdin, stdout, stderr] = caller;
@@ -125,8 +126,13 @@ pub(crate) fn prepare_and_launch(
     host: &mut HostResources,
     events: &mut EventSink,
 ) -> Result<(Running, i32, Vec<Warning>), Error> {
+    let net = net_glue::plan(config)?;
     if iso.mount {
-        host.fs = Some(fs_glue::compile(config, iso)?);
+        let extra = net
+            .iter()
+            .filter_map(net_glue::NetPlan::resolv_conf)
+            .collect();
+        host.fs = Some(fs_glue::compile(config, iso, extra)?);
     }
     seal_consumed_fds(config)?;
     let mut warnings = config_warnings(config);
@@ -182,7 +188,11 @@ pub(crate) fn prepare_and_launch(
     warnings.extend(landlock_warning(config, plan.security())?);
     // `join` keeps the directories the child joins through open until the
     // command runs.
-    clone_and_release(config, iso, &plan, host, join.as_ref(), warnings, events)
+    let after = AfterClone {
+        join: join.as_ref(),
+        net: net.as_ref(),
+    };
+    clone_and_release(config, iso, &plan, host, &after, warnings, events)
 }
 
 /// Whether one of the command's standard streams is a terminal.
@@ -223,12 +233,20 @@ pub(crate) fn join_namespaces(fds: &NamespaceFds) -> JoinNamespaces<'_> {
 ///
 /// With a cgroup `join` plan, the cgroup is created after the gate, while the
 /// child sets itself up, and the child is told to join it once it exists.
+/// What the parent does for the child once it is cloned.
+pub(crate) struct AfterClone<'a> {
+    /// The cgroup the child joins itself, created after the gate.
+    join: Option<&'a vb_cgroup::JoinPlan>,
+    /// The network, attached to the child's namespace before the gate.
+    net: Option<&'a net_glue::NetPlan>,
+}
+
 pub(crate) fn clone_and_release(
     config: &JailConfig,
     iso: &Namespaces,
     plan: &ProcessPlan<'_>,
     host: &mut HostResources,
-    join: Option<&vb_cgroup::JoinPlan>,
+    after: &AfterClone<'_>,
     mut warnings: Vec<Warning>,
     events: &mut EventSink,
 ) -> Result<(Running, i32, Vec<Warning>), Error> {
@@ -247,9 +265,15 @@ pub(crate) fn clone_and_release(
     if let Some(cgroup) = &host.cgroup {
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
+    // The network namespace exists (made by the clone); the child waits at
+    // the gate, so the command never runs unconnected. On failure `pending`
+    // is dropped, which kills and reaps the child.
+    if let Some(net) = after.net {
+        host.net = Some(net.attach(pid)?);
+    }
     let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
     let mut started = pending.open_gate().map_err(describe)?;
-    if let Some(join) = join {
+    if let Some(join) = after.join {
         let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
         host.cgroup = Some(cgroup);
         warnings.extend(created);

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use vb_fs::RootSource;
 use vb_fs::{DataSource, FsAction};
 
-use crate::config::{JailConfig, Namespaces};
+use crate::config::{JailConfig, Namespaces, NetworkOptions};
 use crate::error::Error;
 use crate::warning::Warning;
 
@@ -19,6 +19,20 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> Namespaces {
     if config.rootfs != RootSource::Host || !config.fs_actions.is_empty() {
         iso.mount = true;
     }
+    if config.network.is_some() {
+        iso.net = true;
+    }
+    // pasta enters the sandbox's namespaces as the caller: through a user
+    // namespace the caller owns, also for root.
+    if matches!(config.network, Some(NetworkOptions::Pasta(_))) {
+        iso.user = true;
+    }
+    // A generated resolv.conf is bound in: a mount namespace of its own.
+    if let Some(NetworkOptions::Bridge(spec)) = &config.network
+        && !spec.dns.is_empty()
+    {
+        iso.mount = true;
+    }
     // A joined user namespace stands in for the implied one (bubblewrap's
     // `--userns`).
     if iso.any() && !rustix::process::geteuid().is_root() && config.namespace_fds.user.is_none() {
@@ -28,8 +42,12 @@ pub(crate) fn effective_isolation(config: &JailConfig) -> Namespaces {
 }
 
 pub(crate) fn reject_unsupported(config: &JailConfig) -> Result<(), Error> {
-    if config.network.is_some() {
-        return Err(Error::Unsupported("network"));
+    // The network is attached to the namespace the clone makes; with joins
+    // the namespaces are made later, in the child.
+    if config.network.is_some() && !config.namespace_fds.is_empty() {
+        return Err(Error::InvalidConfig(
+            "network does not combine with namespace_fds".into(),
+        ));
     }
     Ok(())
 }

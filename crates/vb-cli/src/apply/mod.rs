@@ -10,6 +10,7 @@ mod cgroup;
 mod descriptors;
 mod mounts;
 mod namespaces;
+mod network;
 mod process;
 mod security;
 
@@ -17,6 +18,7 @@ pub(crate) use cgroup::*;
 pub(crate) use descriptors::*;
 pub(crate) use mounts::*;
 pub(crate) use namespaces::*;
+pub(crate) use network::*;
 pub(crate) use process::*;
 pub(crate) use security::*;
 

@@ -21,6 +21,7 @@ pub(crate) fn unshare_all(s: &mut State) -> Outcome {
 
 pub(crate) fn share_net(s: &mut State) -> Outcome {
     s.config.isolation.net = false;
+    s.share_net = true;
     Ok(())
 }
 
