@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use voidbox_tests::{marker, run_vb, stderr, vb, vb_bin};
+use voidbox_tests::{marker, run_vb, stderr, stdout, vb, vb_bin};
 
 /// vb's options that bubblewrap lacks, listed after bubblewrap's.
 const VOIDBOX_OPTIONS: &[&str] = &[
@@ -46,6 +46,7 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--net-subnet6",
     "--net-pasta",
     "--event-fd",
+    "--check-host",
 ];
 
 /// The option names of a help text, in order.
@@ -228,5 +229,55 @@ fn level_prefix_from_an_args_file_counts_from_there() {
     assert_eq!(
         stderr(&out),
         "<4>vb: Only the last --chdir option will take effect"
+    );
+}
+
+/// `vb --check-host`: a table of what this host offers, the verdict as the
+/// exit status; `--json` the same as one JSON object, which agrees with the
+/// kernel's own view.
+#[test]
+fn check_host_reports_the_host_as_a_table_and_as_json() {
+    let table = run_vb(["--check-host"]);
+    let text = stdout(&table);
+    let works = text.ends_with("the default sandbox works here");
+    assert_eq!(table.status.success(), works, "{text}");
+    for kind in ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"] {
+        let has = std::path::Path::new("/proc/self/ns").join(kind).exists();
+        let row = format!("{kind} namespaces");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.ends_with(if has { "yes" } else { "no" }), "{line}");
+    }
+    let json = run_vb(["--check-host", "--json"]);
+    assert_eq!(json.status.code(), table.status.code());
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["ok"], works);
+    assert_eq!(
+        value["kernel"],
+        rustix::system::uname().release().to_str().unwrap()
+    );
+    assert_eq!(value["root"], voidbox_tests::is_root());
+    assert_eq!(value["namespaces"]["mnt"], true);
+    assert!(["v1", "v2", "hybrid", "none"].contains(&value["cgroup"]["layout"].as_str().unwrap()));
+    let pasta_installed = std::process::Command::new("pasta")
+        .arg("--version")
+        .output()
+        .is_ok();
+    assert_eq!(value["pasta"].is_string(), pasta_installed, "{value}");
+    let nft = std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if nft {
+        assert_eq!(value["nat_backend"], "nftables", "{value}");
+    }
+    // Anything after it but --json is refused.
+    let out = run_vb(["--check-host", "--yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "vb: --check-host takes no other argument than --json"
     );
 }

@@ -32,6 +32,11 @@ pub(crate) enum Invocation {
     Help,
     /// Print the version and exit 0.
     Version,
+    /// Report what the host offers, as a table or as JSON, and exit.
+    CheckHost {
+        /// `--json` followed.
+        json: bool,
+    },
     /// Run a sandbox.
     Run(Box<JailConfig>),
 }
@@ -175,6 +180,14 @@ fn parse_options(
         match spec.action {
             Action::Help => return Ok(Some(Invocation::Help)),
             Action::Version => return Ok(Some(Invocation::Version)),
+            Action::CheckHost => {
+                let rest = argv.rest();
+                return match rest.as_slice() {
+                    [] => Ok(Some(Invocation::CheckHost { json: false })),
+                    [json] if json == "--json" => Ok(Some(Invocation::CheckHost { json: true })),
+                    _ => die("--check-host takes no other argument than --json"),
+                };
+            }
             Action::Args(_) => {
                 if in_file {
                     return die("--args not supported in arguments file");

@@ -19,6 +19,7 @@
 
 mod apply;
 mod bash_completion;
+mod check_host;
 mod checks;
 mod cli;
 mod generated;
@@ -108,6 +109,20 @@ fn run(
         Ok(Invocation::Help) => {
             usage::write_usage(&mut std::io::stdout().lock(), argv0)?;
             return Ok(ExitCode::SUCCESS);
+        }
+        Ok(Invocation::CheckHost { json }) => {
+            let report = voidbox::check_host()?;
+            let text = if json {
+                check_host::json(&report)
+            } else {
+                check_host::table(&report)
+            };
+            print!("{text}");
+            return Ok(if report.problems().is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         Ok(Invocation::Version) => {
             println!("{}", version_line(&reporter.prog));

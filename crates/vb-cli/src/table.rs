@@ -135,6 +135,8 @@ pub(crate) enum Action {
     Help,
     /// Print the version and exit 0.
     Version,
+    /// Report what this host offers a sandbox and exit (`--json` may follow).
+    CheckHost,
     /// Read NUL-separated arguments from a descriptor and parse them in place.
     Args([Value; 1]),
     /// An option without a value.
@@ -157,7 +159,7 @@ impl Action {
     /// The values the option takes, in order.
     pub(crate) fn values(&self) -> &[Value] {
         match self {
-            Action::Help | Action::Version | Action::Flag(_) => &[],
+            Action::Help | Action::Version | Action::CheckHost | Action::Flag(_) => &[],
             Action::Args(v) | Action::One(v, _) => v,
             Action::Two(v, _) => v,
             Action::Three(v, _) => v,
@@ -981,6 +983,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "--event-fd",
         One([FD], apply::event_fd),
         "Write voidbox's status events to FD as JSON lines",
+    ),
+    voidbox(
+        Events,
+        "--check-host",
+        Action::CheckHost,
+        "Report what this host offers a sandbox (--check-host --json: as JSON) and exit: 0 when the default sandbox works here, 1 otherwise",
     ),
 ];
 

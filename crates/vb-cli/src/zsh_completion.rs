@@ -29,6 +29,7 @@ fn spec_line(spec: &OptionSpec) -> String {
     // single-valued one); a flag is offered once.
     let prefix = match spec.action {
         Action::Help | Action::Version => "(- 1 *)",
+        Action::CheckHost => "(- 1 *)",
         _ if spec.values().is_empty() => "",
         _ => "*",
     };

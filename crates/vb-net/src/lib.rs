@@ -90,7 +90,7 @@ pub use bridge::MANAGED_ALIAS;
 pub use command::Termination;
 pub use error::{Error, Result};
 pub use loopback::{LoopbackError, LoopbackSetup, LoopbackStep};
-pub use nat::NatBackend;
+pub use nat::{NatBackend, available_nat_backend};
 pub use netns::SandboxNetns;
 pub use pasta::{Pasta, PastaSpec};
 pub use resolv::{MAX_NAME_SERVERS, resolv_conf};

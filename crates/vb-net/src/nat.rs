@@ -153,6 +153,17 @@ pub(crate) fn iptables_restore_input(bridge: &str, source: &str, uplink: &str) -
 /// not change under a running process often enough to probe at every launch).
 static RESOLVED: Mutex<Option<Backend>> = Mutex::new(None);
 
+/// The backend [`NatBackend::Auto`] chooses on this host ([`NatBackend::Nftables`] or
+/// [`NatBackend::IptablesNft`]), or `None` when neither is installed (legacy iptables
+/// counts as none). Runs `nft --version`, then `iptables -V`; the answer is cached.
+pub fn available_nat_backend() -> Option<NatBackend> {
+    match resolve(NatBackend::Auto, &mut crate::command::SystemRunner) {
+        Ok(Backend::Nft) => Some(NatBackend::Nftables),
+        Ok(Backend::Iptables) => Some(NatBackend::IptablesNft),
+        Err(_) => None,
+    }
+}
+
 /// Chooses the backend for `choice`.
 pub(crate) fn resolve(choice: NatBackend, runner: &mut dyn Runner) -> Result<Backend, Error> {
     match choice {

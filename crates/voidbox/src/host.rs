@@ -1,7 +1,9 @@
 //! `check_host`: what this kernel and this process can do, read without
 //! changing anything, so an embedder can explain a failure before it happens.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use vb_net::NatBackend;
 
 use crate::error::Error;
 
@@ -18,6 +20,41 @@ pub enum CgroupMode {
     None,
 }
 
+/// Which namespace kinds the kernel has (`/proc/self/ns/<kind>` exists).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct NamespaceSupport {
+    /// User namespaces.
+    pub user: bool,
+    /// Mount namespaces.
+    pub mount: bool,
+    /// PID namespaces.
+    pub pid: bool,
+    /// Network namespaces.
+    pub net: bool,
+    /// UTS namespaces.
+    pub uts: bool,
+    /// IPC namespaces.
+    pub ipc: bool,
+    /// cgroup namespaces.
+    pub cgroup: bool,
+}
+
+impl NamespaceSupport {
+    /// Each kind with its `/proc/self/ns` name.
+    pub fn kinds(&self) -> [(&'static str, bool); 7] {
+        [
+            ("user", self.user),
+            ("mnt", self.mount),
+            ("pid", self.pid),
+            ("net", self.net),
+            ("uts", self.uts),
+            ("ipc", self.ipc),
+            ("cgroup", self.cgroup),
+        ]
+    }
+}
+
 /// What the host offers a sandbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)]
@@ -29,8 +66,6 @@ pub struct HostReport {
     /// Whether new user namespaces may be created (`user.max_user_namespaces`
     /// is not 0 and, where the knob exists, unprivileged ones are enabled).
     pub user_namespaces: bool,
-    /// Whether the kernel has cgroup namespaces.
-    pub cgroup_namespaces: bool,
     /// The cgroup layout.
     pub cgroups: CgroupMode,
     /// Whether overlayfs is available (listed in `/proc/filesystems`).
@@ -39,6 +74,22 @@ pub struct HostReport {
     pub landlock_abi: Option<u32>,
     /// Whether seccomp filters are supported.
     pub seccomp: bool,
+    /// The namespace kinds the kernel has.
+    pub namespaces: NamespaceSupport,
+    /// The cgroup controllers a sandbox's limits can use here: those of the
+    /// caller's v2 cgroup (`cgroup.controllers`) and of the mounted v1
+    /// hierarchies.
+    pub cgroup_controllers: Vec<String>,
+    /// Whether the kernel has veth pairs (built in, loaded, or a module).
+    pub veth: bool,
+    /// Whether the kernel has bridges (built in, loaded, or a module).
+    pub bridge: bool,
+    /// The NAT backend bridge networking would use, if one is installed.
+    pub nat_backend: Option<NatBackend>,
+    /// The `pasta` program rootless networking would run, if installed.
+    pub pasta: Option<PathBuf>,
+    /// Whether this process may open `/dev/net/tun`, which pasta needs.
+    pub tun: bool,
 }
 
 impl HostReport {
@@ -51,6 +102,9 @@ impl HostReport {
                     .to_owned(),
             );
         }
+        if !self.namespaces.mount {
+            out.push("the kernel has no mount namespaces: no sandbox can be composed".to_owned());
+        }
         if self.cgroups == CgroupMode::None {
             out.push("no cgroup filesystem is mounted: resource limits are unavailable".to_owned());
         }
@@ -60,6 +114,77 @@ impl HostReport {
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
+}
+
+/// Whether the kernel has module `name`: loaded (or built in with
+/// parameters) under `/sys/module`, or listed in the running kernel's
+/// `modules.builtin` or `modules.dep`.
+fn kernel_has(name: &str, release: &str) -> bool {
+    if Path::new("/sys/module").join(name).exists() {
+        return true;
+    }
+    let file = format!("/{name}.ko");
+    ["modules.builtin", "modules.dep"].iter().any(|list| {
+        read(&format!("/lib/modules/{release}/{list}")).is_some_and(|text| {
+            text.lines().any(|line| {
+                let path = line.split(':').next().unwrap_or_default();
+                path.ends_with(&file) || path.contains(&format!("{file}."))
+            })
+        })
+    })
+}
+
+/// Whether veth pairs and bridges can be made, tried in a network namespace
+/// of a short-lived thread's own (nothing on the host changes; it vanishes
+/// with the thread). Needs `CAP_SYS_ADMIN` for the namespace: `None` without
+/// it. For kernels whose drivers are built in without a trace in
+/// `/sys/module` or `/lib/modules`.
+fn probe_link_kinds() -> Option<(bool, bool)> {
+    use vb_net::vb_netlink::{IfName, Netlink};
+    std::thread::spawn(|| {
+        // SAFETY: CLONE_NEWNET changes only this thread's network namespace,
+        // and the thread ends right after.
+        unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }.ok()?;
+        let mut netlink = Netlink::open().ok()?;
+        let name = |n: &str| IfName::new(n).ok();
+        let veth = netlink
+            .add_veth(&name("vbprobe0")?, &name("vbprobe1")?, None)
+            .is_ok();
+        let bridge = netlink.add_bridge(&name("vbprobe2")?).is_ok();
+        Some((veth, bridge))
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
+/// The controllers available to a sandbox's cgroup here.
+fn cgroup_controllers() -> Vec<String> {
+    let Ok(layout) = vb_cgroup::CgroupLayout::detect() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = layout
+        .unified()
+        .and_then(|u| std::fs::read_to_string(u.caller_dir.join("cgroup.controllers")).ok())
+        .map(|text| text.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    for hierarchy in layout.v1_hierarchies() {
+        out.extend(hierarchy.controllers.iter().cloned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `program` in `PATH`, if it is there and executable.
+fn in_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 fn landlock_abi() -> Option<u32> {
@@ -110,18 +235,45 @@ pub fn check_host() -> Result<HostReport, Error> {
     let mountinfo = read("/proc/self/mountinfo").ok_or_else(|| {
         Error::InvalidConfig("cannot read /proc/self/mountinfo: is /proc mounted?".into())
     })?;
+    let ns = |kind: &str| Path::new("/proc/self/ns").join(kind).exists();
+    let (mut veth, mut bridge) = (kernel_has("veth", &kernel), kernel_has("bridge", &kernel));
+    if (!veth || !bridge)
+        && root
+        && let Some((probed_veth, probed_bridge)) = probe_link_kinds()
+    {
+        veth |= probed_veth;
+        bridge |= probed_bridge;
+    }
     let seccomp =
         read("/proc/self/status").is_some_and(|s| s.lines().any(|l| l.starts_with("Seccomp:")));
     Ok(HostReport {
         kernel,
         root,
         user_namespaces,
-        cgroup_namespaces: Path::new("/proc/self/ns/cgroup").exists(),
         cgroups: cgroup_mode(&mountinfo),
         overlayfs: read("/proc/filesystems")
             .is_some_and(|s| s.lines().any(|l| l.ends_with("\toverlay"))),
         landlock_abi: landlock_abi(),
         seccomp,
+        namespaces: NamespaceSupport {
+            user: ns("user"),
+            mount: ns("mnt"),
+            pid: ns("pid"),
+            net: ns("net"),
+            uts: ns("uts"),
+            ipc: ns("ipc"),
+            cgroup: ns("cgroup"),
+        },
+        cgroup_controllers: cgroup_controllers(),
+        veth,
+        bridge,
+        nat_backend: vb_net::available_nat_backend(),
+        pasta: in_path("pasta"),
+        tun: std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/net/tun")
+            .is_ok(),
     })
 }
 

@@ -62,7 +62,7 @@ pub use config::{
 };
 pub use error::Error;
 pub use event::{StatusEvent, StatusEventKind};
-pub use host::{CgroupMode, HostReport, check_host};
+pub use host::{CgroupMode, HostReport, NamespaceSupport, check_host};
 pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, wait};
 pub use shell::{default_shell_config, launch_shell};
