@@ -54,9 +54,29 @@ fn test() -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--examples",
             "--",
             "-D",
             "warnings",
+        ]),
+    )?;
+    // Every public item documented, every intra-doc link resolving.
+    let mut doc = run::cargo(&["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    run::step("documentation", doc)?;
+    // The library crates package as they would be published, and each
+    // package builds on its own (the workspace crates are packaged together,
+    // so they find each other unpublished).
+    run::step(
+        "packaging",
+        run::cargo(&[
+            "package",
+            "--workspace",
+            "--exclude",
+            "voidbox-tests",
+            "--exclude",
+            "xtask",
+            "--allow-dirty",
         ]),
     )?;
     run::step(
