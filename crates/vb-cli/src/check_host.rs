@@ -174,12 +174,21 @@ mod tests {
     fn a_host_without_namespaces_for_the_caller_is_a_problem_in_both_forms() {
         let report = report();
         let table = table(&report);
-        assert!(table.contains("\nproblem: user namespaces are disabled"), "{table}");
-        assert!(table.ends_with("the default sandbox does not work here\n"), "{table}");
+        assert!(
+            table.contains("\nproblem: user namespaces are disabled"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("the default sandbox does not work here\n"),
+            "{table}"
+        );
         let json = json(&report);
         assert!(json.contains("\"ok\":false"), "{json}");
         assert!(json.contains("\"pasta\":\"/usr/bin/pa\\\"sta\""), "{json}");
-        assert!(json.contains("\"problems\":[\"user namespaces are disabled"), "{json}");
+        assert!(
+            json.contains("\"problems\":[\"user namespaces are disabled"),
+            "{json}"
+        );
         assert!(json.ends_with("}\n"), "{json}");
     }
 }

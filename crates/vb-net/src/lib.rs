@@ -97,3 +97,8 @@ pub use resolv::{MAX_NAME_SERVERS, resolv_conf};
 pub use spec::{
     BridgePlan, DEFAULT_BRIDGE, DEFAULT_IFNAME, DEFAULT_STATE_DIR, DEFAULT_SUBNET, NetworkSpec,
 };
+
+// The README's example is compiled with the doctests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -140,3 +140,8 @@ pub use ifname::IfName;
 pub use link::{Link, Netns};
 pub use message::{Message, parse_packet};
 pub use route::{DefaultRoute, MAIN_TABLE, Route, RouteSpec};
+
+// The README's example is compiled with the doctests, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
