@@ -155,7 +155,7 @@ fn vb_netlink_lists_the_links() {
     let mut netlink = vb_netlink::Netlink::open().unwrap();
     let links = netlink.links().unwrap();
     assert!(
-        links.iter().any(|l| l.name.to_string() == "lo"),
+        links.iter().any(|l| l.name == "lo"),
         "{links:?}"
     );
 }
