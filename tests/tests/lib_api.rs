@@ -154,8 +154,5 @@ fn vb_net_plans_a_bridge_and_names_bad_fields() {
 fn vb_netlink_lists_the_links() {
     let mut netlink = vb_netlink::Netlink::open().unwrap();
     let links = netlink.links().unwrap();
-    assert!(
-        links.iter().any(|l| l.name == "lo"),
-        "{links:?}"
-    );
+    assert!(links.iter().any(|l| l.name == "lo"), "{links:?}");
 }
