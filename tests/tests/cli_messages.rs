@@ -47,6 +47,7 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--net-pasta",
     "--event-fd",
     "--check-host",
+    "--json",
 ];
 
 /// The option names of a help text, in order.
@@ -273,11 +274,24 @@ fn check_host_reports_the_host_as_a_table_and_as_json() {
     if nft {
         assert_eq!(value["nat_backend"], "nftables", "{value}");
     }
-    // Anything after it but --json is refused.
-    let out = run_vb(["--check-host", "--yaml"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr(&out).trim_end(),
-        "vb: --check-host takes no other argument than --json"
-    );
+    // Any other option, before or after it, is refused; --json needs it.
+    for (args, message) in [
+        (
+            &["--check-host", "--yaml"][..],
+            "vb: --check-host takes no other option than --json",
+        ),
+        (
+            &["--unshare-all", "--check-host"],
+            "vb: --check-host takes no other option than --json",
+        ),
+        (
+            &["--json", "--check-host"],
+            "vb: --json requires --check-host",
+        ),
+    ] {
+        let out = run_vb(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(stderr(&out).trim_end(), message, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -44,17 +44,22 @@ pub(crate) enum Invocation {
 /// A source of raw arguments (the real argv, or an `--args` file).
 struct Args {
     parser: lexopt::Parser,
+    /// How many arguments were taken so far.
+    taken: usize,
 }
 
 impl Args {
     fn new(args: Vec<OsString>) -> Self {
         Self {
             parser: lexopt::Parser::from_args(args),
+            taken: 0,
         }
     }
 
     fn next(&mut self) -> Option<OsString> {
-        self.parser.try_raw_args().and_then(|mut raw| raw.next())
+        let arg = self.parser.try_raw_args().and_then(|mut raw| raw.next());
+        self.taken += usize::from(arg.is_some());
+        arg
     }
 
     fn rest(&mut self) -> Vec<OsString> {
@@ -181,11 +186,15 @@ fn parse_options(
             Action::Help => return Ok(Some(Invocation::Help)),
             Action::Version => return Ok(Some(Invocation::Version)),
             Action::CheckHost => {
+                const ALONE: &str = "--check-host takes no other option than --json";
+                if in_file || argv.taken > 1 {
+                    return die(ALONE);
+                }
                 let rest = argv.rest();
                 return match rest.as_slice() {
                     [] => Ok(Some(Invocation::CheckHost { json: false })),
                     [json] if json == "--json" => Ok(Some(Invocation::CheckHost { json: true })),
-                    _ => die("--check-host takes no other argument than --json"),
+                    _ => die(ALONE),
                 };
             }
             Action::Args(_) => {

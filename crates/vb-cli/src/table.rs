@@ -990,6 +990,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         Action::CheckHost,
         "Report what this host offers a sandbox (--check-host --json: as JSON) and exit: 0 when the default sandbox works here, 1 otherwise",
     ),
+    voidbox(
+        Events,
+        "--json",
+        Flag(apply::json),
+        "After --check-host: the report as one JSON object",
+    ),
 ];
 
 #[cfg(test)]

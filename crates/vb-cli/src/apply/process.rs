@@ -128,3 +128,8 @@ pub(crate) fn no_pivot_root(s: &mut State) -> Outcome {
     s.config.runtime.use_pivot_root = false;
     Ok(())
 }
+
+/// `--json` outside `--check-host`, which takes it itself.
+pub(crate) fn json(_: &mut State) -> Outcome {
+    die("--json requires --check-host")
+}
