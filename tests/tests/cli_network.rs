@@ -514,3 +514,168 @@ fn net_pasta_configures_the_sandboxs_interface() {
     assert!(text.contains("pst0    inet "), "{text}");
     assert!(text.contains("default via "), "{text}");
 }
+
+/// Each sandbox of the mesh test: listen on port 7000, say its address,
+/// read everyone's addresses, connect to every other one, accept as many,
+/// and report how many peers it heard from.
+const MESH_PEER: &str = r#"
+import socket, sys, threading
+import subprocess
+out = subprocess.run(["ip", "-4", "-o", "addr", "show", "eth0"], capture_output=True, text=True).stdout
+addr = out.split()[3].split("/")[0]
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("0.0.0.0", 7000))
+listener.listen(32)
+print(addr, flush=True)
+peers = sys.stdin.readline().split()
+others = [p for p in peers if p != addr]
+heard = []
+def accept():
+    for _ in others:
+        conn, _ = listener.accept()
+        heard.append(conn.recv(64))
+        conn.close()
+t = threading.Thread(target=accept)
+t.start()
+for p in others:
+    s = socket.create_connection((p, 7000), timeout=10)
+    s.sendall(addr.encode())
+    s.close()
+t.join(30)
+print("heard", len(heard), flush=True)
+"#;
+
+/// 16 `vb` launched at once on one bridge: 16 distinct addresses, every
+/// sandbox reaches every other over TCP, and afterwards no veth, bridge or
+/// rule is left.
+#[test]
+fn sixteen_parallel_sandboxes_on_one_bridge_reach_each_other() {
+    const TEST: &str = "sixteen_parallel_sandboxes_on_one_bridge_reach_each_other";
+    if std::process::Command::new("python3")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "python3 is not installed");
+        return;
+    }
+    in_test_host(TEST, || {
+        use std::io::{BufRead, Write};
+        let mut sandboxes: Vec<_> = (0..16)
+            .map(|_| {
+                voidbox_tests::vb([
+                    "--rootfs",
+                    "/",
+                    "--dev",
+                    "/dev",
+                    "--net-bridge",
+                    "vbt4",
+                    "--net-subnet",
+                    "10.94.0.0/24",
+                    "--",
+                    "python3",
+                    "-c",
+                    MESH_PEER,
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        let mut readers: Vec<_> = sandboxes
+            .iter_mut()
+            .map(|c| std::io::BufReader::new(c.stdout.take().unwrap()).lines())
+            .collect();
+        let addresses: Vec<String> = readers
+            .iter_mut()
+            .map(|r| r.next().unwrap().unwrap())
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = addresses.iter().collect();
+        assert_eq!(distinct.len(), 16, "{addresses:?}");
+        assert!(
+            addresses.iter().all(|a| a.starts_with("10.94.0.")),
+            "{addresses:?}"
+        );
+        let list = format!("{}\n", addresses.join(" "));
+        for child in &mut sandboxes {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(list.as_bytes())
+                .unwrap();
+        }
+        let heard: Vec<String> =
+            voidbox_tests::with_watchdog(std::time::Duration::from_secs(90), move || {
+                readers
+                    .iter_mut()
+                    .map(|r| r.next().unwrap().unwrap())
+                    .collect()
+            });
+        for child in &mut sandboxes {
+            assert!(child.wait().unwrap().success());
+        }
+        assert!(heard.iter().all(|h| h == "heard 15"), "{heard:?}");
+        assert_eq!(links(), ["lo"]);
+    });
+}
+
+/// vb SIGKILLed while its sandbox runs under `--die-with-parent`: the
+/// sandbox dies with it and its veth with the sandbox's namespace; the next
+/// launch on the bridge ends by removing the bridge it finds unused.
+#[test]
+fn a_sigkilled_vb_leaves_no_veth_behind() {
+    const TEST: &str = "a_sigkilled_vb_leaves_no_veth_behind";
+    in_test_host(TEST, || {
+        use std::io::BufRead;
+        let mut child = voidbox_tests::vb([
+            "--rootfs",
+            "/",
+            "--die-with-parent",
+            "--net-bridge",
+            "vbt5",
+            "--net-subnet",
+            "10.95.0.0/24",
+            "--",
+            "sh",
+            "-c",
+            "echo up; exec sleep 1000",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "up");
+        let veths = || {
+            links()
+                .into_iter()
+                .filter(|l| l.starts_with("vb"))
+                .collect::<Vec<_>>()
+        };
+        assert!(veths().len() >= 2, "{:?}", links()); // the bridge and the host-side veth
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            voidbox_tests::eventually(std::time::Duration::from_secs(10), || veths() == ["vbt5"]),
+            "{:?}",
+            links()
+        );
+        // The bridge's next sandbox is its last: it goes with it.
+        let out = voidbox_tests::vb([
+            "--rootfs",
+            "/",
+            "--net-bridge",
+            "vbt5",
+            "--net-subnet",
+            "10.95.0.0/24",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(links(), ["lo"]);
+    });
+}
