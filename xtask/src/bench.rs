@@ -410,6 +410,119 @@ fn report(rows: &[Row], extra: &[String]) -> (String, String) {
 }
 
 /// Run the benchmarks. `--runs N` sets the runs per tool and scenario.
+/// Run `f` on a thread whose network namespace is new, so the networking
+/// scenarios' bridges, veths and routes never touch the host's tables
+/// (commands started from that thread inherit it).
+fn in_private_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    std::thread::spawn(move || {
+        // SAFETY: CLONE_NEWNET changes only this thread's network namespace.
+        let entered = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+        if entered != 0 {
+            bail!("unshare(CLONE_NEWNET): {}", std::io::Error::last_os_error());
+        }
+        Ok(f())
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the networking bench thread panicked"))?
+}
+
+/// The shell script that does by hand what `--net-bridge` does: a namespace,
+/// a bridge with the gateway, a veth pair into the namespace renamed eth0,
+/// the address, the links up, the default route; then it removes them.
+const IP_SCRIPT: &str = "set -e
+unshare -n sleep 60 & pid=$!
+sleep 0.001
+ip link add vbs0 type bridge
+ip addr add 10.98.0.1/24 dev vbs0
+ip link set vbs0 up
+ip link add vbs1 type veth peer name vbs2
+ip link set vbs1 master vbs0
+ip link set vbs1 up
+ip link set vbs2 netns $pid
+nsenter -t $pid -n ip link set vbs2 name eth0
+nsenter -t $pid -n ip addr add 10.98.0.2/24 dev eth0
+nsenter -t $pid -n ip link set eth0 up
+nsenter -t $pid -n ip link set lo up
+nsenter -t $pid -n ip route add default via 10.98.0.1
+nsenter -t $pid -n /bin/true
+kill $pid; wait $pid || true
+ip link del vbs1 2>/dev/null || true
+ip link del vbs0";
+
+/// The networking scenarios, run inside a private network namespace: a
+/// bridged launch against the `ip` script, and 16 parallel launches with and
+/// without networking (launches per second in the scenario's name).
+fn network_rows(vb: &str, runs: usize) -> Result<Vec<Row>> {
+    let _ = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status();
+    let runs = runs.min(100);
+    println!("xtask: bench --net-bridge launch against the ip script ({runs} runs each)");
+    let mut bridged = vec![vb.to_owned()];
+    bridged.extend(words(
+        "--rootfs / --net-bridge vbb0 --net-subnet 10.97.0.0/24 -- /bin/true",
+    ));
+    let script = vec!["/bin/sh".to_owned(), "-c".to_owned(), IP_SCRIPT.to_owned()];
+    let (a, b) = measure_pair(&bridged, Some(script.as_slice()), runs)?;
+    let mut rows = vec![Row {
+        scenario: "--net-bridge (bridge, veth, address, route, teardown) /bin/true".into(),
+        vb: a,
+        baseline: b.map(|b| ("the same with ip commands", b)),
+        target: Target::Ratio(0.1),
+    }];
+    let plain = {
+        let mut argv = vec![vb.to_owned()];
+        argv.extend(words("--rootfs / --unshare-net -- /bin/true"));
+        argv
+    };
+    let rounds = (runs / 10).max(5);
+    let (with, without) = (
+        parallel_launches(&bridged, rounds)?,
+        parallel_launches(&plain, rounds)?,
+    );
+    let rate = |s: &Sample| 16.0 / s.median().as_secs_f64().max(f64::MIN_POSITIVE);
+    rows.push(Row {
+        scenario: format!(
+            "16 parallel launches ({:.0}/s networked, {:.0}/s with lo only)",
+            rate(&with),
+            rate(&without)
+        ),
+        vb: with,
+        baseline: Some(("16 parallel with lo only", without)),
+        target: Target::None,
+    });
+    Ok(rows)
+}
+
+/// The wall time of `rounds` rounds of 16 simultaneous runs of `argv`.
+fn parallel_launches(argv: &[String], rounds: usize) -> Result<Sample> {
+    let mut sample = Sample {
+        times: Vec::with_capacity(rounds),
+        max_rss_kib: 0,
+    };
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let children: Vec<_> = (0..16)
+            .map(|_| {
+                Command::new(&argv[0])
+                    .args(&argv[1..])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+            })
+            .collect::<std::io::Result<_>>()
+            .context("starting the parallel launches")?;
+        for mut child in children {
+            if !child.wait()?.success() {
+                bail!("{} failed in the parallel round", argv.join(" "));
+            }
+        }
+        sample.times.push(start.elapsed());
+    }
+    Ok(sample)
+}
+
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let runs = match args.iter().position(|a| a == "--runs") {
         Some(i) => args
@@ -502,6 +615,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         baseline: b.map(|b| ("vb without them", b)),
         target: Target::OverheadMs(0.3),
     });
+    if crate::run::is_root() {
+        let vb_path = vb.clone();
+        rows.extend(in_private_netns(move || network_rows(&vb_path, runs))??);
+    } else {
+        println!("SKIP networking: the bridge needs root (CAP_NET_ADMIN)");
+    }
     let launches = runs.max(500);
     println!("xtask: bench in-process voidbox::launch ({launches} launches)");
     let (sample, growth) = library_launch(launches)?;
