@@ -285,12 +285,12 @@ impl EventSink {
         }
     }
 
-    /// The status descriptors' numbers, which the sandbox closes at once.
-    pub(crate) fn descriptors(&self) -> Vec<std::os::fd::RawFd> {
+    /// The status descriptors, which the sandbox closes at once.
+    pub(crate) fn descriptors(&self) -> Vec<Arc<OwnedFd>> {
         [&self.info_fd, &self.json_fd, &self.event_fd]
             .into_iter()
             .flatten()
-            .map(|fd| std::os::fd::AsRawFd::as_raw_fd(&**fd))
+            .cloned()
             .collect()
     }
 
