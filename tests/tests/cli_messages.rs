@@ -46,6 +46,7 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--net-subnet6",
     "--net-pasta",
     "--event-fd",
+    "--verbose",
     "--check-host",
     "--json",
 ];

@@ -284,3 +284,86 @@ fn event_fd_refuses_a_closed_descriptor() {
         "vb: --event-fd: Bad file descriptor"
     );
 }
+
+/// `--verbose`: each setup step on stderr as it ends, with its duration,
+/// then the whole setup's; on the event stream as `setup_step` events in
+/// the order they happen, the child's setup last before `setup_finished`.
+#[test]
+fn verbose_reports_each_setup_step_with_its_duration() {
+    let (read, write) = rustix::pipe::pipe().unwrap();
+    let mut cmd = vb([
+        "--verbose",
+        "--rootfs",
+        "/",
+        "--tmpfs",
+        "/tmp",
+        "--event-fd",
+        "7",
+        "--",
+        "/bin/true",
+    ]);
+    with_fds(&mut cmd, &[(7, write.as_raw_fd())]);
+    let out = cmd.output().unwrap();
+    drop(write);
+    let err = voidbox_tests::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let steps: Vec<(&str, f64)> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("vb: setup: "))
+        .filter_map(|l| {
+            let (name, rest) = l
+                .split_once(" took ")
+                .or_else(|| l.split_once("finished in "))?;
+            Some((name, rest.strip_suffix(" ms")?.parse().ok()?))
+        })
+        .collect();
+    let names: Vec<&str> = steps.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "filesystem plan",
+            "process plan",
+            "clone",
+            "child setup",
+            ""
+        ],
+        "{err}"
+    );
+    assert!(
+        steps.iter().all(|(_, ms)| *ms >= 0.0 && *ms < 60_000.0),
+        "{err}"
+    );
+    let total = steps.last().unwrap().1;
+    assert!(
+        steps[..4].iter().map(|(_, ms)| ms).sum::<f64>() <= total + 0.01,
+        "{err}"
+    );
+    let mut text = String::new();
+    std::fs::File::from(read).read_to_string(&mut text).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v["step"].as_str() {
+                Some(step) => format!("step:{step}"),
+                None => v["kind"].as_str().unwrap().to_owned(),
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "step:filesystem plan",
+            "step:process plan",
+            "step:clone",
+            "spawned",
+            "step:child setup",
+            "setup_finished",
+            "exited"
+        ],
+        "{text}"
+    );
+    // Without --verbose, nothing of it.
+    let quiet = vb(["--rootfs", "/", "--", "/bin/true"]).output().unwrap();
+    assert_eq!(voidbox_tests::stderr(&quiet), "");
+}

@@ -130,11 +130,24 @@ fn run(
         }
         Ok(Invocation::Run(mut config)) => {
             let printer = reporter.clone();
+            let verbose = config.status.setup_steps;
             config.status.on_event = Some(Arc::new(move |event: &StatusEvent| {
-                if let StatusEvent::RuntimeInitWarnings { warnings, .. } = event {
-                    for w in warnings {
-                        eprintln!("{}", printer.warning(&w.to_string()));
+                match event {
+                    StatusEvent::RuntimeInitWarnings { warnings, .. } => {
+                        for w in warnings {
+                            eprintln!("{}", printer.warning(&w.to_string()));
+                        }
                     }
+                    // Only with --verbose, which asks for the steps.
+                    StatusEvent::SetupStep { step, took, .. } => {
+                        let line = format!("setup: {} took {}", step.name(), message::ms(*took));
+                        eprintln!("{}", printer.info(&line));
+                    }
+                    StatusEvent::SetupFinished { setup, .. } if verbose => {
+                        let line = format!("setup: finished in {}", message::ms(*setup));
+                        eprintln!("{}", printer.info(&line));
+                    }
+                    _ => {}
                 }
             }));
             config

@@ -47,6 +47,11 @@ impl Reporter {
         self.line(3, self.level_prefix, message)
     }
 
+    /// An informational line (`<6>` with `--level-prefix`).
+    pub(crate) fn info(&self, message: &str) -> String {
+        self.line(6, self.level_prefix, message)
+    }
+
     /// A warning line (`<4>` with `--level-prefix`).
     pub(crate) fn warning(&self, message: &str) -> String {
         self.line(4, self.level_prefix, message)
@@ -57,6 +62,11 @@ impl Reporter {
     pub(crate) fn parse_warning(&self, warning: &Warning) -> String {
         self.line(4, warning.level_prefix, &warning.message)
     }
+}
+
+/// A duration in milliseconds with microsecond precision, for `--verbose`.
+pub(crate) fn ms(d: std::time::Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// `bytes` for a reader: the largest binary unit that divides it.

@@ -986,6 +986,12 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     ),
     voidbox(
         Events,
+        "--verbose",
+        Flag(apply::verbose),
+        "Report each setup step with its duration on stderr as it ends",
+    ),
+    voidbox(
+        Events,
         "--check-host",
         Action::CheckHost,
         "Report what this host offers a sandbox (--check-host --json: as JSON) and exit: 0 when the default sandbox works here, 1 otherwise",

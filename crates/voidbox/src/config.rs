@@ -313,6 +313,10 @@ pub struct StatusOptions {
     /// bubblewrap's `--json-status-fd`: JSON lines, the child pid and namespace
     /// ids, then `{ "exit-code": N }` once the command has ended.
     pub json_status_fd: Option<Arc<OwnedFd>>,
+    /// Report each step of setup with its duration, as
+    /// [`StatusEvent::SetupStep`] events before `setup_finished` (`vb
+    /// --verbose`).
+    pub setup_steps: bool,
     /// voidbox's event stream: every [`StatusEvent`] as one JSON line
     /// ([`StatusEvent::to_json_line`]; the schema is in `docs/events.md`),
     /// written as it happens (`--event-fd`).
@@ -340,6 +344,7 @@ impl fmt::Debug for StatusOptions {
             .field("info_fd", &self.info_fd)
             .field("json_status_fd", &self.json_status_fd)
             .field("event_fd", &self.event_fd)
+            .field("setup_steps", &self.setup_steps)
             .field("lock_files", &self.lock_files)
             .field("sync_fd", &self.sync_fd)
             .field("block_fd", &self.block_fd)

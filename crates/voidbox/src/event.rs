@@ -29,6 +29,44 @@ pub enum StatusEventKind {
     SetupFinished,
     /// The command ended.
     Exited,
+    /// A step of setup ended (only with [`StatusOptions::setup_steps`]).
+    ///
+    /// [`StatusOptions::setup_steps`]: crate::StatusOptions::setup_steps
+    SetupStep,
+}
+
+/// A step of setup whose duration [`StatusEvent::SetupStep`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SetupStep {
+    /// The filesystem plan compiled (sources resolved, data read).
+    FilesystemPlan,
+    /// The cgroup created (or planned) with its limits.
+    Cgroup,
+    /// The process plan prepared (identity, security context, seccomp
+    /// programs, Landlock rules).
+    ProcessPlan,
+    /// The child cloned into its namespaces.
+    Clone,
+    /// The network attached to the child's namespace.
+    Network,
+    /// The child's own setup, from the gate to the command's `execve`:
+    /// mounts, root switch, identity, security.
+    ChildSetup,
+}
+
+impl SetupStep {
+    /// The step's name in messages and in the JSON event stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FilesystemPlan => "filesystem plan",
+            Self::Cgroup => "cgroup",
+            Self::ProcessPlan => "process plan",
+            Self::Clone => "clone",
+            Self::Network => "network",
+            Self::ChildSetup => "child setup",
+        }
+    }
 }
 
 /// One status event. More kinds may come: match with a wildcard arm.
@@ -61,6 +99,17 @@ pub enum StatusEvent {
         /// [`spawn`](crate::spawn) to the command's `execve`.
         setup: Duration,
     },
+    /// A step of setup ended (only with
+    /// [`StatusOptions::setup_steps`](crate::StatusOptions::setup_steps)),
+    /// in the order they happen, before `setup_finished`.
+    SetupStep {
+        /// When (`CLOCK_MONOTONIC`): when the step ended.
+        at: Duration,
+        /// Which step.
+        step: SetupStep,
+        /// How long it took.
+        took: Duration,
+    },
     /// The command ended.
     Exited {
         /// When (`CLOCK_MONOTONIC`): when voidbox saw it end.
@@ -80,6 +129,7 @@ impl StatusEvent {
             Self::Spawned { .. } => StatusEventKind::Spawned,
             Self::SetupFinished { .. } => StatusEventKind::SetupFinished,
             Self::Exited { .. } => StatusEventKind::Exited,
+            Self::SetupStep { .. } => StatusEventKind::SetupStep,
         }
     }
 
@@ -89,7 +139,8 @@ impl StatusEvent {
             Self::RuntimeInitWarnings { at, .. }
             | Self::Spawned { at, .. }
             | Self::SetupFinished { at, .. }
-            | Self::Exited { at, .. } => *at,
+            | Self::Exited { at, .. }
+            | Self::SetupStep { at, .. } => *at,
         }
     }
 
@@ -101,6 +152,7 @@ impl StatusEvent {
             StatusEventKind::Spawned => "spawned",
             StatusEventKind::SetupFinished => "setup_finished",
             StatusEventKind::Exited => "exited",
+            StatusEventKind::SetupStep => "setup_step",
         };
         let mut out = format!("{{\"kind\":\"{kind}\",\"at_ns\":{}", self.at().as_nanos());
         match self {
@@ -121,6 +173,11 @@ impl StatusEvent {
             }
             Self::SetupFinished { pid, setup, .. } => {
                 let _ = write!(out, ",\"pid\":{pid},\"setup_ns\":{}", setup.as_nanos());
+            }
+            Self::SetupStep { step, took, .. } => {
+                let _ = write!(out, ",\"step\":");
+                json_string(&mut out, step.name());
+                let _ = write!(out, ",\"took_ns\":{}", took.as_nanos());
             }
             Self::Exited { pid, status, .. } => {
                 let _ = write!(out, ",\"pid\":{pid},\"exit_code\":{}", status.code());
@@ -255,6 +312,8 @@ pub(crate) struct EventSink {
     wants_info: bool,
     /// When the spawn began (`CLOCK_MONOTONIC`).
     started: Duration,
+    /// Whether setup steps are reported.
+    steps: bool,
 }
 
 impl std::fmt::Debug for EventSink {
@@ -282,6 +341,7 @@ impl EventSink {
             event_fd: status.event_fd.clone(),
             wants_info: status.info_fd.is_some(),
             started: monotonic_now(),
+            steps: status.setup_steps,
         }
     }
 
@@ -306,6 +366,25 @@ impl EventSink {
         if let Some(cb) = &self.callback {
             cb(event);
         }
+    }
+
+    /// A setup step that began at `since` (`CLOCK_MONOTONIC`) just ended;
+    /// returns now, when the next one begins.
+    pub(crate) fn step(&self, step: SetupStep, since: Duration) -> Duration {
+        let at = monotonic_now();
+        if self.steps {
+            self.emit(&StatusEvent::SetupStep {
+                at,
+                step,
+                took: at.saturating_sub(since),
+            });
+        }
+        at
+    }
+
+    /// When the spawn began.
+    pub(crate) fn started(&self) -> Duration {
+        self.started
     }
 
     pub(crate) fn warnings(&self, warnings: &[Warning]) {

@@ -61,7 +61,7 @@ pub use config::{
     ResourceLimits, RootSource, RuntimeOptions, SecurityOptions, ShellConfig, StatusOptions, Stdio,
 };
 pub use error::Error;
-pub use event::{StatusEvent, StatusEventKind};
+pub use event::{SetupStep, StatusEvent, StatusEventKind};
 pub use host::{CgroupMode, HostReport, NamespaceSupport, check_host};
 pub use in_child::{PreparedIsolation, apply_isolation_in_child};
 pub use session::{Session, wait};

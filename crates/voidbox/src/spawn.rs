@@ -12,7 +12,7 @@ use vb_proc::{JoinNamespaces, ProcError, ProcessPlan, ProcessSpec, Running, appl
 use crate::child_error::describe_child_error;
 use crate::config::{JailConfig, NamespaceFds, Namespaces, Stdio};
 use crate::error::Error;
-use crate::event::{EventSink, NamespaceIds};
+use crate::event::{EventSink, NamespaceIds, SetupStep};
 use crate::hooks::ChildHookSet;
 use crate::security_glue::security_spec;
 use crate::session::{HostResources, Session};
@@ -126,6 +126,7 @@ pub(crate) fn prepare_and_launch(
     host: &mut HostResources,
     events: &mut EventSink,
 ) -> Result<(Running, i32, Vec<Warning>), Error> {
+    let mut since = events.started();
     let net = net_glue::plan(config)?;
     if iso.mount {
         let extra = net
@@ -133,6 +134,7 @@ pub(crate) fn prepare_and_launch(
             .filter_map(net_glue::NetPlan::resolv_conf)
             .collect();
         host.fs = Some(fs_glue::compile(config, iso, extra)?);
+        since = events.step(SetupStep::FilesystemPlan, since);
     }
     seal_consumed_fds(config)?;
     let mut warnings = config_warnings(config);
@@ -148,6 +150,9 @@ pub(crate) fn prepare_and_launch(
             warnings.extend(created);
         }
         cgroup_glue::Placement::Join(plan) => join = Some(plan),
+    }
+    if !config.resources.is_empty() {
+        since = events.step(SetupStep::Cgroup, since);
     }
     // Held here so the specification can borrow them.
     let status_fds = events.descriptors();
@@ -188,6 +193,7 @@ pub(crate) fn prepare_and_launch(
     };
     let plan = ProcessPlan::prepare(&spec)?;
     warnings.extend(landlock_warning(config, plan.security())?);
+    events.step(SetupStep::ProcessPlan, since);
     // `join` keeps the directories the child joins through open until the
     // command runs.
     let after = AfterClone {
@@ -262,16 +268,19 @@ pub(crate) fn clone_and_release(
         .cgroup
         .as_ref()
         .and_then(vb_cgroup::SandboxCgroup::clone_into_fd);
+    let since = crate::event::monotonic_now();
     let pending = plan.clone_child(&hooks, cgroup_fd)?;
     let pid = pending.pid().as_raw_nonzero().get();
     if let Some(cgroup) = &host.cgroup {
         warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
     }
+    let mut since = events.step(SetupStep::Clone, since);
     // The network namespace exists (made by the clone); the child waits at
     // the gate, so the command never runs unconnected. On failure `pending`
     // is dropped, which kills and reaps the child.
     if let Some(net) = after.net {
         host.net = Some(net.attach(pid)?);
+        since = events.step(SetupStep::Network, since);
     }
     let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
     let mut started = pending.open_gate().map_err(describe)?;
@@ -302,6 +311,7 @@ pub(crate) fn clone_and_release(
         cgroup_glue::sweep_once();
     }
     let running = started.finish().map_err(describe)?;
+    events.step(SetupStep::ChildSetup, since);
     events.setup_finished(pid);
     Ok((running, pid, warnings))
 }

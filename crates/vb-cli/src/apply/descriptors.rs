@@ -164,3 +164,9 @@ pub(super) fn status_fd(s: &mut State, fd: i32) -> Result<Arc<OwnedFd>, CliError
     s.owned_fd(fd)
         .map_or_else(|| die("Write to info_fd: Bad file descriptor"), Ok)
 }
+
+/// `--verbose`: the setup steps, each as it ends, with its duration.
+pub(crate) fn verbose(s: &mut State) -> Outcome {
+    s.config.status.setup_steps = true;
+    Ok(())
+}
