@@ -67,6 +67,7 @@ fn test() -> Result<()> {
     // The library crates package as they would be published, and each
     // package builds on its own (the workspace crates are packaged together,
     // so they find each other unpublished).
+    forget_packaged_sources()?;
     run::step(
         "packaging",
         run::cargo(&[
@@ -91,6 +92,52 @@ fn test() -> Result<()> {
         ]),
     )?;
     integration::run_suites()
+}
+
+/// The workspace's publishable crates.
+const PACKAGED: [&str; 7] = [
+    "vb-netlink",
+    "vb-fs",
+    "vb-cgroup",
+    "vb-net",
+    "vb-proc",
+    "voidbox",
+    "vb-cli",
+];
+
+/// Remove this workspace's crates from cargo's extracted-source cache of
+/// local registries. `cargo package` verifies each package against the
+/// others through a temporary local registry, and cargo extracts a crate of
+/// a given version there once: a later run would build against the sources
+/// of an earlier one. Only our own crates, only local registries (whose
+/// directory names start with `-`), are touched.
+fn forget_packaged_sources() -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry/src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for krate in std::fs::read_dir(registry.path())?.flatten() {
+            let name = krate.file_name().to_string_lossy().into_owned();
+            let ours = PACKAGED.iter().any(|p| {
+                name.strip_prefix(p)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(krate.path())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write the man page and completions rendered from vb's option table (a
