@@ -45,6 +45,8 @@ const VOIDBOX_OPTIONS: &[&str] = &[
     "--net-nat",
     "--net-subnet6",
     "--net-pasta",
+    "--net-host-loopback",
+    "--net-keep-bridge",
     "--event-fd",
     "--verbose",
     "--check-host",

@@ -365,7 +365,15 @@ fn net_nat_rules_live_as_long_as_the_sandbox() {
 /// anything is created.
 #[test]
 fn net_options_refuse_bad_input_and_create_nothing() {
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["--net-host-loopback"],
+            "vb: --net-host-loopback requires --net-pasta",
+        ),
+        (
+            &["--net-keep-bridge"],
+            "vb: --net-keep-bridge requires --net-bridge",
+        ),
         (
             &["--net-bridge", "vbt2", "--net-subnet", "10.0.0.0/33"],
             "network option `subnet` = \"10.0.0.0/33\"",
@@ -676,6 +684,100 @@ fn a_sigkilled_vb_leaves_no_veth_behind() {
         .output()
         .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(links(), ["lo"]);
+    });
+}
+
+/// `--net-pasta --net-host-loopback`: the sandbox reaches a TCP listener on
+/// the host's loopback through pasta's gateway mapping. (Without the option
+/// a connection to the gateway's address would leave the host, so that case
+/// is checked by pasta's arguments in vb-net's unit tests, not by traffic.)
+/// Needs pasta, a usable `/dev/net/tun` and a default route.
+#[test]
+fn net_host_loopback_reaches_the_hosts_loopback_through_the_gateway() {
+    const TEST: &str = "net_host_loopback_reaches_the_hosts_loopback_through_the_gateway";
+    if std::process::Command::new("pasta")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "pasta is not installed (Debian package passt)");
+        return;
+    }
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .is_err()
+    {
+        voidbox_tests::skip(TEST, "/dev/net/tun cannot be opened by this user");
+        return;
+    }
+    let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
+        r.lines()
+            .skip(1)
+            .any(|l| l.split('\t').nth(1) == Some("00000000"))
+    });
+    if !routed {
+        voidbox_tests::skip(TEST, "the host has no IPv4 default route for pasta to copy");
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+        text
+    });
+    let script =
+        format!("gw=$(ip -4 route show default | cut -d' ' -f3); echo hello > /dev/tcp/$gw/{port}");
+    let open = voidbox_tests::vb([
+        "--rootfs",
+        "/",
+        "--net-pasta",
+        "--net-host-loopback",
+        "--",
+        "bash",
+        "-c",
+        script.as_str(),
+    ])
+    .output()
+    .unwrap();
+    assert!(open.status.success(), "{}", stderr(&open));
+    let received = voidbox_tests::with_watchdog(std::time::Duration::from_secs(20), move || {
+        accepted.join().unwrap()
+    });
+    assert_eq!(received, "hello\n");
+}
+
+/// `--net-keep-bridge`: the bridge stays after its last sandbox; the next
+/// launch without the option, as the bridge's last user, removes it.
+#[test]
+fn net_keep_bridge_keeps_the_bridge_after_the_last_sandbox() {
+    const TEST: &str = "net_keep_bridge_keeps_the_bridge_after_the_last_sandbox";
+    in_test_host(TEST, || {
+        let launch = |extra: &[&str]| {
+            let out = voidbox_tests::vb(
+                [
+                    "--rootfs",
+                    "/",
+                    "--net-bridge",
+                    "vbt6",
+                    "--net-subnet",
+                    "10.96.0.0/24",
+                ]
+                .iter()
+                .chain(extra)
+                .chain(&["--", "true"]),
+            )
+            .output()
+            .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        };
+        launch(&["--net-keep-bridge"]);
+        assert_eq!(links(), ["lo", "vbt6"]);
+        launch(&[]);
         assert_eq!(links(), ["lo"]);
     });
 }

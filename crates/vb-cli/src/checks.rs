@@ -101,6 +101,9 @@ fn network(state: &mut State) -> Result<(), CliError> {
         (true, false) => "--net-bridge",
         (false, true) => "--net-pasta",
         (false, false) => {
+            if net.host_loopback {
+                return die("--net-host-loopback requires --net-pasta");
+            }
             if let Some(option) = net.refined.first() {
                 return die(format!("{option} requires --net-bridge"));
             }
@@ -115,6 +118,9 @@ fn network(state: &mut State) -> Result<(), CliError> {
     {
         return die(format!("{option} requires --net-bridge"));
     }
+    if net.bridge && net.host_loopback {
+        return die("--net-host-loopback requires --net-pasta");
+    }
     if state.share_net {
         return die(format!("{chosen} is not compatible with --share-net"));
     }
@@ -127,6 +133,7 @@ fn network(state: &mut State) -> Result<(), CliError> {
     } else {
         voidbox::NetworkOptions::Pasta(voidbox::PastaSpec {
             ifname: net.pasta_ifname.unwrap_or_else(|| net.spec.ifname.clone()),
+            map_host_loopback: net.host_loopback,
             ..voidbox::PastaSpec::default()
         })
     });

@@ -44,6 +44,8 @@ pub(crate) struct NetOptions {
     pub(crate) pasta: bool,
     /// The bridge specification built by the options.
     pub(crate) spec: voidbox::NetworkSpec,
+    /// `--net-host-loopback`, for pasta.
+    pub(crate) host_loopback: bool,
     /// `--net-ifname`, for pasta.
     pub(crate) pasta_ifname: Option<String>,
     /// The bridge-only options given, in order (for the message when

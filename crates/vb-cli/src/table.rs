@@ -979,6 +979,18 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
         "Rootless networking: pasta (Debian package passt) relays the sandbox's traffic",
     ),
     voidbox(
+        Network,
+        "--net-host-loopback",
+        Flag(apply::net_host_loopback),
+        "With --net-pasta: connections to the gateway's address reach the host's loopback services",
+    ),
+    voidbox(
+        Network,
+        "--net-keep-bridge",
+        Flag(apply::net_keep_bridge),
+        "With --net-bridge: keep the bridge and its NAT rules when the last sandbox on it ends",
+    ),
+    voidbox(
         Events,
         "--event-fd",
         One([FD], apply::event_fd),

@@ -11,7 +11,8 @@
 //!
 //! The defaults are chosen for a sandbox: no port of the sandbox is published on the
 //! host (`-t none -u none`), the sandbox cannot reach the host's loopback services
-//! (`-T none -U none`, `--no-map-gw`).
+//! (`-T none -U none`, `--no-map-gw`) unless [`PastaSpec::map_host_loopback`] opens them
+//! through the gateway's address.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ pub struct PastaSpec {
     pub ifname: String,
     /// The program. Default `pasta`, looked up in `PATH` (Debian package `passt`).
     pub program: PathBuf,
+    /// Let the sandbox reach the host's loopback services: connections to the
+    /// gateway's address arrive at the host's `127.0.0.1` (pasta's gateway
+    /// mapping). Off by default, so the host's loopback stays closed.
+    pub map_host_loopback: bool,
 }
 
 impl Default for PastaSpec {
@@ -36,6 +41,7 @@ impl Default for PastaSpec {
         Self {
             ifname: crate::spec::DEFAULT_IFNAME.into(),
             program: "pasta".into(),
+            map_host_loopback: false,
         }
     }
 }
@@ -68,12 +74,14 @@ pub(crate) fn arguments(
         "none",
         "-U",
         "none",
-        "--no-map-gw",
-        "-I",
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    if !spec.map_host_loopback {
+        args.push("--no-map-gw".into());
+    }
+    args.push("-I".into());
     args.push(spec.ifname.clone());
     // pasta started as root switches to nobody unless told otherwise; the caller's own
     // identity is the one that can enter the sandbox's user namespace.
@@ -193,6 +201,11 @@ mod tests {
             "--config-net --quiet -t none -u none -T none -U none --no-map-gw -I eth0 \
              --runas 1000:1000 -P /tmp/p.pid 42"
         );
+        let open = PastaSpec {
+            map_host_loopback: true,
+            ..PastaSpec::default()
+        };
+        assert!(!arguments(&open, 42, "/p", 0, 0).contains(&"--no-map-gw".to_owned()));
     }
 
     #[test]

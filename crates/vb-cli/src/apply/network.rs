@@ -64,3 +64,14 @@ pub(crate) fn net_pasta(s: &mut State) -> Outcome {
     s.net.pasta = true;
     Ok(())
 }
+
+pub(crate) fn net_host_loopback(s: &mut State) -> Outcome {
+    s.net.host_loopback = true;
+    Ok(())
+}
+
+pub(crate) fn net_keep_bridge(s: &mut State) -> Outcome {
+    s.net.spec.keep_bridge = true;
+    s.net.refined.push("--net-keep-bridge");
+    Ok(())
+}
