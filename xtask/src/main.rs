@@ -105,13 +105,19 @@ const PACKAGED: [&str; 7] = [
     "vb-cli",
 ];
 
-/// Remove this workspace's crates from cargo's extracted-source cache of
-/// local registries. `cargo package` verifies each package against the
+/// Remove the previous packaging's build directory, and this workspace's
+/// crates from cargo's extracted-source cache of local registries. `cargo package` verifies each package against the
 /// others through a temporary local registry, and cargo extracts a crate of
 /// a given version there once: a later run would build against the sources
 /// of an earlier one. Only our own crates, only local registries (whose
 /// directory names start with `-`), are touched.
 fn forget_packaged_sources() -> Result<()> {
+    // The packages' own build directory, whose artifacts of a crate version
+    // built from earlier sources would be reused as they are.
+    let built = run::target_dir().join("package");
+    if built.exists() {
+        std::fs::remove_dir_all(&built)?;
+    }
     let home = std::env::var_os("CARGO_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
