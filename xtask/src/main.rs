@@ -67,19 +67,18 @@ fn test() -> Result<()> {
     // The library crates package as they would be published, and each
     // package builds on its own (the workspace crates are packaged together,
     // so they find each other unpublished).
-    forget_packaged_sources()?;
-    run::step(
-        "packaging",
-        run::cargo(&[
-            "package",
-            "--workspace",
-            "--exclude",
-            "voidbox-tests",
-            "--exclude",
-            "xtask",
-            "--allow-dirty",
-        ]),
-    )?;
+    let verify_dir = forget_packaged_sources()?;
+    let mut package = run::cargo(&[
+        "package",
+        "--workspace",
+        "--exclude",
+        "voidbox-tests",
+        "--exclude",
+        "xtask",
+        "--allow-dirty",
+    ]);
+    package.env("CARGO_TARGET_DIR", verify_dir);
+    run::step("packaging", package)?;
     run::step(
         "unit and crate tests",
         run::cargo(&[
@@ -111,21 +110,45 @@ const PACKAGED: [&str; 7] = [
 /// a given version there once: a later run would build against the sources
 /// of an earlier one. Only our own crates, only local registries (whose
 /// directory names start with `-`), are touched.
-fn forget_packaged_sources() -> Result<()> {
-    // The packages' own build directory, whose artifacts of a crate version
-    // built from earlier sources would be reused as they are.
-    let built = run::target_dir().join("package");
-    if built.exists() {
-        std::fs::remove_dir_all(&built)?;
+fn forget_packaged_sources() -> Result<std::path::PathBuf> {
+    // The verification builds go to a target directory of their own, where
+    // every one of our crates comes from the temporary registry: cargo takes
+    // a registry crate of a given version as unchanging and would reuse what
+    // it built from an earlier run's sources, so ours are removed from it.
+    let verify_dir = run::target_dir().join("package-verify");
+    for sub in ["package", "debug/.fingerprint", "debug/deps", "debug/build"] {
+        let Ok(entries) = std::fs::read_dir(verify_dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = PACKAGED.iter().any(|p| {
+                let lib = p.replace('-', "_");
+                [p.to_string(), lib.clone(), format!("lib{lib}")]
+                    .iter()
+                    .any(|stem| {
+                        name.strip_prefix(stem.as_str())
+                            .is_some_and(|r| r.starts_with('-'))
+                    })
+            });
+            if ours {
+                let path = entry.path();
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path)?;
+                } else {
+                    std::fs::remove_file(&path)?;
+                }
+            }
+        }
     }
     let home = std::env::var_os("CARGO_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
     let Some(src) = home.map(|h| h.join("registry/src")) else {
-        return Ok(());
+        return Ok(verify_dir);
     };
     let Ok(registries) = std::fs::read_dir(&src) else {
-        return Ok(());
+        return Ok(verify_dir);
     };
     for registry in registries.flatten() {
         if !registry.file_name().to_string_lossy().starts_with('-') {
@@ -143,7 +166,7 @@ fn forget_packaged_sources() -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(verify_dir)
 }
 
 /// Write the man page and completions rendered from vb's option table (a
