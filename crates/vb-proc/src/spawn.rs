@@ -11,7 +11,7 @@
 
 use std::ffi::{CString, OsString};
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicI32;
@@ -103,12 +103,15 @@ pub struct ProcessSpec<'fd> {
     pub report_namespaces: bool,
     /// Existing namespaces to join (see [`crate::join`]).
     pub join: JoinNamespaces<'fd>,
-    /// Descriptors the child closes as soon as it runs: the caller's
+    /// Descriptor numbers the child closes as soon as it runs: the caller's
     /// descriptors that the sandbox must not hold even before it executes
     /// the command, such as a status descriptor whose reader waits for
     /// end-of-file (close-on-exec alone would keep it open until then).
-    /// Only the child's copies are closed.
-    pub close_in_child: Vec<BorrowedFd<'fd>>,
+    /// Only the child's copies are closed. Numbers, not borrowed
+    /// descriptors: the caller closes its own copy (an info descriptor, once
+    /// written) while the sandbox is still being set up, and a reader waits
+    /// for that end-of-file.
+    pub close_in_child: Vec<RawFd>,
     /// With a new user namespace, run setup as its uid and gid 0 (bubblewrap
     /// does so when it mounts a devpts), then move the command into a nested
     /// user namespace where it has `uid`/`gid`.
@@ -280,7 +283,7 @@ impl<'fd> ProcessPlan<'fd> {
             cgroup_ns_early: spec.join_cgroups.is_empty(),
             proc_dir,
             join,
-            close_in_child: spec.close_in_child.iter().map(AsRawFd::as_raw_fd).collect(),
+            close_in_child: spec.close_in_child.clone(),
             user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
         };
         Ok(Self {

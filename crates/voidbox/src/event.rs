@@ -345,12 +345,12 @@ impl EventSink {
         }
     }
 
-    /// The status descriptors, which the sandbox closes at once.
-    pub(crate) fn descriptors(&self) -> Vec<Arc<OwnedFd>> {
+    /// The status descriptors' numbers, which the sandbox closes at once.
+    pub(crate) fn descriptors(&self) -> Vec<std::os::fd::RawFd> {
         [&self.info_fd, &self.json_fd, &self.event_fd]
             .into_iter()
             .flatten()
-            .cloned()
+            .map(|fd| std::os::fd::AsRawFd::as_raw_fd(&**fd))
             .collect()
     }
 

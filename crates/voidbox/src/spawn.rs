@@ -154,8 +154,6 @@ pub(crate) fn prepare_and_launch(
     if !config.resources.is_empty() {
         since = events.step(SetupStep::Cgroup, since);
     }
-    // Held here so the specification can borrow them.
-    let status_fds = events.descriptors();
     let spec = ProcessSpec {
         namespaces: *iso,
         uid: config.process.uid,
@@ -182,7 +180,7 @@ pub(crate) fn prepare_and_launch(
         report_namespaces: events.wants_namespace_ids(),
         // bubblewrap closes them in its child: a reader of the info object
         // sees end-of-file once it is written, not when the sandbox ends.
-        close_in_child: status_fds.iter().map(|fd| fd.as_fd()).collect(),
+        close_in_child: events.descriptors(),
         join: join_namespaces(&config.namespace_fds),
         // bubblewrap mounts a devpts as uid 0 of the sandbox's user namespace,
         // then nests the command's ids: the same maps, seen from inside.
