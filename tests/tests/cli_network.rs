@@ -781,3 +781,50 @@ fn net_keep_bridge_keeps_the_bridge_after_the_last_sandbox() {
         assert_eq!(links(), ["lo"]);
     });
 }
+
+/// `--net-subnet6`: dual stack — the sandbox gets an address from the IPv6
+/// subnet beside its IPv4 one and a default IPv6 route through the
+/// subnet's first address, and reaches a listener on the gateway's side.
+#[test]
+fn net_subnet6_gives_the_sandbox_ipv6_too() {
+    const TEST: &str = "net_subnet6_gives_the_sandbox_ipv6_too";
+    in_test_host(TEST, || {
+        let listener = std::net::TcpListener::bind("[::]:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::thread::spawn(move || {
+            let (mut stream, peer) = listener.accept().unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+            (peer.ip().to_string(), text)
+        });
+        let script = format!(
+            "ip -6 -o addr show eth0 scope global; ip -6 route show default; \
+             echo six > /dev/tcp/fd00:90::1/{port}"
+        );
+        let out = voidbox_tests::vb([
+            "--rootfs",
+            "/",
+            "--dev",
+            "/dev",
+            "--net-bridge",
+            "vbt7",
+            "--net-subnet",
+            "10.90.0.0/24",
+            "--net-subnet6",
+            "fd00:90::/64",
+            "--",
+            "bash",
+            "-c",
+            &script,
+        ])
+        .output()
+        .unwrap();
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}\n{}", stderr(&out));
+        assert!(text.contains("inet6 fd00:90::2/64"), "{text}");
+        assert!(text.contains("default via fd00:90::1 dev eth0"), "{text}");
+        let (peer, received) = accepted.join().unwrap();
+        assert_eq!((peer.as_str(), received.as_str()), ("fd00:90::2", "six\n"));
+        assert_eq!(links(), ["lo"]);
+    });
+}
