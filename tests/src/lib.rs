@@ -125,6 +125,35 @@ pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
+/// The command of the signal-storm tests: it ignores the signals pid 1
+/// forwards, says `ready`, then makes 1000 short-lived children and orphans
+/// (which pid 1 inherits) while the storm runs, and finally reports the
+/// zombies left in its PID namespace (`zombies=N`) before exiting 3. Needs
+/// `/proc` and `/dev` in the sandbox.
+pub const STORM_SCRIPT: &str = "trap '' HUP USR1 USR2 WINCH URG; echo ready; \
+    i=0; while [ $i -lt 500 ]; do /bin/true & ( /bin/true & ) ; i=$((i+1)); done; wait; \
+    for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
+      z=$(ps -e -o stat= | grep -c '^Z'); [ \"$z\" = 0 ] && break; sleep 0.1; done; \
+    echo zombies=$z; exit 3";
+
+/// 1000 signals of the kinds pid 1 handles, forwards or ignores, sent to
+/// `pid` as fast as they go.
+pub fn signal_storm(pid: i32) {
+    let kinds = [
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGWINCH,
+        libc::SIGCHLD,
+        libc::SIGCONT,
+        libc::SIGURG,
+    ];
+    for i in 0..1000 {
+        // SAFETY: signalling a process the calling test started.
+        unsafe { libc::kill(pid, kinds[i % kinds.len()]) };
+    }
+}
+
 /// Print a SKIP line for `test` and return `true`.
 ///
 /// The line goes straight to file descriptor 2: libtest captures `eprintln!`

@@ -472,19 +472,16 @@ fn net_bridge_without_privilege_names_the_capability() {
     );
 }
 
-/// `--net-pasta`: pasta gives the sandbox an interface configured like the
-/// host's (a user namespace is implied, also for root). Needs pasta and a
-/// `/dev/net/tun` the caller may open.
-#[test]
-fn net_pasta_configures_the_sandboxs_interface() {
-    const TEST: &str = "net_pasta_configures_the_sandboxs_interface";
+/// Whether `--net-pasta` cannot run here (printing SKIP with the reason):
+/// pasta installed, `/dev/net/tun` usable by this user, and an IPv4 default
+/// route for pasta to copy.
+fn needs_pasta(test: &str) -> bool {
     if std::process::Command::new("pasta")
         .arg("--version")
         .output()
         .is_err()
     {
-        voidbox_tests::skip(TEST, "pasta is not installed (Debian package passt)");
-        return;
+        return voidbox_tests::skip(test, "pasta is not installed (Debian package passt)");
     }
     if std::fs::OpenOptions::new()
         .read(true)
@@ -492,16 +489,23 @@ fn net_pasta_configures_the_sandboxs_interface() {
         .open("/dev/net/tun")
         .is_err()
     {
-        voidbox_tests::skip(TEST, "/dev/net/tun cannot be opened by this user");
-        return;
+        return voidbox_tests::skip(test, "/dev/net/tun cannot be opened by this user");
     }
     let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
         r.lines()
             .skip(1)
             .any(|l| l.split('\t').nth(1) == Some("00000000"))
     });
-    if !routed {
-        voidbox_tests::skip(TEST, "the host has no IPv4 default route for pasta to copy");
+    !routed && voidbox_tests::skip(test, "the host has no IPv4 default route for pasta to copy")
+}
+
+/// `--net-pasta`: pasta gives the sandbox an interface configured like the
+/// host's (a user namespace is implied, also for root). Needs pasta and a
+/// `/dev/net/tun` the caller may open.
+#[test]
+fn net_pasta_configures_the_sandboxs_interface() {
+    const TEST: &str = "net_pasta_configures_the_sandboxs_interface";
+    if needs_pasta(TEST) {
         return;
     }
     let out = voidbox_tests::vb([
@@ -696,30 +700,7 @@ fn a_sigkilled_vb_leaves_no_veth_behind() {
 #[test]
 fn net_host_loopback_reaches_the_hosts_loopback_through_the_gateway() {
     const TEST: &str = "net_host_loopback_reaches_the_hosts_loopback_through_the_gateway";
-    if std::process::Command::new("pasta")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        voidbox_tests::skip(TEST, "pasta is not installed (Debian package passt)");
-        return;
-    }
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .is_err()
-    {
-        voidbox_tests::skip(TEST, "/dev/net/tun cannot be opened by this user");
-        return;
-    }
-    let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
-        r.lines()
-            .skip(1)
-            .any(|l| l.split('\t').nth(1) == Some("00000000"))
-    });
-    if !routed {
-        voidbox_tests::skip(TEST, "the host has no IPv4 default route for pasta to copy");
+    if needs_pasta(TEST) {
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

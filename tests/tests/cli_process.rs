@@ -492,34 +492,6 @@ fn new_session_detaches_from_the_session() {
     );
 }
 
-/// The sandbox's command: it ignores the forwarded signals, says it is
-/// ready, then makes 1500 short-lived children and orphans (which pid 1
-/// inherits) while the storm runs, and finally reports the zombies left in
-/// its PID namespace before exiting 3.
-const STORM_SCRIPT: &str = "trap '' HUP USR1 USR2 WINCH URG; echo ready; \
-    i=0; while [ $i -lt 500 ]; do /bin/true & ( /bin/true & ) ; i=$((i+1)); done; wait; \
-    for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
-      z=$(ps -e -o stat= | grep -c '^Z'); [ \"$z\" = 0 ] && break; sleep 0.1; done; \
-    echo zombies=$z; exit 3";
-
-/// 1000 signals of the kinds pid 1 handles, forwards or ignores, sent to
-/// `pid` as fast as they go.
-fn storm(pid: i32) {
-    let kinds = [
-        libc::SIGHUP,
-        libc::SIGUSR1,
-        libc::SIGUSR2,
-        libc::SIGWINCH,
-        libc::SIGCHLD,
-        libc::SIGCONT,
-        libc::SIGURG,
-    ];
-    for i in 0..1000 {
-        // SAFETY: signalling a process this test started.
-        unsafe { libc::kill(pid, kinds[i % kinds.len()]) };
-    }
-}
-
 /// PID 1 under a signal storm while children come and go: no zombie is
 /// left, the exit code is the command's, and vb does not hang.
 #[test]
@@ -541,13 +513,13 @@ fn pid_1_keeps_reaping_and_the_exit_code_under_a_signal_storm() {
             "--",
             "/bin/sh",
             "-c",
-            STORM_SCRIPT,
+            voidbox_tests::STORM_SCRIPT,
         ],
     );
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
     let reaper = child_of(child.id()).expect("vb has a child");
-    storm(reaper);
+    voidbox_tests::signal_storm(reaper);
     let (rest, status) = voidbox_tests::with_watchdog(Duration::from_secs(60), move || {
         let rest: Vec<String> = lines.map(Result::unwrap).collect();
         (rest, child.wait().unwrap())

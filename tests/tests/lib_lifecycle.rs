@@ -501,12 +501,7 @@ fn the_library_sandbox_survives_a_signal_storm() {
         return;
     }
     use std::io::BufRead;
-    let script = "trap '' HUP USR1 USR2 WINCH URG; echo ready; \
-        i=0; while [ $i -lt 500 ]; do /bin/true & ( /bin/true & ) ; i=$((i+1)); done; wait; \
-        for t in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
-          z=$(ps -e -o stat= | grep -c '^Z'); [ \"$z\" = 0 ] && break; sleep 0.1; done; \
-        echo zombies=$z; exit 3";
-    let mut cfg = config(&["/bin/sh", "-c", script]);
+    let mut cfg = config(&["/bin/sh", "-c", voidbox_tests::STORM_SCRIPT]);
     cfg.fs_actions = vec![
         voidbox::FsAction::Proc {
             dest: "/proc".into(),
@@ -519,19 +514,7 @@ fn the_library_sandbox_survives_a_signal_storm() {
     let mut session = voidbox::spawn(&cfg).unwrap();
     let mut lines = std::io::BufReader::new(session.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let kinds = [
-        libc::SIGHUP,
-        libc::SIGUSR1,
-        libc::SIGUSR2,
-        libc::SIGWINCH,
-        libc::SIGCHLD,
-        libc::SIGCONT,
-        libc::SIGURG,
-    ];
-    for i in 0..1000 {
-        // SAFETY: signalling the sandbox this test started.
-        unsafe { libc::kill(session.pid(), kinds[i % kinds.len()]) };
-    }
+    voidbox_tests::signal_storm(session.pid());
     let (rest, status) = with_watchdog(Duration::from_secs(60), move || {
         let rest: Vec<String> = lines.map(Result::unwrap).collect();
         (rest, session.wait().unwrap())
