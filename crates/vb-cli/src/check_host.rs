@@ -1,29 +1,13 @@
 //! `vb --check-host`: what this host offers a sandbox, as a table for a
-//! reader or as JSON for a program, and whether the default sandbox works.
+//! reader (the JSON form is the library's `HostReport::to_json`), and
+//! whether the default sandbox works.
 
 use std::fmt::Write as _;
 
-use voidbox::{CgroupMode, HostReport, NatBackend};
+use voidbox::HostReport;
 
 fn yes(on: bool) -> &'static str {
     if on { "yes" } else { "no" }
-}
-
-fn layout(mode: CgroupMode) -> &'static str {
-    match mode {
-        CgroupMode::V2 => "v2",
-        CgroupMode::V1 => "v1",
-        CgroupMode::Hybrid => "hybrid",
-        CgroupMode::None => "none",
-    }
-}
-
-fn nat(backend: Option<NatBackend>) -> Option<&'static str> {
-    match backend? {
-        NatBackend::Nftables => Some("nftables"),
-        NatBackend::IptablesNft => Some("iptables-nft"),
-        _ => None,
-    }
 }
 
 /// The report as an aligned table, then the problems, then the verdict.
@@ -41,7 +25,7 @@ pub(crate) fn table(report: &HostReport) -> String {
             yes(report.user_namespaces).into(),
         ),
         ("overlayfs".into(), yes(report.overlayfs).into()),
-        ("cgroup layout".into(), layout(report.cgroups).into()),
+        ("cgroup layout".into(), report.cgroups.name().into()),
         (
             "cgroup controllers".into(),
             if report.cgroup_controllers.is_empty() {
@@ -61,7 +45,7 @@ pub(crate) fn table(report: &HostReport) -> String {
         ("bridges".into(), yes(report.bridge).into()),
         (
             "NAT backend".into(),
-            nat(report.nat_backend).unwrap_or("none").into(),
+            report.nat_backend_name().unwrap_or("none").into(),
         ),
         (
             "pasta".into(),
@@ -93,71 +77,6 @@ pub(crate) fn table(report: &HostReport) -> String {
     out
 }
 
-/// A JSON string literal.
-fn string(text: &str) -> String {
-    let mut out = String::from('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn or_null(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "null".into())
-}
-
-/// The report as one JSON object (readers ignore members they do not know).
-pub(crate) fn json(report: &HostReport) -> String {
-    let namespaces: Vec<String> = report
-        .namespaces
-        .kinds()
-        .iter()
-        .map(|(kind, on)| format!("{}:{on}", string(kind)))
-        .collect();
-    let controllers: Vec<String> = report
-        .cgroup_controllers
-        .iter()
-        .map(|c| string(c))
-        .collect();
-    let problems = report.problems();
-    let problem_list: Vec<String> = problems.iter().map(|p| string(p)).collect();
-    format!(
-        "{{\"kernel\":{},\"root\":{},\"namespaces\":{{{}}},\"user_namespaces\":{},\
-         \"overlayfs\":{},\"cgroup\":{{\"layout\":{},\"controllers\":[{}]}},\
-         \"landlock_abi\":{},\"seccomp\":{},\"veth\":{},\"bridge\":{},\"nat_backend\":{},\
-         \"pasta\":{},\"tun\":{},\"problems\":[{}],\"ok\":{}}}\n",
-        string(&report.kernel),
-        report.root,
-        namespaces.join(","),
-        report.user_namespaces,
-        report.overlayfs,
-        string(layout(report.cgroups)),
-        controllers.join(","),
-        or_null(report.landlock_abi.map(|abi| abi.to_string())),
-        report.seccomp,
-        report.veth,
-        report.bridge,
-        or_null(nat(report.nat_backend).map(string)),
-        or_null(
-            report
-                .pasta
-                .as_ref()
-                .map(|p| string(&p.display().to_string()))
-        ),
-        report.tun,
-        problem_list.join(","),
-        problems.is_empty(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +101,7 @@ mod tests {
             table.ends_with("the default sandbox does not work here\n"),
             "{table}"
         );
-        let json = json(&report);
+        let json = report.to_json();
         assert!(json.contains("\"ok\":false"), "{json}");
         assert!(json.contains("\"pasta\":\"/usr/bin/pa\\\"sta\""), "{json}");
         assert!(

@@ -113,7 +113,7 @@ fn run(
         Ok(Invocation::CheckHost { json }) => {
             let report = voidbox::check_host()?;
             let text = if json {
-                check_host::json(&report)
+                report.to_json()
             } else {
                 check_host::table(&report)
             };

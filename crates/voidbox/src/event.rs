@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::status::ExitStatus;
 
 use crate::config::{EventCallback, HandOff, StatusOptions};
+use crate::json::json_string;
 use crate::warning::Warning;
 
 /// The kind of a [`StatusEvent`].
@@ -200,25 +201,6 @@ impl StatusEvent {
         out.push_str("}\n");
         out
     }
-}
-
-/// Append `text` as a JSON string.
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// The `CLOCK_MONOTONIC` time now.

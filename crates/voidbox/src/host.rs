@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use vb_net::NatBackend;
 
 use crate::error::Error;
+use crate::json::json_string;
 
 /// The cgroup layout seen by this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,79 @@ pub struct HostReport {
     pub tun: bool,
 }
 
+impl CgroupMode {
+    /// The layout's name: `v2`, `v1`, `hybrid` or `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V1 => "v1",
+            Self::Hybrid => "hybrid",
+            Self::None => "none",
+        }
+    }
+}
+
 impl HostReport {
+    /// The NAT backend's name (`nftables`, `iptables-nft`), if there is one.
+    pub fn nat_backend_name(&self) -> Option<&'static str> {
+        match self.nat_backend? {
+            NatBackend::Nftables => Some("nftables"),
+            NatBackend::IptablesNft => Some("iptables-nft"),
+            _ => None,
+        }
+    }
+
+    /// The report as one JSON object and a newline (`vb --check-host
+    /// --json`), with `problems` and `ok` (no problem); readers ignore
+    /// members they do not know.
+    pub fn to_json(&self) -> String {
+        let string = |text: &str| {
+            let mut out = String::new();
+            json_string(&mut out, text);
+            out
+        };
+        let list = |items: &[String]| {
+            items
+                .iter()
+                .map(|item| string(item))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let namespaces: Vec<String> = self
+            .namespaces
+            .kinds()
+            .iter()
+            .map(|(kind, on)| format!("{}:{on}", string(kind)))
+            .collect();
+        let problems = self.problems();
+        format!(
+            "{{\"kernel\":{},\"root\":{},\"namespaces\":{{{}}},\"user_namespaces\":{},\
+             \"overlayfs\":{},\"cgroup\":{{\"layout\":{},\"controllers\":[{}]}},\
+             \"landlock_abi\":{},\"seccomp\":{},\"veth\":{},\"bridge\":{},\"nat_backend\":{},\
+             \"pasta\":{},\"tun\":{},\"problems\":[{}],\"ok\":{}}}\n",
+            string(&self.kernel),
+            self.root,
+            namespaces.join(","),
+            self.user_namespaces,
+            self.overlayfs,
+            string(self.cgroups.name()),
+            list(&self.cgroup_controllers),
+            self.landlock_abi
+                .map_or_else(|| "null".to_owned(), |abi| abi.to_string()),
+            self.seccomp,
+            self.veth,
+            self.bridge,
+            self.nat_backend_name()
+                .map_or_else(|| "null".to_owned(), string),
+            self.pasta
+                .as_ref()
+                .map_or_else(|| "null".to_owned(), |p| string(&p.display().to_string())),
+            self.tun,
+            list(&problems),
+            problems.is_empty(),
+        )
+    }
+
     /// What a default sandbox would miss here, in words; empty when nothing.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();

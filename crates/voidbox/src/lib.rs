@@ -45,6 +45,7 @@ mod fs_glue;
 mod hooks;
 mod host;
 mod in_child;
+mod json;
 mod net_glue;
 mod security_glue;
 mod session;
