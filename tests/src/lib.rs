@@ -12,7 +12,7 @@ pub mod bpf;
 use std::collections::BTreeSet;
 use std::ffi::{CString, OsStr};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -179,16 +179,24 @@ pub fn needs_userns(test: &str) -> bool {
     !userns_available() && skip(test, "user namespaces are disabled on this host")
 }
 
-/// The `vb` binary: `$VB_BIN`, else the workspace's debug build.
+/// The directory of the build this test program belongs to: the test
+/// programs are in its `deps` folder, beside `vb` and `examples/` (wherever
+/// the target directory and target tuple put it).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test program's path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("a test program inside a build directory")
+}
+
+/// The `vb` binary: `$VB_BIN`, else the build's `vb` beside this test
+/// program.
 pub fn vb_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("VB_BIN") {
         return p.into();
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap();
-    let bin = root.join("target/debug/vb");
+    let bin = profile_dir().join("vb");
     assert!(
         bin.exists(),
         "{} missing: build it with `cargo build -p vb-cli` or set VB_BIN",
@@ -198,12 +206,10 @@ pub fn vb_bin() -> PathBuf {
 }
 
 /// An example program of the voidbox crate: `$VB_EXAMPLES/NAME`, else the
-/// workspace's debug build (`cargo build -p voidbox --examples`).
+/// build's `examples/` beside this test program (`cargo build -p voidbox --examples`).
 pub fn example_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("VB_EXAMPLES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/examples"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("VB_EXAMPLES")
+        .map_or_else(|| profile_dir().join("examples"), PathBuf::from);
     let bin = dir.join(name);
     assert!(
         bin.exists(),

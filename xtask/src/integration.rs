@@ -45,7 +45,7 @@ fn build() -> Result<(PathBuf, Vec<PathBuf>)> {
         }
     }
     bins.sort();
-    let vb = crate::run::target_dir().join("debug/vb");
+    let vb = crate::run::profile_dir("debug")?.join("vb");
     Ok((vb, bins))
 }
 
@@ -60,7 +60,7 @@ fn json_string(line: &str, key: &str) -> Option<String> {
 
 /// The voidbox crate's example programs, as built.
 fn example_programs() -> Result<Vec<PathBuf>> {
-    let built = crate::run::target_dir().join("debug/examples");
+    let built = crate::run::profile_dir("debug")?.join("examples");
     let sources = crate::run::root().join("crates/voidbox/examples");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&sources).context("listing the examples")? {
@@ -123,7 +123,7 @@ fn stage_for_nobody_in(dir: &Path, files: &[PathBuf]) -> Result<(PathBuf, Vec<Pa
 pub(crate) fn run_suites() -> Result<()> {
     let (vb, bins) = build()?;
     let examples = example_programs()?;
-    let examples_dir = crate::run::target_dir().join("debug/examples");
+    let examples_dir = crate::run::profile_dir("debug")?.join("examples");
     if bins.is_empty() {
         bail!("no integration suites found");
     }

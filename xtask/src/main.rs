@@ -116,7 +116,15 @@ fn forget_packaged_sources() -> Result<std::path::PathBuf> {
     // a registry crate of a given version as unchanging and would reuse what
     // it built from an earlier run's sources, so ours are removed from it.
     let verify_dir = run::target_dir().join("package-verify");
-    for sub in ["package", "debug/.fingerprint", "debug/deps", "debug/build"] {
+    let tuple = run::host_triple()?;
+    // Outputs go under the host's tuple (see .cargo/config.toml); the plain
+    // layout is cleared too, for a build that overrides the target.
+    let subs = ["package".to_owned()].into_iter().chain(
+        ["debug".to_owned(), format!("{tuple}/debug")]
+            .into_iter()
+            .flat_map(|p| [".fingerprint", "deps", "build"].map(|d| format!("{p}/{d}"))),
+    );
+    for sub in subs {
         let Ok(entries) = std::fs::read_dir(verify_dir.join(sub)) else {
             continue;
         };

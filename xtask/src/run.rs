@@ -20,6 +20,13 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
+/// Where cargo puts a profile's outputs: `.cargo/config.toml` builds for the
+/// host's target tuple (`build.target = "host-tuple"`), so that is
+/// `<target>/<tuple>/<profile>`.
+pub(crate) fn profile_dir(profile: &str) -> Result<PathBuf> {
+    Ok(target_dir().join(host_triple()?).join(profile))
+}
+
 /// `cargo <args>` in the workspace root.
 pub(crate) fn cargo(args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -43,7 +50,7 @@ pub(crate) fn is_root() -> bool {
 }
 
 /// The host's target triple, from `rustc -vV`.
-fn host_triple() -> Result<String> {
+pub(crate) fn host_triple() -> Result<String> {
     let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
         .arg("-vV")
         .output()
@@ -55,31 +62,12 @@ fn host_triple() -> Result<String> {
         .context("rustc -vV printed no host triple")
 }
 
-/// Build the release `vb` as a static-pie executable and return its path.
-///
-/// Half of a sandbox launch on a virtual machine can be the dynamic loader
-/// (mapping and relocating shared objects, libgcc_s's constructor), so the
-/// shipped binary is linked statically. Only the final link of `vb` gets
-/// `+crt-static` (`cargo rustc` passes the flag to that crate alone), so the
-/// workspace's proc-macros still build; `--target` keeps these artifacts apart
-/// from the ordinary dynamic build.
+/// Build the release `vb` and return its path: exactly what `cargo build
+/// --release` gives a user, which `.cargo/config.toml` links statically.
 pub(crate) fn dist() -> Result<PathBuf> {
-    let triple = host_triple()?;
     step(
-        "build static vb (release)",
-        cargo(&[
-            "rustc",
-            "--release",
-            "-p",
-            "vb-cli",
-            "--bin",
-            "vb",
-            "--target",
-            &triple,
-            "--",
-            "-C",
-            "target-feature=+crt-static",
-        ]),
+        "build vb (release)",
+        cargo(&["build", "--release", "-p", "vb-cli", "--bin", "vb"]),
     )?;
-    Ok(target_dir().join(&triple).join("release/vb"))
+    Ok(profile_dir("release")?.join("vb"))
 }
