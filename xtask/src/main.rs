@@ -116,7 +116,7 @@ fn forget_packaged_sources() -> Result<std::path::PathBuf> {
     // a registry crate of a given version as unchanging and would reuse what
     // it built from an earlier run's sources, so ours are removed from it.
     let verify_dir = run::target_dir().join("package-verify");
-    let tuple = run::host_triple()?;
+    let tuple = run::build_target()?;
     // Outputs go under the host's tuple (see .cargo/config.toml); the plain
     // layout is cleared too, for a build that overrides the target.
     let subs = ["package".to_owned()].into_iter().chain(

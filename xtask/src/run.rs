@@ -20,11 +20,30 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
-/// Where cargo puts a profile's outputs: `.cargo/config.toml` builds for the
-/// host's target tuple (`build.target = "host-tuple"`), so that is
-/// `<target>/<tuple>/<profile>`.
+/// The target the workspace builds for: `$CARGO_BUILD_TARGET`, else
+/// `build.target` of `.cargo/config.toml`.
+pub(crate) fn build_target() -> Result<String> {
+    if let Some(t) = std::env::var_os("CARGO_BUILD_TARGET") {
+        return Ok(t.to_string_lossy().into_owned());
+    }
+    let config = std::fs::read_to_string(root().join(".cargo/config.toml"))
+        .context("reading .cargo/config.toml")?;
+    let target = config
+        .lines()
+        .skip_while(|l| l.trim() != "[build]")
+        .find_map(|l| l.trim().strip_prefix("target = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .context(".cargo/config.toml sets no build.target")?;
+    if target == "host-tuple" {
+        return host_triple();
+    }
+    Ok(target)
+}
+
+/// Where cargo puts a profile's outputs: `<target dir>/<build target>/<profile>`
+/// (a build target is always set: see `.cargo/config.toml`).
 pub(crate) fn profile_dir(profile: &str) -> Result<PathBuf> {
-    Ok(target_dir().join(host_triple()?).join(profile))
+    Ok(target_dir().join(build_target()?).join(profile))
 }
 
 /// `cargo <args>` in the workspace root.
@@ -63,7 +82,7 @@ pub(crate) fn host_triple() -> Result<String> {
 }
 
 /// Build the release `vb` and return its path: exactly what `cargo build
-/// --release` gives a user, which `.cargo/config.toml` links statically.
+/// --release` gives a user (a static musl program: see `.cargo/config.toml`).
 pub(crate) fn dist() -> Result<PathBuf> {
     step(
         "build vb (release)",

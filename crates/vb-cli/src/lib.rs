@@ -22,6 +22,7 @@ mod bash_completion;
 mod check_host;
 mod checks;
 mod cli;
+mod errno_text;
 mod generated;
 mod host;
 mod man_page;

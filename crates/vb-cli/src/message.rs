@@ -4,7 +4,10 @@
 use crate::state::Warning;
 
 /// Rust's `io::Error` renders as `<strerror text> (os error N)`; bubblewrap
-/// prints the `strerror` text alone. Remove the suffix wherever it occurs.
+/// prints glibc's `strerror` text alone. Remove the suffix wherever it
+/// occurs, and where the text before it is this C library's `strerror` text
+/// for N, put glibc's in its place (a musl build words some errors
+/// differently).
 pub(crate) fn strip_os_error(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -12,7 +15,13 @@ pub(crate) fn strip_os_error(message: &str) -> String {
         let tail = &rest[start + " (os error ".len()..];
         let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 && tail.as_bytes().get(digits) == Some(&b')') {
-            out.push_str(&rest[..start]);
+            let before = &rest[..start];
+            let errno = tail[..digits].parse().ok();
+            out.push_str(
+                &errno
+                    .and_then(|n| as_glibc(before, n))
+                    .unwrap_or_else(|| before.to_owned()),
+            );
             rest = &tail[digits + 1..];
         } else {
             out.push_str(&rest[..start + 1]);
@@ -21,6 +30,16 @@ pub(crate) fn strip_os_error(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `text` with its trailing `strerror` text for `errno` (as this program's C
+/// library words it) replaced by glibc's; `None` when it does not end so.
+fn as_glibc(text: &str, errno: i32) -> Option<String> {
+    let glibc = crate::errno_text::glibc_strerror(errno)?;
+    let local = std::io::Error::from_raw_os_error(errno).to_string();
+    let local = local.strip_suffix(&format!(" (os error {errno})"))?;
+    let head = text.strip_suffix(local)?;
+    Some(format!("{head}{glibc}"))
 }
 
 /// How diagnostics are printed.
@@ -152,6 +171,22 @@ mod tests {
         );
         assert_eq!(strip_os_error("a (os error 1) b (os error 22)"), "a b");
         assert_eq!(strip_os_error("keep (os error x)"), "keep (os error x)");
+    }
+
+    #[test]
+    fn errors_are_worded_as_glibc_words_them() {
+        // Whatever C library this is linked with, as bubblewrap (glibc) says.
+        for (errno, text) in [
+            (libc::ELOOP, "Too many levels of symbolic links"),
+            (libc::EBUSY, "Device or resource busy"),
+            (libc::ENOENT, "No such file or directory"),
+        ] {
+            let e = std::io::Error::from_raw_os_error(errno);
+            assert_eq!(
+                strip_os_error(&format!("open /x: {e}")),
+                format!("open /x: {text}")
+            );
+        }
     }
 
     #[test]
