@@ -21,27 +21,21 @@ struct Scratch {
     len: usize,
 }
 
-fn last_errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-}
-
 impl Scratch {
+    // Raw system calls through rustix, not the C library's wrappers: musl's
+    // `munmap` and `mremap` wait on a lock of its own, which another thread
+    // of the launcher may have held when this child was cloned.
     fn with_capacity(cap: usize) -> Result<Self, Errno> {
         // SAFETY: a fresh private anonymous mapping; no existing memory is
         // touched.
         let ptr = unsafe {
-            libc::mmap(
+            rustix::mm::mmap_anonymous(
                 std::ptr::null_mut(),
                 cap,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
+                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                rustix::mm::MapFlags::PRIVATE,
             )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(last_errno());
-        }
+        }?;
         Ok(Self {
             ptr: ptr.cast(),
             cap,
@@ -54,10 +48,14 @@ impl Scratch {
         // SAFETY: `ptr`/`cap` describe the live mapping created above;
         // MREMAP_MAYMOVE lets the kernel relocate it, and the new address
         // replaces the old one before any further use.
-        let ptr = unsafe { libc::mremap(self.ptr.cast(), self.cap, new_cap, libc::MREMAP_MAYMOVE) };
-        if ptr == libc::MAP_FAILED {
-            return Err(last_errno());
-        }
+        let ptr = unsafe {
+            rustix::mm::mremap(
+                self.ptr.cast(),
+                self.cap,
+                new_cap,
+                rustix::mm::MremapFlags::MAYMOVE,
+            )
+        }?;
         self.ptr = ptr.cast();
         self.cap = new_cap;
         Ok(())
@@ -91,7 +89,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         // SAFETY: unmapping the mapping this value owns, once.
-        unsafe { libc::munmap(self.ptr.cast(), self.cap) };
+        let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.cap) };
     }
 }
 

@@ -472,38 +472,71 @@ unsafe impl ChildSys for RealSys {
 /// from setup would run the caller's handler in this process once unblocked.
 /// `SIGPIPE` goes back to its default too: Rust programs ignore it, and an
 /// ignored disposition would survive `execve` into the command.
+/// The kernel's `struct sigaction` for `rt_sigaction(2)` on x86-64 and
+/// aarch64: handler, flags, restorer, then a 64-bit mask.
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `rt_sigaction(sig, new, old)` as a raw system call. Not the C library's
+/// `sigaction`: musl's takes a lock for `SIGABRT`, which another thread of
+/// the launcher may have held when this child was cloned.
+fn raw_sigaction(
+    sig: libc::c_int,
+    new: Option<&KernelSigaction>,
+    old: Option<&mut KernelSigaction>,
+) -> Result<(), Errno> {
+    let new = new.map_or(std::ptr::null(), std::ptr::from_ref);
+    let old = old.map_or(std::ptr::null_mut(), std::ptr::from_mut);
+    // SAFETY: both pointers are null or point to a valid KernelSigaction;
+    // the size is the kernel's sigset (8 bytes).
+    let ret = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, new, old, 8usize) };
+    if ret == 0 { Ok(()) } else { Err(last_errno()) }
+}
+
 fn reset_signals() -> Result<(), Errno> {
-    let errno = last_errno;
-    for sig in 1..=libc::SIGRTMAX() {
+    // The kernel's numbers, 1 to 64, whatever the C library reserves.
+    for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        // SAFETY: an all-zero sigaction is valid for the kernel to fill.
-        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: querying the disposition into a valid struct; a number the
-        // C library reserves fails with EINVAL and is skipped.
-        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+        let mut old = KernelSigaction {
+            handler: 0,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        if raw_sigaction(sig, None, Some(&mut old)).is_err() {
             continue;
         }
-        let caught = old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN;
+        let caught = old.handler != libc::SIG_DFL && old.handler != libc::SIG_IGN;
         if caught || sig == libc::SIGPIPE {
-            // SAFETY: installing SIG_DFL with an empty mask.
-            let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
-            dfl.sa_sigaction = libc::SIG_DFL;
-            // SAFETY: valid sigaction pointers.
-            if unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) } != 0 {
-                return Err(errno());
-            }
+            let dfl = KernelSigaction {
+                handler: libc::SIG_DFL,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
+            raw_sigaction(sig, Some(&dfl), None)?;
         }
     }
-    // SAFETY: a zeroed sigset is valid input for sigemptyset, which fills it.
-    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: plain syscall wrappers on valid, initialised arguments.
-    unsafe {
-        libc::sigemptyset(&mut empty);
-        if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
-            return Err(errno());
-        }
+    let empty: u64 = 0;
+    // SAFETY: rt_sigprocmask with a valid 8-byte set and no old set.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &raw const empty,
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        )
+    };
+    if ret != 0 {
+        return Err(last_errno());
     }
     Ok(())
 }
