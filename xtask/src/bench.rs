@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use crate::run::{cargo, root};
 
 /// One tool's measurements on one scenario.
+#[derive(Clone)]
 struct Sample {
     times: Vec<Duration>,
     max_rss_kib: i64,
@@ -272,6 +273,75 @@ fn library_launch(runs: usize) -> Result<(Sample, i64)> {
         },
         growth,
     ))
+}
+
+/// In-process launches from a host of growing size: `voidbox::launch` of
+/// `/bin/true` with every namespace while this process holds `mib` MiB of
+/// touched memory and 8 threads allocate and free in a loop, as an embedder
+/// (a build system, a language server) would. One sample per size.
+fn host_size_launches(runs: usize, sizes: &[usize]) -> Result<Vec<(usize, Sample)>> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let config = voidbox::JailConfig {
+        rootfs: voidbox::RootSource::Dir("/".into()),
+        cmd: vec!["/bin/true".into()],
+        isolation: voidbox::Namespaces::ALL,
+        ..voidbox::JailConfig::default()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy: Vec<_> = (0..8)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut kept: Vec<Vec<u8>> = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let mut v = vec![0u8; 4096];
+                    v[0] = 1;
+                    kept.push(v);
+                    if kept.len() > 64 {
+                        kept.clear();
+                    }
+                    std::thread::yield_now();
+                }
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    let result = (|| -> Result<()> {
+        for &mib in sizes {
+            // Every page written, so the page tables map all of it.
+            let mut held = vec![0u8; mib << 20];
+            for page in held.chunks_mut(4096) {
+                page[0] = 1;
+            }
+            let mut times = Vec::with_capacity(runs);
+            for i in 0..runs + runs / 10 {
+                let start = Instant::now();
+                let status = voidbox::launch(&config)?;
+                if !status.success() {
+                    bail!("library launch failed: {status}");
+                }
+                if i >= runs / 10 {
+                    times.push(start.elapsed());
+                }
+            }
+            std::hint::black_box(&held);
+            drop(held);
+            out.push((
+                mib,
+                Sample {
+                    times,
+                    max_rss_kib: 0,
+                },
+            ));
+        }
+        Ok(())
+    })();
+    stop.store(true, Ordering::Relaxed);
+    for t in busy {
+        let _ = t.join();
+    }
+    result.map(|()| out)
 }
 
 /// The subsystem crates' benchmark programs: `(package, example)`. Each prints
@@ -632,6 +702,33 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         baseline: None,
         target: Target::None,
     });
+    // The host-size scenario: the launch cost from an embedder holding 0,
+    // 256 MiB and 1 GiB, against the small host and against the CLI.
+    let sizes = [0, 256, 1024];
+    let size_runs = runs.clamp(20, 100);
+    println!(
+        "xtask: bench in-process voidbox::launch from a host holding {sizes:?} MiB with 8 busy threads ({size_runs} launches each)"
+    );
+    let by_size = host_size_launches(size_runs, &sizes)?;
+    let cli_all = rows.first().map(|r| r.vb.clone());
+    if let Some((_, small)) = by_size.first() {
+        rows.push(Row {
+            scenario: "voidbox::launch from a small host (0 MiB, 8 busy threads) vs the CLI --rootfs / --unshare-all".into(),
+            vb: small.clone(),
+            baseline: cli_all.map(|c| ("vb CLI", c)),
+            target: Target::Ratio(0.8),
+        });
+        for (mib, sample) in by_size.iter().skip(1) {
+            rows.push(Row {
+                scenario: format!(
+                    "voidbox::launch from a host holding {mib} MiB (8 busy threads) vs 0 MiB"
+                ),
+                vb: sample.clone(),
+                baseline: Some(("0 MiB host", small.clone())),
+                target: Target::Ratio(1.15),
+            });
+        }
+    }
     let extra = run_example_benches();
     let (md, json) = report(&rows, &extra);
     println!("\n{md}");
