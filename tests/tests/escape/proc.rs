@@ -777,3 +777,92 @@ fn rlimits_read_back_inside() {
         "{text}"
     );
 }
+
+/// What the memory scan in the sandbox reports: which processes' memory it
+/// could open, and in which it found the pattern.
+const MEMORY_SCAN: &str = r#"
+import os, sys
+pattern = sys.argv[1][::-1].encode()
+found, readable = [], 0
+for pid in os.listdir('/proc'):
+    if not pid.isdigit() or int(pid) == os.getpid():
+        continue
+    try:
+        maps = open(f'/proc/{pid}/maps').read().splitlines()
+        mem = open(f'/proc/{pid}/mem', 'rb', 0)
+    except OSError:
+        continue
+    readable += 1
+    for line in maps:
+        start, end = (int(x, 16) for x in line.split()[0].split('-'))
+        try:
+            mem.seek(start)
+            if pattern in mem.read(end - start):
+                found.append(pid)
+                break
+        except (OSError, ValueError, OverflowError):
+            pass
+print('found', ' '.join(found) or '-', 'readable', readable)
+"#;
+
+#[test]
+fn no_process_the_command_reaches_yields_the_launchers_memory() {
+    // An embedder's process holds secrets. The command, launched in-process
+    // from this test, reads the memory of every process it can see
+    // (/proc/<pid>/mem, mapping by mapping) looking for one: pid 1 of its
+    // namespace, the launcher itself where the PID namespace is shared. It
+    // is given the secret reversed, so the plan's copy of its argv does not
+    // count.
+    const TEST: &str = "no_process_the_command_reaches_yields_the_launchers_memory";
+    if needs_userns(TEST) {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/python3").exists() {
+        skip(TEST, "python3 is not installed");
+        return;
+    }
+    let secret = format!("launcher-secret-{}", voidbox_tests::marker(TEST));
+    let held = std::hint::black_box(secret.clone().into_bytes());
+    let reversed: String = secret.chars().rev().collect();
+    // With a user namespace: root of the host without one keeps its
+    // capabilities in the sandbox (as under bubblewrap) and is not confined
+    // from the host's processes.
+    let cases = [
+        ("every namespace", voidbox::Namespaces::ALL, None),
+        ("every namespace, uid 0", voidbox::Namespaces::ALL, Some(0)),
+        (
+            "the PID namespace shared",
+            voidbox::Namespaces {
+                pid: false,
+                ..voidbox::Namespaces::ALL
+            },
+            None,
+        ),
+    ];
+    for (what, isolation, uid) in cases {
+        let mut config = voidbox::JailConfig {
+            rootfs: voidbox::RootSource::Dir("/".into()),
+            cmd: vec![
+                "/usr/bin/python3".into(),
+                "-c".into(),
+                MEMORY_SCAN.into(),
+                reversed.clone().into(),
+            ],
+            isolation,
+            ..voidbox::JailConfig::default()
+        };
+        config.process.uid = uid;
+        config.fs_actions.push(voidbox::FsAction::Proc {
+            dest: "/proc".into(),
+        });
+        let out = voidbox::Command::from_config(config).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{what}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.starts_with("found - "), "{what}: {text}");
+    }
+    drop(held);
+}
