@@ -29,7 +29,8 @@ fn command_is_pid_2_under_the_reaper_and_pid_1_with_as_pid_1() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "2");
-    // The reaper is vb itself (forked, not exec'd).
+    // The reaper carries vb's name (it is vb-init, which takes the name of
+    // the process that executed it, as bubblewrap's pid 1 is `bwrap`).
     assert_eq!(lines[1], "vb");
     let out = sandbox(&["--unshare-pid", "--as-pid-1"], "echo $$");
     assert_eq!(stdout(&out), "1");

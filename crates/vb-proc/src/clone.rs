@@ -72,7 +72,9 @@ pub(crate) unsafe fn clone_with_pidfd(
         // handler cannot take the sandbox's exit status away — as long as
         // the child does not `execve`, which restores SIGCHLD as its exit
         // signal (so a caller ignoring SIGCHLD gets a reaper; see
-        // `ProcessPlan::prepare`).
+        // `ProcessPlan::prepare`). A reaper that executes vb-init has it
+        // again; its status pipe then carries the command's status to
+        // `Running::wait` even when the caller reaped it.
         exit_signal: 0,
         ..CloneArgs::default()
     };

@@ -1,5 +1,6 @@
 //! vb-proc: the process core of voidbox — `clone3` into new namespaces, the
-//! parent/child handshake, user and group id maps, the PID-1 reaper, and exec.
+//! parent/child handshake, user and group id maps, the PID-1 reaper (the `vb-init`
+//! program, built from `init/main.rs` by `build.rs` and carried in the library), and exec.
 //!
 //! ```
 //! use vb_proc::{ChildHooks, ProcessPlan, ProcessSpec};
@@ -105,6 +106,7 @@ pub mod filter;
 mod frame;
 mod hook;
 mod id_map;
+mod init;
 pub mod join;
 pub mod landlock;
 mod namespaces;

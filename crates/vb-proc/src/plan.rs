@@ -60,6 +60,18 @@ pub(crate) struct ChildPlan {
     pub(crate) join: Option<JoinPlan>,
     /// `--userns2`, entered after setup.
     pub(crate) user2: Option<RawFd>,
+    /// pid 1 as the `vb-init` program (see `crate::init`); `None` keeps the
+    /// reaper in-process.
+    pub(crate) init: Option<InitPlan>,
+}
+
+/// What the reaper needs to execute `vb-init`.
+#[derive(Debug)]
+pub(crate) struct InitPlan {
+    /// This launch's copy of the program's memfd.
+    pub(crate) program: OwnedFd,
+    /// The seccomp programs pid 1 loads after its `execve`.
+    pub(crate) seccomp: Option<OwnedFd>,
 }
 
 /// The monitoring descriptors and lock files, prepared.

@@ -239,6 +239,24 @@ impl<'fd> ProcessPlan<'fd> {
         } else {
             None
         };
+        // pid 1 as vb-init (see crate::init): for the reaper above the
+        // command, when the program and its memfds can be had; otherwise the
+        // reaper stays in-process.
+        let reaper = !spec.as_pid_1 && (ns.pid || holder);
+        let init = if reaper {
+            crate::init::program_fd().and_then(|fd| {
+                let program = rustix::io::fcntl_dupfd_cloexec(
+                    // SAFETY: the process-wide memfd crate::init keeps open.
+                    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+                    3,
+                )
+                .ok()?;
+                let seccomp = crate::init::seccomp_memfd(&security.seccomp).ok()?;
+                Some(crate::plan::InitPlan { program, seccomp })
+            })
+        } else {
+            None
+        };
         let child = ChildPlan {
             namespaces: ns,
             // With maps written by the caller (userns_block_fd), the ids are
@@ -258,7 +276,7 @@ impl<'fd> ProcessPlan<'fd> {
             hostname: spec.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
             die_with_parent: spec.die_with_parent,
             new_session: spec.new_session,
-            reaper: !spec.as_pid_1 && (ns.pid || holder),
+            reaper,
             // In a new PID namespace the parent is outside it and getppid() is 0.
             expected_parent: if ns.pid && join.is_none() {
                 None
@@ -285,6 +303,7 @@ impl<'fd> ProcessPlan<'fd> {
             join,
             close_in_child: spec.close_in_child.clone(),
             user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
+            init,
         };
         Ok(Self {
             child,
@@ -711,9 +730,21 @@ impl Running {
 
     /// Wait for the command and return how it ended.
     pub fn wait(mut self) -> Result<Termination, ProcError> {
-        let own = self.child.wait()?;
+        // pid 1 as vb-init has SIGCHLD as its exit signal again (an
+        // `execve` restores it): a caller that ignores SIGCHLD, or reaps
+        // with `waitpid(-1)`, may take it first. Its status pipe still has
+        // the command's status.
+        let own = match self.child.wait() {
+            Ok(own) => Some(own),
+            Err(ProcError::Wait(Errno::CHILD)) if self.status.is_some() => {
+                self.child.reaped = true;
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let lost = ProcError::Wait(Errno::CHILD);
         let Some(status_fd) = self.status.take() else {
-            return Ok(own);
+            return own.ok_or(lost);
         };
         // The reaper wrote the command's raw wait status before exiting.
         let mut buf = [0u8; 4];
@@ -721,7 +752,7 @@ impl Running {
             Ok(Termination::from_raw(i32::from_le_bytes(buf)))
         } else {
             // The reaper itself was killed before it could report.
-            Ok(own)
+            own.ok_or(lost)
         }
     }
 }

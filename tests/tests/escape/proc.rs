@@ -207,8 +207,13 @@ fn pid_1_holds_no_descriptor_of_the_launcher() {
         .spawn()
         .unwrap();
     let pid = child.id();
+    // Once the command runs, pid 1 is locked down (it waits for that).
     let reaper = voidbox_tests::eventually(Duration::from_secs(10), || {
-        first_child(pid).is_some_and(|r| first_child(r).is_some())
+        first_child(pid).is_some_and(|r| {
+            first_child(r).is_some_and(|c| {
+                std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n == "sleep\n")
+            })
+        })
     });
     assert!(reaper, "the sandbox did not start");
     let reaper = first_child(pid).unwrap();
@@ -233,8 +238,15 @@ fn pid_1_holds_no_descriptor_of_the_launcher() {
     unsafe { libc::kill(i32::try_from(reaper).unwrap(), libc::SIGKILL) };
     child.wait().unwrap();
     if let Some(fds) = fds {
-        assert_eq!(fds.len(), 1, "only the status pipe: {fds:?}");
-        assert!(fds[0].starts_with("pipe:"), "{fds:?}");
+        // The status pipe, and vb-init's signalfd (the in-process reaper
+        // has none).
+        let pipes = fds.iter().filter(|f| f.starts_with("pipe:")).count();
+        let others: Vec<_> = fds
+            .iter()
+            .filter(|f| !f.starts_with("pipe:") && f.as_str() != "anon_inode:[signalfd]")
+            .collect();
+        assert_eq!(pipes, 1, "only the status pipe: {fds:?}");
+        assert!(others.is_empty(), "{fds:?}");
     }
 }
 
@@ -865,4 +877,54 @@ fn no_process_the_command_reaches_yields_the_launchers_memory() {
         assert!(text.starts_with("found - "), "{what}: {text}");
     }
     drop(held);
+}
+
+#[test]
+fn pid_1_is_vb_init_and_maps_none_of_the_launcher() {
+    // An embedder's view: after an in-process launch, the sandbox's pid 1
+    // is the small vb-init program, not a copy of this process (whose
+    // resident memory is megabytes), named as this process is, and it
+    // forwards SIGTERM.
+    const TEST: &str = "pid_1_is_vb_init_and_maps_none_of_the_launcher";
+    if needs_userns(TEST) {
+        return;
+    }
+    if !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        skip(TEST, "vb-init is written for x86-64 and aarch64 only");
+        return;
+    }
+    let config = voidbox::JailConfig {
+        rootfs: voidbox::RootSource::Dir("/".into()),
+        cmd: vec!["/bin/sleep".into(), "1000".into()],
+        isolation: voidbox::Namespaces::ALL,
+        ..voidbox::JailConfig::default()
+    };
+    let mut session = voidbox::spawn(&config).unwrap();
+    let pid = session.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let rss_kib: u64 = field("VmRSS:")
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signalling the sandbox's pid 1, which forwards it.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let code = session.wait().unwrap().code();
+    // Named as the launcher is (as bubblewrap's pid 1 is `bwrap`).
+    let own = std::fs::read_to_string("/proc/thread-self/comm").unwrap();
+    assert_eq!(field("Name:"), own.trim(), "{status}");
+    assert!(rss_kib < 256, "pid 1 resident: {rss_kib} kB");
+    assert_eq!(
+        code,
+        128 + libc::SIGTERM,
+        "SIGTERM forwarded to the command"
+    );
 }

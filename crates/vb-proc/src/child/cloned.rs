@@ -34,7 +34,7 @@ use crate::child::sys::{ChildSys, RealSys, SysChannel};
 use crate::frame::{ChildFailure, Step};
 use crate::hook::ChildHooks;
 use crate::namespaces::NamespaceKind;
-use crate::plan::{ChildFds, ChildPlan, Monitor};
+use crate::plan::{ChildFds, ChildPlan, InitPlan, Monitor};
 use crate::sync::{ACK_BYTE, GATE_BYTE, READY_BYTE, recv_token, send_token};
 
 /// The exit code of a child that reported a failure frame.
@@ -192,14 +192,30 @@ fn setup<S: ChildSys>(
     if plan.reaper {
         take_locks(sys, &plan.monitor)?;
         let reaper_pid = sys.own_pid();
+        // With pid 1 as vb-init, the command waits for end-of-file on this
+        // pipe before its `execve` (see command_side): vb-init closes it once
+        // locked down (its `execve` makes it dumpable until then).
+        let ready = match plan.init {
+            Some(_) => Some(sys.pipe().map_err(|e| fail(Step::Fork, e))?),
+            None => None,
+        };
         // Signals are still blocked from the clone (see ProcessPlan::clone_child):
         // the reaper unblocks the ones it forwards once its handlers are in.
         // SAFETY: both sides go on with this code, which keeps to the
         // async-signal-safe contract.
         match unsafe { sys.fork() } {
             Err(e) => return Err(fail(Step::Fork, e)),
-            Ok(Some(command)) => return Ok(reaper_side(sys, plan, fds, command)),
+            Ok(Some(command)) => {
+                if let (Some(init), Some((read, write))) = (&plan.init, ready) {
+                    sys.close(read);
+                    return Ok(init_side(sys, plan, fds, command, init, write));
+                }
+                return Ok(reaper_side(sys, plan, fds, command));
+            }
             Ok(None) => {
+                if let Some((_, write)) = ready {
+                    sys.close(write);
+                }
                 if let Some(fd) = fds.status_write {
                     sys.close(fd);
                 }
@@ -219,6 +235,7 @@ fn setup<S: ChildSys>(
                     };
                     set_death_signal(sys, parent)?;
                 }
+                return command_side(sys, plan, fds, ready.map(|(read, _)| read));
             }
         }
     } else if let Some(fd) = plan.monitor.sync_fd {
@@ -227,7 +244,7 @@ fn setup<S: ChildSys>(
         sys.keep_across_exec(fd)
             .map_err(|e| fail(Step::SyncFd, e))?;
     }
-    command_side(sys, plan, fds)
+    command_side(sys, plan, fds, None)
 }
 
 /// Arm the death signal, then check the parent is still the one expected:
@@ -449,12 +466,112 @@ fn reaper_side<S: ChildSys>(sys: &mut S, plan: &ChildPlan, fds: &ChildFds, comma
     }
 }
 
+/// The reaper when pid 1 is `vb-init`: the same lockdown as
+/// [`reaper_side`] up to the descriptors, then it executes the program, which
+/// drops what its `execve` gave back, loads the seccomp programs and
+/// supervises. If the program cannot be executed, this process supervises
+/// in-process after all, as [`reaper_side`] does.
+fn init_side<S: ChildSys>(
+    sys: &mut S,
+    plan: &ChildPlan,
+    fds: &ChildFds,
+    command: Pid,
+    init: &InitPlan,
+    ready: RawFd,
+) -> Ending {
+    sys.close(fds.ack_write);
+    let program = init.program.as_raw_fd();
+    let seccomp = init.seccomp.as_ref().map(AsRawFd::as_raw_fd);
+    let locked_down = plan.security.reaper(sys).and_then(|()| {
+        let mut keep = [-1; MAX_KEPT + 3];
+        let mut n = 0;
+        let mut push = |fd: RawFd| {
+            if let Some(slot) = keep.get_mut(n) {
+                *slot = fd;
+                n += 1;
+            }
+        };
+        push(fds.fail_write);
+        push(program);
+        push(ready);
+        if let Some(fd) = seccomp {
+            push(fd);
+        }
+        if let Some(fd) = fds.status_write {
+            push(fd);
+        }
+        if let Some(fd) = plan.monitor.sync_fd {
+            push(fd);
+        }
+        for slot in &plan.monitor.lock_fds {
+            push(slot.load(Ordering::Relaxed));
+        }
+        sys.close_all_except(keep.get(..n).unwrap_or_default())
+            .map_err(|e| fail(Step::CloseFds, e))?;
+        // What vb-init keeps: everything but the program and the failure
+        // pipe, whose end-of-file tells the parent the `execve` happened.
+        for fd in keep.get(2..n).unwrap_or_default() {
+            sys.keep_across_exec(*fd)
+                .map_err(|e| fail(Step::CloseFds, e))?;
+        }
+        Ok(())
+    });
+    if let Err(failure) = locked_down {
+        send_frame(sys, fds.fail_write, &failure);
+        sys.kill(command);
+        return Ending::Exit(SETUP_FAILED_EXIT);
+    }
+    // argv[0] is this process's name, which vb-init takes back (an execve
+    // of a memfd would name it `memfd:vb-init`): pid 1 is `vb` or `bwrap`,
+    // or the embedder's name, as before.
+    let mut name = [0u8; 17];
+    sys.own_name(&mut name);
+    let mut bufs = [[0u8; 24]; 4];
+    let [pid_buf, status_buf, ready_buf, seccomp_buf] = &mut bufs;
+    let args: [&[u8]; 5] = [
+        &name,
+        crate::init::decimal(i64::from(command.as_raw_nonzero().get()), pid_buf),
+        crate::init::decimal(i64::from(fds.status_write.unwrap_or(-1)), status_buf),
+        crate::init::decimal(i64::from(ready), ready_buf),
+        crate::init::decimal(i64::from(seccomp.unwrap_or(-1)), seccomp_buf),
+    ];
+    let argv: [*const libc::c_char; 6] = [
+        args[0].as_ptr().cast(),
+        args[1].as_ptr().cast(),
+        args[2].as_ptr().cast(),
+        args[3].as_ptr().cast(),
+        args[4].as_ptr().cast(),
+        std::ptr::null(),
+    ];
+    // SAFETY: argv is a null-terminated array of NUL-terminated strings on
+    // this stack.
+    let _errno = unsafe { sys.exec_fd(program, argv.as_ptr()) };
+    // Not executed (a kernel refusing executable memfds): supervise here,
+    // with the seccomp programs this process would have loaded.
+    sys.close(program);
+    sys.close(ready);
+    if let Some(fd) = seccomp {
+        sys.close(fd);
+    }
+    if let Err(failure) = plan.security.load_seccomp(sys) {
+        send_frame(sys, fds.fail_write, &failure);
+        sys.kill(command);
+        return Ending::Exit(SETUP_FAILED_EXIT);
+    }
+    sys.close(fds.fail_write);
+    Ending::Supervise {
+        child: command,
+        status_fd: fds.status_write,
+    }
+}
+
 /// The command's process from the standard streams to `execve`; returns
 /// only the failure of a step (the last being `execve` itself).
 fn command_side<S: ChildSys>(
     sys: &mut S,
     plan: &ChildPlan,
     fds: &ChildFds,
+    init_ready: Option<RawFd>,
 ) -> Result<Ending, ChildFailure> {
     install_stdio(sys, &plan.stdio)?;
     plan.security.command(sys)?;
@@ -465,6 +582,11 @@ fn command_side<S: ChildSys>(
     send_token(&mut SysChannel::new(sys, fds.ack_write), ACK_BYTE)
         .map_err(|_| fail(Step::Ack, Errno::PIPE))?;
     sys.close(fds.ack_write);
+    if let Some(fd) = init_ready {
+        // pid 1 (vb-init) is locked down before the command runs: its setup
+        // above went on meanwhile.
+        block_on(sys, fd, Step::Fork)?;
+    }
     sys.reset_signals().map_err(|e| fail(Step::Signals, e))?;
     // Last, as bubblewrap does: the caller's filters may refuse what the
     // steps above need.

@@ -301,6 +301,21 @@ unsafe impl ChildSys for Fake {
         self.fallible(Call::KeepAcrossExec(fd))
     }
 
+    fn pipe(&mut self) -> Result<(RawFd, RawFd), Errno> {
+        Ok((self.new_fd(), self.new_fd()))
+    }
+
+    fn own_name(&mut self, buf: &mut [u8; 17]) {
+        if let Some(head) = buf.get_mut(..5) {
+            head.copy_from_slice(b"fake\0");
+        }
+    }
+
+    unsafe fn exec_fd(&mut self, _fd: RawFd, _argv: *const *const libc::c_char) -> Errno {
+        // The unit tests' plans carry no vb-init.
+        Errno::NOSYS
+    }
+
     fn dup_above_stdio(&mut self, fd: RawFd) -> Result<RawFd, Errno> {
         self.fallible(Call::DupAboveStdio(fd))?;
         Ok(self.new_fd())

@@ -56,6 +56,18 @@ pub(crate) unsafe trait ChildSys {
     fn close_all_except(&mut self, keep: &[RawFd]) -> Result<(), Errno>;
     /// Clear close-on-exec on `fd`.
     fn keep_across_exec(&mut self, fd: RawFd) -> Result<(), Errno>;
+    /// A close-on-exec pipe: `(read end, write end)`.
+    fn pipe(&mut self) -> Result<(RawFd, RawFd), Errno>;
+    /// This process's name (`PR_GET_NAME`), NUL-terminated in `buf`.
+    fn own_name(&mut self, buf: &mut [u8; 17]);
+    /// `execveat(fd, "", argv, {NULL}, AT_EMPTY_PATH)`: returns only on
+    /// failure, with its errno.
+    ///
+    /// # Safety
+    ///
+    /// `argv` points to a null-terminated array of pointers to
+    /// NUL-terminated strings, all valid for the call.
+    unsafe fn exec_fd(&mut self, fd: RawFd, argv: *const *const libc::c_char) -> Errno;
     /// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a copy of `fd` above the standard
     /// streams.
     fn dup_above_stdio(&mut self, fd: RawFd) -> Result<RawFd, Errno>;
@@ -244,6 +256,34 @@ unsafe impl ChildSys for RealSys {
     fn keep_across_exec(&mut self, fd: RawFd) -> Result<(), Errno> {
         // SAFETY: fcntl on a descriptor number; failure is reported.
         check(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
+    }
+
+    fn pipe(&mut self) -> Result<(RawFd, RawFd), Errno> {
+        let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        Ok((read.into_raw_fd(), write.into_raw_fd()))
+    }
+
+    fn own_name(&mut self, buf: &mut [u8; 17]) {
+        // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL included, into
+        // a buffer of 17.
+        unsafe { libc::prctl(libc::PR_GET_NAME, buf.as_mut_ptr()) };
+    }
+
+    unsafe fn exec_fd(&mut self, fd: RawFd, argv: *const *const libc::c_char) -> Errno {
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        // SAFETY: the caller guarantees argv; envp is an empty list; the
+        // path is an empty C string, as AT_EMPTY_PATH wants.
+        unsafe {
+            libc::syscall(
+                libc::SYS_execveat,
+                fd,
+                c"".as_ptr(),
+                argv,
+                envp.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            )
+        };
+        last_errno()
     }
 
     fn dup_above_stdio(&mut self, fd: RawFd) -> Result<RawFd, Errno> {

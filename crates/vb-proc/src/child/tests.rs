@@ -28,7 +28,7 @@ use crate::frame::{ChildFailure, Origin, Step, StepFailure};
 use crate::hook::{ChildHook, ChildHooks};
 use crate::join::{JoinNamespaces, JoinPlan};
 use crate::namespaces::{NamespaceKind, Namespaces};
-use crate::plan::{ChildFds, ChildPlan, Monitor};
+use crate::plan::{ChildFds, ChildPlan, InitPlan, Monitor};
 use crate::rlimit::{Rlimit, RlimitResource};
 use crate::seccomp::BpfProgram;
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec, SecurityStep};
@@ -162,6 +162,7 @@ fn bare_plan() -> ChildPlan {
         proc_dir: None,
         join: None,
         user2: None,
+        init: None,
     }
 }
 
@@ -393,6 +394,54 @@ fn the_reaper_locks_itself_down_then_supervises_the_command() {
     );
     assert!(!fake.executed());
     assert_calls(&fake, calls_of(&[&full_plan_setup(), &full_plan_reaper()]));
+}
+
+#[test]
+fn with_vb_init_the_reaper_keeps_what_pid_1_holds_and_supervises_itself_when_it_cannot_execute() {
+    // The fake refuses the execveat of vb-init: the reaper must have kept
+    // the status pipe, the sync descriptor and the lock across the exec,
+    // and then fall back to supervising in-process with its seccomp
+    // programs loaded, the failure pipe closed last.
+    let mut plan = full_plan();
+    plan.init = Some(InitPlan {
+        program: dummy_dir(),
+        seccomp: None,
+    });
+    let mut fake = full_fake();
+    fake.fork_as_parent_of(pid(COMMAND));
+    let ending = run(&mut fake, &plan, &BOTH_HOOKS, &FDS);
+    assert_eq!(
+        ending,
+        Ending::Supervise {
+            child: pid(COMMAND),
+            status_fd: FDS.status_write,
+        }
+    );
+    assert!(!fake.executed());
+    let calls = fake.calls();
+    let at = |call: Call| calls.iter().position(|c| *c == call);
+    let kept = [FDS.status_write.unwrap(), SYNC_FD, LOCK_FD].map(|fd| at(Call::KeepAcrossExec(fd)));
+    let seccomp = at(Call::Seccomp(1));
+    assert!(kept.iter().all(Option::is_some), "{calls:#?}");
+    assert!(kept.iter().all(|k| *k < seccomp), "{calls:#?}");
+    assert_eq!(
+        calls.last(),
+        Some(&Call::Close(FDS.fail_write)),
+        "{calls:#?}"
+    );
+}
+
+#[test]
+fn with_vb_init_the_command_still_executes() {
+    let mut plan = full_plan();
+    plan.init = Some(InitPlan {
+        program: dummy_dir(),
+        seccomp: None,
+    });
+    let mut fake = full_fake();
+    fake.fork_as_child();
+    run(&mut fake, &plan, &BOTH_HOOKS, &FDS);
+    assert!(fake.executed());
 }
 
 /// Fail each fallible call of a scenario in turn: the frame on the failure
