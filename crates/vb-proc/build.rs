@@ -45,12 +45,18 @@ fn main() {
         "-C",
         "target-feature=+crt-static",
     ])
-    .args(["-C", "link-self-contained=no"])
     .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-nostdlib"])
     .args(["-C", "link-arg=-static", "-C", "strip=symbols"])
     .arg("-o")
     .arg(&program)
     .arg("init/main.rs");
+    if target.contains("-musl") {
+        // Not the target's own start files and C library: the program has
+        // its own entry point. (On glibc targets the C compiler that links
+        // adds them, and -nostartfiles -nostdlib keep it from doing so; the
+        // linker rustc picks there must stay as it is.)
+        cmd.args(["-C", "link-self-contained=no"]);
+    }
     if let Ok(linker) = std::env::var("RUSTC_LINKER") {
         cmd.arg("-C").arg(format!("linker={linker}"));
     }

@@ -67,6 +67,16 @@ fn test() -> Result<()> {
     // The library crates package as they would be published, and each
     // package builds on its own (the workspace crates are packaged together,
     // so they find each other unpublished).
+    // The library as an embedder usually builds it: for the host's glibc
+    // target (the workspace's own programs are musl ones). vb-proc's build
+    // script links the vb-init program differently for each.
+    let host = run::host_triple()?;
+    if run::build_target()? != host {
+        run::step(
+            &format!("the library for {host}"),
+            run::cargo(&["build", "-p", "voidbox", "--target", &host]),
+        )?;
+    }
     let verify_dir = forget_packaged_sources()?;
     let mut package = run::cargo(&[
         "package",
