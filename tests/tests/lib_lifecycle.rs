@@ -525,3 +525,60 @@ fn the_library_sandbox_survives_a_signal_storm() {
     assert_eq!(rest, ["zombies=0"]);
     assert_eq!(status.code(), 3);
 }
+
+/// The children of every thread of this process.
+fn own_children() -> Vec<i32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Whether `pid` shares this process's memory (`kcmp(KCMP_VM)`).
+fn shares_our_memory(pid: i32) -> bool {
+    const KCMP_VM: libc::c_long = 1;
+    // SAFETY: kcmp compares kernel objects of two processes; no memory is
+    // passed.
+    let r = unsafe { libc::syscall(libc::SYS_kcmp, libc::getpid(), pid, KCMP_VM, 0, 0) };
+    r == 0
+}
+
+#[test]
+fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
+    // A launch whose parent has nothing to do after the clone does not copy
+    // the launcher's memory (its cost would grow with the launcher's size):
+    // held at --block-fd during setup, the sandbox's first process shares
+    // this process's memory. A launch that does need the parent (here a
+    // cgroup limit, which the parent sets up after the clone) copies it.
+    if needs_userns("a_launch_shares_the_launchers_memory_instead_of_copying_it") {
+        return;
+    }
+    let mut cases = vec![(config(&["/bin/true"]), true)];
+    if voidbox_tests::is_root() {
+        let mut limited = config(&["/bin/true"]);
+        limited.resources.pids_max = Some(64);
+        cases.push((limited, false));
+    }
+    for (mut cfg, shared) in cases {
+        let (block_r, block_w) = rustix::pipe::pipe().unwrap();
+        cfg.status.block_fd = Some(Arc::new(block_r));
+        let launcher = std::thread::spawn(move || voidbox::launch(&cfg).map(|s| s.code()));
+        let mut child = None;
+        assert!(voidbox_tests::eventually(Duration::from_secs(10), || {
+            child = own_children().into_iter().next();
+            child.is_some()
+        }));
+        // Past the clone: blocked on the descriptor (give it time to get there).
+        std::thread::sleep(Duration::from_millis(100));
+        let seen = shares_our_memory(child.unwrap());
+        rustix::io::write(&block_w, b"x").unwrap();
+        assert_eq!(launcher.join().unwrap().unwrap(), 0);
+        assert_eq!(seen, shared, "limits: {}", !shared);
+    }
+}

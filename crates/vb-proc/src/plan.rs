@@ -63,6 +63,75 @@ pub(crate) struct ChildPlan {
     /// pid 1 as the `vb-init` program (see `crate::init`); `None` keeps the
     /// reaper in-process.
     pub(crate) init: Option<InitPlan>,
+    /// A launch whose processes share the launcher's memory until they
+    /// execute (see [`ProcessPlan::launch_flat`](crate::ProcessPlan::launch_flat)).
+    pub(crate) flat: Option<FlatPlan>,
+}
+
+/// What a `CLONE_VM` launch needs beyond the plan.
+#[derive(Debug)]
+pub(crate) struct FlatPlan {
+    /// The child's own id maps (`setgroups`, `uid_map`, `gid_map` under the
+    /// host's `/proc/self`), written first thing: there is no gate for the
+    /// parent to write them at.
+    pub(crate) own_maps: Option<[(&'static std::ffi::CStr, Vec<u8>); 3]>,
+    /// The stacks of the sandbox's first process and of the command's.
+    pub(crate) stacks: [Stack; 2],
+}
+
+/// A stack for a `CLONE_VM` process: an anonymous mapping with a guard
+/// page below, unmapped when dropped — after the processes using it have
+/// executed or ended (the plan outlives the launch's wait).
+#[derive(Debug)]
+pub(crate) struct Stack {
+    base: *mut std::ffi::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is owned by this value alone; no reference into it is
+// handed out to other threads of the launcher.
+unsafe impl Send for Stack {}
+// SAFETY: as above; `top` only computes an address.
+unsafe impl Sync for Stack {}
+
+impl Stack {
+    /// A stack of `len` bytes (a multiple of the page size) above a guard
+    /// page.
+    pub(crate) fn new(len: usize) -> Result<Self, rustix::io::Errno> {
+        use rustix::mm::{MapFlags, ProtFlags};
+        let guard = rustix::param::page_size();
+        let total = len + guard;
+        // SAFETY: a fresh private anonymous mapping.
+        let base = unsafe {
+            rustix::mm::mmap_anonymous(
+                std::ptr::null_mut(),
+                total,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::STACK | MapFlags::NORESERVE,
+            )
+        }?;
+        let empty = rustix::mm::MprotectFlags::empty();
+        // SAFETY: the lowest page of the mapping just made.
+        let guarded = unsafe { rustix::mm::mprotect(base, guard, empty) };
+        if let Err(e) = guarded {
+            // SAFETY: unmapping the mapping just made.
+            let _ = unsafe { rustix::mm::munmap(base, total) };
+            return Err(e);
+        }
+        Ok(Self { base, len: total })
+    }
+
+    /// The top of the stack, 16-byte aligned (stacks grow down).
+    pub(crate) fn top(&self) -> *mut std::ffi::c_void {
+        self.base.cast::<u8>().wrapping_add(self.len).cast()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping this value owns, once.
+        let _ = unsafe { rustix::mm::munmap(self.base, self.len) };
+    }
 }
 
 /// What the reaper needs to execute `vb-init`.

@@ -116,6 +116,12 @@ pub struct ProcessSpec<'fd> {
     /// does so when it mounts a devpts), then move the command into a nested
     /// user namespace where it has `uid`/`gid`.
     pub setup_as_root: bool,
+    /// The caller does nothing between the clone and the command's
+    /// `execve` (no cgroup to attach, no network to move): the launch may
+    /// then share the caller's memory until then, whatever its size
+    /// ([`ProcessPlan::launch_flat`]), where the rest of the specification
+    /// allows.
+    pub flat: bool,
 }
 
 /// The most lock files one sandbox takes.
@@ -257,6 +263,54 @@ impl<'fd> ProcessPlan<'fd> {
         } else {
             None
         };
+        // A CLONE_VM launch: nothing for the parent to do after the clone,
+        // no namespace to join (a process in it could reach the child), and
+        // pid 1 as vb-init in a PID namespace of its own (killing it then
+        // ends the command's process, whose stack the plan owns). Every id
+        // the child takes maps to the launcher's own (one-line maps), so no
+        // credential change marks the shared memory not dumpable.
+        // Nor a nested user namespace for the command (`setup_as_root`):
+        // gaining the new namespace's capabilities makes the kernel mark the
+        // process's memory not dumpable — the launcher's own, shared.
+        let flat = if spec.flat
+            && !spec.setup_as_root
+            && join.is_none()
+            && spec.join.user2.is_none()
+            && spec.userns_block_fd.is_none()
+            && spec.join_cgroups.is_empty()
+            && (!reaper || (ns.pid && init.is_some()))
+        {
+            let own_maps = maps.map(|(uid, gid)| {
+                [
+                    (c"self/setgroups", b"deny".to_vec()),
+                    (
+                        c"self/uid_map",
+                        format!("{} {} 1\n", uid.inside, uid.outside).into_bytes(),
+                    ),
+                    (
+                        c"self/gid_map",
+                        format!("{} {} 1\n", gid.inside, gid.outside).into_bytes(),
+                    ),
+                ]
+            });
+            const STACK: usize = 512 * 1024;
+            Some(crate::plan::FlatPlan {
+                own_maps,
+                stacks: [
+                    crate::plan::Stack::new(STACK).map_err(ProcError::Clone)?,
+                    crate::plan::Stack::new(STACK).map_err(ProcError::Clone)?,
+                ],
+            })
+        } else {
+            None
+        };
+        let proc_dir = match proc_dir {
+            None if flat.as_ref().is_some_and(|f| f.own_maps.is_some()) => {
+                Some(crate::report::open_host_proc().map_err(ProcError::Proc)?)
+            }
+            other => other,
+        };
+        let maps = if flat.is_some() { None } else { maps };
         let child = ChildPlan {
             namespaces: ns,
             // With maps written by the caller (userns_block_fd), the ids are
@@ -304,6 +358,7 @@ impl<'fd> ProcessPlan<'fd> {
             close_in_child: spec.close_in_child.clone(),
             user2: spec.join.user2.map(|fd| fd.as_raw_fd()),
             init,
+            flat,
         };
         Ok(Self {
             child,
@@ -414,6 +469,114 @@ impl<'fd> ProcessPlan<'fd> {
         // The child's ends (gate_read, ack_write, fail_write, status write,
         // ready read) are dropped here in the parent, so only the child holds
         // them.
+    }
+}
+
+/// What the first process of a `CLONE_VM` launch reads (see
+/// [`ProcessPlan::launch_flat`]).
+struct FlatChild<'a> {
+    plan: &'a ChildPlan,
+    hooks: &'a ChildHooks<'a>,
+    fds: &'a ChildFds,
+}
+
+/// The first process of a `CLONE_VM` launch, on the plan's first stack.
+extern "C" fn flat_child_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the FlatChild of launch_flat, whose frame is alive:
+    // the launching thread is suspended until this process executes or
+    // ends.
+    let child = unsafe { &*arg.cast::<FlatChild<'_>>() };
+    child_main(child.plan, child.hooks, child.fds)
+}
+
+impl ProcessPlan<'_> {
+    /// Whether [`launch_flat`](Self::launch_flat) applies: the
+    /// specification allowed it ([`ProcessSpec::flat`]) and needs nothing
+    /// it cannot do.
+    pub fn is_flat(&self) -> bool {
+        self.child.flat.is_some()
+    }
+
+    /// Launch without copying the caller's memory: the sandbox's first
+    /// process is made with `CLONE_VM | CLONE_VFORK` on a stack of its own
+    /// (the command's process, below pid 1, likewise with `CLONE_VM`), so
+    /// the cost does not grow with the caller's size. The calling thread is
+    /// suspended until that process executes (vb-init as pid 1, or the
+    /// command), which writes its own id maps meanwhile: there is no gate.
+    /// Returns the started child; [`Started::report`] and
+    /// [`Started::finish`] follow as after [`Pending::open_gate`].
+    pub fn launch_flat(&self, hooks: &ChildHooks<'_>) -> Result<Started, ProcError> {
+        let Some(flat) = &self.child.flat else {
+            return Err(ProcError::Clone(Errno::INVAL));
+        };
+        let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
+        let (gate_read, gate_write) = pipe()?;
+        let (ack_read, ack_write) = pipe()?;
+        let (fail_read, fail_write) = pipe()?;
+        let status = if self.child.reaper {
+            Some(pipe()?)
+        } else {
+            None
+        };
+        let nsid = if self.report { Some(pipe()?) } else { None };
+        let fds = ChildFds {
+            gate_read: gate_read.as_raw_fd(),
+            gate_write: gate_write.as_raw_fd(),
+            ack_read: ack_read.as_raw_fd(),
+            ack_write: ack_write.as_raw_fd(),
+            fail_read: fail_read.as_raw_fd(),
+            fail_write: fail_write.as_raw_fd(),
+            status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
+            status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
+            ready_read: None,
+            ready_write: None,
+            nsid_read: nsid.as_ref().map(|(r, _)| r.as_raw_fd()),
+            nsid_write: nsid.as_ref().map(|(_, w)| w.as_raw_fd()),
+        };
+        let child = FlatChild {
+            plan: &self.child,
+            hooks,
+            fds: &fds,
+        };
+        let stack = flat
+            .stacks
+            .first()
+            .map(crate::plan::Stack::top)
+            .ok_or(ProcError::Clone(Errno::INVAL))?;
+        let flags = libc::CLONE_VM
+            | libc::CLONE_VFORK
+            | libc::CLONE_PIDFD
+            | i32::try_from(self.child.namespaces.clone_flags())
+                .map_err(|_| ProcError::Clone(Errno::INVAL))?;
+        let mut pidfd: libc::c_int = -1;
+        // As in clone_child: every signal blocked across the clone.
+        let blocked = BlockAllSignals::new();
+        // SAFETY: the entry runs child_main on the plan's stack, which the
+        // plan keeps mapped until after the wait; `child` and everything it
+        // points to outlive the call, which returns only once the child has
+        // executed or ended (CLONE_VFORK). No exit signal: as clone_child.
+        let pid = unsafe {
+            libc::clone(
+                flat_child_entry,
+                stack,
+                flags,
+                (&raw const child).cast_mut().cast(),
+                &raw mut pidfd,
+            )
+        };
+        drop(blocked);
+        let pid = Pid::from_raw(pid).ok_or_else(|| ProcError::Clone(crate::errno::last_errno()))?;
+        // SAFETY: the kernel stored a fresh pidfd that nothing else owns.
+        let pidfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(pidfd) };
+        drop((gate_read, gate_write, ack_write, fail_write));
+        Ok(Started {
+            child: Reapable::new(pid, pidfd),
+            ack: ack_read,
+            fail: fail_read,
+            status: status.map(|(r, _)| r),
+            ready: None,
+            nsid: nsid.map(|(r, _)| r),
+        })
     }
 }
 

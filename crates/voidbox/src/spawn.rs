@@ -143,8 +143,9 @@ pub(crate) fn prepare_and_launch(
     // child goes on, so a cgroup namespace must be made at once, in the
     // final cgroup: the cgroup is then placed before the gate.
     let place_early = config.status.userns_block_fd.is_some() && iso.cgroup;
+    let mut no_cgroup = false;
     match cgroup_glue::place(&config.resources, place_early)? {
-        cgroup_glue::Placement::None => {}
+        cgroup_glue::Placement::None => no_cgroup = true,
         cgroup_glue::Placement::Before(cgroup, created) => {
             host.cgroup = Some(cgroup);
             warnings.extend(created);
@@ -188,6 +189,10 @@ pub(crate) fn prepare_and_launch(
             .fs_actions
             .iter()
             .any(|a| matches!(a, FsAction::Dev { .. })),
+        // Nothing for this process to do between the clone and the
+        // command's execve: the launch may share this process's memory
+        // until then (vb-proc decides whether the rest allows it).
+        flat: no_cgroup && net.is_none(),
     };
     let plan = ProcessPlan::prepare(&spec)?;
     warnings.extend(landlock_warning(config, plan.security())?);
@@ -267,6 +272,25 @@ pub(crate) fn clone_and_release(
         .as_ref()
         .and_then(vb_cgroup::SandboxCgroup::clone_into_fd);
     let since = crate::event::monotonic_now();
+    if plan.is_flat() {
+        let describe =
+            |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
+        let mut started = plan.launch_flat(&hooks).map_err(describe)?;
+        let pid = started.pid().as_raw_nonzero().get();
+        let since = events.step(SetupStep::Clone, since);
+        if !warnings.is_empty() {
+            events.warnings(&warnings);
+        }
+        let report = started.report().map_err(describe)?;
+        let ids = report
+            .map(|r| NamespaceIds::from_report(&r, iso))
+            .unwrap_or_default();
+        events.spawned(pid, &ids);
+        let running = started.finish().map_err(describe)?;
+        events.step(SetupStep::ChildSetup, since);
+        events.setup_finished(pid);
+        return Ok((running, pid, warnings));
+    }
     let pending = plan.clone_child(&hooks, cgroup_fd)?;
     let pid = pending.pid().as_raw_nonzero().get();
     if let Some(cgroup) = &host.cgroup {

@@ -29,12 +29,13 @@ use crate::child::fds::MAX_KEPT;
 use crate::child::reaper;
 use crate::child::steps::{
     arm_death_signal, fail, run_hooks, send_frame, set_dumpable, setns, switch_ids_each,
+    write_file_at,
 };
 use crate::child::sys::{ChildSys, RealSys, SysChannel};
 use crate::frame::{ChildFailure, Step};
 use crate::hook::ChildHooks;
 use crate::namespaces::NamespaceKind;
-use crate::plan::{ChildFds, ChildPlan, InitPlan, Monitor};
+use crate::plan::{ChildFds, ChildPlan, FlatPlan, InitPlan, Monitor, Stack};
 use crate::sync::{ACK_BYTE, GATE_BYTE, READY_BYTE, recv_token, send_token};
 
 /// The exit code of a child that reported a failure frame.
@@ -111,14 +112,34 @@ fn setup<S: ChildSys>(
     if plan.die_with_parent {
         set_death_signal(sys, plan.expected_parent)?;
     }
-    recv_token(&mut SysChannel::new(sys, fds.gate_read), GATE_BYTE)
-        .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
-    sys.close(fds.gate_read);
-    // This process is a copy of the launcher's memory: from here on (the
-    // parent has written the id maps it had to) nothing the sandbox holds
-    // may trace it or read it through /proc, even a process already in a
-    // namespace it joins. `execve` makes the command dumpable again.
-    set_dumpable(sys, false)?;
+    if let Some(flat) = &plan.flat {
+        // A CLONE_VM launch: the parent is suspended until this process
+        // executes, so it writes its own id maps. It shares the launcher's
+        // memory, whose dumpable flag it must not change (a flag of the
+        // memory, not of the process); no process of the sandbox exists
+        // yet, and vb-init makes itself not dumpable.
+        sys.close(fds.gate_read);
+        if let Some(maps) = &flat.own_maps {
+            let proc_dir = plan
+                .proc_dir
+                .as_ref()
+                .map(AsRawFd::as_raw_fd)
+                .ok_or_else(|| fail(Step::OwnIdMap, Errno::BADF))?;
+            for (index, (path, text)) in (0u32..).zip(maps.iter()) {
+                write_file_at(sys, proc_dir, path, text)
+                    .map_err(|e| ChildFailure::process(Step::OwnIdMap, index, e.raw_os_error()))?;
+            }
+        }
+    } else {
+        recv_token(&mut SysChannel::new(sys, fds.gate_read), GATE_BYTE)
+            .map_err(|_| fail(Step::Gate, Errno::PIPE))?;
+        sys.close(fds.gate_read);
+        // This process is a copy of the launcher's memory: from here on (the
+        // parent has written the id maps it had to) nothing the sandbox holds
+        // may trace it or read it through /proc, even a process already in a
+        // namespace it joins. `execve` makes the command dumpable again.
+        set_dumpable(sys, false)?;
+    }
     if let Some(join) = &plan.join {
         let proc_dir = plan
             .proc_dir
@@ -199,6 +220,9 @@ fn setup<S: ChildSys>(
             Some(_) => Some(sys.pipe().map_err(|e| fail(Step::Fork, e))?),
             None => None,
         };
+        if let (Some(flat), Some(init), Some(ready)) = (&plan.flat, &plan.init, ready) {
+            return flat_split(sys, plan, fds, flat, init, ready, reaper_pid);
+        }
         // Signals are still blocked from the clone (see ProcessPlan::clone_child):
         // the reaper unblocks the ones it forwards once its handlers are in.
         // SAFETY: both sides go on with this code, which keeps to the
@@ -212,31 +236,7 @@ fn setup<S: ChildSys>(
                 }
                 return Ok(reaper_side(sys, plan, fds, command));
             }
-            Ok(None) => {
-                if let Some((_, write)) = ready {
-                    sys.close(write);
-                }
-                if let Some(fd) = fds.status_write {
-                    sys.close(fd);
-                }
-                for slot in &plan.monitor.lock_fds {
-                    sys.close(slot.load(Ordering::Relaxed));
-                }
-                if let Some(fd) = plan.monitor.sync_fd {
-                    sys.close(fd);
-                }
-                if plan.die_with_parent {
-                    // The reaper is pid 1 of the new namespace, or the
-                    // process that forked this one.
-                    let parent = if plan.namespaces.pid {
-                        Pid::from_raw(1)
-                    } else {
-                        Some(reaper_pid)
-                    };
-                    set_death_signal(sys, parent)?;
-                }
-                return command_side(sys, plan, fds, ready.map(|(read, _)| read));
-            }
+            Ok(None) => return below_the_reaper(sys, plan, fds, ready, reaper_pid, None),
         }
     } else if let Some(fd) = plan.monitor.sync_fd {
         // No reaper (as pid 1): the command itself keeps the descriptor open
@@ -244,7 +244,136 @@ fn setup<S: ChildSys>(
         sys.keep_across_exec(fd)
             .map_err(|e| fail(Step::SyncFd, e))?;
     }
-    command_side(sys, plan, fds, None)
+    command_side(sys, plan, fds, None, None)
+}
+
+/// The command's process, just created below the reaper: it gives up the
+/// reaper's descriptors and goes on to `execve`.
+fn below_the_reaper<S: ChildSys>(
+    sys: &mut S,
+    plan: &ChildPlan,
+    fds: &ChildFds,
+    ready: Option<(RawFd, RawFd)>,
+    reaper_pid: Pid,
+    started: Option<RawFd>,
+) -> Result<Ending, ChildFailure> {
+    if let Some((_, write)) = ready {
+        sys.close(write);
+    }
+    if let Some(fd) = fds.status_write {
+        sys.close(fd);
+    }
+    for slot in &plan.monitor.lock_fds {
+        sys.close(slot.load(Ordering::Relaxed));
+    }
+    if let Some(fd) = plan.monitor.sync_fd {
+        sys.close(fd);
+    }
+    if plan.die_with_parent {
+        // The reaper is pid 1 of the new namespace, or the
+        // process that forked this one.
+        let parent = if plan.namespaces.pid {
+            Pid::from_raw(1)
+        } else {
+            Some(reaper_pid)
+        };
+        set_death_signal(sys, parent)?;
+    }
+    command_side(sys, plan, fds, ready.map(|(read, _)| read), started)
+}
+
+/// What the command's process of a `CLONE_VM` launch reads: it starts on a
+/// stack of its own, in [`flat_command_entry`].
+struct FlatCommand<'a> {
+    plan: &'a ChildPlan,
+    fds: &'a ChildFds,
+    ready: (RawFd, RawFd),
+    started: RawFd,
+    reaper_pid: Pid,
+}
+
+/// The PID-1 split of a `CLONE_VM` launch: the command's process is made
+/// with `CLONE_VM` on the plan's second stack (a fork would copy the
+/// launcher's page tables). This process waits until that one has done
+/// everything that may touch the C library (its setup up to the
+/// acknowledgement: the launcher is still suspended then), then locks down
+/// and executes vb-init, which resumes the launcher.
+fn flat_split<S: ChildSys>(
+    sys: &mut S,
+    plan: &ChildPlan,
+    fds: &ChildFds,
+    flat: &FlatPlan,
+    init: &InitPlan,
+    ready: (RawFd, RawFd),
+    reaper_pid: Pid,
+) -> Result<Ending, ChildFailure> {
+    let (started_read, started_write) = sys.pipe().map_err(|e| fail(Step::Fork, e))?;
+    let command = FlatCommand {
+        plan,
+        fds,
+        ready,
+        started: started_write,
+        reaper_pid,
+    };
+    let stack = flat
+        .stacks
+        .get(1)
+        .map(Stack::top)
+        .ok_or_else(|| fail(Step::Fork, Errno::INVAL))?;
+    // SAFETY: the entry runs on a stack of its own and keeps to the
+    // child's contract; `command` lives in this frame, which this process
+    // leaves only by `execve` or `_exit` (the memory stays mapped for the
+    // other process until the launch is over).
+    let pid = unsafe {
+        sys.clone_vm(
+            stack,
+            flat_command_entry,
+            (&raw const command).cast_mut().cast(),
+        )
+    }
+    .map_err(|e| fail(Step::Fork, e))?;
+    sys.close(started_write);
+    sys.close(ready.0);
+    let mut byte = [0u8; 1];
+    let started = loop {
+        match sys.read(started_read, &mut byte) {
+            Err(Errno::INTR) => {}
+            other => break other,
+        }
+    };
+    sys.close(started_read);
+    if started != Ok(1) {
+        // The command's process failed (its frame is written) or is gone.
+        sys.kill(pid);
+        sys.close(ready.1);
+        return Ok(Ending::Exit(SETUP_FAILED_EXIT));
+    }
+    Ok(init_side(sys, plan, fds, pid, init, ready.1))
+}
+
+/// The command's process of a `CLONE_VM` launch, on its own stack.
+extern "C" fn flat_command_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the FlatCommand of flat_split, alive meanwhile.
+    let command = unsafe { &*arg.cast::<FlatCommand<'_>>() };
+    let mut sys = RealSys;
+    let ending = below_the_reaper(
+        &mut sys,
+        command.plan,
+        command.fds,
+        Some(command.ready),
+        command.reaper_pid,
+        Some(command.started),
+    );
+    let code = match ending {
+        Err(failure) => {
+            send_frame(&mut sys, command.fds.fail_write, &failure);
+            SETUP_FAILED_EXIT
+        }
+        Ok(Ending::Exit(code)) => code,
+        Ok(Ending::Supervise { .. }) => SETUP_FAILED_EXIT,
+    };
+    // SAFETY: _exit ends this process without running any teardown.
+    unsafe { libc::_exit(code) }
 }
 
 /// Arm the death signal, then check the parent is still the one expected:
@@ -482,7 +611,12 @@ fn init_side<S: ChildSys>(
     sys.close(fds.ack_write);
     let program = init.program.as_raw_fd();
     let seccomp = init.seccomp.as_ref().map(AsRawFd::as_raw_fd);
-    let locked_down = plan.security.reaper(sys).and_then(|()| {
+    let lockdown = if plan.flat.is_some() {
+        plan.security.reaper_sharing_memory(sys)
+    } else {
+        plan.security.reaper(sys)
+    };
+    let locked_down = lockdown.and_then(|()| {
         let mut keep = [-1; MAX_KEPT + 3];
         let mut n = 0;
         let mut push = |fd: RawFd| {
@@ -545,7 +679,15 @@ fn init_side<S: ChildSys>(
     ];
     // SAFETY: argv is a null-terminated array of NUL-terminated strings on
     // this stack.
-    let _errno = unsafe { sys.exec_fd(program, argv.as_ptr()) };
+    let exec_errno = unsafe { sys.exec_fd(program, argv.as_ptr()) };
+    if plan.flat.is_some() {
+        // This process shares the launcher's memory, and the launcher is
+        // suspended until it executes: it can neither supervise here nor
+        // wait. The launch fails.
+        send_frame(sys, fds.fail_write, &fail(Step::Exec, exec_errno));
+        sys.kill(command);
+        return Ending::Exit(SETUP_FAILED_EXIT);
+    }
     // Not executed (a kernel refusing executable memfds): supervise here,
     // with the seccomp programs this process would have loaded.
     sys.close(program);
@@ -572,6 +714,7 @@ fn command_side<S: ChildSys>(
     plan: &ChildPlan,
     fds: &ChildFds,
     init_ready: Option<RawFd>,
+    started: Option<RawFd>,
 ) -> Result<Ending, ChildFailure> {
     install_stdio(sys, &plan.stdio)?;
     plan.security.command(sys)?;
@@ -582,6 +725,15 @@ fn command_side<S: ChildSys>(
     send_token(&mut SysChannel::new(sys, fds.ack_write), ACK_BYTE)
         .map_err(|_| fail(Step::Ack, Errno::PIPE))?;
     sys.close(fds.ack_write);
+    if let Some(fd) = started {
+        // A CLONE_VM launch: what follows runs beside the resumed launcher
+        // and keeps to raw system calls (see child::raw).
+        let sent = sys.write(fd, b"S");
+        sys.close(fd);
+        if sent != Ok(1) {
+            return Err(fail(Step::Fork, Errno::PIPE));
+        }
+    }
     if let Some(fd) = init_ready {
         // pid 1 (vb-init) is locked down before the command runs: its setup
         // above went on meanwhile.

@@ -28,6 +28,7 @@ mod command;
 pub(crate) mod fds;
 mod join;
 mod landlock;
+mod raw;
 pub(crate) mod reaper;
 mod report;
 mod security;

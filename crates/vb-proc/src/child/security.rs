@@ -89,11 +89,21 @@ impl SecurityPlan {
     /// not dumpable. ([`load_seccomp`](Self::load_seccomp) follows once it has
     /// closed what it does not need.)
     pub(crate) fn reaper<S: ChildSys>(&self, sys: &mut S) -> Result<(), ChildFailure> {
-        sys.set_capabilities(0)
-            .map_err(|e| fail(SecurityStep::CapSet, 0, e))?;
-        no_new_privs(sys)?;
+        self.reaper_sharing_memory(sys)?;
         sys.set_dumpable(false)
             .map_err(|e| fail(SecurityStep::Dumpable, 0, e))
+    }
+
+    /// The reaper's lockdown in a process that shares the launcher's memory
+    /// (a `CLONE_VM` launch): not dumpable is a flag of the memory, which
+    /// the launcher keeps; vb-init sets it on its own once executed.
+    pub(crate) fn reaper_sharing_memory<S: ChildSys>(
+        &self,
+        sys: &mut S,
+    ) -> Result<(), ChildFailure> {
+        sys.set_capabilities(0)
+            .map_err(|e| fail(SecurityStep::CapSet, 0, e))?;
+        no_new_privs(sys)
     }
 
     /// Child, the command's process before `execve`: resource limits,

@@ -22,7 +22,7 @@ use rustix::process::{Gid, Pid, Uid};
 use rustix::thread::UnshareFlags;
 
 use crate::caps::{CapData, CapHeader, LINUX_CAPABILITY_VERSION_3, split};
-use crate::child::{fds, reaper};
+use crate::child::{fds, raw, reaper};
 use crate::errno::last_errno;
 use crate::frame::{Origin, StepFailure};
 use crate::hook::ChildHook;
@@ -58,6 +58,20 @@ pub(crate) unsafe trait ChildSys {
     fn keep_across_exec(&mut self, fd: RawFd) -> Result<(), Errno>;
     /// A close-on-exec pipe: `(read end, write end)`.
     fn pipe(&mut self) -> Result<(RawFd, RawFd), Errno>;
+    /// A child sharing this process's memory (`CLONE_VM`, exit signal
+    /// `SIGCHLD`) that runs `entry(arg)` on `stack` (its top).
+    ///
+    /// # Safety
+    ///
+    /// `stack` must be the top of a mapping that outlives the child, and
+    /// `entry` must keep to the child's contract and never return into
+    /// shared state.
+    unsafe fn clone_vm(
+        &mut self,
+        stack: *mut libc::c_void,
+        entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+        arg: *mut libc::c_void,
+    ) -> Result<Pid, Errno>;
     /// This process's name (`PR_GET_NAME`), NUL-terminated in `buf`.
     fn own_name(&mut self, buf: &mut [u8; 17]);
     /// `execveat(fd, "", argv, {NULL}, AT_EMPTY_PATH)`: returns only on
@@ -228,8 +242,9 @@ fn prctl(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> Resul
 unsafe impl ChildSys for RealSys {
     fn close(&mut self, fd: RawFd) {
         // SAFETY: a descriptor of the child's, owned by no Rust object that
-        // will be dropped (see the module docs).
-        unsafe { libc::close(fd) };
+        // will be dropped (see the module docs). A raw call: it may run
+        // beside the launching thread (see child::raw).
+        unsafe { raw::syscall5(libc::SYS_close, fd.unsigned_abs() as usize, 0, 0, 0, 0) };
     }
 
     fn read(&mut self, fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -261,6 +276,17 @@ unsafe impl ChildSys for RealSys {
     fn pipe(&mut self) -> Result<(RawFd, RawFd), Errno> {
         let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
         Ok((read.into_raw_fd(), write.into_raw_fd()))
+    }
+
+    unsafe fn clone_vm(
+        &mut self,
+        stack: *mut libc::c_void,
+        entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+        arg: *mut libc::c_void,
+    ) -> Result<Pid, Errno> {
+        // SAFETY: the caller guarantees the stack and the entry.
+        let pid = unsafe { libc::clone(entry, stack, libc::CLONE_VM | libc::SIGCHLD, arg) };
+        Pid::from_raw(pid).ok_or_else(last_errno)
     }
 
     fn own_name(&mut self, buf: &mut [u8; 17]) {
@@ -450,15 +476,22 @@ unsafe impl ChildSys for RealSys {
         };
         // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog) reads `len`
         // instructions from `filter`, which `program` holds for the call.
+        // A raw call, as execve (see child::raw).
         let ret = unsafe {
-            libc::syscall(
+            raw::syscall5(
                 libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                0 as libc::c_uint,
-                &raw const prog,
+                libc::SECCOMP_SET_MODE_FILTER as usize,
+                0,
+                (&raw const prog) as usize,
+                0,
+                0,
             )
         };
-        if ret == 0 { Ok(()) } else { Err(last_errno()) }
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(raw::errno_of(ret))
+        }
     }
 
     fn default_sigchld(&mut self) -> libc::sigaction {
@@ -499,10 +532,21 @@ unsafe impl ChildSys for RealSys {
         argv: *const *const libc::c_char,
         envp: *const *const libc::c_char,
     ) -> Errno {
+        // A raw call: it may run beside the launching thread, whose errno
+        // a CLONE_VM process shares (see child::raw).
         // SAFETY: the caller guarantees null-terminated arrays of valid
         // strings; `path` is NUL-terminated.
-        unsafe { libc::execve(path.as_ptr(), argv, envp) };
-        last_errno()
+        let ret = unsafe {
+            raw::syscall5(
+                libc::SYS_execve,
+                path.as_ptr() as usize,
+                argv as usize,
+                envp as usize,
+                0,
+                0,
+            )
+        };
+        raw::errno_of(ret)
     }
 }
 
@@ -534,8 +578,21 @@ fn raw_sigaction(
     let old = old.map_or(std::ptr::null_mut(), std::ptr::from_mut);
     // SAFETY: both pointers are null or point to a valid KernelSigaction;
     // the size is the kernel's sigset (8 bytes).
-    let ret = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, new, old, 8usize) };
-    if ret == 0 { Ok(()) } else { Err(last_errno()) }
+    let ret = unsafe {
+        raw::syscall5(
+            libc::SYS_rt_sigaction,
+            sig.unsigned_abs() as usize,
+            new as usize,
+            old as usize,
+            8,
+            0,
+        )
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(raw::errno_of(ret))
+    }
 }
 
 fn reset_signals() -> Result<(), Errno> {
@@ -567,16 +624,17 @@ fn reset_signals() -> Result<(), Errno> {
     let empty: u64 = 0;
     // SAFETY: rt_sigprocmask with a valid 8-byte set and no old set.
     let ret = unsafe {
-        libc::syscall(
+        raw::syscall5(
             libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            &raw const empty,
-            std::ptr::null_mut::<u64>(),
-            8usize,
+            libc::SIG_SETMASK.unsigned_abs() as usize,
+            (&raw const empty) as usize,
+            0,
+            8,
+            0,
         )
     };
     if ret != 0 {
-        return Err(last_errno());
+        return Err(raw::errno_of(ret));
     }
     Ok(())
 }

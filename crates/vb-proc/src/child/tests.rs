@@ -163,6 +163,7 @@ fn bare_plan() -> ChildPlan {
         join: None,
         user2: None,
         init: None,
+        flat: None,
     }
 }
 
