@@ -526,18 +526,16 @@ fn the_library_sandbox_survives_a_signal_storm() {
     assert_eq!(status.code(), 3);
 }
 
-/// The children of every thread of this process.
-fn own_children() -> Vec<i32> {
-    let mut out = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(
-                list.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
-            );
-        }
-    }
-    out
+/// The children of thread `tid` of this process (other tests' threads
+/// launch meanwhile).
+fn children_of_thread(tid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/children"))
+        .map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `pid` shares this process's memory (`kcmp(KCMP_VM)`).
@@ -568,10 +566,21 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
     for (mut cfg, shared) in cases {
         let (block_r, block_w) = rustix::pipe::pipe().unwrap();
         cfg.status.block_fd = Some(Arc::new(block_r));
-        let launcher = std::thread::spawn(move || voidbox::launch(&cfg).map(|s| s.code()));
+        let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let launcher_tid = Arc::clone(&tid);
+        let launcher = std::thread::spawn(move || {
+            launcher_tid.store(
+                rustix::thread::gettid().as_raw_nonzero().get(),
+                Ordering::SeqCst,
+            );
+            voidbox::launch(&cfg).map(|s| s.code())
+        });
         let mut child = None;
         assert!(voidbox_tests::eventually(Duration::from_secs(10), || {
-            child = own_children().into_iter().next();
+            let tid = tid.load(Ordering::SeqCst);
+            child = (tid != 0)
+                .then(|| children_of_thread(tid).into_iter().next())
+                .flatten();
             child.is_some()
         }));
         // Past the clone: blocked on the descriptor (give it time to get there).
