@@ -37,6 +37,7 @@
 use std::ffi::CString;
 
 use crate::error::ProcError;
+use crate::id_map::IdMapping;
 use crate::namespaces::Namespaces;
 use crate::security::{SandboxIds, SecurityPlan, SecuritySpec};
 
@@ -104,18 +105,22 @@ impl InChildPlan {
             return Err(ProcError::AsPid1NeedsPidNamespace);
         }
         let unshare = ns.unshare_flags();
+        // The caller's child writes through its own /proc.
         let own_maps = ns.user.then(|| {
-            [
-                (c"/proc/self/setgroups".to_owned(), b"deny".to_vec()),
-                (
-                    c"/proc/self/uid_map".to_owned(),
-                    format!("{uid} {real_uid} 1\n").into_bytes(),
-                ),
-                (
-                    c"/proc/self/gid_map".to_owned(),
-                    format!("{gid} {real_gid} 1\n").into_bytes(),
-                ),
-            ]
+            crate::id_map::own_map_writes(
+                IdMapping {
+                    inside: uid,
+                    outside: real_uid,
+                },
+                IdMapping {
+                    inside: gid,
+                    outside: real_gid,
+                },
+            )
+            .map(|(path, text)| {
+                let path = [b"/proc/".as_slice(), path.to_bytes()].concat();
+                (CString::new(path).unwrap_or_default(), text)
+            })
         });
         let ids = ns.user.then_some(SandboxIds {
             setup: (uid, gid),

@@ -27,6 +27,21 @@ impl IdMapping {
     }
 }
 
+/// What a process writes to map itself into the user namespace it has just
+/// made, as paths under a `/proc` directory: `setgroups` denied first, then
+/// its uid and gid maps. (The kernel takes a one-line map from the process
+/// itself when the outside id is its own.)
+pub(crate) fn own_map_writes(
+    uid: IdMapping,
+    gid: IdMapping,
+) -> [(&'static std::ffi::CStr, Vec<u8>); 3] {
+    [
+        (c"self/setgroups", b"deny".to_vec()),
+        (c"self/uid_map", uid.line().into_bytes()),
+        (c"self/gid_map", gid.line().into_bytes()),
+    ]
+}
+
 /// Writing an id-map file failed.
 #[derive(Debug, thiserror::Error)]
 #[error("writing {path}: {source}")]

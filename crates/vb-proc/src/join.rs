@@ -35,6 +35,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use rustix::thread::UnshareFlags;
 
 use crate::error::ProcError;
+use crate::id_map::IdMapping;
 pub use crate::namespaces::NamespaceKind;
 use crate::namespaces::Namespaces;
 
@@ -134,17 +135,16 @@ impl JoinPlan {
         let real_uid = rustix::process::getuid().as_raw();
         let real_gid = rustix::process::getgid().as_raw();
         let own_maps = create.user.then(|| {
-            [
-                (c"self/setgroups", b"deny".to_vec()),
-                (
-                    c"self/uid_map",
-                    format!("{} {real_uid} 1\n", setup_ids.0).into_bytes(),
-                ),
-                (
-                    c"self/gid_map",
-                    format!("{} {real_gid} 1\n", setup_ids.1).into_bytes(),
-                ),
-            ]
+            crate::id_map::own_map_writes(
+                IdMapping {
+                    inside: setup_ids.0,
+                    outside: real_uid,
+                },
+                IdMapping {
+                    inside: setup_ids.1,
+                    outside: real_gid,
+                },
+            )
         });
         Ok(Some(Self {
             setns,

@@ -280,19 +280,7 @@ impl<'fd> ProcessPlan<'fd> {
             && spec.join_cgroups.is_empty()
             && (!reaper || (ns.pid && init.is_some()))
         {
-            let own_maps = maps.map(|(uid, gid)| {
-                [
-                    (c"self/setgroups", b"deny".to_vec()),
-                    (
-                        c"self/uid_map",
-                        format!("{} {} 1\n", uid.inside, uid.outside).into_bytes(),
-                    ),
-                    (
-                        c"self/gid_map",
-                        format!("{} {} 1\n", gid.inside, gid.outside).into_bytes(),
-                    ),
-                ]
-            });
+            let own_maps = maps.map(|(uid, gid)| crate::id_map::own_map_writes(uid, gid));
             const STACK: usize = 512 * 1024;
             Some(crate::plan::FlatPlan {
                 own_maps,
@@ -398,35 +386,8 @@ impl<'fd> ProcessPlan<'fd> {
         hooks: &ChildHooks<'_>,
         cgroup: Option<BorrowedFd<'_>>,
     ) -> Result<Pending, ProcError> {
-        let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
-        let (gate_read, gate_write) = pipe()?;
-        let (ack_read, ack_write) = pipe()?;
-        let (fail_read, fail_write) = pipe()?;
-        let status = if self.child.reaper {
-            Some(pipe()?)
-        } else {
-            None
-        };
-        let ready = if self.child.join_cgroups.is_empty() {
-            None
-        } else {
-            Some(pipe()?)
-        };
-        let nsid = if self.report { Some(pipe()?) } else { None };
-        let fds = ChildFds {
-            gate_read: gate_read.as_raw_fd(),
-            gate_write: gate_write.as_raw_fd(),
-            ack_read: ack_read.as_raw_fd(),
-            ack_write: ack_write.as_raw_fd(),
-            fail_read: fail_read.as_raw_fd(),
-            fail_write: fail_write.as_raw_fd(),
-            status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
-            status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
-            ready_read: ready.as_ref().map(|(r, _)| r.as_raw_fd()),
-            ready_write: ready.as_ref().map(|(_, w)| w.as_raw_fd()),
-            nsid_read: nsid.as_ref().map(|(r, _)| r.as_raw_fd()),
-            nsid_write: nsid.as_ref().map(|(_, w)| w.as_raw_fd()),
-        };
+        let pipes = Handshake::new(self)?;
+        let fds = pipes.child_fds();
         // Every signal is blocked across the clone, so the child starts with
         // them blocked: none can run one of the caller's handlers in the child,
         // and a signal sent to the sandbox during setup is queued, not lost
@@ -456,19 +417,74 @@ impl<'fd> ProcessPlan<'fd> {
                 into_cgroup,
             } => Ok(Pending {
                 child: Reapable::new(pid, pidfd),
-                gate: Some(gate_write),
-                ack: ack_read,
-                fail: fail_read,
-                status: status.map(|(r, _)| r),
-                ready: ready.map(|(_, w)| w),
-                nsid: nsid.map(|(r, _)| r),
+                gate: Some(pipes.gate.1),
+                ack: pipes.ack.0,
+                fail: pipes.fail.0,
+                status: pipes.status.map(|(r, _)| r),
+                ready: pipes.ready.map(|(_, w)| w),
+                nsid: pipes.nsid.map(|(r, _)| r),
                 maps: self.maps,
                 into_cgroup,
             }),
         }
-        // The child's ends (gate_read, ack_write, fail_write, status write,
+        // The child's ends (gate read, ack write, fail write, status write,
         // ready read) are dropped here in the parent, so only the child holds
         // them.
+    }
+}
+
+/// The handshake pipes of one launch, both ends of each (read, write)
+/// until the child exists: the gate, the acknowledgement, the failure
+/// frames, and as the plan needs them the reaper's status, the cgroups'
+/// readiness and the namespace report.
+struct Handshake {
+    gate: (OwnedFd, OwnedFd),
+    ack: (OwnedFd, OwnedFd),
+    fail: (OwnedFd, OwnedFd),
+    status: Option<(OwnedFd, OwnedFd)>,
+    ready: Option<(OwnedFd, OwnedFd)>,
+    nsid: Option<(OwnedFd, OwnedFd)>,
+}
+
+impl Handshake {
+    fn new(plan: &ProcessPlan<'_>) -> Result<Self, ProcError> {
+        let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
+        let optional = |wanted: bool| wanted.then(pipe).transpose();
+        Ok(Self {
+            gate: pipe()?,
+            ack: pipe()?,
+            fail: pipe()?,
+            status: optional(plan.child.reaper)?,
+            ready: optional(!plan.child.join_cgroups.is_empty())?,
+            nsid: optional(plan.report)?,
+        })
+    }
+
+    /// The descriptor numbers the child reads.
+    fn child_fds(&self) -> ChildFds {
+        let ends = |p: &Option<(OwnedFd, OwnedFd)>| {
+            (
+                p.as_ref().map(|(r, _)| r.as_raw_fd()),
+                p.as_ref().map(|(_, w)| w.as_raw_fd()),
+            )
+        };
+        let (status_read, status_write) = ends(&self.status);
+        let (ready_read, ready_write) = ends(&self.ready);
+        let (nsid_read, nsid_write) = ends(&self.nsid);
+        ChildFds {
+            gate_read: self.gate.0.as_raw_fd(),
+            gate_write: self.gate.1.as_raw_fd(),
+            ack_read: self.ack.0.as_raw_fd(),
+            ack_write: self.ack.1.as_raw_fd(),
+            fail_read: self.fail.0.as_raw_fd(),
+            fail_write: self.fail.1.as_raw_fd(),
+            status_read,
+            status_write,
+            ready_read,
+            ready_write,
+            nsid_read,
+            nsid_write,
+        }
     }
 }
 
@@ -509,30 +525,9 @@ impl ProcessPlan<'_> {
         let Some(flat) = &self.child.flat else {
             return Err(ProcError::Clone(Errno::INVAL));
         };
-        let pipe = || rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(ProcError::Pipe);
-        let (gate_read, gate_write) = pipe()?;
-        let (ack_read, ack_write) = pipe()?;
-        let (fail_read, fail_write) = pipe()?;
-        let status = if self.child.reaper {
-            Some(pipe()?)
-        } else {
-            None
-        };
-        let nsid = if self.report { Some(pipe()?) } else { None };
-        let fds = ChildFds {
-            gate_read: gate_read.as_raw_fd(),
-            gate_write: gate_write.as_raw_fd(),
-            ack_read: ack_read.as_raw_fd(),
-            ack_write: ack_write.as_raw_fd(),
-            fail_read: fail_read.as_raw_fd(),
-            fail_write: fail_write.as_raw_fd(),
-            status_read: status.as_ref().map(|(r, _)| r.as_raw_fd()),
-            status_write: status.as_ref().map(|(_, w)| w.as_raw_fd()),
-            ready_read: None,
-            ready_write: None,
-            nsid_read: nsid.as_ref().map(|(r, _)| r.as_raw_fd()),
-            nsid_write: nsid.as_ref().map(|(_, w)| w.as_raw_fd()),
-        };
+        // No cgroups to wait for: a flat plan joins none.
+        let pipes = Handshake::new(self)?;
+        let fds = pipes.child_fds();
         let child = FlatChild {
             plan: &self.child,
             hooks,
@@ -568,14 +563,14 @@ impl ProcessPlan<'_> {
         let pid = Pid::from_raw(pid).ok_or_else(|| ProcError::Clone(crate::errno::last_errno()))?;
         // SAFETY: the kernel stored a fresh pidfd that nothing else owns.
         let pidfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(pidfd) };
-        drop((gate_read, gate_write, ack_write, fail_write));
+        // The child's ends, and the gate it does not use, go here.
         Ok(Started {
             child: Reapable::new(pid, pidfd),
-            ack: ack_read,
-            fail: fail_read,
-            status: status.map(|(r, _)| r),
+            ack: pipes.ack.0,
+            fail: pipes.fail.0,
+            status: pipes.status.map(|(r, _)| r),
             ready: None,
-            nsid: nsid.map(|(r, _)| r),
+            nsid: pipes.nsid.map(|(r, _)| r),
         })
     }
 }

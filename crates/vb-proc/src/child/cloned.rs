@@ -557,24 +557,7 @@ fn intermediate_side<S: ChildSys>(
 fn reaper_side<S: ChildSys>(sys: &mut S, plan: &ChildPlan, fds: &ChildFds, command: Pid) -> Ending {
     sys.close(fds.ack_write);
     let locked_down = plan.security.reaper(sys).and_then(|()| {
-        let mut keep = [-1; MAX_KEPT];
-        let mut n = 0;
-        let mut push = |fd: RawFd| {
-            if let Some(slot) = keep.get_mut(n) {
-                *slot = fd;
-                n += 1;
-            }
-        };
-        push(fds.fail_write);
-        if let Some(fd) = fds.status_write {
-            push(fd);
-        }
-        if let Some(fd) = plan.monitor.sync_fd {
-            push(fd);
-        }
-        for slot in &plan.monitor.lock_fds {
-            push(slot.load(Ordering::Relaxed));
-        }
+        let (keep, n) = reaper_keeps(plan, fds, &[]);
         // Everything else goes: the launcher's descriptors (other threads'
         // pipes, the handshake of concurrent spawns, directories into the
         // host's trees) and the standard streams, which only the command
@@ -593,6 +576,33 @@ fn reaper_side<S: ChildSys>(sys: &mut S, plan: &ChildPlan, fds: &ChildFds, comma
         child: command,
         status_fd: fds.status_write,
     }
+}
+
+/// The descriptors a reaper keeps when it closes the rest, and how many:
+/// the failure pipe (until its lockdown is done), `extra` (what vb-init
+/// needs across its `execve`; negative entries are skipped), then what pid 1
+/// holds for the sandbox's life — its status pipe, the sync descriptor and
+/// the lock files.
+fn reaper_keeps(plan: &ChildPlan, fds: &ChildFds, extra: &[RawFd]) -> ([RawFd; MAX_KEPT], usize) {
+    let mut keep = [-1; MAX_KEPT];
+    let mut n = 0;
+    let held = fds.status_write.into_iter().chain(plan.monitor.sync_fd);
+    let locks = plan
+        .monitor
+        .lock_fds
+        .iter()
+        .map(|s| s.load(Ordering::Relaxed));
+    let all = std::iter::once(fds.fail_write)
+        .chain(extra.iter().copied().filter(|fd| *fd >= 0))
+        .chain(held)
+        .chain(locks);
+    for fd in all {
+        if let Some(slot) = keep.get_mut(n) {
+            *slot = fd;
+            n += 1;
+        }
+    }
+    (keep, n)
 }
 
 /// The reaper when pid 1 is `vb-init`: the same lockdown as
@@ -617,29 +627,8 @@ fn init_side<S: ChildSys>(
         plan.security.reaper(sys)
     };
     let locked_down = lockdown.and_then(|()| {
-        let mut keep = [-1; MAX_KEPT + 3];
-        let mut n = 0;
-        let mut push = |fd: RawFd| {
-            if let Some(slot) = keep.get_mut(n) {
-                *slot = fd;
-                n += 1;
-            }
-        };
-        push(fds.fail_write);
-        push(program);
-        push(ready);
-        if let Some(fd) = seccomp {
-            push(fd);
-        }
-        if let Some(fd) = fds.status_write {
-            push(fd);
-        }
-        if let Some(fd) = plan.monitor.sync_fd {
-            push(fd);
-        }
-        for slot in &plan.monitor.lock_fds {
-            push(slot.load(Ordering::Relaxed));
-        }
+        let seccomp = seccomp.unwrap_or(-1);
+        let (keep, n) = reaper_keeps(plan, fds, &[program, ready, seccomp]);
         sys.close_all_except(keep.get(..n).unwrap_or_default())
             .map_err(|e| fail(Step::CloseFds, e))?;
         // What vb-init keeps: everything but the program and the failure
