@@ -272,45 +272,36 @@ pub(crate) fn clone_and_release(
         .as_ref()
         .and_then(vb_cgroup::SandboxCgroup::clone_into_fd);
     let since = crate::event::monotonic_now();
-    if plan.is_flat() {
-        let describe =
-            |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
-        let mut started = plan.launch_flat(&hooks).map_err(describe)?;
-        let pid = started.pid().as_raw_nonzero().get();
-        let since = events.step(SetupStep::Clone, since);
-        if !warnings.is_empty() {
-            events.warnings(&warnings);
-        }
-        let report = started.report().map_err(describe)?;
-        let ids = report
-            .map(|r| NamespaceIds::from_report(&r, iso))
-            .unwrap_or_default();
-        events.spawned(pid, &ids);
-        let running = started.finish().map_err(describe)?;
-        events.step(SetupStep::ChildSetup, since);
-        events.setup_finished(pid);
-        return Ok((running, pid, warnings));
-    }
-    let pending = plan.clone_child(&hooks, cgroup_fd)?;
-    let pid = pending.pid().as_raw_nonzero().get();
-    if let Some(cgroup) = &host.cgroup {
-        warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
-    }
-    let mut since = events.step(SetupStep::Clone, since);
-    // The network namespace exists (made by the clone); the child waits at
-    // the gate, so the command never runs unconnected. On failure `pending`
-    // is dropped, which kills and reaps the child.
-    if let Some(net) = after.net {
-        host.net = Some(net.attach(pid)?);
-        since = events.step(SetupStep::Network, since);
-    }
     let describe = |e| describe_child_error(e, plan, &config.status.lock_files, host.fs.as_ref());
-    let mut started = pending.open_gate().map_err(describe)?;
-    if let Some(join) = after.join {
-        let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
-        host.cgroup = Some(cgroup);
-        warnings.extend(created);
-    }
+    let (mut started, pid, since) = if plan.is_flat() {
+        // No gate and nothing to do here meanwhile: the child sets itself
+        // up while this thread is suspended, and has executed (pid 1 or
+        // the command) when launch_flat returns.
+        let started = plan.launch_flat(&hooks).map_err(describe)?;
+        let pid = started.pid().as_raw_nonzero().get();
+        (started, pid, events.step(SetupStep::Clone, since))
+    } else {
+        let pending = plan.clone_child(&hooks, cgroup_fd)?;
+        let pid = pending.pid().as_raw_nonzero().get();
+        if let Some(cgroup) = &host.cgroup {
+            warnings.extend(cgroup_glue::attach(cgroup, pid, pending.into_cgroup())?);
+        }
+        let mut since = events.step(SetupStep::Clone, since);
+        // The network namespace exists (made by the clone); the child waits at
+        // the gate, so the command never runs unconnected. On failure `pending`
+        // is dropped, which kills and reaps the child.
+        if let Some(net) = after.net {
+            host.net = Some(net.attach(pid)?);
+            since = events.step(SetupStep::Network, since);
+        }
+        let started = pending.open_gate().map_err(describe)?;
+        if let Some(join) = after.join {
+            let (cgroup, created) = cgroup_glue::create_planned(&config.resources, join)?;
+            host.cgroup = Some(cgroup);
+            warnings.extend(created);
+        }
+        (started, pid, since)
+    };
     if !warnings.is_empty() {
         events.warnings(&warnings);
         if config.runtime.fail_on_runtime_warnings {
