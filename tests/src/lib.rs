@@ -190,6 +190,16 @@ fn profile_dir() -> PathBuf {
         .expect("a test program inside a build directory")
 }
 
+/// Whether processes `a` and `b` share one address space (`CLONE_VM`), as
+/// `kcmp(KCMP_VM)` tells; false too when the caller may not compare them.
+pub fn share_memory(a: i32, b: i32) -> bool {
+    const KCMP_VM: libc::c_long = 1;
+    // SAFETY: kcmp compares kernel objects of two processes; no memory is
+    // passed.
+    let r = unsafe { libc::syscall(libc::SYS_kcmp, a, b, KCMP_VM, 0, 0) };
+    r == 0
+}
+
 /// The `vb` binary: `$VB_BIN`, else the build's `vb` beside this test
 /// program.
 pub fn vb_bin() -> PathBuf {

@@ -538,15 +538,6 @@ fn children_of_thread(tid: i32) -> Vec<i32> {
         .unwrap_or_default()
 }
 
-/// Whether `pid` shares this process's memory (`kcmp(KCMP_VM)`).
-fn shares_our_memory(pid: i32) -> bool {
-    const KCMP_VM: libc::c_long = 1;
-    // SAFETY: kcmp compares kernel objects of two processes; no memory is
-    // passed.
-    let r = unsafe { libc::syscall(libc::SYS_kcmp, libc::getpid(), pid, KCMP_VM, 0, 0) };
-    r == 0
-}
-
 #[test]
 fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
     // A launch whose parent has nothing to do after the clone does not copy
@@ -585,7 +576,8 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
         }));
         // Past the clone: blocked on the descriptor (give it time to get there).
         std::thread::sleep(Duration::from_millis(100));
-        let seen = shares_our_memory(child.unwrap());
+        let own = i32::try_from(std::process::id()).unwrap();
+        let seen = voidbox_tests::share_memory(own, child.unwrap());
         rustix::io::write(&block_w, b"x").unwrap();
         assert_eq!(launcher.join().unwrap().unwrap(), 0);
         assert_eq!(seen, shared, "limits: {}", !shared);

@@ -615,7 +615,10 @@ fn the_sandbox_child_is_not_dumpable_during_setup() {
     std::thread::sleep(Duration::from_millis(200));
     let environ = std::fs::read(format!("/proc/{sandbox}/environ"));
     let mem = std::fs::File::open(format!("/proc/{sandbox}/mem"));
-    let shared = same_memory(vb_pid, sandbox);
+    let shared = voidbox_tests::share_memory(
+        i32::try_from(vb_pid).unwrap(),
+        i32::try_from(sandbox).unwrap(),
+    );
     let launcher = std::fs::read(format!("/proc/{vb_pid}/environ"));
     rustix::io::write(&block_w, b"x").unwrap();
     assert!(child.wait().unwrap().success());
@@ -629,16 +632,6 @@ fn the_sandbox_child_is_not_dumpable_during_setup() {
         assert!(environ.is_err(), "the launcher's environment is readable");
         assert!(mem.is_err(), "the launcher's memory is readable");
     }
-}
-
-/// Whether two processes share one address space (`CLONE_VM`): the kernel
-/// compares their memory for `kcmp(KCMP_VM)`.
-fn same_memory(a: u32, b: u32) -> bool {
-    const KCMP_VM: libc::c_long = 1;
-    // SAFETY: kcmp compares kernel objects of two processes; no memory is
-    // passed.
-    let r = unsafe { libc::syscall(libc::SYS_kcmp, a, b, KCMP_VM, 0, 0) };
-    r == 0
 }
 
 #[test]
