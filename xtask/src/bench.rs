@@ -256,16 +256,22 @@ fn own_rss_kib() -> i64 {
         .unwrap_or(0)
 }
 
-/// In-process `voidbox::launch` of `/bin/true` with every namespace: the
-/// per-launch time, and how much this process's RSS grew over the launches
-/// (a leak shows up there).
-fn library_launch(runs: usize) -> Result<(Sample, i64)> {
-    let config = voidbox::JailConfig {
+/// `/bin/true` with every namespace and the host's root, the in-process
+/// launches' configuration.
+fn true_with_every_namespace() -> voidbox::JailConfig {
+    voidbox::JailConfig {
         rootfs: voidbox::RootSource::Dir("/".into()),
         cmd: vec!["/bin/true".into()],
         isolation: voidbox::Namespaces::ALL,
         ..voidbox::JailConfig::default()
-    };
+    }
+}
+
+/// In-process `voidbox::launch` of `/bin/true` with every namespace: the
+/// per-launch time, and how much this process's RSS grew over the launches
+/// (a leak shows up there).
+fn library_launch(runs: usize) -> Result<(Sample, i64)> {
+    let config = true_with_every_namespace();
     let mut times = Vec::with_capacity(runs);
     let mut rss_before = 0;
     for i in 0..runs + runs / 10 {
@@ -298,12 +304,7 @@ fn library_launch(runs: usize) -> Result<(Sample, i64)> {
 fn host_size_launches(runs: usize, sizes: &[usize]) -> Result<Vec<(usize, Sample)>> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let config = voidbox::JailConfig {
-        rootfs: voidbox::RootSource::Dir("/".into()),
-        cmd: vec!["/bin/true".into()],
-        isolation: voidbox::Namespaces::ALL,
-        ..voidbox::JailConfig::default()
-    };
+    let config = true_with_every_namespace();
     let stop = Arc::new(AtomicBool::new(false));
     let busy: Vec<_> = (0..8)
         .map(|_| {
