@@ -160,8 +160,9 @@ pub(crate) struct Monitor {
 
 /// The raw descriptors of the handshake pipes, both ends of each: the child
 /// closes the parent's ends first, so end-of-file on the gate means the
-/// parent is gone.
-#[derive(Debug)]
+/// parent is gone. Plain numbers, copied where a process must not read the
+/// launcher's stack (see `child::cloned::FlatCommand`).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ChildFds {
     pub(crate) gate_read: RawFd,
     pub(crate) gate_write: RawFd,

@@ -283,10 +283,13 @@ fn below_the_reaper<S: ChildSys>(
 }
 
 /// What the command's process of a `CLONE_VM` launch reads: it starts on a
-/// stack of its own, in [`flat_command_entry`].
+/// stack of its own, in [`flat_command_entry`]. It runs on after the
+/// launcher has resumed and left `launch_flat`, whose frame held the
+/// descriptor numbers: they are copied here, on the first process's stack,
+/// which the plan keeps mapped. (The plan outlives the command's `execve`.)
 struct FlatCommand<'a> {
     plan: &'a ChildPlan,
-    fds: &'a ChildFds,
+    fds: ChildFds,
     ready: (RawFd, RawFd),
     started: RawFd,
     reaper_pid: Pid,
@@ -310,7 +313,7 @@ fn flat_split<S: ChildSys>(
     let (started_read, started_write) = sys.pipe().map_err(|e| fail(Step::Fork, e))?;
     let command = FlatCommand {
         plan,
-        fds,
+        fds: *fds,
         ready,
         started: started_write,
         reaper_pid,
@@ -359,7 +362,7 @@ extern "C" fn flat_command_entry(arg: *mut libc::c_void) -> libc::c_int {
     let ending = below_the_reaper(
         &mut sys,
         command.plan,
-        command.fds,
+        &command.fds,
         Some(command.ready),
         command.reaper_pid,
         Some(command.started),
