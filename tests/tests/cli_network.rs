@@ -289,41 +289,52 @@ fn net_bridge_connects_the_sandbox_through_the_gateway() {
     });
 }
 
+/// Gives the test's host an uplink (`up0`, a veth whose peer stays on the
+/// host) with a default route, for NAT to masquerade out of.
+fn add_uplink() {
+    let ip = |args: &[&str]| {
+        assert!(
+            std::process::Command::new("ip")
+                .args(args)
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
+    ip(&["link", "set", "up0", "up"]);
+    ip(&["addr", "add", "198.51.100.1/24", "dev", "up0"]);
+    ip(&["route", "add", "default", "via", "198.51.100.254"]);
+}
+
+/// The calling thread's network namespace's nftables ruleset.
+fn ruleset() -> String {
+    let out = std::process::Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have_nft() -> bool {
+    std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
 /// `--net-nat`: masquerading rules for the subnet exist while a sandbox
 /// runs and are gone after it (checked by listing them, never by sending
 /// traffic out). The test's host gets an uplink with a default route.
 #[test]
 fn net_nat_rules_live_as_long_as_the_sandbox() {
     const TEST: &str = "net_nat_rules_live_as_long_as_the_sandbox";
-    if std::process::Command::new("nft")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if !have_nft() {
         voidbox_tests::skip(TEST, "nftables is not installed");
         return;
     }
     in_test_host(TEST, || {
-        let ip = |args: &[&str]| {
-            assert!(
-                std::process::Command::new("ip")
-                    .args(args)
-                    .status()
-                    .unwrap()
-                    .success()
-            );
-        };
-        ip(&["link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
-        ip(&["link", "set", "up0", "up"]);
-        ip(&["addr", "add", "198.51.100.1/24", "dev", "up0"]);
-        ip(&["route", "add", "default", "via", "198.51.100.254"]);
-        let ruleset = || {
-            let out = std::process::Command::new("nft")
-                .args(["list", "ruleset"])
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
+        add_uplink();
         let mut child = voidbox_tests::vb([
             "--rootfs",
             "/",
@@ -635,60 +646,97 @@ fn sixteen_parallel_sandboxes_on_one_bridge_reach_each_other() {
 }
 
 /// vb SIGKILLed while its sandbox runs under `--die-with-parent`: the
-/// sandbox dies with it and its veth with the sandbox's namespace; the next
-/// launch on the bridge ends by removing the bridge it finds unused.
+/// sandbox dies with it and its veth with the sandbox's namespace. The
+/// bridge and its NAT rules, left without users and without anyone to
+/// count them, go at the next teardown: on the same bridge as its last
+/// user, on another bridge as a sweep of idle bridges.
 #[test]
 fn a_sigkilled_vb_leaves_no_veth_behind() {
     const TEST: &str = "a_sigkilled_vb_leaves_no_veth_behind";
-    in_test_host(TEST, || {
+    let nat = have_nft();
+    if !nat {
+        voidbox_tests::skip(TEST, "(NAT part) nftables is not installed");
+    }
+    in_test_host(TEST, move || {
         use std::io::BufRead;
-        let mut child = voidbox_tests::vb([
-            "--rootfs",
-            "/",
-            "--die-with-parent",
-            "--net-bridge",
-            "vbt5",
-            "--net-subnet",
-            "10.95.0.0/24",
-            "--",
-            "sh",
-            "-c",
-            "echo up; exec sleep 1000",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next().unwrap().unwrap(), "up");
+        if nat {
+            add_uplink();
+        }
         let veths = || {
             links()
                 .into_iter()
                 .filter(|l| l.starts_with("vb"))
                 .collect::<Vec<_>>()
         };
-        assert!(veths().len() >= 2, "{:?}", links()); // the bridge and the host-side veth
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert!(
-            voidbox_tests::eventually(std::time::Duration::from_secs(10), || veths() == ["vbt5"]),
-            "{:?}",
-            links()
-        );
+        let launch_and_kill = |bridge: &str| {
+            let mut args = vec![
+                "--rootfs",
+                "/",
+                "--die-with-parent",
+                "--net-bridge",
+                bridge,
+                "--net-subnet",
+                "10.95.0.0/24",
+            ];
+            if nat {
+                args.push("--net-nat");
+            }
+            args.extend(["--", "sh", "-c", "echo up; exec sleep 1000"]);
+            let mut child = voidbox_tests::vb(args)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            assert_eq!(lines.next().unwrap().unwrap(), "up");
+            // The bridge and the host-side veth.
+            assert!(veths().len() >= 2, "{:?}", links());
+            child.kill().unwrap();
+            child.wait().unwrap();
+            assert!(
+                voidbox_tests::eventually(std::time::Duration::from_secs(10), || veths()
+                    == [bridge]),
+                "{:?}",
+                links()
+            );
+            if nat {
+                assert!(ruleset().contains("10.95.0.0/24"), "{}", ruleset());
+            }
+        };
+        let launch = |bridge: &str, subnet: &str| {
+            let out = voidbox_tests::vb([
+                "--rootfs",
+                "/",
+                "--net-bridge",
+                bridge,
+                "--net-subnet",
+                subnet,
+                "--",
+                "true",
+            ])
+            .output()
+            .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        };
+        let only_the_hosts = || {
+            let mut now = links();
+            now.sort();
+            assert_eq!(now, ["lo", "up0", "up1"][..if nat { 3 } else { 1 }]);
+        };
         // The bridge's next sandbox is its last: it goes with it.
-        let out = voidbox_tests::vb([
-            "--rootfs",
-            "/",
-            "--net-bridge",
-            "vbt5",
-            "--net-subnet",
-            "10.95.0.0/24",
-            "--",
-            "true",
-        ])
-        .output()
-        .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(links(), ["lo"]);
+        launch_and_kill("vbt5");
+        launch("vbt5", "10.95.0.0/24");
+        only_the_hosts();
+        // A sandbox on another bridge sweeps it.
+        launch_and_kill("vbt5");
+        launch("vbt7", "10.93.0.0/24");
+        only_the_hosts();
+        if nat {
+            let rules = ruleset();
+            assert!(
+                !rules.contains("10.95.0.0/24") && !rules.contains("masquerade"),
+                "{rules}"
+            );
+        }
     });
 }
 
@@ -732,8 +780,9 @@ fn net_host_loopback_reaches_the_hosts_loopback_through_the_gateway() {
     assert_eq!(received, "hello\n");
 }
 
-/// `--net-keep-bridge`: the bridge stays after its last sandbox; the next
-/// launch without the option, as the bridge's last user, removes it.
+/// `--net-keep-bridge`: the bridge stays after its last sandbox (also when
+/// another bridge's teardown sweeps idle bridges); the next launch without
+/// the option, as the bridge's last user, removes it.
 #[test]
 fn net_keep_bridge_keeps_the_bridge_after_the_last_sandbox() {
     const TEST: &str = "net_keep_bridge_keeps_the_bridge_after_the_last_sandbox";
@@ -757,6 +806,9 @@ fn net_keep_bridge_keeps_the_bridge_after_the_last_sandbox() {
             assert!(out.status.success(), "{}", stderr(&out));
         };
         launch(&["--net-keep-bridge"]);
+        assert_eq!(links(), ["lo", "vbt6"]);
+        // Another bridge's teardown sweeps idle bridges, not a kept one.
+        launch(&["--net-bridge", "vbt8", "--net-subnet", "10.91.0.0/24"]);
         assert_eq!(links(), ["lo", "vbt6"]);
         launch(&[]);
         assert_eq!(links(), ["lo"]);

@@ -20,7 +20,9 @@
 //! first error. A launcher killed at any point leaks nothing durable: its sandbox dies
 //! when the launcher does (it waits at its gate), the namespace goes with it, and the veth
 //! pair goes with the namespace. A bridge and NAT rules left without users by such a kill
-//! are removed by the next teardown on the same bridge, or by [`BridgePlan::prune`].
+//! (or by a launcher killed while its sandbox ran, once that sandbox ends) are removed by
+//! the next teardown on this host namespace: on the same bridge as its last user, on any
+//! other as a sweep of idle bridges. [`BridgePlan::prune`] does it on demand.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, OwnedFd};
@@ -168,6 +170,10 @@ impl BridgePlan {
     ) -> Result<HostSide, Error> {
         let bridge_index = bridge::ensure(nl, self, &mut created.bridge)?;
         let mut state = lock.read_state()?;
+        if state.keep != self.keep_bridge {
+            state.keep = self.keep_bridge;
+            lock.write_state(&state)?;
+        }
         if self.nat {
             let v6 = self.pool6.is_some();
             nat::check_no_legacy_tables(v6)?;
@@ -466,6 +472,13 @@ impl Attachment {
         keep_first(
             &mut first,
             bridge::release_if_unused(&mut nl, lock, &self.bridge, &mut SystemRunner, Release::ALL),
+        );
+        bridge::sweep_idle(
+            &mut nl,
+            &self.state_dir,
+            self.host_netns_id,
+            &self.bridge.name,
+            &mut SystemRunner,
         );
         first.map_or(Ok(()), Err)
     }

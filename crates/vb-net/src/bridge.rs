@@ -229,6 +229,41 @@ pub(crate) fn release_if_unused(
     }
 }
 
+/// Releases, as [`release_if_unused`] would, every other bridge of this host namespace
+/// that has a lock file but no sandbox any more and was not kept: what a launcher killed
+/// after its sandbox started leaves behind once that sandbox has ended (its namespace
+/// took the veth, nobody was left to count the bridge's users). A bridge whose lock is
+/// busy is skipped: its holder is at work on it. Best effort: an error leaves that bridge
+/// for the next sweep.
+pub(crate) fn sweep_idle(
+    nl: &mut Netlink,
+    state_dir: &std::path::Path,
+    netns: u64,
+    except: &IfName,
+    runner: &mut dyn Runner,
+) {
+    for name in BridgeLock::bridges(state_dir, netns) {
+        let Ok(ifname) = IfName::new(&name) else {
+            continue;
+        };
+        if ifname == *except {
+            continue;
+        }
+        let Ok(Some(mut lock)) = BridgeLock::try_acquire(state_dir, netns, &name) else {
+            continue;
+        };
+        if lock.read_state().is_ok_and(|s| s.keep) {
+            continue;
+        }
+        let bridge = BridgeRef {
+            name: ifname,
+            prefix: LeasePrefix::of(&ifname),
+            keep: false,
+        };
+        let _ = release_if_unused(nl, lock, &bridge, runner, Release::ALL);
+    }
+}
+
 /// Records `result`'s error unless an earlier one is already recorded.
 pub(crate) fn keep_first(first: &mut Option<Error>, result: Result<(), Error>) {
     if let Err(e) = result

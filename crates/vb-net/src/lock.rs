@@ -38,6 +38,9 @@ pub(crate) struct BridgeState {
     pub(crate) next: Option<u32>,
     /// The NAT rules installed for the bridge, as a key describing them (see `nat.rs`).
     pub(crate) nat: Option<String>,
+    /// The bridge's latest sandbox asked to keep it after its last user: a sweep of idle
+    /// bridges leaves it alone.
+    pub(crate) keep: bool,
 }
 
 impl BridgeState {
@@ -48,6 +51,7 @@ impl BridgeState {
             match line.split_once(' ') {
                 Some(("next", v)) => state.next = v.trim().parse().ok(),
                 Some(("nat", v)) if !v.trim().is_empty() => state.nat = Some(v.trim().to_owned()),
+                Some(("keep", v)) => state.keep = v.trim() == "1",
                 _ => {}
             }
         }
@@ -61,6 +65,9 @@ impl BridgeState {
         }
         if let Some(nat) = &self.nat {
             out.push_str(&format!("nat {nat}\n"));
+        }
+        if self.keep {
+            out.push_str("keep 1\n");
         }
         out
     }
@@ -98,22 +105,59 @@ impl BridgeLock {
             wait_for_lock(&file, &path, deadline)?;
             // The holder before us may have removed the file with the bridge: then this
             // lock guards nothing, and the path must be opened again.
-            let locked = file
-                .metadata()
-                .map_err(Error::io("checking the bridge lock", &path))?;
-            match std::fs::metadata(&path) {
-                Ok(now) if now.ino() == locked.ino() && now.dev() == locked.dev() => {
-                    return Ok(Self { file, path });
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("checking the bridge lock", &path)(e)),
+            if still_at(&file, &path)? {
+                return Ok(Self { file, path });
             }
         }
         Err(Error::LockTimeout {
             path,
             secs: LOCK_TIMEOUT.as_secs(),
         })
+    }
+
+    /// Takes the lock of an existing lock file without waiting: `None` when another
+    /// process holds it (it is at work on the bridge and will release it itself) or the
+    /// file is gone.
+    pub(crate) fn try_acquire(
+        state_dir: &Path,
+        netns: u64,
+        bridge: &str,
+    ) -> Result<Option<Self>, Error> {
+        let path = Self::path(state_dir, netns, bridge);
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("opening the bridge lock", &path)(e)),
+        };
+        match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(Errno::WOULDBLOCK | Errno::INTR) => return Ok(None),
+            Err(errno) => {
+                return Err(Error::io("locking", &path)(std::io::Error::from(errno)));
+            }
+        }
+        Ok(still_at(&file, &path)?.then_some(Self { file, path }))
+    }
+
+    /// The bridges that have a lock file for the host namespace with inode `netns`.
+    pub(crate) fn bridges(state_dir: &Path, netns: u64) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(state_dir) else {
+            return Vec::new();
+        };
+        let ns = netns.to_string();
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let (id, bridge) = name.strip_suffix(".lock")?.split_once('-')?;
+                (id == ns && !bridge.is_empty()).then(|| bridge.to_owned())
+            })
+            .collect()
     }
 
     /// Reads the state (empty when the file is new or unreadable as text).
@@ -149,6 +193,19 @@ impl BridgeLock {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(Error::io("removing the bridge lock", &self.path)(e)),
         }
+    }
+}
+
+/// Whether the path still names the locked file (the holder before may have removed it
+/// with its bridge).
+fn still_at(file: &File, path: &Path) -> Result<bool, Error> {
+    let locked = file
+        .metadata()
+        .map_err(Error::io("checking the bridge lock", path))?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(now.ino() == locked.ino() && now.dev() == locked.dev()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("checking the bridge lock", path)(e)),
     }
 }
 
@@ -193,6 +250,7 @@ mod tests {
         let s = BridgeState {
             next: Some(17),
             nat: Some("nft 4 eth0 10.88.0.0/16 -".into()),
+            keep: true,
         };
         assert_eq!(BridgeState::parse(&s.render()), s);
         assert_eq!(BridgeState::parse(""), BridgeState::default());
@@ -233,6 +291,25 @@ mod tests {
         lock.remove().unwrap();
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn try_acquire_gives_way_to_a_holder_and_lists_this_namespaces_bridges() {
+        let dir = tempdir("try");
+        assert!(BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(), "no file");
+        let held = BridgeLock::acquire(&dir, 1, "br0").unwrap();
+        let other = BridgeLock::acquire(&dir, 2, "br-x").unwrap();
+        assert!(BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(), "held");
+        drop(held);
+        let taken = BridgeLock::try_acquire(&dir, 1, "br0").unwrap();
+        assert!(taken.is_some());
+        assert_eq!(BridgeLock::bridges(&dir, 1), ["br0"]);
+        assert_eq!(BridgeLock::bridges(&dir, 2), ["br-x"]);
+        assert!(BridgeLock::bridges(&dir, 3).is_empty());
+        taken.unwrap().remove().unwrap();
+        other.remove().unwrap();
+        assert!(BridgeLock::bridges(&dir.join("missing"), 1).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
