@@ -483,59 +483,136 @@ fn net_bridge_without_privilege_names_the_capability() {
     );
 }
 
-/// Whether `--net-pasta` cannot run here (printing SKIP with the reason):
-/// pasta installed, `/dev/net/tun` usable by this user, and an IPv4 default
-/// route for pasta to copy.
-fn needs_pasta(test: &str) -> bool {
+/// Runs `f` in the test's host for pasta, handing it a builder of `vb`
+/// commands that run as an unprivileged user — pasta's users are
+/// unprivileged. `None`, with a SKIP line, when that cannot be made here.
+///
+/// As root: a thread of its own with a new mount and network namespace,
+/// where `/dev/net/tun` is a node of mode 0666 on a private tmpfs (the
+/// host's own node, often 0600, is untouched), `lo` is up, and an
+/// uplink `vbd0` (10.123.0.2/24) has a default route through 10.123.0.1 for
+/// pasta to copy (a veth whose peer stays down, so nothing sent there goes
+/// anywhere); `vb` runs there as uid 65534 through `setpriv`. Nothing
+/// the sandboxes send leaves that namespace. Unprivileged: the caller's own
+/// namespaces, if its `/dev/net/tun` opens and there is a default route.
+fn in_pasta_host<T: Send + 'static>(
+    test: &str,
+    f: impl FnOnce(&dyn Fn(&[&str]) -> std::process::Command) -> T + Send + 'static,
+) -> Option<T> {
     if std::process::Command::new("pasta")
         .arg("--version")
         .output()
         .is_err()
     {
-        return voidbox_tests::skip(test, "pasta is not installed (Debian package passt)");
+        voidbox_tests::skip(test, "pasta is not installed (Debian package passt)");
+        return None;
     }
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .is_err()
-    {
-        return voidbox_tests::skip(test, "/dev/net/tun cannot be opened by this user");
+    if !voidbox_tests::is_root() {
+        let tun = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/net/tun");
+        if let Err(e) = tun {
+            voidbox_tests::skip(test, &format!("/dev/net/tun cannot be opened: {e}"));
+            return None;
+        }
+        let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
+            r.lines()
+                .skip(1)
+                .any(|l| l.split('\t').nth(1) == Some("00000000"))
+        });
+        if !routed {
+            voidbox_tests::skip(test, "no IPv4 default route for pasta to copy");
+            return None;
+        }
+        return Some(f(&|args| voidbox_tests::vb(args)));
     }
-    let routed = std::fs::read_to_string("/proc/net/route").is_ok_and(|r| {
-        r.lines()
-            .skip(1)
-            .any(|l| l.split('\t').nth(1) == Some("00000000"))
-    });
-    !routed && voidbox_tests::skip(test, "the host has no IPv4 default route for pasta to copy")
+    std::thread::spawn(move || {
+        use rustix::thread::{UnshareFlags, unshare_unsafe};
+        // SAFETY: CLONE_FS gives this thread its own root and working
+        // directory (a mount namespace cannot be entered by a thread sharing
+        // them); then the namespaces change only this thread's view.
+        unsafe {
+            unshare_unsafe(UnshareFlags::FS).unwrap();
+            unshare_unsafe(UnshareFlags::NEWNS | UnshareFlags::NEWNET).unwrap();
+        }
+        let run = |argv: &[&str]| {
+            let out = std::process::Command::new(argv[0])
+                .args(&argv[1..])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{argv:?}: {}", stderr(&out));
+        };
+        run(&["mount", "--make-rprivate", "/"]);
+        run(&[
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            "mode=0755",
+            "vb-test",
+            "/dev/net",
+        ]);
+        run(&["mknod", "-m", "0666", "/dev/net/tun", "c", "10", "200"]);
+        run(&["ip", "link", "set", "lo", "up"]);
+        run(&[
+            "ip", "link", "add", "vbd0", "type", "veth", "peer", "name", "vbd1",
+        ]);
+        run(&["ip", "addr", "add", "10.123.0.2/24", "dev", "vbd0"]);
+        run(&["ip", "link", "set", "vbd0", "up"]);
+        run(&["ip", "route", "add", "default", "via", "10.123.0.1"]);
+        f(&|args| {
+            let mut cmd = std::process::Command::new("setpriv");
+            cmd.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(voidbox_tests::vb_bin())
+            .args(args);
+            cmd
+        })
+    })
+    .join()
+    .map_or_else(|panic| std::panic::resume_unwind(panic), Some)
 }
 
-/// `--net-pasta`: pasta gives the sandbox an interface configured like the
-/// host's (a user namespace is implied, also for root). Needs pasta and a
-/// `/dev/net/tun` the caller may open.
+/// `--net-pasta` as an unprivileged user: pasta gives the sandbox an
+/// interface configured like the host's (a user namespace is implied, also
+/// for root): its address and its default route.
 #[test]
 fn net_pasta_configures_the_sandboxs_interface() {
     const TEST: &str = "net_pasta_configures_the_sandboxs_interface";
-    if needs_pasta(TEST) {
+    let Some(out) = in_pasta_host(TEST, |vb| {
+        vb(&[
+            "--rootfs",
+            "/",
+            "--net-pasta",
+            "--net-ifname",
+            "pst0",
+            "--",
+            "sh",
+            "-c",
+            "id -u; ip -4 -o addr show pst0; ip -4 route show default",
+        ])
+        .output()
+        .unwrap()
+    }) else {
         return;
-    }
-    let out = voidbox_tests::vb([
-        "--rootfs",
-        "/",
-        "--net-pasta",
-        "--net-ifname",
-        "pst0",
-        "--",
-        "sh",
-        "-c",
-        "ip -4 -o addr show pst0; ip -4 route show default",
-    ])
-    .output()
-    .unwrap();
+    };
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.contains("pst0    inet "), "{text}");
     assert!(text.contains("default via "), "{text}");
+    if voidbox_tests::is_root() {
+        // The test's host: its uplink's address and route, seen by uid 65534.
+        assert!(text.starts_with("65534\n"), "{text}");
+        assert!(text.contains("inet 10.123.0.2/24"), "{text}");
+        assert!(text.contains("default via 10.123.0.1"), "{text}");
+    }
 }
 
 /// Each sandbox of the mesh test: listen on port 7000, say its address,
@@ -740,44 +817,57 @@ fn a_sigkilled_vb_leaves_no_veth_behind() {
     });
 }
 
-/// `--net-pasta --net-host-loopback`: the sandbox reaches a TCP listener on
-/// the host's loopback through pasta's gateway mapping. (Without the option
-/// a connection to the gateway's address would leave the host, so that case
-/// is checked by pasta's arguments in vb-net's unit tests, not by traffic.)
-/// Needs pasta, a usable `/dev/net/tun` and a default route.
+/// `--net-pasta` as an unprivileged user: with `--net-host-loopback` the
+/// sandbox reaches a TCP listener on the host's loopback through pasta's
+/// gateway mapping; without it the same connection does not arrive (as
+/// root the "host" is a namespace of the test's, so the refused attempt
+/// goes nowhere).
 #[test]
 fn net_host_loopback_reaches_the_hosts_loopback_through_the_gateway() {
     const TEST: &str = "net_host_loopback_reaches_the_hosts_loopback_through_the_gateway";
-    if needs_pasta(TEST) {
-        return;
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
-        text
+    let root = voidbox_tests::is_root();
+    in_pasta_host(TEST, move |vb| {
+        // Bound from the test's host thread: on its loopback.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let script = format!(
+            "gw=$(ip -4 route show default | cut -d' ' -f3); \
+             timeout 3 bash -c 'echo hello > /dev/tcp/'$gw/{port}"
+        );
+        let connect = |extra: &[&str]| {
+            let mut args = vec!["--rootfs", "/", "--net-pasta"];
+            args.extend(extra);
+            args.extend(["--", "bash", "-c", script.as_str()]);
+            vb(&args).output().unwrap()
+        };
+        if root {
+            // Closed by default: the attempt fails and nothing arrives.
+            let closed = connect(&[]);
+            assert!(!closed.status.success(), "{}", stdout(&closed));
+            listener.set_nonblocking(true).unwrap();
+            let nothing = listener.accept();
+            assert!(
+                nothing
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+                "{nothing:?}"
+            );
+            listener.set_nonblocking(false).unwrap();
+        }
+        let accepted = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+            text
+        });
+        let open = connect(&["--net-host-loopback"]);
+        assert!(open.status.success(), "{}", stderr(&open));
+        let received =
+            voidbox_tests::with_watchdog(std::time::Duration::from_secs(20), move || {
+                accepted.join().unwrap()
+            });
+        assert_eq!(received, "hello\n");
     });
-    let script =
-        format!("gw=$(ip -4 route show default | cut -d' ' -f3); echo hello > /dev/tcp/$gw/{port}");
-    let open = voidbox_tests::vb([
-        "--rootfs",
-        "/",
-        "--net-pasta",
-        "--net-host-loopback",
-        "--",
-        "bash",
-        "-c",
-        script.as_str(),
-    ])
-    .output()
-    .unwrap();
-    assert!(open.status.success(), "{}", stderr(&open));
-    let received = voidbox_tests::with_watchdog(std::time::Duration::from_secs(20), move || {
-        accepted.join().unwrap()
-    });
-    assert_eq!(received, "hello\n");
 }
 
 /// `--net-keep-bridge`: the bridge stays after its last sandbox (also when

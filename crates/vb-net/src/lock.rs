@@ -296,10 +296,16 @@ mod tests {
     #[test]
     fn try_acquire_gives_way_to_a_holder_and_lists_this_namespaces_bridges() {
         let dir = tempdir("try");
-        assert!(BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(), "no file");
+        assert!(
+            BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(),
+            "no file"
+        );
         let held = BridgeLock::acquire(&dir, 1, "br0").unwrap();
         let other = BridgeLock::acquire(&dir, 2, "br-x").unwrap();
-        assert!(BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(), "held");
+        assert!(
+            BridgeLock::try_acquire(&dir, 1, "br0").unwrap().is_none(),
+            "held"
+        );
         drop(held);
         let taken = BridgeLock::try_acquire(&dir, 1, "br0").unwrap();
         assert!(taken.is_some());
