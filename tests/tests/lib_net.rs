@@ -4,7 +4,7 @@
 //! the bridge, the host-side veths and the NAT rules live there, never in the machine's
 //! own namespace. Sandboxes are forked children that unshare a network namespace of
 //! their own and wait to be killed. Traffic goes only between those namespaces (sandbox
-//! to gateway, sandbox to sandbox); NAT is checked by listing its rules, never by sending
+//! to gateway and back, sandbox to sandbox); NAT is checked by listing its rules, never by sending
 //! anything through it. Bridge lock files go to a directory of the test's own.
 //!
 //! Without root each test prints `SKIP <name>: <reason>`; so do the NAT tests when `nft`
@@ -306,6 +306,8 @@ fn ip_of(a: &Attachment) -> Ipv4Addr {
     a.address().ip()
 }
 
+/// The sandbox reaches a listener on the gateway over TCP, and the host side
+/// reaches a listener on the sandbox's address.
 #[test]
 fn sandbox_reaches_the_gateway_over_tcp() {
     let Some(host) = Host::enter("sandbox_reaches_the_gateway_over_tcp") else {
@@ -337,6 +339,11 @@ fn sandbox_reaches_the_gateway_over_tcp() {
     let listener = TcpListener::bind((a.gateway(), 0)).unwrap();
     let got = exchange(&listener, |addr| sandbox.run(|| ping(addr)));
     assert_eq!(got, "pong from 10.90.0.2");
+    // And the other way: the host side reaches the sandbox's address.
+    let inside = sandbox.run(|| TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap());
+    let port = inside.local_addr().unwrap().port();
+    let got = exchange(&inside, |_| ping(SocketAddr::from((ip_of(&a), port))));
+    assert_eq!(got, "pong from 10.90.0.1");
 
     a.teardown().unwrap();
     host.assert_clean(&before);
