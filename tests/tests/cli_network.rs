@@ -580,6 +580,25 @@ fn in_pasta_host<T: Send + 'static>(
     .map_or_else(|panic| std::panic::resume_unwind(panic), Some)
 }
 
+/// `--net-pasta` where pasta cannot be found: one line naming the package,
+/// exit status 1, and no process of the sandbox left.
+#[test]
+fn net_pasta_without_pasta_names_the_package() {
+    let marker = voidbox_tests::marker("net_pasta_without_pasta");
+    let out = voidbox_tests::vb(["--rootfs", "/", "--net-pasta", "--", "/bin/true"])
+        .env("PATH", "/nonexistent")
+        .env(voidbox_tests::MARK_VAR, &marker)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "vb: cannot run pasta: No such file or directory (install the Debian package `passt`)"
+    );
+    assert!(voidbox_tests::processes_with_env(&marker).is_empty());
+}
+
 /// `--net-pasta` as an unprivileged user: pasta gives the sandbox an
 /// interface configured like the host's (a user namespace is implied, also
 /// for root): its address and its default route.
