@@ -826,6 +826,35 @@ fn a_sigkilled_vb_leaves_no_veth_behind() {
         launch_and_kill("vbt5");
         launch("vbt7", "10.93.0.0/24");
         only_the_hosts();
+        // Killed at every point of its setup (it takes a few milliseconds):
+        // no veth outlives its launcher, and the next teardown cleans up.
+        for step in 0..24u64 {
+            let mut child = voidbox_tests::vb([
+                "--rootfs",
+                "/",
+                "--net-bridge",
+                "vbt5",
+                "--net-subnet",
+                "10.95.0.0/24",
+                "--",
+                "true",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+            std::thread::sleep(std::time::Duration::from_micros(250 * step));
+            let _ = child.kill();
+            child.wait().unwrap();
+        }
+        assert!(
+            voidbox_tests::eventually(std::time::Duration::from_secs(10), || veths()
+                .iter()
+                .all(|l| l == "vbt5")),
+            "{:?}",
+            links()
+        );
+        launch("vbt7", "10.93.0.0/24");
+        only_the_hosts();
         if nat {
             let rules = ruleset();
             assert!(

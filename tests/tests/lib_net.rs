@@ -817,6 +817,47 @@ fn a_kept_bridge_survives_its_last_sandbox_and_a_failed_attach() {
     host.assert_clean(&before);
 }
 
+/// A creator killed between creating its bridge and marking it as voidbox's
+/// (two requests: the kernel ignores an alias in the creating one) leaves an
+/// unmarked bridge and a lock file still recording `creating`: that bridge is
+/// voidbox's and goes with its next last user. An unmarked bridge without
+/// that record is the administrator's and stays.
+#[test]
+fn an_unmarked_bridge_is_voidboxs_only_when_its_creation_was_recorded() {
+    let test = "an_unmarked_bridge_is_voidboxs_only_when_its_creation_was_recorded";
+    let Some(host) = Host::enter(test) else {
+        return;
+    };
+    let before = host.links();
+    let netns = std::fs::metadata("/proc/thread-self/ns/net")
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    let mut nl = Netlink::open().unwrap();
+    for name in ["vbt-half", "vbt-admin"] {
+        nl.add_bridge(&IfName::new(name).unwrap()).unwrap();
+    }
+    std::fs::create_dir_all(&host.state_dir).unwrap();
+    std::fs::write(
+        host.state_dir.join(format!("{netns}-vbt-half.lock")),
+        "creating 1\n",
+    )
+    .unwrap();
+    for (bridge, subnet) in [
+        ("vbt-half", "10.106.0.0/24"),
+        ("vbt-admin", "10.107.0.0/24"),
+    ] {
+        let plan = BridgePlan::new(&host.spec(bridge, subnet)).unwrap();
+        let sandbox = Sandbox::new(false);
+        let mut a = plan.attach(&sandbox.netns).unwrap();
+        a.teardown().unwrap();
+    }
+    let mut expected = before.clone();
+    expected.insert("vbt-admin".into());
+    assert_eq!(host.links(), expected);
+    host.delete_link("vbt-admin");
+    host.assert_clean(&before);
+}
+
 #[test]
 fn a_killed_sandbox_takes_its_veth_along() {
     let Some(host) = Host::enter("a_killed_sandbox_takes_its_veth_along") else {

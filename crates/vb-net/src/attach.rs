@@ -168,7 +168,7 @@ impl BridgePlan {
         runner: &mut dyn Runner,
         created: &mut Created,
     ) -> Result<HostSide, Error> {
-        let bridge_index = bridge::ensure(nl, self, &mut created.bridge)?;
+        let bridge_index = bridge::ensure(nl, lock, self, &mut created.bridge)?;
         let mut state = lock.read_state()?;
         if state.keep != self.keep_bridge {
             state.keep = self.keep_bridge;

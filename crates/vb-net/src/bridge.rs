@@ -3,7 +3,10 @@
 //!
 //! A bridge voidbox creates carries the alias [`MANAGED_ALIAS`] (`ip link` shows it).
 //! Only such a bridge is ever deleted: a bridge the administrator made keeps existing
-//! after its last sandbox, though its NAT rules (which are voidbox's) are removed.
+//! after its last sandbox, though its NAT rules (which are voidbox's) are removed. The
+//! kernel takes no alias in the request that creates a link, so the lock file records
+//! `creating` across the two requests: an unmarked bridge found while it is still
+//! recorded was made by a creator killed in between, and is voidbox's too.
 //!
 //! The bridge's users are counted from the kernel, under the bridge's lock: the host-side
 //! veths named with the bridge's lease prefix (see `lease.rs`). A sandbox whose namespace
@@ -23,19 +26,37 @@ use crate::spec::BridgePlan;
 /// The alias marking a bridge voidbox created (and may therefore delete).
 pub const MANAGED_ALIAS: &str = "voidbox: removed with its last sandbox";
 
-/// Makes sure the plan's bridge exists, carries the gateway address(es) and is up;
-/// returns its index. Sets `created` as soon as it has created the bridge.
+/// With the lock held: makes sure the plan's bridge exists, carries the gateway
+/// address(es) and is up; returns its index. Sets `created` as soon as it has created the
+/// bridge. A bridge whose creator was killed before marking it (the lock file still says
+/// `creating`) is marked now.
 pub(crate) fn ensure(
     nl: &mut Netlink,
+    lock: &mut BridgeLock,
     plan: &BridgePlan,
     created: &mut bool,
 ) -> Result<u32, Error> {
     let name = &plan.bridge;
     let link = match nl.link_by_name(name) {
-        Ok(link) => link,
+        Ok(link) => {
+            let mut state = lock.read_state()?;
+            if state.creating {
+                if link.alias.is_none() && link.kind.as_deref() == Some("bridge") {
+                    mark(nl, &link)?;
+                }
+                state.creating = false;
+                lock.write_state(&state)?;
+            }
+            link
+        }
         Err(e) if e.is_not_found() => {
+            let mut state = lock.read_state()?;
+            state.creating = true;
+            lock.write_state(&state)?;
             let link = create(nl, name)?;
             *created = true;
+            state.creating = false;
+            lock.write_state(&state)?;
             link
         }
         Err(e) => return Err(Error::netlink(format!("looking up bridge {name}"))(e)),
@@ -92,13 +113,20 @@ fn create(nl: &mut Netlink, name: &IfName) -> Result<Link, Error> {
     let link = nl
         .link_by_name(name)
         .map_err(Error::netlink(format!("looking up the new bridge {name}")))?;
-    if let Err(e) = nl.set_link_alias(link.index, MANAGED_ALIAS) {
+    if let Err(e) = mark(nl, &link) {
         let _ = nl.delete_link(link.index);
-        return Err(Error::netlink(format!(
-            "marking bridge {name} as voidbox's"
-        ))(e));
+        return Err(e);
     }
     Ok(link)
+}
+
+/// Gives the bridge voidbox's alias.
+fn mark(nl: &mut Netlink, link: &Link) -> Result<(), Error> {
+    nl.set_link_alias(link.index, MANAGED_ALIAS)
+        .map_err(Error::netlink(format!(
+            "marking bridge {} as voidbox's",
+            link.name
+        )))
 }
 
 fn addresses_of(nl: &mut Netlink, index: u32, family: Family) -> Result<Vec<IpNetwork>, Error> {
@@ -209,7 +237,8 @@ pub(crate) fn release_if_unused(
     }
     if what.bridge
         && let Some(link) = links.iter().find(|l| l.name == bridge.name)
-        && link.alias.as_deref() == Some(MANAGED_ALIAS)
+        && (link.alias.as_deref() == Some(MANAGED_ALIAS)
+            || (state.creating && link.alias.is_none() && link.kind.as_deref() == Some("bridge")))
     {
         match nl.delete_link(link.index) {
             Err(e) if !e.is_not_found() => keep_first(

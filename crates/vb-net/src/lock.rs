@@ -41,6 +41,11 @@ pub(crate) struct BridgeState {
     /// The bridge's latest sandbox asked to keep it after its last user: a sweep of idle
     /// bridges leaves it alone.
     pub(crate) keep: bool,
+    /// The bridge was being created: recorded before the request that creates it and
+    /// cleared once it carries voidbox's alias (the kernel ignores an alias in the
+    /// creating request, so the two cannot be one step). Still set, it means the creator
+    /// was killed in between: an unmarked bridge of that name is voidbox's.
+    pub(crate) creating: bool,
 }
 
 impl BridgeState {
@@ -52,6 +57,7 @@ impl BridgeState {
                 Some(("next", v)) => state.next = v.trim().parse().ok(),
                 Some(("nat", v)) if !v.trim().is_empty() => state.nat = Some(v.trim().to_owned()),
                 Some(("keep", v)) => state.keep = v.trim() == "1",
+                Some(("creating", v)) => state.creating = v.trim() == "1",
                 _ => {}
             }
         }
@@ -68,6 +74,9 @@ impl BridgeState {
         }
         if self.keep {
             out.push_str("keep 1\n");
+        }
+        if self.creating {
+            out.push_str("creating 1\n");
         }
         out
     }
@@ -251,6 +260,7 @@ mod tests {
             next: Some(17),
             nat: Some("nft 4 eth0 10.88.0.0/16 -".into()),
             keep: true,
+            creating: true,
         };
         assert_eq!(BridgeState::parse(&s.render()), s);
         assert_eq!(BridgeState::parse(""), BridgeState::default());
