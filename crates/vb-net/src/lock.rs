@@ -16,8 +16,8 @@
 //! replacement, never a wrong lease (leases live in the kernel, see `lease.rs`).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -185,13 +185,21 @@ impl BridgeLock {
             })
     }
 
-    /// Replaces the state.
+    /// Replaces the state in one `pwrite` at offset 0, padded with empty lines over
+    /// whatever the file held beyond it: a process killed at any moment leaves either
+    /// the old state or the new one, never an empty file (a truncate and a write would)
+    /// that forgets the NAT rules to remove.
     pub(crate) fn write_state(&mut self, state: &BridgeState) -> Result<(), Error> {
-        let text = state.render();
+        let mut bytes = state.render().into_bytes();
         self.file
-            .set_len(0)
-            .and_then(|()| self.file.seek(SeekFrom::Start(0)))
-            .and_then(|_| self.file.write_all(text.as_bytes()))
+            .metadata()
+            .and_then(|m| {
+                let held = usize::try_from(m.len()).unwrap_or(usize::MAX);
+                if bytes.len() < held {
+                    bytes.resize(held, b'\n');
+                }
+                self.file.write_all_at(&bytes, 0)
+            })
             .map_err(Error::io("writing the bridge state", &self.path))
     }
 
@@ -263,6 +271,7 @@ mod tests {
             creating: true,
         };
         assert_eq!(BridgeState::parse(&s.render()), s);
+        assert_eq!(BridgeState::parse(&format!("{}\n\n\n", s.render())), s);
         assert_eq!(BridgeState::parse(""), BridgeState::default());
         assert_eq!(
             BridgeState::parse("next banana\nweird line\nnat \n"),
@@ -301,6 +310,28 @@ mod tests {
         lock.remove().unwrap();
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_shorter_state_replaces_a_longer_one_in_place() {
+        let dir = tempdir("shrink");
+        let mut lock = BridgeLock::acquire(&dir, 1, "br0").unwrap();
+        let long = BridgeState {
+            next: Some(123_456),
+            nat: Some("nft 4 eth0 10.88.0.0/16 fd00::/64".into()),
+            keep: true,
+            creating: false,
+        };
+        lock.write_state(&long).unwrap();
+        assert_eq!(lock.read_state().unwrap(), long);
+        let short = BridgeState {
+            next: Some(2),
+            ..BridgeState::default()
+        };
+        lock.write_state(&short).unwrap();
+        assert_eq!(lock.read_state().unwrap(), short);
+        lock.remove().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
