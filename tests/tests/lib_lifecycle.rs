@@ -548,12 +548,19 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
     if needs_userns("a_launch_shares_the_launchers_memory_instead_of_copying_it") {
         return;
     }
-    let mut cases = vec![(config(&["/bin/true"]), true)];
+    let mut dev = config(&["/bin/true"]);
+    dev.isolation.user = true;
+    dev.fs_actions = vec![voidbox::FsAction::Dev {
+        dest: "/dev".into(),
+    }];
+    // A devpts mount: setup as uid 0, the command in a nested user namespace.
+    let mut cases = vec![(config(&["/bin/true"]), true), (dev, true)];
     if voidbox_tests::is_root() {
         let mut limited = config(&["/bin/true"]);
         limited.resources.pids_max = Some(64);
         cases.push((limited, false));
     }
+    let mut cases_seen = 0;
     for (mut cfg, shared) in cases {
         let (block_r, block_w) = rustix::pipe::pipe().unwrap();
         cfg.status.block_fd = Some(Arc::new(block_r));
@@ -580,6 +587,54 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
         let seen = voidbox_tests::share_memory(own, child.unwrap());
         rustix::io::write(&block_w, b"x").unwrap();
         assert_eq!(launcher.join().unwrap().unwrap(), 0);
-        assert_eq!(seen, shared, "limits: {}", !shared);
+        assert_eq!(seen, shared, "case {}", cases_seen);
+        cases_seen += 1;
+    }
+}
+
+/// Whether this process's memory is dumpable, and whether its own
+/// `/proc/self/setgroups` belongs to it (the kernel gives the files of a
+/// not-dumpable process to root, which is how a wrongly cleared flag shows).
+fn launcher_dumpable() -> (i32, bool) {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: PR_GET_DUMPABLE reads a flag.
+    let flag = unsafe { libc::prctl(libc::PR_GET_DUMPABLE) };
+    let owner = std::fs::metadata("/proc/self/setgroups").unwrap().uid();
+    (flag, owner == rustix::process::geteuid().as_raw())
+}
+
+#[test]
+fn a_launch_never_clears_the_launchers_dumpable_flag() {
+    // A launch that shares this process's memory must never change the
+    // memory's dumpable flag: not when the command gets a nested user
+    // namespace (disable_userns; a devpts mount, which runs setup as uid 0),
+    // and not through a credential change. A cleared flag would hand this
+    // process's /proc files to root and fail every later launch.
+    if needs_userns("a_launch_never_clears_the_launchers_dumpable_flag") {
+        return;
+    }
+    let before = launcher_dumpable();
+    assert_eq!(before, (1, true), "the test starts dumpable");
+    let mut nested = config(&["/bin/true"]);
+    nested.isolation.user = true;
+    nested.security.disable_userns = true;
+    let mut dev = config(&["/bin/sh", "-c", "test -c /dev/null && test -d /dev/pts"]);
+    dev.isolation.user = true;
+    dev.fs_actions = vec![voidbox::FsAction::Dev {
+        dest: "/dev".into(),
+    }];
+    for (name, cfg) in [
+        ("plain", config(&["/bin/true"])),
+        ("disable_userns", nested),
+        ("dev", dev),
+    ] {
+        for round in 0..3 {
+            assert_eq!(
+                voidbox::launch(&cfg).map(|s| s.code()).unwrap(),
+                0,
+                "{name} round {round}"
+            );
+            assert_eq!(launcher_dumpable(), before, "after {name} round {round}");
+        }
     }
 }

@@ -268,12 +268,11 @@ impl<'fd> ProcessPlan<'fd> {
         // pid 1 as vb-init in a PID namespace of its own (killing it then
         // ends the command's process, whose stack the plan owns). Every id
         // the child takes maps to the launcher's own (one-line maps), so no
-        // credential change marks the shared memory not dumpable.
-        // Nor a nested user namespace for the command (`setup_as_root`):
-        // gaining the new namespace's capabilities makes the kernel mark the
-        // process's memory not dumpable — the launcher's own, shared.
+        // credential change marks the shared memory not dumpable; nor does
+        // entering a nested user namespace (`setup_as_root`,
+        // `disable_userns`), whose owner is the process's own uid (see
+        // SecurityPlan::before_fork).
         let flat = if spec.flat
-            && !spec.setup_as_root
             && join.is_none()
             && spec.join.user2.is_none()
             && spec.userns_block_fd.is_none()

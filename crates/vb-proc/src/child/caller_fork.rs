@@ -73,7 +73,7 @@ impl InChildPlan {
             }
         }
         run_hooks(sys, hooks)?;
-        self.security.before_fork(sys)?;
+        self.security.before_fork(sys, false)?;
         if self.reaper
             && let Some(child) = fork_supervised(sys, &self.security, true)?
         {

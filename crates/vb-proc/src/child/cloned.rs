@@ -195,7 +195,7 @@ fn setup<S: ChildSys>(
     }
     // For every process of the sandbox: the user-namespace policy and the
     // bounding set, then what bubblewrap also does before its pid-1 fork.
-    plan.security.before_fork(sys)?;
+    plan.security.before_fork(sys, plan.flat.is_some())?;
     if let Some(fd) = plan.user2 {
         // After setup and the bounding set, as bubblewrap enters it.
         setns(sys, fd, NamespaceKind::User2)?;

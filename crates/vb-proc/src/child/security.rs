@@ -24,10 +24,15 @@ fn fail(step: SecurityStep, index: u32, errno: Errno) -> ChildFailure {
 
 impl SecurityPlan {
     /// Child, before the PID-1 fork: the user-namespace policy, then the
-    /// bounding set.
-    pub(crate) fn before_fork<S: ChildSys>(&self, sys: &mut S) -> Result<(), ChildFailure> {
+    /// bounding set. `shares_memory`: the process shares the launcher's
+    /// memory (a `CLONE_VM` launch), whose dumpable flag it must not touch.
+    pub(crate) fn before_fork<S: ChildSys>(
+        &self,
+        sys: &mut S,
+        shares_memory: bool,
+    ) -> Result<(), ChildFailure> {
         if let Some(nested) = &self.nested {
-            self.enter_nested_user_namespace(sys, nested)?;
+            self.enter_nested_user_namespace(sys, nested, shares_memory)?;
         }
         if let Some(keep) = self.caps.bounding {
             cut_bounding_set(sys, keep, self.caps.all)?;
@@ -46,10 +51,19 @@ impl SecurityPlan {
     /// Enter the nested user namespace. With `limit`, first cap the
     /// sandbox's user namespace at one nested user namespace, which entering
     /// this one uses up: none can be created from inside afterwards.
+    ///
+    /// Entering it changes no id and gains no capability the kernel counts
+    /// (the new namespace's owner is this process's uid in its parent), so
+    /// it leaves the memory's dumpable flag alone. The maps are written to
+    /// the process's own `/proc` files, writable only while the memory is
+    /// dumpable: a private copy is made dumpable for them and closed again;
+    /// memory shared with the launcher is dumpable already (the launcher's
+    /// own id maps were written the same way) and is left as it is.
     fn enter_nested_user_namespace<S: ChildSys>(
         &self,
         sys: &mut S,
         nested: &NestedUserns,
+        shares_memory: bool,
     ) -> Result<(), ChildFailure> {
         let step = |index: u32| move |e: Errno| fail(SecurityStep::DisableUserns, index, e);
         let proc_dir = self
@@ -78,10 +92,14 @@ impl SecurityPlan {
         // SAFETY: unshare of a namespace in a single-threaded child.
         unsafe { sys.unshare(UnshareFlags::NEWUSER) }.map_err(step(2))?;
         // setgroups stays denied: the new namespace inherits the setting.
-        // Its own maps are writable only while the process is dumpable.
-        set_dumpable(sys, true)?;
+        if !shares_memory {
+            set_dumpable(sys, true)?;
+        }
         write_file_at(sys, proc_dir, c"self/uid_map", &nested.uid_map).map_err(step(3))?;
         write_file_at(sys, proc_dir, c"self/gid_map", &nested.gid_map).map_err(step(4))?;
+        if shares_memory {
+            return Ok(());
+        }
         set_dumpable(sys, false)
     }
 

@@ -879,7 +879,7 @@ fn disable_userns_caps_the_count_then_nests_and_checks() {
     // The check's unshare (the tenth fallible call) fails, as the limit
     // makes it.
     fake.fail_call(9, INJECTED);
-    assert_eq!(plan.before_fork(&mut fake), Ok(()));
+    assert_eq!(plan.before_fork(&mut fake, false), Ok(()));
     assert_calls(
         &fake,
         [
@@ -902,11 +902,37 @@ fn disable_userns_caps_the_count_then_nests_and_checks() {
 }
 
 #[test]
+fn sharing_the_launchers_memory_the_nested_namespace_leaves_dumpable_alone() {
+    let plan = disable_userns_plan();
+    let proc_dir = plan.proc_dir.as_ref().unwrap().as_raw_fd();
+    let mut fake = Fake::default();
+    fake.fail_call(7, INJECTED);
+    assert_eq!(plan.before_fork(&mut fake, true), Ok(()));
+    assert_calls(
+        &fake,
+        [
+            Call::OpenAt(proc_dir, t("sys/user/max_user_namespaces")),
+            Call::Write(FIRST_FD, t("1")),
+            Call::Close(FIRST_FD),
+            Call::Unshare(UnshareFlags::NEWUSER),
+            Call::OpenAt(proc_dir, t("self/uid_map")),
+            Call::Write(FIRST_FD + 1, t("5 5 1\n")),
+            Call::Close(FIRST_FD + 1),
+            Call::OpenAt(proc_dir, t("self/gid_map")),
+            Call::Write(FIRST_FD + 2, t("6 6 1\n")),
+            Call::Close(FIRST_FD + 2),
+            Call::Unshare(UnshareFlags::NEWUSER),
+        ]
+        .into_iter(),
+    );
+}
+
+#[test]
 fn a_user_namespace_still_creatable_fails_the_check() {
     let plan = disable_userns_plan();
     let mut fake = Fake::default();
     assert_eq!(
-        plan.before_fork(&mut fake),
+        plan.before_fork(&mut fake, false),
         Err(ChildFailure::with_origin(
             Origin::Security,
             StepFailure::new(SecurityStep::UsernsNotDisabled as u32, 0, libc::EPERM)
@@ -922,7 +948,7 @@ fn each_nested_user_namespace_step_has_its_index() {
     for (call, index) in [(0, 0), (1, 1), (2, 2), (4, 3), (5, 3), (6, 4), (7, 4)] {
         let mut fake = Fake::default();
         fake.fail_call(call, INJECTED);
-        let failure = plan.before_fork(&mut fake).unwrap_err();
+        let failure = plan.before_fork(&mut fake, false).unwrap_err();
         assert_eq!(
             failure,
             ChildFailure::with_origin(
