@@ -560,8 +560,7 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
         limited.resources.pids_max = Some(64);
         cases.push((limited, false));
     }
-    let mut cases_seen = 0;
-    for (mut cfg, shared) in cases {
+    for (case, (mut cfg, shared)) in cases.into_iter().enumerate() {
         let (block_r, block_w) = rustix::pipe::pipe().unwrap();
         cfg.status.block_fd = Some(Arc::new(block_r));
         let tid = Arc::new(std::sync::atomic::AtomicI32::new(0));
@@ -587,8 +586,7 @@ fn a_launch_shares_the_launchers_memory_instead_of_copying_it() {
         let seen = voidbox_tests::share_memory(own, child.unwrap());
         rustix::io::write(&block_w, b"x").unwrap();
         assert_eq!(launcher.join().unwrap().unwrap(), 0);
-        assert_eq!(seen, shared, "case {}", cases_seen);
-        cases_seen += 1;
+        assert_eq!(seen, shared, "case {case}");
     }
 }
 
