@@ -39,7 +39,7 @@ pub(crate) fn finish(
     if !host.root && !userns_fd {
         state.unshare_user = true;
     }
-    if state.unshare_user_try && host.userns {
+    if state.unshare_user_try && host.userns.get() {
         state.unshare_user = true;
     }
     if command.is_empty() {
@@ -64,10 +64,11 @@ pub(crate) fn finish(
     if cfg.runtime.as_pid_1 && !cfg.status.lock_files.is_empty() {
         return die("Specifying --as-pid-1 and --lock-file is not permitted");
     }
-    if state.unshare_cgroup && !host.cgroupns {
+    let cgroupns = (state.unshare_cgroup || state.unshare_cgroup_try) && host.cgroupns.get();
+    if state.unshare_cgroup && !cgroupns {
         return die("Cannot create new cgroup namespace because the kernel does not support it");
     }
-    let cgroup = state.unshare_cgroup || (state.unshare_cgroup_try && host.cgroupns);
+    let cgroup = state.unshare_cgroup || (state.unshare_cgroup_try && cgroupns);
     cfg.isolation = Namespaces {
         user: state.unshare_user,
         mount: true,
@@ -76,7 +77,7 @@ pub(crate) fn finish(
     };
     // `--memory-max` is a hard limit: where the host could swap, swap is
     // forbidden unless `--memory-swap-max` allows some.
-    if cfg.resources.memory_max.is_some() && !state.swap_set && host.swap {
+    if cfg.resources.memory_max.is_some() && !state.swap_set && host.swap.get() {
         cfg.resources.memory_swap_max = Some(0);
     }
     cfg.process.uid = state.uid;

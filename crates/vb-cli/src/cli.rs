@@ -250,14 +250,15 @@ fn args_file(state: &mut State, fd: &OsStr) -> Result<Option<Invocation>, CliErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::Fact;
     use std::path::PathBuf;
     use voidbox::{EnvOp, FsAction, RootSource};
 
     const ROOT: Host = Host {
         root: true,
-        userns: true,
-        cgroupns: true,
-        swap: false,
+        userns: Fact::Is(true),
+        cgroupns: Fact::Is(true),
+        swap: Fact::Is(false),
     };
 
     fn run(args: &[&str]) -> Result<JailConfig, CliError> {
@@ -605,7 +606,10 @@ mod tests {
                 .iter()
                 .map(OsString::from)
                 .collect(),
-            Host { swap: true, ..ROOT },
+            Host {
+                swap: Fact::Is(true),
+                ..ROOT
+            },
         )
         .result;
         let Ok(Invocation::Run(cfg)) = res else {
