@@ -493,6 +493,26 @@ impl Sys for Fake {
         Ok(self.new_fd(path))
     }
 
+    fn open_no_symlinks(&self, dirfd: RawFd, path: &CStr, flags: OFlags) -> Result<RawFd, Errno> {
+        let text = s(path);
+        self.record(format!("openat2-nosym {}", self.resolve(dirfd, &text)))?;
+        let parts: Vec<&str> = text.split('/').filter(|c| !c.is_empty()).collect();
+        let mut cur = self.fd_path(dirfd);
+        for (i, part) in parts.iter().enumerate() {
+            cur = normalize(&format!("{cur}/{part}"));
+            let last = i + 1 == parts.len();
+            match self.node(&cur) {
+                None => return Err(Errno::NOENT),
+                Some(Node::Link(_)) => return Err(Errno::LOOP),
+                Some(Node::File(..)) if !last || flags.contains(OFlags::DIRECTORY) => {
+                    return Err(Errno::NOTDIR);
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(self.new_fd(cur))
+    }
+
     fn close(&self, fd: RawFd) {
         if fd >= FIRST_FD {
             self.calls

@@ -131,6 +131,10 @@ pub(crate) struct Dest {
     /// The mode of parents created for it (see [`Dest::with_perms`]; 0700
     /// until a mode is given).
     pub(crate) parent_mode: u32,
+    /// `rel` is one or more plain names (no `.` or `..`): a lookup of it
+    /// that follows no symlink ends strictly below the new root, never on
+    /// the root itself.
+    pub(crate) plain: bool,
 }
 
 impl Dest {

@@ -27,7 +27,7 @@ impl<S: Sys> Runner<'_, S> {
             Err(e) => return Err(Fault::new(Fail::SourceType, 0, e)),
         };
         let target = self.prepare(&op.dest, info.is_dir, entry)?;
-        self.bind(&Src::path(&op.source), target.raw(), op.set, entry, || {
+        self.bind(&Src::path(&op.source), &target, op.set, entry, || {
             self.reopen(&op.dest, OFlags::PATH)
         })
         .map_err(bind_fault(Fail::BindMount, 0))?;

@@ -32,13 +32,9 @@ impl<S: Sys> Runner<'_, S> {
         let target = self
             .ensure_file(root.raw(), &op.dest, &parent, entry)
             .map_err(at(Fail::CreateFileAt))?;
-        self.bind(
-            &Src::path(&op.data_file),
-            target.raw(),
-            op.set,
-            entry,
-            || self.reopen(&op.dest, OFlags::PATH),
-        )
+        self.bind(&Src::path(&op.data_file), &target, op.set, entry, || {
+            self.reopen(&op.dest, OFlags::PATH)
+        })
         .map_err(bind_fault(Fail::BindMount, 0))?;
         // The mount keeps the file; its name goes so nothing else reaches it.
         let _ = self.sys.unlinkat(AT_FDCWD, &op.data_file, false);

@@ -18,7 +18,7 @@ use rustix::mount::MountFlags;
 use super::fault::{Fault, at, at_sub, bind_fault};
 use super::journal::{Entry, MOUNTED};
 use super::mount::Src;
-use super::runner::Runner;
+use super::runner::{MountPoint, Runner};
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::Fail;
 use crate::op::{DevOp, NODES, STDIO};
@@ -45,7 +45,8 @@ impl<S: Sys> Runner<'_, S> {
             .sys
             .open(dir, name, OFlags::PATH | OFlags::NOFOLLOW, 0, false)
             .map_err(at_sub(bind_kind, sub))?;
-        let target = self.fd(target);
+        // A name inside the new `/dev`: not the new root itself.
+        let target = MountPoint::below_root(self.fd(target));
         let link = self.fd_path(source_fd);
         let src = Src {
             dirfd: AT_FDCWD,
@@ -58,7 +59,7 @@ impl<S: Sys> Runner<'_, S> {
                 .open(dir, name, flags, 0, false)
                 .map(|raw| self.fd(raw))
         };
-        self.bind(&src, target.raw(), MountFlags::NOSUID, entry, reopen)
+        self.bind(&src, &target, MountFlags::NOSUID, entry, reopen)
             .map_err(bind_fault(bind_kind, sub))
     }
 
@@ -84,7 +85,7 @@ impl<S: Sys> Runner<'_, S> {
         let target = self.prepare(&op.dest, true, entry)?;
         self.mount_fs(
             c"tmpfs",
-            target.raw(),
+            &target,
             MountFlags::NOSUID | MountFlags::NODEV,
             Some(op.data.as_c_str()),
         )
@@ -126,10 +127,10 @@ impl<S: Sys> Runner<'_, S> {
                 false,
             )
             .map_err(at(Fail::DevPtsMount))?;
-        let pts = self.fd(pts);
+        let pts = MountPoint::below_root(self.fd(pts));
         self.mount_fs(
             c"devpts",
-            pts.raw(),
+            &pts,
             MountFlags::NOSUID | MountFlags::NOEXEC,
             Some(c"newinstance,ptmxmode=0666,mode=620"),
         )

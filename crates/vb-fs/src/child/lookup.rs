@@ -1,13 +1,18 @@
 //! Destinations, looked up and created inside the new root.
 //!
-//! Destinations are resolved inside the new root: the runner opens the new
-//! root and walks each destination one prefix at a time with
-//! `openat2(RESOLVE_IN_ROOT)`, creating missing parents with `mkdirat` on the
-//! parent's descriptor. A symlink in a destination therefore resolves as the
-//! sandbox will see it and can never lead outside the new root. Mounts land on
-//! the resolved descriptor (`move_mount`, or `mount(2)` through its
-//! `/proc/self/fd` link), never on a path that could be re-resolved
-//! differently.
+//! Destinations are resolved inside the new root: every lookup starts from
+//! a descriptor of the new root with `openat2(RESOLVE_IN_ROOT)`, and missing
+//! parents are created with `mkdirat` on the parent's descriptor. A symlink
+//! in a destination therefore resolves as the sandbox will see it and can
+//! never lead outside the new root. Mounts land on the resolved descriptor
+//! (`move_mount`, or `mount(2)` through its `/proc/self/fd` link), never on a
+//! path that could be re-resolved differently.
+//!
+//! A destination is first looked up without following any symlink
+//! (`RESOLVE_NO_SYMLINKS`) and, failing that for a reason other than a
+//! missing name, again following them: one found without a symlink is
+//! strictly below the new root, so a mount on it leaves the runner's kept
+//! root descriptor valid (see [`MountPoint`]).
 //!
 //! That holds for both mount methods: [`MountApi::Legacy`](crate::MountApi)
 //! (or a kernel or seccomp profile without `mount_setattr`) changes how a
@@ -24,8 +29,8 @@ use rustix::io::Errno;
 
 use super::fault::Fault;
 use super::journal::{CREATED_DIR, CREATED_FILE, Entry};
-use super::runner::{Fd, Runner};
-use super::sys::{AT_FDCWD, Sys};
+use super::runner::{Fd, MountPoint, Runner};
+use super::sys::Sys;
 use crate::failure::Fail;
 use crate::op::Dest;
 
@@ -51,20 +56,6 @@ impl<S: Sys> Parent<'_, S> {
 }
 
 impl<'a, S: Sys> Runner<'a, S> {
-    /// The new root, freshly opened: a mount on the root itself by an earlier
-    /// action covers any descriptor opened before it.
-    pub(crate) fn root(&self) -> Result<Fd<'a, S>, Errno> {
-        self.sys
-            .open(
-                AT_FDCWD,
-                self.layout.new_root,
-                OFlags::PATH | OFlags::DIRECTORY,
-                0,
-                false,
-            )
-            .map(|raw| self.fd(raw))
-    }
-
     /// Open `rel` below the new root `root`, inside it.
     pub(crate) fn open_in(
         &self,
@@ -75,6 +66,29 @@ impl<'a, S: Sys> Runner<'a, S> {
         self.sys
             .open(root, rel, flags, 0, self.in_root)
             .map(|raw| self.fd(raw))
+    }
+
+    /// Look `dest` up below the new root `root`, inside it: first without
+    /// following any symlink, which proves the result is strictly below the
+    /// root; if that meets a symlink (or fails otherwise), following them as
+    /// the sandbox will.
+    pub(crate) fn lookup(
+        &self,
+        root: RawFd,
+        dest: &Dest,
+        flags: OFlags,
+    ) -> Result<MountPoint<'a, S>, Errno> {
+        if self.in_root && dest.plain {
+            match self.sys.open_no_symlinks(root, &dest.rel, flags) {
+                Ok(raw) => return Ok(MountPoint::below_root(self.fd(raw))),
+                // The lookup met no symlink before the missing name: one
+                // that follows symlinks takes the same way to the same end.
+                Err(Errno::NOENT) => return Err(Errno::NOENT),
+                Err(_) => {}
+            }
+        }
+        self.open_in(root, &dest.rel, flags)
+            .map(MountPoint::anywhere)
     }
 
     /// Create the missing parents of `dest` (mode `dest.parent_mode`),
@@ -118,9 +132,8 @@ impl<'a, S: Sys> Runner<'a, S> {
         parent: &Parent<'a, S>,
         mode: u32,
         entry: &Entry,
-    ) -> Result<Fd<'a, S>, Errno> {
-        let dir = OFlags::PATH | OFlags::DIRECTORY;
-        match self.open_in(root, &dest.rel, dir) {
+    ) -> Result<MountPoint<'a, S>, Errno> {
+        match self.lookup(root, dest, OFlags::PATH | OFlags::DIRECTORY) {
             Err(Errno::NOENT) => {}
             other => return other,
         }
@@ -129,7 +142,7 @@ impl<'a, S: Sys> Runner<'a, S> {
             Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
-        self.open_in(root, &dest.rel, dir)
+        self.lookup(root, dest, OFlags::PATH | OFlags::DIRECTORY)
     }
 
     /// bubblewrap's `ensure_file`: any existing non-directory is used as it
@@ -140,13 +153,13 @@ impl<'a, S: Sys> Runner<'a, S> {
         dest: &Dest,
         parent: &Parent<'a, S>,
         entry: &Entry,
-    ) -> Result<Fd<'a, S>, Errno> {
-        match self.open_in(root, &dest.rel, OFlags::PATH) {
-            Ok(fd) => {
-                if self.sys.fstat(fd.raw())?.is_dir {
+    ) -> Result<MountPoint<'a, S>, Errno> {
+        match self.lookup(root, dest, OFlags::PATH) {
+            Ok(target) => {
+                if self.sys.fstat(target.raw())?.is_dir {
                     return Err(Errno::ISDIR);
                 }
-                return Ok(fd);
+                return Ok(target);
             }
             Err(Errno::NOENT) => {}
             Err(e) => return Err(e),
@@ -163,17 +176,17 @@ impl<'a, S: Sys> Runner<'a, S> {
             Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
-        self.open_in(root, &dest.rel, OFlags::PATH)
+        self.lookup(root, dest, OFlags::PATH)
     }
 
     /// Parents, then a directory (or a file) at `dest` to mount on; the
-    /// descriptor of the mount point.
+    /// mount point.
     pub(crate) fn prepare(
         &self,
         dest: &Dest,
         dir: bool,
         entry: &Entry,
-    ) -> Result<Fd<'a, S>, Fault> {
+    ) -> Result<MountPoint<'a, S>, Fault> {
         let root = self.root().map_err(|e| Fault::new(Fail::Parents, 0, e))?;
         let parent = self
             .parents(root.raw(), dest, entry)
@@ -191,6 +204,6 @@ impl<'a, S: Sys> Runner<'a, S> {
     /// mount's root.
     pub(crate) fn reopen(&self, dest: &Dest, flags: OFlags) -> Result<Fd<'a, S>, Errno> {
         let root = self.root()?;
-        self.open_in(root.raw(), &dest.rel, flags)
+        self.lookup(root.raw(), dest, flags).map(|target| target.fd)
     }
 }

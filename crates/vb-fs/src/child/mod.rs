@@ -11,7 +11,8 @@
 //!
 //! Inside the folder: `sys` (the system calls, with `submounts`, the legacy
 //! submount walk, below it), `fault` and `journal` are the leaves; `runner`
-//! holds a run's state; `lookup` (destinations inside the new root) and
+//! holds a run's state (the new root's descriptor, kept from one operation
+//! to the next); `lookup` (destinations inside the new root) and
 //! `mount` build on it; each action's `run_*` (`root`, `bind`, `procfs`,
 //! `dev`, `new_fs`, `create`, `bind_data`) and `rollback` use those; this
 //! module runs the operations in order and dispatches each to its `run_*`.
@@ -34,7 +35,6 @@ mod runner;
 mod submounts;
 pub(crate) mod sys;
 
-use std::cell::Cell;
 use std::os::fd::RawFd;
 
 use fault::Fault;
@@ -75,17 +75,13 @@ pub(crate) fn run(
         entry.reset();
     }
     let old_umask = sys.umask(0);
-    let runner = Runner {
-        sys,
-        layout,
-        modern: api == MountApi::Auto && sys.new_mount_api(),
-        in_root,
-        held: Cell::new(-1),
-        detail,
-    };
+    let modern = api == MountApi::Auto && sys.new_mount_api();
+    let runner = Runner::new(sys, layout, modern, in_root, detail);
     let mut result = Ok(());
     for ((index, op), entry) in (0u32..).zip(ops).zip(journal) {
-        if let Err(fault) = runner.run(op, entry) {
+        let outcome = runner.run(op, entry);
+        runner.settle_root();
+        if let Err(fault) = outcome {
             runner.rollback(ops, journal, usize::try_from(index).unwrap_or(usize::MAX));
             result = Err(FsFailure {
                 step: fault.code,
@@ -96,6 +92,7 @@ pub(crate) fn run(
         }
     }
     runner.release_held();
+    runner.release_root();
     sys.umask(old_umask);
     result
 }
@@ -117,7 +114,13 @@ impl<S: Sys> Runner<'_, S> {
     /// Run one operation.
     fn run(&self, op: &Op, entry: &Entry) -> Result<(), Fault> {
         match op {
-            Op::RootStep(op) => self.run_root_step(op, entry),
+            Op::RootStep(op) => {
+                // A root-switch step moves or covers what `/newroot`
+                // names: the next lookup opens the new root again.
+                let outcome = self.run_root_step(op, entry);
+                self.root_covered.set(true);
+                outcome
+            }
             Op::Bind(op) => self.run_bind(op, entry),
             Op::RemountRo(op) => self.run_remount(op, entry),
             Op::Proc(op) => self.run_proc(op, entry),

@@ -9,7 +9,7 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use super::journal::{Entry, MOUNTED};
-use super::runner::{Fd, Runner};
+use super::runner::{Fd, MountPoint, Runner};
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::BindStep;
 
@@ -38,12 +38,14 @@ impl<'a, S: Sys> Runner<'a, S> {
     pub(crate) fn mount_fs(
         &self,
         fstype: &CStr,
-        target: RawFd,
+        target: &MountPoint<'_, S>,
         flags: MountFlags,
         data: Option<&CStr>,
     ) -> Result<(), Errno> {
-        let link = self.fd_path(target);
-        self.sys.mount_fs(fstype, link.as_cstr(), flags, data)
+        let link = self.fd_path(target.raw());
+        self.sys.mount_fs(fstype, link.as_cstr(), flags, data)?;
+        self.mounted_on(target);
+        Ok(())
     }
 
     /// A recursive bind of `src` on `target` with `set` added to every mount
@@ -55,7 +57,7 @@ impl<'a, S: Sys> Runner<'a, S> {
     pub(crate) fn bind(
         &self,
         src: &Src<'_>,
-        target: RawFd,
+        target: &MountPoint<'_, S>,
         set: MountFlags,
         entry: &Entry,
         reopen: impl FnOnce() -> Result<Fd<'a, S>, Errno>,
@@ -70,16 +72,18 @@ impl<'a, S: Sys> Runner<'a, S> {
                 .mount_setattr(tree.raw(), true, set)
                 .map_err(|e| (BindStep::Flags, e))?;
             self.sys
-                .move_mount(tree.raw(), target)
+                .move_mount(tree.raw(), target.raw())
                 .map_err(|e| (BindStep::Mount, e))?;
             entry.mark(MOUNTED);
+            self.mounted_on(target);
             return Ok(());
         }
-        let link = self.fd_path(target);
+        let link = self.fd_path(target.raw());
         self.sys
             .bind(src.abs, link.as_cstr(), true)
             .map_err(|e| (BindStep::Mount, e))?;
         entry.mark(MOUNTED);
+        self.mounted_on(target);
         let top = reopen().map_err(|e| (BindStep::Flags, e))?;
         let current = self
             .sys

@@ -11,7 +11,7 @@ use rustix::mount::MountFlags;
 use super::fault::{Fault, at, bind_fault};
 use super::journal::{Entry, MOUNTED};
 use super::mount::Src;
-use super::runner::Runner;
+use super::runner::{MountPoint, Runner};
 use super::sys::Sys;
 use crate::failure::Fail;
 use crate::op::{COVERED, PROC_FLAGS, ProcOp};
@@ -20,12 +20,12 @@ impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
         let target = self.prepare(&op.dest, true, entry)?;
         if op.fresh {
-            self.mount_fs(c"proc", target.raw(), PROC_FLAGS, None)
+            self.mount_fs(c"proc", &target, PROC_FLAGS, None)
                 .map_err(at(Fail::ProcMount))?;
             entry.mark(MOUNTED);
         } else {
             let set = MountFlags::NOSUID | MountFlags::NODEV;
-            self.bind(&Src::path(op.host), target.raw(), set, entry, || {
+            self.bind(&Src::path(op.host), &target, set, entry, || {
                 self.reopen(&op.dest, OFlags::PATH)
             })
             .map_err(bind_fault(Fail::BindMount, 0))?;
@@ -45,7 +45,8 @@ impl<S: Sys> Runner<'_, S> {
                 .sys
                 .open(proc.raw(), name, OFlags::PATH | OFlags::NOFOLLOW, 0, false)
                 .map_err(|e| Fault::new(Fail::ProcCover, i, e))?;
-            let covered = self.fd(covered);
+            // A name inside the procfs directory: not the new root itself.
+            let covered = MountPoint::below_root(self.fd(covered));
             // The entry is bound on itself; the legacy method names the
             // source by the descriptor's link, not by a path below a
             // destination that may have resolved through a symlink.
@@ -61,7 +62,7 @@ impl<S: Sys> Runner<'_, S> {
                 let raw = self.sys.open(proc.raw(), name, flags, 0, false)?;
                 Ok(self.fd(raw))
             };
-            self.bind(&src, covered.raw(), flags, entry, reopen)
+            self.bind(&src, &covered, flags, entry, reopen)
                 .map_err(bind_fault(Fail::ProcCover, i))?;
         }
         Ok(())

@@ -23,6 +23,10 @@ impl<S: Sys> Runner<'_, S> {
     /// first. Best effort: a step that fails (a directory someone else
     /// filled, a mount already gone) is skipped.
     pub(crate) fn rollback(&self, ops: &[Op], journal: &[Entry], upto: usize) {
+        // Each undo opens the new root as it is then: undoing a mount on it
+        // uncovers what a kept descriptor would not see.
+        self.release_root();
+        self.root_covered.set(true);
         let ops = ops.iter().zip(journal);
         for (op, entry) in ops.take(upto.saturating_add(1)).rev() {
             if entry.touched() {

@@ -28,7 +28,7 @@ use rustix::mount::{MountFlags, UnmountFlags};
 use super::fault::{Fault, at, bind_fault};
 use super::journal::Entry;
 use super::mount::Src;
-use super::runner::Runner;
+use super::runner::{MountPoint, Runner};
 use super::sys::{AT_FDCWD, Sys};
 use crate::failure::Fail;
 use crate::op::{PROC_FLAGS, RootStep, RootStepKind};
@@ -58,14 +58,14 @@ impl<S: Sys> Runner<'_, S> {
         if (info.dev, info.ino) != identity {
             return Err(Fault::new(Fail::RootChanged, 0, Errno::STALE));
         }
-        let target = self.root().map_err(at(Fail::RootStep))?;
+        let target = MountPoint::anywhere(self.root().map_err(at(Fail::RootStep))?);
         let link = self.fd_path(found.raw());
         let src = Src {
             dirfd: found.raw(),
             rel: c"",
             abs: link.as_cstr(),
         };
-        self.bind(&src, target.raw(), set, entry, || self.root())
+        self.bind(&src, &target, set, entry, || self.root())
             .map_err(bind_fault(Fail::BindMount, 0))
     }
 
@@ -76,8 +76,8 @@ impl<S: Sys> Runner<'_, S> {
         let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW;
         match self.sys.open(root.raw(), c"proc", flags, 0, false) {
             Ok(proc) => {
-                let proc = self.fd(proc);
-                self.mount_fs(c"proc", proc.raw(), PROC_FLAGS, None)
+                let proc = MountPoint::below_root(self.fd(proc));
+                self.mount_fs(c"proc", &proc, PROC_FLAGS, None)
             }
             Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(()),
             Err(e) => Err(e),

@@ -101,6 +101,17 @@ pub trait Sys {
         mode: u32,
         in_root: bool,
     ) -> Result<RawFd, Errno>;
+    /// Open `path` below `dirfd` as [`Sys::open`] does with `in_root`, but
+    /// fail (with ELOOP) where the lookup meets a symlink, final component
+    /// included (`openat2` with `RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS`).
+    /// Such a lookup of plain names cannot come back up to `dirfd`: the
+    /// plan uses it to know that a mount on the result leaves `dirfd`
+    /// uncovered. The default fails with ENOSYS, and the plan then uses
+    /// [`Sys::open`] alone.
+    fn open_no_symlinks(&self, dirfd: RawFd, path: &CStr, flags: OFlags) -> Result<RawFd, Errno> {
+        let _ = (dirfd, path, flags);
+        Err(Errno::NOSYS)
+    }
     /// `close(fd)`.
     fn close(&self, fd: RawFd);
     /// `fstat(fd)`.
@@ -205,6 +216,25 @@ fn info(st: &rustix::fs::Stat) -> FileInfo {
         dev: st.st_dev,
         ino: st.st_ino,
         mode: st.st_mode & 0o7777,
+    }
+}
+
+/// `openat2(dirfd, path, flags, mode, resolve)`.
+fn openat2(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: OFlags,
+    mode: Mode,
+    resolve: ResolveFlags,
+) -> Result<RawFd, Errno> {
+    // RESOLVE_IN_ROOT reports EAGAIN when a concurrent rename could have
+    // let `..` escape; the lookup is safe to repeat.
+    let mut tries = 0;
+    loop {
+        match rustix::fs::openat2(borrow(dirfd), path, flags, mode, resolve) {
+            Err(Errno::AGAIN) if tries < 8 => tries += 1,
+            other => return other.map(IntoRawFd::into_raw_fd),
+        }
     }
 }
 
@@ -355,16 +385,23 @@ impl Sys for RealSys {
             return rustix::fs::openat(borrow(dirfd), path, flags, mode)
                 .map(IntoRawFd::into_raw_fd);
         }
-        let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-        // RESOLVE_IN_ROOT reports EAGAIN when a concurrent rename could have
-        // let `..` escape; the lookup is safe to repeat.
-        let mut tries = 0;
-        loop {
-            match rustix::fs::openat2(borrow(dirfd), path, flags, mode, resolve) {
-                Err(Errno::AGAIN) if tries < 8 => tries += 1,
-                other => return other.map(IntoRawFd::into_raw_fd),
-            }
-        }
+        openat2(
+            dirfd,
+            path,
+            flags,
+            mode,
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        )
+    }
+
+    fn open_no_symlinks(&self, dirfd: RawFd, path: &CStr, flags: OFlags) -> Result<RawFd, Errno> {
+        openat2(
+            dirfd,
+            path,
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS,
+        )
     }
 
     fn close(&self, fd: RawFd) {

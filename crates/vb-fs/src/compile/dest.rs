@@ -62,6 +62,10 @@ impl Dest {
             components.join(&b'/')
         };
         let name = components.last().map_or(b".".to_vec(), |c| c.to_vec());
+        let plain = !components.is_empty()
+            && components
+                .iter()
+                .all(|c| *c != b".".as_slice() && *c != b"..".as_slice());
         Ok(Self {
             shown: dest.display().to_string(),
             abs: cstring(abs, dest)?,
@@ -69,6 +73,7 @@ impl Dest {
             parents,
             name: cstring(name, dest)?,
             parent_mode: 0o700,
+            plain,
         })
     }
 
@@ -173,6 +178,16 @@ mod tests {
         assert_eq!(d("/a/b").with_perms(0o640).parent_mode, 0o750);
         assert_eq!(d("/a/b").with_perms(0o604).parent_mode, 0o705);
         assert_eq!(d("/a/b").with_perms(0o666).parent_mode, 0o755);
+    }
+
+    #[test]
+    fn only_paths_of_plain_names_are_plain() {
+        for p in ["/a", "a/b", "//a//b/", "/a/.b/..c"] {
+            assert!(d(p).plain, "{p}");
+        }
+        for p in ["/", "", "/.", "/..", "/a/../b", "/a/./b", "a/.."] {
+            assert!(!d(p).plain, "{p}");
+        }
     }
 
     #[test]
