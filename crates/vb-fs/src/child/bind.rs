@@ -26,7 +26,7 @@ impl<S: Sys> Runner<'_, S> {
             Err(Errno::NOENT) if op.optional => return Ok(()),
             Err(e) => return Err(Fault::new(Fail::SourceType, 0, e)),
         };
-        let target = self.prepare(&op.dest, info.is_dir, entry)?;
+        let target = self.prepare(&op.dest, info.is_dir, false, entry)?;
         self.bind(&Src::path(&op.source), &target, op.set, entry, || {
             self.reopen(&op.dest, OFlags::PATH)
         })

@@ -82,7 +82,7 @@ impl<S: Sys> Runner<'_, S> {
                 .open(AT_FDCWD, &bind.source, OFlags::PATH, 0, false)
                 .map_err(at_sub(kind, i))?;
         }
-        let target = self.prepare(&op.dest, true, entry)?;
+        let target = self.prepare(&op.dest, true, false, entry)?;
         self.mount_fs(
             c"tmpfs",
             &target,

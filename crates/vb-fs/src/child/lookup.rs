@@ -8,11 +8,16 @@
 //! (`move_mount`, or `mount(2)` through its `/proc/self/fd` link), never on a
 //! path that could be re-resolved differently.
 //!
-//! A destination is first looked up without following any symlink
-//! (`RESOLVE_NO_SYMLINKS`) and, failing that for a reason other than a
-//! missing name, again following them: one found without a symlink is
-//! strictly below the new root, so a mount on it leaves the runner's kept
-//! root descriptor valid (see [`MountPoint`]).
+//! Most destinations exist already (a bound host tree brings them) or have
+//! all their parents: a destination is looked up whole first, its deepest
+//! parent next, and the walk that creates parents one prefix at a time
+//! runs only when those are missing. Each shortcut is taken only where the
+//! full walk would have found the same thing and changed nothing. The first
+//! lookup refuses symlinks (`RESOLVE_NO_SYMLINKS`) and, failing that for a
+//! reason other than a missing name, is repeated following them: a
+//! destination found without a symlink is strictly below the new root, so
+//! a mount on it leaves the runner's kept root descriptor valid (see
+//! [`MountPoint`]).
 //!
 //! That holds for both mount methods: [`MountApi::Legacy`](crate::MountApi)
 //! (or a kernel or seccomp profile without `mount_setattr`) changes how a
@@ -99,10 +104,19 @@ impl<'a, S: Sys> Runner<'a, S> {
         dest: &Dest,
         entry: &Entry,
     ) -> Result<Parent<'a, S>, Errno> {
+        let dir = OFlags::PATH | OFlags::DIRECTORY;
+        // When the deepest parent resolves, every shallower one does (the
+        // lookup went through each), and the walk below would create
+        // nothing and end on that same directory.
+        if dest.parents.len() > 1
+            && let Some((deepest, _)) = dest.parents.last()
+            && let Ok(fd) = self.open_in(root, deepest, dir)
+        {
+            return Ok(Parent::Dir(fd));
+        }
         let mut parent = Parent::Root;
         let last = dest.parents.len().saturating_sub(1);
         for (i, (prefix, name)) in dest.parents.iter().enumerate() {
-            let dir = OFlags::PATH | OFlags::DIRECTORY;
             match self.open_in(root, prefix, dir) {
                 Ok(fd) => parent = Parent::Dir(fd),
                 Err(Errno::NOENT) => {
@@ -137,6 +151,19 @@ impl<'a, S: Sys> Runner<'a, S> {
             Err(Errno::NOENT) => {}
             other => return other,
         }
+        self.make_dir(root, dest, parent, mode, entry)
+    }
+
+    /// [`Runner::ensure_dir`] once `dest` was found missing. Should it
+    /// exist after all, `mkdirat` says so and it is used as it is.
+    fn make_dir(
+        &self,
+        root: RawFd,
+        dest: &Dest,
+        parent: &Parent<'a, S>,
+        mode: u32,
+        entry: &Entry,
+    ) -> Result<MountPoint<'a, S>, Errno> {
         match self.sys.mkdirat(parent.raw(root)?, &dest.name, mode) {
             Ok(()) => entry.mark(CREATED_DIR),
             Err(Errno::EXIST) => {}
@@ -180,20 +207,48 @@ impl<'a, S: Sys> Runner<'a, S> {
     }
 
     /// Parents, then a directory (or a file) at `dest` to mount on; the
-    /// mount point.
+    /// mount point. `missing`: the caller just looked `dest` up and found
+    /// nothing there.
     pub(crate) fn prepare(
         &self,
         dest: &Dest,
         dir: bool,
+        mut missing: bool,
         entry: &Entry,
     ) -> Result<MountPoint<'a, S>, Fault> {
         let root = self.root().map_err(|e| Fault::new(Fail::Parents, 0, e))?;
+        if !missing {
+            // An existing destination of the right type: the parents exist
+            // and the full sequence below would only find it again.
+            let flags = if dir {
+                OFlags::PATH | OFlags::DIRECTORY
+            } else {
+                OFlags::PATH
+            };
+            match self.lookup(root.raw(), dest, flags) {
+                Ok(target) if dir => return Ok(target),
+                Ok(target) => {
+                    if self.sys.fstat(target.raw()).is_ok_and(|i| !i.is_dir) {
+                        return Ok(target);
+                    }
+                }
+                Err(Errno::NOENT) => missing = true,
+                Err(_) => {}
+            }
+        }
         let parent = self
             .parents(root.raw(), dest, entry)
             .map_err(|e| Fault::new(Fail::Parents, 0, e))?;
         if dir {
-            self.ensure_dir(root.raw(), dest, &parent, 0o755, entry)
-                .map_err(|e| Fault::new(Fail::MkdirDest, 0, e))
+            // Known missing, the directory is made without looking again:
+            // an existing one would make `mkdirat` fail with EEXIST and be
+            // used as `ensure_dir` would use it.
+            let target = if missing {
+                self.make_dir(root.raw(), dest, &parent, 0o755, entry)
+            } else {
+                self.ensure_dir(root.raw(), dest, &parent, 0o755, entry)
+            };
+            target.map_err(|e| Fault::new(Fail::MkdirDest, 0, e))
         } else {
             self.ensure_file(root.raw(), dest, &parent, entry)
                 .map_err(|e| Fault::new(Fail::CreateFileAt, 0, e))

@@ -11,7 +11,7 @@ use crate::op::NewFsOp;
 
 impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_new_fs(&self, op: &NewFsOp, entry: &Entry) -> Result<(), Fault> {
-        let target = self.prepare(&op.dest, true, entry)?;
+        let target = self.prepare(&op.dest, true, false, entry)?;
         self.mount_fs(op.fstype(), &target, op.flags, op.data.as_deref())
             .map_err(at(Fail::MountNewFs))?;
         entry.mark(MOUNTED);

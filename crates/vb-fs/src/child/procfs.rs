@@ -18,7 +18,7 @@ use crate::op::{COVERED, PROC_FLAGS, ProcOp};
 
 impl<S: Sys> Runner<'_, S> {
     pub(crate) fn run_proc(&self, op: &ProcOp, entry: &Entry) -> Result<(), Fault> {
-        let target = self.prepare(&op.dest, true, entry)?;
+        let target = self.prepare(&op.dest, true, false, entry)?;
         if op.fresh {
             self.mount_fs(c"proc", &target, PROC_FLAGS, None)
                 .map_err(at(Fail::ProcMount))?;
