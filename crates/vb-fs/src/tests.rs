@@ -348,19 +348,55 @@ fn a_read_only_bind_clones_sets_flags_on_the_whole_tree_then_attaches() {
     host_files(&fake);
     plan.execute(&fake).unwrap();
     let calls = counted(&fake.log());
-    let start = calls.iter().position(|c| c == "stat /oldroot/usr").unwrap();
+    let start = calls.iter().position(|c| c == "open /newroot").unwrap();
     assert_eq!(
         &calls[start..start + 8],
         &[
-            "stat /oldroot/usr",
             "open /newroot",
-            // Missing: made without looking again.
+            // Missing: the source's type decides what to create.
             "openat2-nosym /newroot/usr",
+            "stat /oldroot/usr",
             "mkdir /newroot/usr 755",
             "openat2-nosym /newroot/usr",
             "open_tree /oldroot/usr",
             "setattr-r tree:/oldroot/usr MountFlags(NODEV | NOSUID | RDONLY)",
             "move_mount tree:/oldroot/usr /newroot/usr",
+        ]
+    );
+    assert!(fake.open_fds().is_empty());
+}
+
+#[test]
+fn a_bind_on_an_existing_destination_needs_no_stat_and_no_parent_walk() {
+    let plan = MountPlan::compile(&tmpfs(vec![
+        bind("/usr", "/a/b/usr", BindMode::ReadOnly),
+        bind("/etc", "/a/b/etc", BindMode::ReadOnly),
+    ]))
+    .unwrap();
+    let fake = Fake::default();
+    host_files(&fake);
+    fake.dirs(&[
+        "/newroot/a",
+        "/newroot/a/b",
+        "/newroot/a/b/usr",
+        "/newroot/a/b/etc",
+    ]);
+    plan.execute(&fake).unwrap();
+    let calls = counted(&fake.log());
+    let start = calls.iter().position(|c| c == "open /newroot").unwrap();
+    assert_eq!(
+        &calls[start..start + 9],
+        &[
+            // The new root is opened once for both.
+            "open /newroot",
+            "openat2-nosym /newroot/a/b/usr",
+            "open_tree /oldroot/usr",
+            "setattr-r tree:/oldroot/usr MountFlags(NODEV | NOSUID | RDONLY)",
+            "move_mount tree:/oldroot/usr /newroot/a/b/usr",
+            "openat2-nosym /newroot/a/b/etc",
+            "open_tree /oldroot/etc",
+            "setattr-r tree:/oldroot/etc MountFlags(NODEV | NOSUID | RDONLY)",
+            "move_mount tree:/oldroot/etc /newroot/a/b/etc",
         ]
     );
     assert!(fake.open_fds().is_empty());
@@ -730,6 +766,8 @@ fn everything() -> FsSpec {
         FsAction::Mqueue { dest: "/mq".into() },
         FsAction::RemountRo { dest: "/t".into() },
         bind("/etc", "/etc", BindMode::ReadWrite),
+        // On a destination that exists by now.
+        bind("/usr", "/a/b", BindMode::ReadOnly),
     ])
 }
 
