@@ -6,11 +6,13 @@
 //! bad source), then data descriptors are read, then the operations are
 //! built with every path, option string and byte the child will use.
 //!
-//! Inside the folder, `path`, `dest`, `options` and `data` are leaves;
-//! `root` (the steps around the actions) and `resolve` (pass 1) use `path`;
-//! `build` (pass 2) uses them all; this module drives the passes.
+//! Inside the folder, `path`, `canonical`, `dest`, `options` and `data` are
+//! leaves; `root` (the steps around the actions) and `resolve` (pass 1) use
+//! `path` (and `resolve` `canonical`, for bind sources); `build` (pass 2)
+//! uses them all; this module drives the passes.
 
 mod build;
+mod canonical;
 mod data;
 mod dest;
 mod options;

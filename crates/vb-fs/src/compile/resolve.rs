@@ -6,6 +6,7 @@ use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use super::canonical::SourceDirs;
 use super::path::canonical;
 use crate::action::FsAction;
 use crate::error::FsError;
@@ -42,10 +43,11 @@ fn overlay_need(action: &FsAction) -> Option<(&'static str, usize)> {
 /// Pass 1: canonical sources, in order.
 pub(super) fn resolve(spec: &FsSpec) -> Result<Vec<Resolved>, FsError> {
     let mut layers: HashMap<&str, &Path> = HashMap::new();
+    let mut source_dirs = SourceDirs::default();
     let mut out = Vec::with_capacity(spec.actions.len());
     for action in &spec.actions {
         let resolved = match action {
-            FsAction::Bind { src, optional, .. } => match std::fs::canonicalize(src) {
+            FsAction::Bind { src, optional, .. } => match source_dirs.canonicalize(src) {
                 Ok(path) => Resolved::Source(path),
                 Err(e) if *optional && e.kind() == ErrorKind::NotFound => Resolved::Skip,
                 Err(source) => {
