@@ -123,11 +123,10 @@ pub(crate) struct Dest {
     pub(crate) abs: CString,
     /// Relative to the new root (`.` for the root itself).
     pub(crate) rel: CString,
-    /// The parent directories to create, shallowest first: each as a path
-    /// relative to the new root, and as its last component.
-    pub(crate) parents: Vec<(CString, CString)>,
-    /// The last component (`.` for the root itself).
-    pub(crate) name: CString,
+    /// Where the last component (`.` for the root itself) starts in `rel`.
+    pub(crate) name_at: usize,
+    /// The parent directories to create, shallowest first.
+    pub(crate) parents: Parents,
     /// The mode of parents created for it (see [`Dest::with_perms`]; 0700
     /// until a mode is given).
     pub(crate) parent_mode: u32,
@@ -143,10 +142,15 @@ impl Dest {
         self.abs.to_string_lossy().into_owned()
     }
 
+    /// The last component (`.` for the root itself).
+    pub(crate) fn name(&self) -> &CStr {
+        tail(&self.rel, self.name_at)
+    }
+
     /// The relative path of the directory holding the destination.
     pub(crate) fn parent_rel(&self) -> &CStr {
         match self.parents.last() {
-            Some((prefix, _)) if prefix.as_bytes() != self.rel.as_bytes() => prefix,
+            Some((prefix, _)) if prefix.to_bytes() != self.rel.as_bytes() => prefix,
             Some(_) => {
                 // With a trailing slash the destination is its own last parent.
                 let n = self.parents.len();
@@ -157,6 +161,74 @@ impl Dest {
             }
             None => c".",
         }
+    }
+}
+
+/// The end of `s` from byte `at` (all of it if `at` is out of range).
+fn tail(s: &CStr, at: usize) -> &CStr {
+    s.to_bytes_with_nul()
+        .get(at..)
+        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+        .unwrap_or(s)
+}
+
+/// The parent directories of a destination, shallowest first, each as a
+/// path relative to the new root (`a`, `a/b`...): NUL-terminated, one after
+/// the other in one buffer, so a destination costs one allocation for all
+/// its parents. Read without allocating.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parents {
+    buf: Box<[u8]>,
+    len: usize,
+}
+
+impl Parents {
+    /// Parents from their paths, shallowest first; each path must be free
+    /// of NUL bytes (the caller checked).
+    pub(crate) fn new<'p>(paths: impl Iterator<Item = &'p [u8]> + Clone) -> Self {
+        let size = paths.clone().map(|p| p.len() + 1).sum();
+        let mut buf = Vec::with_capacity(size);
+        let mut len = 0;
+        for path in paths {
+            buf.extend_from_slice(path);
+            buf.push(0);
+            len += 1;
+        }
+        Self {
+            buf: buf.into_boxed_slice(),
+            len,
+        }
+    }
+
+    /// How many there are.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Each parent as its path and its last component.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&CStr, &CStr)> {
+        let mut rest: &[u8] = &self.buf;
+        std::iter::from_fn(move || {
+            let path = CStr::from_bytes_until_nul(rest).ok()?;
+            rest = rest.get(path.count_bytes() + 1..).unwrap_or_default();
+            let name_at = path
+                .to_bytes()
+                .iter()
+                .rposition(|b| *b == b'/')
+                .map_or(0, |i| i + 1);
+            Some((path, tail(path, name_at)))
+        })
+        .take(self.len)
+    }
+
+    /// The parent at `index`.
+    pub(crate) fn get(&self, index: usize) -> Option<(&CStr, &CStr)> {
+        self.iter().nth(index)
+    }
+
+    /// The deepest parent.
+    pub(crate) fn last(&self) -> Option<(&CStr, &CStr)> {
+        self.iter().last()
     }
 }
 

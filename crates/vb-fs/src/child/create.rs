@@ -64,7 +64,7 @@ impl<S: Sys> Runner<'_, S> {
                 return Err(Fault::new(Fail::SymlinkCreate, 0, Errno::NOENT));
             }
         };
-        match self.sys.symlinkat(&op.target, dir, &op.dest.name) {
+        match self.sys.symlinkat(&op.target, dir, op.dest.name()) {
             Ok(()) => {
                 entry.mark(CREATED_FILE);
                 return Ok(());
@@ -73,7 +73,7 @@ impl<S: Sys> Runner<'_, S> {
             Err(e) => return Err(Fault::new(Fail::SymlinkCreate, 0, e)),
         }
         let mut buf = [0u8; 4096];
-        let len = match self.sys.readlinkat(dir, &op.dest.name, &mut buf) {
+        let len = match self.sys.readlinkat(dir, op.dest.name(), &mut buf) {
             Ok(len) => len,
             Err(Errno::INVAL) => return Err(Fault::new(Fail::SymlinkNotLink, 0, Errno::INVAL)),
             Err(e) => return Err(Fault::new(Fail::SymlinkRead, 0, e)),

@@ -164,7 +164,7 @@ impl<'a, S: Sys> Runner<'a, S> {
         mode: u32,
         entry: &Entry,
     ) -> Result<MountPoint<'a, S>, Errno> {
-        match self.sys.mkdirat(parent.raw(root)?, &dest.name, mode) {
+        match self.sys.mkdirat(parent.raw(root)?, dest.name(), mode) {
             Ok(()) => entry.mark(CREATED_DIR),
             Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
@@ -194,7 +194,7 @@ impl<'a, S: Sys> Runner<'a, S> {
         let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW;
         match self
             .sys
-            .open(parent.raw(root)?, &dest.name, flags, 0o444, false)
+            .open(parent.raw(root)?, dest.name(), flags, 0o444, false)
         {
             Ok(raw) => {
                 drop(self.fd(raw));

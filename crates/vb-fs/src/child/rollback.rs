@@ -70,7 +70,7 @@ impl<S: Sys> Runner<'_, S> {
             if let Ok(parent) = parent {
                 let _ = self
                     .sys
-                    .unlinkat(parent.raw(), &dest.name, flags & CREATED_DIR != 0);
+                    .unlinkat(parent.raw(), dest.name(), flags & CREATED_DIR != 0);
             }
         }
         if let Some(from) = entry.first_parent() {

@@ -5,16 +5,23 @@
 //! missing parents one component at a time. The child resolves every
 //! component *inside* the new root (`openat2` with `RESOLVE_IN_ROOT`), so it
 //! needs each parent prefix as its own NUL-terminated string; building them
-//! here keeps the child free of allocation.
+//! here keeps the child free of allocation. A destination takes four
+//! allocations (its message form, its setup path, its relative path, and
+//! all its parents packed in one buffer), whatever its depth.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::error::FsError;
-use crate::op::Dest;
+use crate::op::{Dest, Parents};
 
-fn cstring(bytes: Vec<u8>, shown: &Path) -> Result<CString, FsError> {
+/// `parts` joined, as a C string, in one allocation of the exact size.
+fn cstring(parts: &[&[u8]], shown: &Path) -> Result<CString, FsError> {
+    let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 1);
+    for part in parts {
+        bytes.extend_from_slice(part);
+    }
     CString::new(bytes).map_err(|_| FsError::Nul(shown.to_path_buf()))
 }
 
@@ -27,51 +34,47 @@ impl Dest {
             let start = bytes.iter().position(|b| *b != b'/').unwrap_or(bytes.len());
             &bytes[start..]
         };
-        let mut abs = root_abs.trim_end_matches('/').as_bytes().to_vec();
-        abs.push(b'/');
-        abs.extend_from_slice(stripped);
-
-        let components: Vec<&[u8]> = stripped
-            .split(|b| *b == b'/')
-            .filter(|c| !c.is_empty())
-            .collect();
+        let abs = cstring(
+            &[root_abs.trim_end_matches('/').as_bytes(), b"/", stripped],
+            dest,
+        )?;
+        let components = || stripped.split(|b| *b == b'/').filter(|c| !c.is_empty());
+        // The path made of the components alone; most destinations are
+        // written that way already.
+        let rel = if components().next().is_none() {
+            cstring(&[b"."], dest)?
+        } else if stripped.ends_with(b"/") || stripped.windows(2).any(|w| w == b"//") {
+            let joined: Vec<u8> = components().collect::<Vec<_>>().join(&b'/');
+            cstring(&[&joined], dest)?
+        } else {
+            cstring(&[stripped], dest)?
+        };
+        let rel_bytes = rel.as_bytes();
+        let name_at = rel_bytes
+            .iter()
+            .rposition(|b| *b == b'/')
+            .map_or(0, |i| i + 1);
         // A trailing slash makes the last component a directory bubblewrap
         // creates along with the parents (its mkdir-with-parents loop stops
         // only at the final, empty, component).
-        let trailing = stripped.ends_with(b"/");
-        let parent_count = if trailing {
-            components.len()
-        } else {
-            components.len().saturating_sub(1)
-        };
-        let mut parents = Vec::with_capacity(parent_count);
-        let mut prefix: Vec<u8> = Vec::new();
-        for component in components.iter().take(parent_count) {
-            if !prefix.is_empty() {
-                prefix.push(b'/');
-            }
-            prefix.extend_from_slice(component);
-            parents.push((
-                cstring(prefix.clone(), dest)?,
-                cstring(component.to_vec(), dest)?,
-            ));
-        }
-        let rel = if components.is_empty() {
-            b".".to_vec()
-        } else {
-            components.join(&b'/')
-        };
-        let name = components.last().map_or(b".".to_vec(), |c| c.to_vec());
-        let plain = !components.is_empty()
-            && components
-                .iter()
-                .all(|c| *c != b".".as_slice() && *c != b"..".as_slice());
+        let parent_ends = rel_bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'/')
+            .map(|(i, _)| i)
+            .chain(
+                (stripped.ends_with(b"/") && components().next().is_some())
+                    .then_some(rel_bytes.len()),
+            );
+        let parents = Parents::new(parent_ends.map(|end| &rel_bytes[..end]));
+        let plain = components().next().is_some()
+            && components().all(|c| c != b".".as_slice() && c != b"..".as_slice());
         Ok(Self {
-            shown: dest.display().to_string(),
-            abs: cstring(abs, dest)?,
-            rel: cstring(rel, dest)?,
+            shown: String::from_utf8_lossy(bytes).into_owned(),
+            abs,
+            rel,
+            name_at,
             parents,
-            name: cstring(name, dest)?,
             parent_mode: 0o700,
             plain,
         })
@@ -97,12 +100,9 @@ impl Dest {
 
     /// A path below the destination: `abs` plus `/name`.
     pub(crate) fn abs_child(&self, name: &str) -> Result<CString, FsError> {
-        let mut bytes = self.abs.as_bytes().to_vec();
-        if !bytes.ends_with(b"/") {
-            bytes.push(b'/');
-        }
-        bytes.extend_from_slice(name.as_bytes());
-        cstring(bytes, Path::new(&self.shown))
+        let abs = self.abs.as_bytes();
+        let slash: &[u8] = if abs.ends_with(b"/") { b"" } else { b"/" };
+        cstring(&[abs, slash, name.as_bytes()], Path::new(&self.shown))
     }
 }
 
@@ -131,7 +131,7 @@ mod tests {
         for p in ["/a/b/c", "a/b/c", "//a//b/c"] {
             let dest = d(p);
             assert_eq!(dest.rel.to_str().unwrap(), "a/b/c");
-            assert_eq!(dest.name.to_str().unwrap(), "c");
+            assert_eq!(dest.name().to_str().unwrap(), "c");
             assert_eq!(
                 parents(&dest),
                 vec![("a".into(), "a".into()), ("a/b".into(), "b".into())]
@@ -146,8 +146,8 @@ mod tests {
     fn the_root_is_dot_with_no_parents() {
         let dest = d("/");
         assert_eq!(dest.rel.to_str().unwrap(), ".");
-        assert_eq!(dest.name.to_str().unwrap(), ".");
-        assert!(dest.parents.is_empty());
+        assert_eq!(dest.name().to_str().unwrap(), ".");
+        assert_eq!(dest.parents.len(), 0);
         assert_eq!(dest.parent_rel().to_str().unwrap(), ".");
         assert_eq!(dest.abs.to_str().unwrap(), "/newroot/");
     }
@@ -178,6 +178,77 @@ mod tests {
         assert_eq!(d("/a/b").with_perms(0o640).parent_mode, 0o750);
         assert_eq!(d("/a/b").with_perms(0o604).parent_mode, 0o705);
         assert_eq!(d("/a/b").with_perms(0o666).parent_mode, 0o755);
+    }
+
+    /// What a destination is made of, the plain way: components split and
+    /// joined again, each parent its own pair of strings.
+    fn reference(dest: &str) -> (String, String, Vec<(String, String)>, String) {
+        let stripped = dest.trim_start_matches('/');
+        let components: Vec<&str> = stripped.split('/').filter(|c| !c.is_empty()).collect();
+        let count = if stripped.ends_with('/') {
+            components.len()
+        } else {
+            components.len().saturating_sub(1)
+        };
+        let parents = (0..count)
+            .map(|i| (components[..=i].join("/"), components[i].to_owned()))
+            .collect();
+        let rel = if components.is_empty() {
+            ".".to_owned()
+        } else {
+            components.join("/")
+        };
+        let name = components.last().map_or(".", |c| c).to_owned();
+        (format!("/newroot/{stripped}"), rel, parents, name)
+    }
+
+    fn check_against_reference(p: &str) {
+        let dest = d(p);
+        let (abs, rel, parents_want, name) = reference(p);
+        assert_eq!(dest.abs.to_str().unwrap(), abs, "{p:?}");
+        assert_eq!(dest.rel.to_str().unwrap(), rel, "{p:?}");
+        assert_eq!(parents(&dest), parents_want, "{p:?}");
+        assert_eq!(dest.name().to_str().unwrap(), name, "{p:?}");
+        assert_eq!(dest.shown, p);
+        assert_eq!(dest.parents.len(), parents_want.len());
+        assert_eq!(
+            dest.parents.last().map(|(p, n)| (
+                p.to_str().unwrap().to_owned(),
+                n.to_str().unwrap().to_owned()
+            )),
+            parents_want.last().cloned()
+        );
+    }
+
+    #[test]
+    fn every_form_of_a_destination_matches_its_components() {
+        for p in [
+            "",
+            "/",
+            "//",
+            "/./",
+            "/a",
+            "a",
+            "/a/",
+            "/a//b",
+            "//a//b//",
+            "/a/./b",
+            "/a/../b/",
+            "/.",
+            "/..",
+            "/a/b/c/d/e",
+            "./a",
+            "/é/ü/",
+        ] {
+            check_against_reference(p);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_destination_matches_its_components(p in "[ab./]{0,12}") {
+            check_against_reference(&p);
+        }
     }
 
     #[test]
