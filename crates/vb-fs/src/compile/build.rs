@@ -3,6 +3,7 @@
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use rustix::mount::MountFlags;
 
 use super::data::{push_fd, read_source};
 use super::options::{Upper, overlay_options, tmpfs_options};
-use super::path::{cpath, under_old_root};
+use super::path::{cpath, cpath_under_old_root};
 use super::resolve::Resolved;
 use crate::action::{BindMode, DataSource, FsAction};
 use crate::error::FsError;
@@ -19,6 +20,11 @@ use crate::op::{
     NODES, NewFsOp, Op, ProcOp, RemountOp, SymlinkOp,
 };
 use crate::spec::FsSpec;
+
+/// A host path as messages show it.
+fn shown(path: &Path) -> String {
+    String::from_utf8_lossy(path.as_os_str().as_bytes()).into_owned()
+}
 
 /// The flags a bind adds to every mount it copies.
 fn bind_flags(mode: BindMode) -> MountFlags {
@@ -47,7 +53,7 @@ impl Ctx<'_> {
     }
 
     fn old(&self, host: &Path) -> Result<CString, FsError> {
-        cpath(&under_old_root(&self.layout, host))
+        cpath_under_old_root(&self.layout, host)
     }
 
     /// The operation for `action`, or none for an action that makes none
@@ -82,7 +88,7 @@ impl Ctx<'_> {
             } => {
                 let source = source.unwrap_or_default();
                 Op::Bind(BindOp {
-                    source_shown: source.display().to_string(),
+                    source_shown: shown(&source),
                     source: self.old(&source)?,
                     dest: self.dest(dest)?,
                     set: bind_flags(*mode),
@@ -103,7 +109,7 @@ impl Ctx<'_> {
                     BindMode::ReadWrite
                 };
                 Op::Bind(BindOp {
-                    source_shown: source.display().to_string(),
+                    source_shown: shown(&source),
                     source: self.old(&source)?,
                     dest: self.dest(dest)?,
                     set: bind_flags(mode),

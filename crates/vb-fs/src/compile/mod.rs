@@ -88,7 +88,8 @@ pub(crate) fn compile(spec: &FsSpec) -> Result<Compiled, FsError> {
         Some(dir) => format!("{}/", dir.display()),
         None => "/".to_owned(),
     };
-    let mut ops = Vec::new();
+    // The steps around the actions are a dozen at most.
+    let mut ops = Vec::with_capacity(spec.actions.len() + 16);
     root::before_actions(
         &mut ops,
         &layout,
