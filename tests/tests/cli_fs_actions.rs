@@ -379,6 +379,41 @@ fn destinations_cannot_escape_the_new_root_through_symlinks() {
 }
 
 #[test]
+fn actions_after_a_mount_on_the_root_land_on_what_covers_it() {
+    // A mount on the new root's top directory, named directly or reached
+    // through a symlink, covers every descriptor of the root opened before
+    // it: each later action must land in the new mount, where the sandbox
+    // sees it, and nothing may land in the covered tree.
+    let test = "actions_after_a_mount_on_the_root_land_on_what_covers_it";
+    if !userns_or_root(test) {
+        return;
+    }
+    for cover in [
+        args(&["--tmpfs", "/"]),
+        args(&[
+            "--dir",
+            "/x",
+            "--symlink",
+            "/",
+            "/x/rootlink",
+            "--tmpfs",
+            "/x/rootlink",
+        ]),
+    ] {
+        let mut fs = cover.clone();
+        // What the covering mount hid: the shell and /proc again.
+        fs.extend(base());
+        fs.extend(args(&["--dir", "/newdir", "--symlink", "newdir", "/nd"]));
+        let out = vb(
+            &fs,
+            &[],
+            "test -d /newdir && test -L /nd && test ! -e /x && echo covered",
+        );
+        assert_eq!(ok(&out), "covered\n", "{cover:?}");
+    }
+}
+
+#[test]
 fn rootfs_gets_the_actions_on_top_and_keeps_only_their_mount_points() {
     let test = "rootfs_gets_the_actions_on_top_and_keeps_only_their_mount_points";
     if !userns_or_root(test) {
