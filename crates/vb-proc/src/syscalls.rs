@@ -562,7 +562,10 @@ pub(crate) const SYSCALLS: &[(&str, libc::c_long)] = &[
     ("ioprio_get", libc::SYS_ioprio_get),
     ("ioprio_set", libc::SYS_ioprio_set),
     ("kcmp", libc::SYS_kcmp),
-    ("kexec_file_load", libc::SYS_kexec_file_load),
+    (
+        "kexec_file_load",
+        294, /* missing from the C library's musl table */
+    ),
     ("kexec_load", libc::SYS_kexec_load),
     ("keyctl", libc::SYS_keyctl),
     ("kill", libc::SYS_kill),
