@@ -638,3 +638,81 @@ fn reset_signals() -> Result<(), Errno> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{KernelSigaction, raw_sigaction};
+
+    extern "C" fn handler(_: libc::c_int) {}
+
+    fn bit(sig: libc::c_int) -> u64 {
+        1 << (sig - 1)
+    }
+
+    /// The layout of `KernelSigaction` against the C library's `sigaction`,
+    /// both ways, on a signal nothing else in the crate uses (its default
+    /// is to ignore it, so no delivery can hurt).
+    #[test]
+    fn raw_sigaction_agrees_with_the_c_library() {
+        let sig = libc::SIGURG;
+        // SAFETY: an all-zero sigaction is valid; sigaction reads `new` and
+        // fills `saved`, which is put back at the end.
+        let mut saved: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+        new.sa_sigaction = handler as *const () as usize;
+        new.sa_flags = libc::SA_RESTART;
+        // SAFETY: sa_mask is a valid sigset_t; sigaction as above.
+        unsafe {
+            libc::sigemptyset(&mut new.sa_mask);
+            libc::sigaddset(&mut new.sa_mask, libc::SIGUSR1);
+            assert_eq!(libc::sigaction(sig, &new, &mut saved), 0);
+        }
+
+        let mut seen = KernelSigaction {
+            handler: 0,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        let read = raw_sigaction(sig, None, Some(&mut seen));
+
+        // Written raw, read back by the C library.
+        let ignore = KernelSigaction {
+            handler: libc::SIG_IGN,
+            flags: 0,
+            restorer: 0,
+            mask: bit(libc::SIGUSR2) | bit(libc::SIGHUP),
+        };
+        let written = raw_sigaction(sig, Some(&ignore), None);
+        // SAFETY: as above.
+        let mut back: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: reading the disposition, then restoring the saved one.
+        let (got, restored) = unsafe {
+            (
+                libc::sigaction(sig, std::ptr::null(), &mut back),
+                libc::sigaction(sig, &saved, std::ptr::null_mut()),
+            )
+        };
+        assert_eq!((got, restored), (0, 0));
+
+        assert_eq!(read, Ok(()));
+        assert_eq!(seen.handler, handler as *const () as usize);
+        assert_ne!(
+            seen.flags & u64::from(libc::SA_RESTART.unsigned_abs()),
+            0,
+            "flags {:#x}",
+            seen.flags
+        );
+        assert_eq!(seen.mask, bit(libc::SIGUSR1), "mask {:#x}", seen.mask);
+
+        assert_eq!(written, Ok(()));
+        assert_eq!(back.sa_sigaction, libc::SIG_IGN);
+        // SAFETY: sigismember on a valid set.
+        let members = unsafe {
+            [libc::SIGUSR2, libc::SIGHUP, libc::SIGUSR1]
+                .map(|s| libc::sigismember(&back.sa_mask, s))
+        };
+        assert_eq!(members, [1, 1, 0]);
+    }
+}
