@@ -3,11 +3,15 @@
 //! which `src/init.rs` carries with `include_bytes!`. On a target the program
 //! is not written for, none is built and the reaper stays in-process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "init/rustc_args.rs"]
+mod rustc_args;
 
 fn main() {
     println!("cargo:rerun-if-changed=init/main.rs");
+    println!("cargo:rerun-if-changed=init/rustc_args.rs");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     println!("cargo::rustc-check-cfg=cfg(vb_init)");
     let target = std::env::var("TARGET").unwrap_or_default();
@@ -21,45 +25,14 @@ fn main() {
     }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let program = out.join("vb-init");
+    let linker = std::env::var("RUSTC_LINKER").ok();
     let mut cmd = Command::new(rustc);
-    cmd.args([
-        "--edition",
-        "2024",
-        "--crate-type",
-        "bin",
-        "--crate-name",
-        "vb_init",
-    ])
-    .args(["--target", &target])
-    .args([
-        "-C",
-        "panic=abort",
-        "-C",
-        "opt-level=s",
-        "-C",
-        "debuginfo=0",
-    ])
-    .args([
-        "-C",
-        "relocation-model=static",
-        "-C",
-        "target-feature=+crt-static",
-    ])
-    .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-nostdlib"])
-    .args(["-C", "link-arg=-static", "-C", "strip=symbols"])
-    .arg("-o")
-    .arg(&program)
-    .arg("init/main.rs");
-    if target.contains("-musl") {
-        // Not the target's own start files and C library: the program has
-        // its own entry point. (On glibc targets the C compiler that links
-        // adds them, and -nostartfiles -nostdlib keep it from doing so; the
-        // linker rustc picks there must stay as it is.)
-        cmd.args(["-C", "link-self-contained=no"]);
-    }
-    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
-        cmd.arg("-C").arg(format!("linker={linker}"));
-    }
+    cmd.args(rustc_args::rustc_args(
+        &target,
+        Path::new("init/main.rs"),
+        &program,
+        linker.as_deref(),
+    ));
     let output = cmd
         .output()
         .unwrap_or_else(|e| panic!("running rustc for vb-init: {e}"));
