@@ -10,7 +10,9 @@
 //! when absent). It makes itself not dumpable and drops every capability
 //! (an `execve` as uid 0 grants them again), loads the seccomp programs
 //! stored in SECCOMP-FD (each a little-endian `u32` instruction count, then
-//! the instructions), closes READY-FD (the command waits for that before
+//! the instructions; a list it cannot read to its end, a malformed program
+//! or one the kernel refuses makes it kill the command and exit with 127,
+//! as bad arguments do), closes READY-FD (the command waits for that before
 //! its own `execve`), then forwards the terminal and service-manager signals
 //! to the command's process group (the command itself when it has none),
 //! reaps every child, and once the command has ended writes its raw wait
@@ -166,9 +168,19 @@ fn parse(arg: *const u8) -> Option<i64> {
     (digits > 0).then_some(if negative { -value } else { value })
 }
 
-/// Read exactly `buf.len()` bytes at `offset`; false at end of file or on
-/// error.
-fn pread_exact(fd: usize, buf: &mut [u8], offset: usize) -> bool {
+/// What a read of a whole buffer got.
+#[derive(PartialEq, Eq)]
+enum Filled {
+    /// Every byte.
+    Whole,
+    /// End of file before the first byte.
+    AtEnd,
+    /// Some bytes, then end of file; or an error.
+    Short,
+}
+
+/// Read exactly `buf.len()` bytes at `offset`.
+fn pread_exact(fd: usize, buf: &mut [u8], offset: usize) -> Filled {
     let mut done = 0;
     while done < buf.len() {
         // SAFETY: the range lies inside `buf`.
@@ -184,23 +196,30 @@ fn pread_exact(fd: usize, buf: &mut [u8], offset: usize) -> bool {
         if n == -EINTR {
             continue;
         }
+        if n == 0 && done == 0 {
+            return Filled::AtEnd;
+        }
         if n <= 0 {
-            return false;
+            return Filled::Short;
         }
         done += n as usize;
     }
-    true
+    Filled::Whole
 }
 
 /// Load every program of the memfd, in order. False when one is malformed
-/// or refused.
+/// or refused, or the memfd cannot be read: only its end where a program
+/// would start ends the list (a descriptor that fails to read must not pass
+/// for a list of no program).
 fn load_seccomp(fd: usize) -> bool {
     let mut insns = [0u8; MAX_INSNS * 8];
     let mut offset = 0;
     loop {
         let mut count = [0u8; 4];
-        if !pread_exact(fd, &mut count, offset) {
-            return true;
+        match pread_exact(fd, &mut count, offset) {
+            Filled::Whole => {}
+            Filled::AtEnd => return true,
+            Filled::Short => return false,
         }
         let count = u32::from_le_bytes(count) as usize;
         if count == 0 || count > MAX_INSNS {
@@ -209,7 +228,7 @@ fn load_seccomp(fd: usize) -> bool {
         let Some(program) = insns.get_mut(..count * 8) else {
             return false;
         };
-        if !pread_exact(fd, program, offset + 4) {
+        if pread_exact(fd, program, offset + 4) != Filled::Whole {
             return false;
         }
         offset += 4 + count * 8;
