@@ -1,7 +1,11 @@
 //! Project automation.
 //!
 //! * `cargo xtask test` — the ceiling on `vb`'s dependency crates, formatting,
-//!   clippy (`-D warnings`), the unit and crate tests, then the integration suites.
+//!   clippy (`-D warnings`), the unit and crate tests, vb-proc's aarch64 code
+//!   under qemu-aarch64 (or a `SKIP aarch64` line saying what is missing),
+//!   then the integration suites.
+//! * `cargo xtask aarch64` — that aarch64 step alone, with vb-proc's vb-init
+//!   tests.
 //! * `cargo xtask integration` — the integration suites alone: as root, the
 //!   suites run as root and again as an unprivileged user (uid/gid 65534 via
 //!   `setpriv`); otherwise as the current user, where each privileged test
@@ -15,6 +19,7 @@
 //! * `cargo xtask gen-cli-docs` — write the files rendered from vb's option
 //!   table: `docs/vb.1` and the bash and zsh completions under `completions/`.
 
+mod aarch64;
 mod bench;
 mod deps;
 mod integration;
@@ -36,12 +41,13 @@ fn main() -> std::process::ExitCode {
 fn dispatch(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("aarch64") => aarch64::alone(),
         Some("integration") => integration::run_suites(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(),
         Some("dist") => run::dist().map(|path| println!("{}", path.display())),
         Some("gen-cli-docs") => gen_cli_docs(),
-        _ => bail!("usage: cargo xtask <test|integration|bench|fuzz|dist|gen-cli-docs>"),
+        _ => bail!("usage: cargo xtask <test|aarch64|integration|bench|fuzz|dist|gen-cli-docs>"),
     }
 }
 
@@ -89,17 +95,25 @@ fn test() -> Result<()> {
     ]);
     package.env("CARGO_TARGET_DIR", verify_dir);
     run::step("packaging", package)?;
-    run::step(
-        "unit and crate tests",
-        run::cargo(&[
-            "test",
-            "--workspace",
-            "--exclude",
-            "voidbox-tests",
-            "--exclude",
-            "xtask",
-        ]),
-    )?;
+    let mut unit = run::cargo(&[
+        "test",
+        "--workspace",
+        "--exclude",
+        "voidbox-tests",
+        "--exclude",
+        "xtask",
+    ]);
+    // vb-proc's tests run vb-init's aarch64 build under qemu when they can;
+    // with the tools here, not being able to is a failure.
+    let aarch64 = aarch64::probe();
+    if aarch64.is_ok() {
+        unit.env(aarch64::REQUIRE_VAR, "require");
+    }
+    run::step("unit and crate tests", unit)?;
+    match &aarch64 {
+        Ok(tools) => aarch64::run(tools)?,
+        Err(reason) => println!("SKIP aarch64: {reason}"),
+    }
     integration::run_suites()
 }
 
