@@ -313,16 +313,19 @@ fn wait_until(pid: libc::pid_t, deadline: Instant) -> Result<Option<i32>, ()> {
     }
 }
 
-/// Whether `pid` holds a signalfd, which vb-init makes once it has blocked
-/// the signals it forwards.
-fn has_signalfd(pid: libc::pid_t) -> bool {
-    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+/// Whether `pid` blocks `signal`: vb-init blocks the signals it forwards,
+/// then reads them from a signalfd (which also reports those already
+/// pending). Read from `/proc/<pid>/status`, which any user may read, unlike
+/// the descriptors of a process that is not dumpable.
+fn blocks(pid: libc::pid_t, signal: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
         return false;
     };
-    entries
-        .flatten()
-        .filter_map(|e| std::fs::read_link(e.path()).ok())
-        .any(|target| target.as_os_str() == "anon_inode:[signalfd]")
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
 }
 
 /// Kills what a failed run leaves behind.
@@ -590,10 +593,10 @@ fn run(build: &Build, part: Part, seccomp: Option<OwnedFd>, signal: Option<i32>)
     leftovers.0[1] = command;
     let seen = read_to_end(&report_r, deadline).expect("the command's report in time");
     if let Some(signal) = signal {
-        while !has_signalfd(init) {
+        while !blocks(init, signal) {
             assert!(
                 Instant::now() < deadline,
-                "{}: vb-init made no signalfd",
+                "{}: vb-init never blocked signal {signal}",
                 build.label()
             );
             std::thread::sleep(Duration::from_millis(2));
