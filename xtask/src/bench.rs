@@ -425,6 +425,154 @@ fn host_size_launches(
     result.map(|()| (out, cli_sample))
 }
 
+/// The in-process measurements, taken by a release build of the library
+/// (see [`in_process`]).
+struct InProcess {
+    /// `voidbox::launch` alone, and the RSS growth over those launches.
+    launch: Sample,
+    growth: i64,
+    /// From a host holding each size (MiB) with 8 busy threads.
+    by_size: Vec<(usize, Sample)>,
+    /// The CLI run from that host at the first size.
+    cli: Sample,
+}
+
+/// The host sizes of the in-process scenario, in MiB.
+const HOST_SIZES: [usize; 3] = [0, 256, 1024];
+
+/// Takes the in-process measurements in this process.
+fn measure_in_process(vb: &str, runs: usize) -> Result<InProcess> {
+    let launches = runs.max(500);
+    println!("xtask: bench in-process voidbox::launch ({launches} launches)");
+    let (launch, growth) = library_launch(launches)?;
+    let size_runs = runs.clamp(20, 100);
+    println!(
+        "xtask: bench in-process voidbox::launch from a host holding {HOST_SIZES:?} MiB with 8 busy threads ({size_runs} launches each)"
+    );
+    let mut cli = vec![vb.to_owned()];
+    cli.extend(words("--rootfs / --unshare-all -- /bin/true"));
+    let (by_size, cli) = host_size_launches(size_runs, &HOST_SIZES, &cli)?;
+    Ok(InProcess {
+        launch,
+        growth,
+        by_size,
+        cli,
+    })
+}
+
+/// `cargo xtask bench-in-process VB RUNS` (run by [`in_process`]): the
+/// measurements as lines of `sample <key> <nanoseconds>...` and
+/// `growth <KiB>`.
+pub(crate) fn print_in_process(args: &[String]) -> Result<()> {
+    let [vb, runs] = args else {
+        bail!("usage: cargo xtask bench-in-process VB RUNS");
+    };
+    let m = measure_in_process(vb, runs.parse().context("RUNS")?)?;
+    let line = |key: &str, s: &Sample| {
+        let ns: Vec<String> = s.times.iter().map(|t| t.as_nanos().to_string()).collect();
+        println!("sample {key} {}", ns.join(" "));
+    };
+    line("launch", &m.launch);
+    for (mib, s) in &m.by_size {
+        line(&format!("size{mib}"), s);
+    }
+    line("cli", &m.cli);
+    println!("growth {}", m.growth);
+    Ok(())
+}
+
+/// The in-process measurements from a release build of the library, as an
+/// embedder ships it: `cargo xtask` itself is a debug build, so it runs its
+/// release build's `bench-in-process` and reads the figures back.
+fn in_process(vb: &str, runs: usize) -> Result<InProcess> {
+    if !cfg!(debug_assertions) {
+        return measure_in_process(vb, runs);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
+        .args(["bench-in-process", vb, &runs.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running the release build of xtask")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("the release build's in-process bench failed ({}):\n{text}", out.status);
+    }
+    let mut samples = std::collections::BTreeMap::new();
+    let mut growth = 0;
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("sample") => {
+                let key = words.next().context("a sample without a key")?.to_owned();
+                let times = words
+                    .map(|w| w.parse().map(Duration::from_nanos))
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| format!("sample {key}"))?;
+                samples.insert(
+                    key,
+                    Sample {
+                        times,
+                        max_rss_kib: 0,
+                    },
+                );
+            }
+            Some("growth") => growth = words.next().context("growth")?.parse()?,
+            _ => println!("{line}"),
+        }
+    }
+    let mut take = |key: &str| {
+        samples
+            .remove(key)
+            .with_context(|| format!("no sample {key} from the release build"))
+    };
+    Ok(InProcess {
+        launch: take("launch")?,
+        growth,
+        by_size: HOST_SIZES
+            .iter()
+            .map(|&mib| take(&format!("size{mib}")).map(|s| (mib, s)))
+            .collect::<Result<_>>()?,
+        cli: take("cli")?,
+    })
+}
+
+/// The in-process rows: the launch alone, from a small busy host against
+/// the CLI run from it, and from the larger hosts against the small one.
+fn in_process_rows(vb: &str, runs: usize) -> Result<Vec<Row>> {
+    let m = in_process(vb, runs)?;
+    let launches = m.launch.times.len();
+    let mut rows = vec![Row {
+        scenario: format!(
+            "voidbox::launch /bin/true (in-process, all namespaces; RSS growth over {launches} launches: {} KiB)",
+            m.growth
+        ),
+        vb: m.launch,
+        baseline: None,
+        target: Target::None,
+    }];
+    if let Some((_, small)) = m.by_size.first() {
+        rows.push(Row {
+            scenario: "voidbox::launch from a small host (0 MiB, 8 busy threads) vs the same host running the CLI --rootfs / --unshare-all".into(),
+            vb: small.clone(),
+            baseline: Some(("vb CLI from that host", m.cli.clone())),
+            target: Target::Ratio(0.8),
+        });
+        for (mib, sample) in m.by_size.iter().skip(1) {
+            rows.push(Row {
+                scenario: format!(
+                    "voidbox::launch from a host holding {mib} MiB (8 busy threads) vs 0 MiB"
+                ),
+                vb: sample.clone(),
+                baseline: Some(("0 MiB host", small.clone())),
+                target: Target::Ratio(1.15),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 /// The subsystem crates' benchmark programs: `(package, example)`. Each prints
 /// `bench <name> <value> <unit>` lines.
 const EXAMPLE_BENCHES: &[(&str, &str)] = &[
@@ -814,45 +962,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     } else {
         println!("SKIP networking: the bridge needs root (CAP_NET_ADMIN)");
     }
-    let launches = runs.max(500);
-    println!("xtask: bench in-process voidbox::launch ({launches} launches)");
-    let (sample, growth) = library_launch(launches)?;
-    rows.push(Row {
-        scenario: format!(
-            "voidbox::launch /bin/true (in-process, all namespaces; RSS growth over {launches} launches: {growth} KiB)"
-        ),
-        vb: sample,
-        baseline: None,
-        target: Target::None,
-    });
-    // The host-size scenario: the launch cost from an embedder holding 0,
-    // 256 MiB and 1 GiB, against the small host and against the CLI.
-    let sizes = [0, 256, 1024];
-    let size_runs = runs.clamp(20, 100);
-    println!(
-        "xtask: bench in-process voidbox::launch from a host holding {sizes:?} MiB with 8 busy threads ({size_runs} launches each)"
-    );
-    let mut cli = vec![vb.clone()];
-    cli.extend(words("--rootfs / --unshare-all -- /bin/true"));
-    let (by_size, cli_from_host) = host_size_launches(size_runs, &sizes, &cli)?;
-    if let Some((_, small)) = by_size.first() {
-        rows.push(Row {
-            scenario: "voidbox::launch from a small host (0 MiB, 8 busy threads) vs the same host running the CLI --rootfs / --unshare-all".into(),
-            vb: small.clone(),
-            baseline: Some(("vb CLI from that host", cli_from_host)),
-            target: Target::Ratio(0.8),
-        });
-        for (mib, sample) in by_size.iter().skip(1) {
-            rows.push(Row {
-                scenario: format!(
-                    "voidbox::launch from a host holding {mib} MiB (8 busy threads) vs 0 MiB"
-                ),
-                vb: sample.clone(),
-                baseline: Some(("0 MiB host", small.clone())),
-                target: Target::Ratio(1.15),
-            });
-        }
-    }
+    rows.extend(in_process_rows(&vb, runs)?);
     let extra = run_example_benches();
     let (md, json) = report(&rows, &extra);
     println!("\n{md}");

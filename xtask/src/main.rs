@@ -44,6 +44,8 @@ fn dispatch(args: &[String]) -> Result<()> {
         Some("aarch64") => aarch64::alone(),
         Some("integration") => integration::run_suites(),
         Some("bench") => bench::run(&args[1..]),
+        // The release build's half of `bench` (the in-process figures).
+        Some("bench-in-process") => bench::print_in_process(&args[1..]),
         Some("fuzz") => fuzz(),
         Some("dist") => run::dist().map(|path| println!("{}", path.display())),
         Some("gen-cli-docs") => gen_cli_docs(),
