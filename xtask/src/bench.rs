@@ -497,7 +497,10 @@ fn in_process(vb: &str, runs: usize) -> Result<InProcess> {
         .context("running the release build of xtask")?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        bail!("the release build's in-process bench failed ({}):\n{text}", out.status);
+        bail!(
+            "the release build's in-process bench failed ({}):\n{text}",
+            out.status
+        );
     }
     let mut samples = std::collections::BTreeMap::new();
     let mut growth = 0;

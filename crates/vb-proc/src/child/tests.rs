@@ -871,6 +871,31 @@ fn disable_userns_plan() -> SecurityPlan {
     plan
 }
 
+/// The calls of `before_fork` for [`disable_userns_plan`]: the cap on
+/// user namespaces, the nested namespace and its maps (wrapped in
+/// `PR_SET_DUMPABLE` 1/0 unless the memory is the launcher's), then the
+/// check that no further one can be made.
+fn disable_userns_calls(proc_dir: RawFd, shares_memory: bool) -> impl Iterator<Item = Call> {
+    let dumpable = |on| (!shares_memory).then_some(Call::Dumpable(on));
+    [
+        Some(Call::OpenAt(proc_dir, t("sys/user/max_user_namespaces"))),
+        Some(Call::Write(FIRST_FD, t("1"))),
+        Some(Call::Close(FIRST_FD)),
+        Some(Call::Unshare(UnshareFlags::NEWUSER)),
+        dumpable(true),
+        Some(Call::OpenAt(proc_dir, t("self/uid_map"))),
+        Some(Call::Write(FIRST_FD + 1, t("5 5 1\n"))),
+        Some(Call::Close(FIRST_FD + 1)),
+        Some(Call::OpenAt(proc_dir, t("self/gid_map"))),
+        Some(Call::Write(FIRST_FD + 2, t("6 6 1\n"))),
+        Some(Call::Close(FIRST_FD + 2)),
+        dumpable(false),
+        Some(Call::Unshare(UnshareFlags::NEWUSER)),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 #[test]
 fn disable_userns_caps_the_count_then_nests_and_checks() {
     let plan = disable_userns_plan();
@@ -880,25 +905,7 @@ fn disable_userns_caps_the_count_then_nests_and_checks() {
     // makes it.
     fake.fail_call(9, INJECTED);
     assert_eq!(plan.before_fork(&mut fake, false), Ok(()));
-    assert_calls(
-        &fake,
-        [
-            Call::OpenAt(proc_dir, t("sys/user/max_user_namespaces")),
-            Call::Write(FIRST_FD, t("1")),
-            Call::Close(FIRST_FD),
-            Call::Unshare(UnshareFlags::NEWUSER),
-            Call::Dumpable(true),
-            Call::OpenAt(proc_dir, t("self/uid_map")),
-            Call::Write(FIRST_FD + 1, t("5 5 1\n")),
-            Call::Close(FIRST_FD + 1),
-            Call::OpenAt(proc_dir, t("self/gid_map")),
-            Call::Write(FIRST_FD + 2, t("6 6 1\n")),
-            Call::Close(FIRST_FD + 2),
-            Call::Dumpable(false),
-            Call::Unshare(UnshareFlags::NEWUSER),
-        ]
-        .into_iter(),
-    );
+    assert_calls(&fake, disable_userns_calls(proc_dir, false));
 }
 
 #[test]
@@ -906,25 +913,10 @@ fn sharing_the_launchers_memory_the_nested_namespace_leaves_dumpable_alone() {
     let plan = disable_userns_plan();
     let proc_dir = plan.proc_dir.as_ref().unwrap().as_raw_fd();
     let mut fake = Fake::default();
+    // Without the two dumpable calls the check's unshare is the eighth.
     fake.fail_call(7, INJECTED);
     assert_eq!(plan.before_fork(&mut fake, true), Ok(()));
-    assert_calls(
-        &fake,
-        [
-            Call::OpenAt(proc_dir, t("sys/user/max_user_namespaces")),
-            Call::Write(FIRST_FD, t("1")),
-            Call::Close(FIRST_FD),
-            Call::Unshare(UnshareFlags::NEWUSER),
-            Call::OpenAt(proc_dir, t("self/uid_map")),
-            Call::Write(FIRST_FD + 1, t("5 5 1\n")),
-            Call::Close(FIRST_FD + 1),
-            Call::OpenAt(proc_dir, t("self/gid_map")),
-            Call::Write(FIRST_FD + 2, t("6 6 1\n")),
-            Call::Close(FIRST_FD + 2),
-            Call::Unshare(UnshareFlags::NEWUSER),
-        ]
-        .into_iter(),
-    );
+    assert_calls(&fake, disable_userns_calls(proc_dir, true));
 }
 
 #[test]
