@@ -507,6 +507,10 @@ fn in_pasta_host<T: Send + 'static>(
         voidbox_tests::skip(test, "pasta is not installed (Debian package passt)");
         return None;
     }
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        voidbox_tests::skip(test, "the host has no /dev/net/tun (the tun module)");
+        return None;
+    }
     if !voidbox_tests::is_root() {
         let tun = std::fs::OpenOptions::new()
             .read(true)
