@@ -569,10 +569,32 @@ fn reaper_side<S: ChildSys>(sys: &mut S, plan: &ChildPlan, fds: &ChildFds, comma
             .map_err(|e| fail(Step::CloseFds, e))?;
         plan.security.load_seccomp(sys)
     });
+    supervise_unless_failed(sys, fds, command, locked_down)
+}
+
+/// The reaper's setup failed after the command's process was made: the
+/// frame goes to the parent and the command is killed.
+fn abandon<S: ChildSys>(
+    sys: &mut S,
+    fds: &ChildFds,
+    command: Pid,
+    failure: &ChildFailure,
+) -> Ending {
+    send_frame(sys, fds.fail_write, failure);
+    sys.kill(command);
+    Ending::Exit(SETUP_FAILED_EXIT)
+}
+
+/// The end of an in-process reaper's lockdown: [`abandon`] on failure, else
+/// the failure pipe closes (setup is over) and the reaper supervises.
+fn supervise_unless_failed<S: ChildSys>(
+    sys: &mut S,
+    fds: &ChildFds,
+    command: Pid,
+    locked_down: Result<(), ChildFailure>,
+) -> Ending {
     if let Err(failure) = locked_down {
-        send_frame(sys, fds.fail_write, &failure);
-        sys.kill(command);
-        return Ending::Exit(SETUP_FAILED_EXIT);
+        return abandon(sys, fds, command, &failure);
     }
     sys.close(fds.fail_write);
     Ending::Supervise {
@@ -643,9 +665,7 @@ fn init_side<S: ChildSys>(
         Ok(())
     });
     if let Err(failure) = locked_down {
-        send_frame(sys, fds.fail_write, &failure);
-        sys.kill(command);
-        return Ending::Exit(SETUP_FAILED_EXIT);
+        return abandon(sys, fds, command, &failure);
     }
     // argv[0] is this process's name, which vb-init takes back (an execve
     // of a memfd would name it `memfd:vb-init`): pid 1 is `vb` or `bwrap`,
@@ -676,9 +696,7 @@ fn init_side<S: ChildSys>(
         // This process shares the launcher's memory, and the launcher is
         // suspended until it executes: it can neither supervise here nor
         // wait. The launch fails.
-        send_frame(sys, fds.fail_write, &fail(Step::Exec, exec_errno));
-        sys.kill(command);
-        return Ending::Exit(SETUP_FAILED_EXIT);
+        return abandon(sys, fds, command, &fail(Step::Exec, exec_errno));
     }
     // Not executed (a kernel refusing executable memfds): supervise here,
     // with the seccomp programs this process would have loaded.
@@ -687,16 +705,8 @@ fn init_side<S: ChildSys>(
     if let Some(fd) = seccomp {
         sys.close(fd);
     }
-    if let Err(failure) = plan.security.load_seccomp(sys) {
-        send_frame(sys, fds.fail_write, &failure);
-        sys.kill(command);
-        return Ending::Exit(SETUP_FAILED_EXIT);
-    }
-    sys.close(fds.fail_write);
-    Ending::Supervise {
-        child: command,
-        status_fd: fds.status_write,
-    }
+    let locked_down = plan.security.load_seccomp(sys);
+    supervise_unless_failed(sys, fds, command, locked_down)
 }
 
 /// The command's process from the standard streams to `execve`; returns
