@@ -27,6 +27,21 @@ impl IdMapping {
     }
 }
 
+/// The uid and gid mappings that give the sandbox `setup` (uid, gid) inside
+/// for the caller's real `caller` (uid, gid) outside.
+pub(crate) fn onto_caller(setup: (u32, u32), caller: (u32, u32)) -> (IdMapping, IdMapping) {
+    (
+        IdMapping {
+            inside: setup.0,
+            outside: caller.0,
+        },
+        IdMapping {
+            inside: setup.1,
+            outside: caller.1,
+        },
+    )
+}
+
 /// What a process writes to map itself into the user namespace it has just
 /// made, as paths under a `/proc` directory: `setgroups` denied first, then
 /// its uid and gid maps. (The kernel takes a one-line map from the process

@@ -35,7 +35,6 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use rustix::thread::UnshareFlags;
 
 use crate::error::ProcError;
-use crate::id_map::IdMapping;
 pub use crate::namespaces::NamespaceKind;
 use crate::namespaces::Namespaces;
 
@@ -132,19 +131,13 @@ impl JoinPlan {
             ..create
         }
         .unshare_flags();
-        let real_uid = rustix::process::getuid().as_raw();
-        let real_gid = rustix::process::getgid().as_raw();
+        let caller = (
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        );
         let own_maps = create.user.then(|| {
-            crate::id_map::own_map_writes(
-                IdMapping {
-                    inside: setup_ids.0,
-                    outside: real_uid,
-                },
-                IdMapping {
-                    inside: setup_ids.1,
-                    outside: real_gid,
-                },
-            )
+            let (uid, gid) = crate::id_map::onto_caller(setup_ids, caller);
+            crate::id_map::own_map_writes(uid, gid)
         });
         Ok(Some(Self {
             setns,

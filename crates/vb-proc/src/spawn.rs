@@ -220,16 +220,8 @@ impl<'fd> ProcessPlan<'fd> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         // After a join the child writes its own maps (see crate::join).
-        let maps = (own_maps && join.is_none()).then_some((
-            IdMapping {
-                inside: setup_ids.0,
-                outside: real_uid,
-            },
-            IdMapping {
-                inside: setup_ids.1,
-                outside: real_gid,
-            },
-        ));
+        let maps = (own_maps && join.is_none())
+            .then(|| crate::id_map::onto_caller(setup_ids, (real_uid, real_gid)));
         // Something must hold the locks and the sync descriptor while the
         // command runs: the reaper, which then also runs without a PID
         // namespace (as bubblewrap's monitor-side init does). It also keeps
