@@ -315,6 +315,16 @@ fn true_with_every_namespace() -> voidbox::JailConfig {
     }
 }
 
+/// One in-process launch, timed; a failed one ends the bench.
+fn timed_launch(config: &voidbox::JailConfig) -> Result<Duration> {
+    let start = Instant::now();
+    let status = voidbox::launch(config)?;
+    if !status.success() {
+        bail!("library launch failed: {status}");
+    }
+    Ok(start.elapsed())
+}
+
 /// In-process `voidbox::launch` of `/bin/true` with every namespace: the
 /// per-launch time, and how much this process's RSS grew over the launches
 /// (a leak shows up there).
@@ -326,13 +336,9 @@ fn library_launch(runs: usize) -> Result<(Sample, i64)> {
         if i == runs / 10 {
             rss_before = own_rss_kib();
         }
-        let start = Instant::now();
-        let status = voidbox::launch(&config)?;
-        if !status.success() {
-            bail!("library launch failed: {status}");
-        }
+        let took = timed_launch(&config)?;
         if i >= runs / 10 {
-            times.push(start.elapsed());
+            times.push(took);
         }
     }
     let growth = own_rss_kib() - rss_before;
@@ -391,13 +397,9 @@ fn host_size_launches(
             }
             let mut times = Vec::with_capacity(runs);
             for i in 0..runs + runs / 10 {
-                let start = Instant::now();
-                let status = voidbox::launch(&config)?;
-                if !status.success() {
-                    bail!("library launch failed: {status}");
-                }
+                let took = timed_launch(&config)?;
                 if i >= runs / 10 {
-                    times.push(start.elapsed());
+                    times.push(took);
                 }
                 if index == 0 {
                     let took = run_timed(cli)?;
