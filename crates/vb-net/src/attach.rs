@@ -168,8 +168,8 @@ impl BridgePlan {
         runner: &mut dyn Runner,
         created: &mut Created,
     ) -> Result<HostSide, Error> {
-        let bridge_index = bridge::ensure(nl, lock, self, &mut created.bridge)?;
         let mut state = lock.read_state()?;
+        let bridge_index = bridge::ensure(nl, lock, &mut state, self, &mut created.bridge)?;
         if state.keep != self.keep_bridge {
             state.keep = self.keep_bridge;
             lock.write_state(&state)?;

@@ -19,44 +19,43 @@ use vb_netlink::{AddressOptions, Family, IfName, Link, Netlink};
 use crate::command::Runner;
 use crate::error::Error;
 use crate::lease::LeasePrefix;
-use crate::lock::BridgeLock;
+use crate::lock::{BridgeLock, BridgeState};
 use crate::nat;
 use crate::spec::BridgePlan;
 
 /// The alias marking a bridge voidbox created (and may therefore delete).
 pub const MANAGED_ALIAS: &str = "voidbox: removed with its last sandbox";
 
-/// With the lock held: makes sure the plan's bridge exists, carries the gateway
-/// address(es) and is up; returns its index. Sets `created` as soon as it has created the
-/// bridge. A bridge whose creator was killed before marking it (the lock file still says
-/// `creating`) is marked now.
+/// With the lock held and its `state` read: makes sure the plan's bridge exists, carries
+/// the gateway address(es) and is up; returns its index. Sets `created` as soon as it has
+/// created the bridge. A bridge whose creator was killed before marking it (the lock file
+/// still says `creating`) is marked now. `state` stays what the file holds.
 pub(crate) fn ensure(
     nl: &mut Netlink,
     lock: &mut BridgeLock,
+    state: &mut BridgeState,
     plan: &BridgePlan,
     created: &mut bool,
 ) -> Result<u32, Error> {
     let name = &plan.bridge;
     let link = match nl.link_by_name(name) {
         Ok(link) => {
-            let mut state = lock.read_state()?;
             if state.creating {
                 if link.alias.is_none() && link.kind.as_deref() == Some("bridge") {
                     mark(nl, &link)?;
                 }
                 state.creating = false;
-                lock.write_state(&state)?;
+                lock.write_state(state)?;
             }
             link
         }
         Err(e) if e.is_not_found() => {
-            let mut state = lock.read_state()?;
             state.creating = true;
-            lock.write_state(&state)?;
+            lock.write_state(state)?;
             let link = create(nl, name)?;
             *created = true;
             state.creating = false;
-            lock.write_state(&state)?;
+            lock.write_state(state)?;
             link
         }
         Err(e) => return Err(Error::netlink(format!("looking up bridge {name}"))(e)),
