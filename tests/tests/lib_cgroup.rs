@@ -33,6 +33,18 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// `sweep_stale` removes every dead owner's cgroups on the machine, and the SIGKILL test
+/// kills an owner on purpose and checks its sandboxed process still runs before sweeping:
+/// a sweep from a test running beside it in between would end that process first. The
+/// tests that sweep take this lock.
+static SWEEPS: Mutex<()> = Mutex::new(());
+
+fn sweeping() -> std::sync::MutexGuard<'static, ()> {
+    SWEEPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Prints a SKIP (or NOTE) line on the real stderr: libtest captures `eprintln!` of passing
 /// tests, and a skip must be visible in a normal run.
 fn say(line: &str) {
@@ -588,6 +600,7 @@ fn sigkilled_owner_is_swept_by_the_next_start() {
     if !root_or_skip(test) {
         return;
     }
+    let _sweeping = sweeping();
     let layout = CgroupLayout::detect().unwrap();
     if layout.v1_for(Controller::Pids).is_none() && layout.unified().is_none() {
         say(&format!("SKIP {test}: no pids controller"));
@@ -658,6 +671,7 @@ fn sweep_keeps_the_cgroups_of_a_live_owner() {
     if !root_or_skip(test) {
         return;
     }
+    let _sweeping = sweeping();
     let Some((cgroup, _)) = create_or_skip(test, ResourceLimits::default(), &[]) else {
         return;
     };
